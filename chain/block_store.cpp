@@ -1,0 +1,376 @@
+#include "chain/block_store.h"
+
+#include <sqlite3.h>
+
+#include <cassert>
+
+#include "chain/sqlite_statement.h"
+
+namespace synod::chain {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS blocks (
+  height INTEGER PRIMARY KEY,
+  hash   BLOB NOT NULL UNIQUE,
+  block  BLOB NOT NULL,
+  undo   BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transactions (
+  hash   BLOB PRIMARY KEY,
+  height INTEGER NOT NULL,
+  idx    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS transactions_by_height ON transactions(height);
+CREATE TABLE IF NOT EXISTS accounts (
+  address BLOB PRIMARY KEY,
+  value   BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+Status exec(sqlite3* db, const char* sql, const char* what) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    return make_error(std::string("store: ") + what + ": " + text);
+  }
+  return Status::success();
+}
+
+Bytes encode_account(const Account& account) {
+  Writer out;
+  out.u64(account.balance);
+  out.u64(account.nonce);
+  out.u64(account.stake);
+  return out.take();
+}
+
+Result<Account> decode_account(ByteView bytes) {
+  return decode_all<Account>(bytes, "stored account", [](Reader& in) {
+    Account account;
+    account.balance = in.u64();
+    account.nonce = in.u64();
+    account.stake = in.u64();
+    return account;
+  });
+}
+
+Bytes encode_diff(const StateDiff& diff) {
+  Writer out;
+  write(out, diff);
+  return out.take();
+}
+
+// Rolls back an open SQLite transaction unless commit() was reached.
+class TransactionGuard {
+ public:
+  explicit TransactionGuard(sqlite3* db) : db_(db) {}
+  ~TransactionGuard() {
+    if (!committed_)
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  Status begin() { return exec(db_, "BEGIN IMMEDIATE", "begin"); }
+  Status commit() {
+    auto status = exec(db_, "COMMIT", "commit");
+    committed_ = status.ok();
+    return status;
+  }
+
+ private:
+  sqlite3* db_;
+  bool committed_ = false;
+};
+
+Status write_accounts(sqlite3* db, const StateDiff& diff, bool forward) {
+  Statement upsert(db, "INSERT OR REPLACE INTO accounts(address, value) VALUES(?, ?)");
+  Statement erase(db, "DELETE FROM accounts WHERE address = ?");
+  if (!upsert.prepared() || !erase.prepared())
+    return upsert.failure("prepare accounts");
+  for (const auto& change : diff.changes) {
+    std::optional<Account> value = forward ? std::optional<Account>(change.after) : change.before;
+    Statement& statement = value ? upsert : erase;
+    statement.bind(1, change.address.view());
+    if (value)
+      statement.bind(2, encode_account(*value));
+    if (auto status = statement.run("write account"); !status)
+      return status;
+    statement.reset();
+  }
+  return Status::success();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return make_error("store: cannot open " + path + ": " + message);
+  }
+  std::unique_ptr<BlockStore> store(new BlockStore(db));
+  sqlite3_busy_timeout(db, 5000);
+  if (auto status = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", "pragmas");
+      !status) {
+    return status.error();
+  }
+  if (auto status = store->create_schema(); !status)
+    return status.error();
+  if (auto status = store->load_head(); !status)
+    return status.error();
+  return store;
+}
+
+BlockStore::~BlockStore() {
+  sqlite3_close(db_);
+}
+
+Status BlockStore::create_schema() {
+  return exec(db_, kSchema, "create schema");
+}
+
+Status BlockStore::load_head() {
+  Statement query(db_, "SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1");
+  int rc = query.step();
+  if (rc == SQLITE_DONE) {
+    head_height_.reset();
+    return Status::success();
+  }
+  if (rc != SQLITE_ROW)
+    return query.failure("read head");
+  head_height_ = static_cast<std::uint64_t>(query.column_int(0));
+  Bytes hash = query.column_blob(1);
+  if (hash.size() != crypto::Hash256::kSize)
+    return make_error("store: corrupt head hash");
+  head_hash_ = crypto::Hash256::from(hash);
+  return Status::success();
+}
+
+Status BlockStore::initialize(const Genesis& genesis) {
+  Block genesis_block = make_genesis_block(genesis);
+  if (head_height_) {
+    auto stored = block_at(0);
+    if (!stored)
+      return stored.error();
+    if (!stored->has_value() || (*stored)->hash() != genesis_block.hash()) {
+      return make_error("store: the data directory belongs to a different genesis");
+    }
+    return Status::success();
+  }
+  State empty(genesis.chain_id);
+  State initial = State::from_genesis(genesis);
+  StateDiff diff;
+  for (const auto& [address, account] : initial.accounts()) {
+    diff.changes.push_back(AccountChange{address, std::nullopt, account});
+  }
+  TransactionGuard guard(db_);
+  if (auto status = guard.begin(); !status)
+    return status;
+  if (auto status = write_block(genesis_block, diff); !status)
+    return status;
+  if (auto status = guard.commit(); !status)
+    return status;
+  head_height_ = 0;
+  head_hash_ = genesis_block.hash();
+  return Status::success();
+}
+
+Status BlockStore::write_block(const Block& block, const StateDiff& diff) {
+  Statement insert_block(db_, "INSERT INTO blocks(height, hash, block, undo) VALUES(?, ?, ?, ?)");
+  crypto::Hash256 hash = block.hash();
+  insert_block.bind(1, static_cast<std::int64_t>(block.header.height));
+  insert_block.bind(2, hash.view());
+  insert_block.bind(3, block.encode());
+  insert_block.bind(4, encode_diff(diff));
+  if (auto status = insert_block.run("insert block"); !status)
+    return status;
+
+  Statement insert_tx(db_, "INSERT OR IGNORE INTO transactions(hash, height, idx) VALUES(?, ?, ?)");
+  for (std::size_t i = 0; i < block.transactions.size(); ++i) {
+    insert_tx.bind(1, block.transactions[i].hash().view());
+    insert_tx.bind(2, static_cast<std::int64_t>(block.header.height));
+    insert_tx.bind(3, static_cast<std::int64_t>(i));
+    if (auto status = insert_tx.run("insert transaction"); !status)
+      return status;
+    insert_tx.reset();
+  }
+  return write_accounts(db_, diff, /*forward=*/true);
+}
+
+Status BlockStore::append(const Block& block, const StateDiff& diff) {
+  if (!head_height_)
+    return make_error("store: not initialised with a genesis");
+  if (block.header.height != *head_height_ + 1) {
+    return make_error("store: block height " + std::to_string(block.header.height) +
+                      " does not extend head " + std::to_string(*head_height_));
+  }
+  if (block.header.prev_hash != head_hash_) {
+    return make_error("store: block " + std::to_string(block.header.height) +
+                      " does not link to the head's hash");
+  }
+  TransactionGuard guard(db_);
+  if (auto status = guard.begin(); !status)
+    return status;
+  if (auto status = write_block(block, diff); !status)
+    return status;
+  if (auto status = guard.commit(); !status)
+    return status;
+  head_height_ = block.header.height;
+  head_hash_ = block.hash();
+  return Status::success();
+}
+
+Result<StateDiff> BlockStore::rollback_head() {
+  if (!head_height_ || *head_height_ == 0)
+    return make_error("store: nothing to roll back");
+  std::uint64_t height = *head_height_;
+  auto undo = undo_at(height);
+  if (!undo)
+    return undo.error();
+  if (!undo->has_value())
+    return make_error("store: head block vanished");
+  TransactionGuard guard(db_);
+  if (auto status = guard.begin(); !status)
+    return status.error();
+  if (auto status = write_accounts(db_, **undo, /*forward=*/false); !status)
+    return status.error();
+  Statement delete_txs(db_, "DELETE FROM transactions WHERE height = ?");
+  delete_txs.bind(1, static_cast<std::int64_t>(height));
+  if (auto status = delete_txs.run("delete transactions"); !status)
+    return status.error();
+  Statement delete_block(db_, "DELETE FROM blocks WHERE height = ?");
+  delete_block.bind(1, static_cast<std::int64_t>(height));
+  if (auto status = delete_block.run("delete block"); !status)
+    return status.error();
+  if (auto status = guard.commit(); !status)
+    return status.error();
+  if (auto status = load_head(); !status)
+    return status.error();
+  return std::move(**undo);
+}
+
+Result<std::optional<Block>> BlockStore::read_block_where(const char* sql, ByteView key,
+                                                          std::int64_t number) const {
+  Statement query(db_, sql);
+  if (key.empty()) {
+    query.bind(1, number);
+  } else {
+    query.bind(1, key);
+  }
+  int rc = query.step();
+  if (rc == SQLITE_DONE)
+    return std::optional<Block>{};
+  if (rc != SQLITE_ROW)
+    return query.failure("read block");
+  Bytes bytes = query.column_blob(0);
+  auto block = decode_block(bytes);
+  if (!block)
+    return make_error("store: corrupt block: " + block.message());
+  return std::optional<Block>(std::move(*block));
+}
+
+Result<Block> BlockStore::head() const {
+  if (!head_height_)
+    return make_error("store: empty");
+  auto block = block_at(*head_height_);
+  if (!block)
+    return block.error();
+  if (!block->has_value())
+    return make_error("store: head block missing");
+  return std::move(**block);
+}
+
+Result<std::optional<Block>> BlockStore::block_at(std::uint64_t height) const {
+  if (height > static_cast<std::uint64_t>(INT64_MAX))
+    return std::optional<Block>{};
+  return read_block_where("SELECT block FROM blocks WHERE height = ?", {},
+                          static_cast<std::int64_t>(height));
+}
+
+Result<std::optional<Block>> BlockStore::block_by_hash(const crypto::Hash256& hash) const {
+  return read_block_where("SELECT block FROM blocks WHERE hash = ?", hash.view(), 0);
+}
+
+Result<std::optional<TxLocation>> BlockStore::find_transaction(
+    const crypto::Hash256& tx_hash) const {
+  Statement query(db_,
+                  "SELECT t.height, t.idx, b.hash FROM transactions t JOIN blocks b "
+                  "ON b.height = t.height WHERE t.hash = ?");
+  query.bind(1, tx_hash.view());
+  int rc = query.step();
+  if (rc == SQLITE_DONE)
+    return std::optional<TxLocation>{};
+  if (rc != SQLITE_ROW)
+    return query.failure("find transaction");
+  TxLocation location;
+  location.height = static_cast<std::uint64_t>(query.column_int(0));
+  location.index = static_cast<std::uint32_t>(query.column_int(1));
+  location.block_hash = crypto::Hash256::from(query.column_blob(2));
+  return std::optional<TxLocation>(location);
+}
+
+Result<std::optional<StateDiff>> BlockStore::undo_at(std::uint64_t height) const {
+  Statement query(db_, "SELECT undo FROM blocks WHERE height = ?");
+  query.bind(1, static_cast<std::int64_t>(height));
+  int rc = query.step();
+  if (rc == SQLITE_DONE)
+    return std::optional<StateDiff>{};
+  if (rc != SQLITE_ROW)
+    return query.failure("read undo data");
+  auto diff = decode_state_diff(query.column_blob(0));
+  if (!diff)
+    return make_error("store: corrupt undo data: " + diff.message());
+  return std::optional<StateDiff>(std::move(*diff));
+}
+
+Result<State> BlockStore::load_state(const std::string& chain_id) const {
+  State state(chain_id);
+  StateDiff all;
+  Statement query(db_, "SELECT address, value FROM accounts ORDER BY address");
+  int rc;
+  while ((rc = query.step()) == SQLITE_ROW) {
+    Bytes address = query.column_blob(0);
+    if (address.size() != Address::kSize)
+      return make_error("store: corrupt account address");
+    auto account = decode_account(query.column_blob(1));
+    if (!account)
+      return make_error("store: " + account.message());
+    all.changes.push_back(AccountChange{Address::from(address), std::nullopt, *account});
+  }
+  if (rc != SQLITE_DONE)
+    return query.failure("read accounts");
+  state.apply(all);
+  return state;
+}
+
+Status BlockStore::put_meta(const std::string& key, ByteView value) {
+  Statement statement(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
+  statement.bind(1, key);
+  statement.bind(2, value);
+  return statement.run("put meta");
+}
+
+Result<std::optional<Bytes>> BlockStore::get_meta(const std::string& key) const {
+  Statement query(db_, "SELECT value FROM meta WHERE key = ?");
+  query.bind(1, key);
+  int rc = query.step();
+  if (rc == SQLITE_DONE)
+    return std::optional<Bytes>{};
+  if (rc != SQLITE_ROW)
+    return query.failure("get meta");
+  return std::optional<Bytes>(query.column_blob(0));
+}
+
+Status BlockStore::delete_meta(const std::string& key) {
+  Statement statement(db_, "DELETE FROM meta WHERE key = ?");
+  statement.bind(1, key);
+  return statement.run("delete meta");
+}
+
+}  // namespace synod::chain

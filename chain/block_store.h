@@ -1,0 +1,80 @@
+// The block store: one SQLite database per node (WAL mode, synchronous=FULL).
+//
+// append() writes a block, its certificate, its transaction index, its state changes and
+// its undo data in one SQLite transaction, so after a crash (kill -9, power loss) the store
+// reopens at exactly its last committed block, with the accounts table matching it.
+// rollback_head() undoes the newest block for proof-of-work / proof-of-stake reorgs.
+//
+// A small key-value table (`meta`) holds what the consensus engines must persist beyond
+// blocks, such as the PBFT votes a replica has signed.
+//
+// Not thread-safe: one owner uses a BlockStore at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "chain/block.h"
+#include "chain/state.h"
+
+struct sqlite3;
+
+namespace synod::chain {
+
+struct TxLocation {
+  std::uint64_t height = 0;
+  std::uint32_t index = 0;
+  crypto::Hash256 block_hash;
+};
+
+class BlockStore {
+ public:
+  // Opens (creating if needed) the database at `path`; ":memory:" works for tests.
+  static Result<std::unique_ptr<BlockStore>> open(const std::string& path);
+  ~BlockStore();
+  BlockStore(const BlockStore&) = delete;
+  BlockStore& operator=(const BlockStore&) = delete;
+
+  // Stores block 0 and the genesis accounts if the store is empty; otherwise checks that
+  // the stored block 0 is this genesis' block.
+  Status initialize(const Genesis& genesis);
+
+  // Appends the block at head+1 whose prev_hash is the head's hash, with the state changes
+  // it made (the diff from State::apply_block).
+  Status append(const Block& block, const StateDiff& diff);
+  // Removes the newest block (never block 0) and restores the accounts it changed.
+  // Returns the undo diff that was applied.
+  Result<StateDiff> rollback_head();
+
+  std::optional<std::uint64_t> head_height() const { return head_height_; }
+  Result<Block> head() const;
+  Result<std::optional<Block>> block_at(std::uint64_t height) const;
+  Result<std::optional<Block>> block_by_hash(const crypto::Hash256& hash) const;
+  Result<std::optional<TxLocation>> find_transaction(const crypto::Hash256& tx_hash) const;
+  // Undo data stored with the block at `height`.
+  Result<std::optional<StateDiff>> undo_at(std::uint64_t height) const;
+
+  // The accounts table as a State.
+  Result<State> load_state(const std::string& chain_id) const;
+
+  Status put_meta(const std::string& key, ByteView value);
+  Result<std::optional<Bytes>> get_meta(const std::string& key) const;
+  Status delete_meta(const std::string& key);
+
+ private:
+  explicit BlockStore(sqlite3* db) : db_(db) {}
+  Status create_schema();
+  Status load_head();
+  Status write_block(const Block& block, const StateDiff& diff);
+  Result<std::optional<Block>> read_block_where(const char* sql, ByteView key,
+                                                std::int64_t number) const;
+
+  sqlite3* db_;
+  std::optional<std::uint64_t> head_height_;
+  crypto::Hash256 head_hash_;
+};
+
+}  // namespace synod::chain

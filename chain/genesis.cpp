@@ -1,0 +1,332 @@
+#include "chain/genesis.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "chain/codec.h"
+#include "chain/limits.h"
+#include "crypto/hex.h"
+
+namespace synod::chain {
+
+using nlohmann::json;
+
+const char* to_string(ConsensusMode mode) {
+  switch (mode) {
+    case ConsensusMode::kPbft:
+      return "pbft";
+    case ConsensusMode::kPow:
+      return "pow";
+    case ConsensusMode::kPos:
+      return "pos";
+  }
+  return "unknown";
+}
+
+Result<ConsensusMode> parse_consensus_mode(std::string_view text) {
+  if (text == "pbft")
+    return ConsensusMode::kPbft;
+  if (text == "pow")
+    return ConsensusMode::kPow;
+  if (text == "pos")
+    return ConsensusMode::kPos;
+  return make_error("unknown consensus mode \"" + std::string(text) + "\" (pbft, pow or pos)");
+}
+
+ValidatorSet::ValidatorSet(std::vector<ValidatorInfo> validators)
+    : validators_(std::move(validators)) {}
+
+std::optional<std::uint32_t> ValidatorSet::index_of(const crypto::PublicKey& key) const {
+  for (std::size_t i = 0; i < validators_.size(); ++i) {
+    if (validators_[i].public_key == key)
+      return static_cast<std::uint32_t>(i);
+  }
+  return std::nullopt;
+}
+
+crypto::Hash256 Genesis::hash() const {
+  Writer out;
+  out.raw(as_bytes("synod/genesis/v1"));
+  out.string(chain_id);
+  out.u8(static_cast<std::uint8_t>(mode));
+  out.u64(genesis_time_ms);
+  for (std::uint64_t value :
+       {pbft.checkpoint_interval, pbft.watermark_window, pbft.max_block_transactions,
+        pbft.max_block_bytes, pbft.batch_delay_ms, pbft.view_change_timeout_ms}) {
+    out.u64(value);
+  }
+  out.count(validators.size());
+  for (const auto& validator : validators.all()) {
+    out.string(validator.name);
+    out.fixed(validator.public_key);
+    out.string(validator.peer_address);
+    out.u64(validator.power);
+  }
+  out.count(accounts.size());
+  for (const auto& account : accounts) {
+    out.fixed(account.address);
+    out.u64(account.balance);
+    out.u64(account.stake);
+  }
+  return crypto::sha256(out.data());
+}
+
+namespace {
+
+// Field readers that turn JSON type errors into messages naming the field.
+struct Fields {
+  const json& object;
+  std::string where;
+  std::string error;
+
+  bool has(const char* key) const { return object.contains(key); }
+
+  std::string text(const char* key, std::size_t max_bytes) {
+    if (!error.empty())
+      return {};
+    if (!object.contains(key) || !object[key].is_string()) {
+      error = where + key + ": expected a string";
+      return {};
+    }
+    std::string value = object[key].get<std::string>();
+    if (value.empty() || value.size() > max_bytes) {
+      error = where + key + ": must be 1 to " + std::to_string(max_bytes) + " bytes";
+    }
+    return value;
+  }
+
+  std::uint64_t number(const char* key, std::optional<std::uint64_t> fallback = std::nullopt) {
+    if (!error.empty())
+      return 0;
+    if (!object.contains(key)) {
+      if (fallback)
+        return *fallback;
+      error = where + key + ": missing";
+      return 0;
+    }
+    if (!object[key].is_number_unsigned()) {
+      error = where + key + ": expected a non-negative integer";
+      return 0;
+    }
+    return object[key].get<std::uint64_t>();
+  }
+
+  void only(std::initializer_list<const char*> allowed) {
+    if (!error.empty())
+      return;
+    for (const auto& item : object.items()) {
+      bool known = false;
+      for (const char* key : allowed)
+        known = known || item.key() == key;
+      if (!known) {
+        error = where + item.key() + ": unknown field";
+        return;
+      }
+    }
+  }
+};
+
+Result<PbftParams> parse_pbft_params(const json& object) {
+  PbftParams defaults;
+  if (!object.is_object())
+    return make_error("genesis pbft: expected an object");
+  Fields fields{object, "genesis pbft.", ""};
+  fields.only({"checkpoint_interval", "watermark_window", "max_block_transactions",
+               "max_block_bytes", "batch_delay_ms", "view_change_timeout_ms"});
+  PbftParams params;
+  params.checkpoint_interval = fields.number("checkpoint_interval", defaults.checkpoint_interval);
+  params.watermark_window = fields.number("watermark_window", defaults.watermark_window);
+  params.max_block_transactions =
+      fields.number("max_block_transactions", defaults.max_block_transactions);
+  params.max_block_bytes = fields.number("max_block_bytes", defaults.max_block_bytes);
+  params.batch_delay_ms = fields.number("batch_delay_ms", defaults.batch_delay_ms);
+  params.view_change_timeout_ms =
+      fields.number("view_change_timeout_ms", defaults.view_change_timeout_ms);
+  if (!fields.error.empty())
+    return make_error(fields.error);
+  if (params.checkpoint_interval == 0)
+    return make_error("genesis pbft.checkpoint_interval: must be > 0");
+  if (params.watermark_window < 2 * params.checkpoint_interval) {
+    return make_error("genesis pbft.watermark_window: must be at least 2 * checkpoint_interval");
+  }
+  if (params.max_block_transactions == 0 || params.max_block_transactions > kMaxBlockTransactions) {
+    return make_error("genesis pbft.max_block_transactions: must be 1 to " +
+                      std::to_string(kMaxBlockTransactions));
+  }
+  if (params.max_block_bytes < 1024 || params.max_block_bytes > kMaxBlockBytes) {
+    return make_error("genesis pbft.max_block_bytes: must be 1024 to " +
+                      std::to_string(kMaxBlockBytes));
+  }
+  if (params.view_change_timeout_ms < 10) {
+    return make_error("genesis pbft.view_change_timeout_ms: must be at least 10");
+  }
+  return params;
+}
+
+Result<ValidatorInfo> parse_validator(const json& object, std::size_t index) {
+  std::string where = "genesis validators[" + std::to_string(index) + "].";
+  if (!object.is_object())
+    return make_error(where.substr(0, where.size() - 1) + ": expected an object");
+  Fields fields{object, where, ""};
+  fields.only({"name", "public_key", "peer_address", "power"});
+  ValidatorInfo validator;
+  validator.name = fields.text("name", kMaxValidatorNameBytes);
+  std::string key_hex = fields.text("public_key", 64);
+  validator.peer_address = fields.text("peer_address", kMaxPeerAddressBytes);
+  validator.power = fields.number("power", 1);
+  if (!fields.error.empty())
+    return make_error(fields.error);
+  auto key = crypto::fixed_from_hex<crypto::PublicKey>(key_hex, where + "public_key");
+  if (!key)
+    return key.error();
+  validator.public_key = *key;
+  if (validator.power == 0)
+    return make_error(where + "power: must be > 0");
+  return validator;
+}
+
+Result<GenesisAccount> parse_account(const json& object, std::size_t index) {
+  std::string where = "genesis accounts[" + std::to_string(index) + "].";
+  if (!object.is_object())
+    return make_error(where.substr(0, where.size() - 1) + ": expected an object");
+  Fields fields{object, where, ""};
+  fields.only({"address", "balance", "stake"});
+  std::string address_text = fields.text("address", kAddressTextLength);
+  GenesisAccount account;
+  account.balance = fields.number("balance", 0);
+  account.stake = fields.number("stake", 0);
+  if (!fields.error.empty())
+    return make_error(fields.error);
+  auto address = parse_address(address_text);
+  if (!address)
+    return make_error(where + "address: " + address.message());
+  account.address = *address;
+  return account;
+}
+
+Status check_validator_count(ConsensusMode mode, std::size_t n) {
+  if (n == 0)
+    return make_error("genesis validators: at least one validator is required");
+  if (n > kMaxValidators) {
+    return make_error("genesis validators: at most " + std::to_string(kMaxValidators));
+  }
+  if (mode == ConsensusMode::kPbft && n < 4) {
+    return make_error(
+        "genesis validators: PBFT needs n = 3f+1 >= 4 validators to tolerate a "
+        "fault, got " +
+        std::to_string(n));
+  }
+  return Status::success();
+}
+
+}  // namespace
+
+Result<Genesis> parse_genesis(const std::string& json_text) {
+  json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded())
+    return make_error("genesis: not valid JSON");
+  if (!root.is_object())
+    return make_error("genesis: expected a JSON object");
+  Fields fields{root, "genesis ", ""};
+  fields.only({"chain_id", "consensus", "genesis_time_ms", "pbft", "validators", "accounts"});
+  Genesis genesis;
+  genesis.chain_id = fields.text("chain_id", kMaxChainIdBytes);
+  std::string mode_text = fields.text("consensus", 16);
+  genesis.genesis_time_ms = fields.number("genesis_time_ms", 0);
+  if (!fields.error.empty())
+    return make_error(fields.error);
+  auto mode = parse_consensus_mode(mode_text);
+  if (!mode)
+    return make_error("genesis consensus: " + mode.message());
+  genesis.mode = *mode;
+
+  if (root.contains("pbft")) {
+    auto params = parse_pbft_params(root["pbft"]);
+    if (!params)
+      return params.error();
+    genesis.pbft = *params;
+  }
+
+  if (!root.contains("validators") || !root["validators"].is_array()) {
+    return make_error("genesis validators: expected an array");
+  }
+  std::vector<ValidatorInfo> validators;
+  std::set<crypto::PublicKey> keys;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < root["validators"].size() && i <= kMaxValidators; ++i) {
+    auto validator = parse_validator(root["validators"][i], i);
+    if (!validator)
+      return validator.error();
+    if (!keys.insert(validator->public_key).second) {
+      return make_error("genesis validators[" + std::to_string(i) + "]: duplicate public key");
+    }
+    if (!names.insert(validator->name).second) {
+      return make_error("genesis validators[" + std::to_string(i) + "]: duplicate name \"" +
+                        validator->name + "\"");
+    }
+    validators.push_back(std::move(*validator));
+  }
+  if (auto status = check_validator_count(genesis.mode, root["validators"].size()); !status) {
+    return status.error();
+  }
+  genesis.validators = ValidatorSet(std::move(validators));
+
+  if (root.contains("accounts")) {
+    if (!root["accounts"].is_array())
+      return make_error("genesis accounts: expected an array");
+    std::set<Address> seen;
+    for (std::size_t i = 0; i < root["accounts"].size(); ++i) {
+      auto account = parse_account(root["accounts"][i], i);
+      if (!account)
+        return account.error();
+      if (!seen.insert(account->address).second) {
+        return make_error("genesis accounts[" + std::to_string(i) + "]: duplicate address");
+      }
+      genesis.accounts.push_back(*account);
+    }
+  }
+  return genesis;
+}
+
+Result<Genesis> load_genesis(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    return make_error("cannot read genesis file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_genesis(text.str());
+}
+
+std::string genesis_to_json(const Genesis& genesis) {
+  json validators = json::array();
+  for (const auto& validator : genesis.validators.all()) {
+    validators.push_back({{"name", validator.name},
+                          {"public_key", crypto::to_hex(validator.public_key.view())},
+                          {"peer_address", validator.peer_address},
+                          {"power", validator.power}});
+  }
+  json accounts = json::array();
+  for (const auto& account : genesis.accounts) {
+    accounts.push_back({{"address", to_string(account.address)},
+                        {"balance", account.balance},
+                        {"stake", account.stake}});
+  }
+  const PbftParams& p = genesis.pbft;
+  json root = {{"chain_id", genesis.chain_id},
+               {"consensus", to_string(genesis.mode)},
+               {"genesis_time_ms", genesis.genesis_time_ms},
+               {"pbft",
+                {{"checkpoint_interval", p.checkpoint_interval},
+                 {"watermark_window", p.watermark_window},
+                 {"max_block_transactions", p.max_block_transactions},
+                 {"max_block_bytes", p.max_block_bytes},
+                 {"batch_delay_ms", p.batch_delay_ms},
+                 {"view_change_timeout_ms", p.view_change_timeout_ms}}},
+               {"validators", validators},
+               {"accounts", accounts}};
+  return root.dump(2) + "\n";
+}
+
+}  // namespace synod::chain

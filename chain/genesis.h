@@ -1,0 +1,82 @@
+// The genesis: chain id, consensus mode and its parameters, the validator set and the
+// funded accounts. Loaded from JSON and validated in full; its hash (over a canonical
+// binary encoding) is the previous-hash of block 0, so two nodes with different geneses
+// can never share a chain.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "chain/address.h"
+#include "crypto/ed25519.h"
+#include "crypto/sha256.h"
+
+namespace synod::chain {
+
+enum class ConsensusMode : std::uint8_t { kPbft = 1, kPow = 2, kPos = 3 };
+const char* to_string(ConsensusMode mode);
+Result<ConsensusMode> parse_consensus_mode(std::string_view text);
+
+struct ValidatorInfo {
+  std::string name;
+  crypto::PublicKey public_key;
+  std::string peer_address;  // host:port other validators dial
+  std::uint64_t power = 1;   // voting power (PBFT: 1 each) or stake (PoS)
+};
+
+// The validators in genesis order; validator i is the PBFT primary of views v with
+// v mod n == i.
+class ValidatorSet {
+ public:
+  ValidatorSet() = default;
+  explicit ValidatorSet(std::vector<ValidatorInfo> validators);
+
+  std::size_t size() const { return validators_.size(); }
+  // Largest f with n >= 3f+1.
+  std::size_t max_faulty() const { return validators_.empty() ? 0 : (size() - 1) / 3; }
+  // Smallest count any two of which intersect in at least f+1 validators: 2f+1 when n = 3f+1.
+  std::size_t quorum() const { return (size() + max_faulty()) / 2 + 1; }
+  std::optional<std::uint32_t> index_of(const crypto::PublicKey& key) const;
+  const ValidatorInfo& at(std::size_t index) const { return validators_.at(index); }
+  const std::vector<ValidatorInfo>& all() const { return validators_; }
+
+ private:
+  std::vector<ValidatorInfo> validators_;
+};
+
+struct GenesisAccount {
+  Address address;
+  std::uint64_t balance = 0;
+  std::uint64_t stake = 0;
+};
+
+// PBFT parameters every validator must agree on, and defaults for the timing ones.
+struct PbftParams {
+  std::uint64_t checkpoint_interval = 16;  // K: blocks between checkpoints
+  std::uint64_t watermark_window = 64;  // L: how far past the stable checkpoint a primary may run
+  std::uint64_t max_block_transactions = 2000;
+  std::uint64_t max_block_bytes = 1024 * 1024;
+  std::uint64_t batch_delay_ms = 2;             // a block closes after this delay if not full
+  std::uint64_t view_change_timeout_ms = 2000;  // base request timeout, doubled per failed view
+};
+
+struct Genesis {
+  std::string chain_id;
+  ConsensusMode mode = ConsensusMode::kPbft;
+  std::uint64_t genesis_time_ms = 0;
+  PbftParams pbft;
+  ValidatorSet validators;
+  std::vector<GenesisAccount> accounts;
+
+  crypto::Hash256 hash() const;
+};
+
+// Parses and validates genesis JSON; every defect is a one-line error naming the field.
+Result<Genesis> parse_genesis(const std::string& json_text);
+Result<Genesis> load_genesis(const std::string& path);
+std::string genesis_to_json(const Genesis& genesis);
+
+}  // namespace synod::chain

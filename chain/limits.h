@@ -1,0 +1,16 @@
+// Hard limits of the data model. Decoders check them before allocating; the engines and
+// the node use them to bound queues and messages.
+#pragma once
+
+#include <cstddef>
+
+namespace synod::chain {
+
+inline constexpr std::size_t kMaxChainIdBytes = 64;
+inline constexpr std::size_t kMaxValidators = 256;
+inline constexpr std::size_t kMaxBlockTransactions = 20'000;
+inline constexpr std::size_t kMaxBlockBytes = 8 * 1024 * 1024;
+inline constexpr std::size_t kMaxValidatorNameBytes = 64;
+inline constexpr std::size_t kMaxPeerAddressBytes = 256;
+
+}  // namespace synod::chain

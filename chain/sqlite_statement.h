@@ -1,0 +1,66 @@
+// A thin RAII wrapper over a prepared SQLite statement, private to chain/.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace synod::chain {
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK)
+      statement_ = nullptr;
+  }
+  ~Statement() { sqlite3_finalize(statement_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  bool prepared() const { return statement_ != nullptr; }
+
+  void bind(int index, ByteView blob) {
+    sqlite3_bind_blob(statement_, index, blob.data(), static_cast<int>(blob.size()),
+                      SQLITE_TRANSIENT);
+  }
+  void bind(int index, std::int64_t value) { sqlite3_bind_int64(statement_, index, value); }
+  void bind(int index, const std::string& text) {
+    sqlite3_bind_text(statement_, index, text.c_str(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+  }
+
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return statement_ ? sqlite3_step(statement_) : SQLITE_MISUSE; }
+  // Runs a statement that returns no rows.
+  Status run(const char* what) {
+    int rc = step();
+    if (rc != SQLITE_DONE)
+      return failure(what);
+    return Status::success();
+  }
+  void reset() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+
+  Bytes column_blob(int column) const {
+    const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(statement_, column));
+    int size = sqlite3_column_bytes(statement_, column);
+    return data ? Bytes(data, data + size) : Bytes{};
+  }
+  std::int64_t column_int(int column) const { return sqlite3_column_int64(statement_, column); }
+
+  Error failure(const char* what) const {
+    return make_error(std::string("store: ") + what + ": " + sqlite3_errmsg(db_));
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* statement_ = nullptr;
+};
+
+}  // namespace synod::chain

@@ -1,0 +1,1 @@
+# Block store tests (see store tests owner).
