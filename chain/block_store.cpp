@@ -352,7 +352,10 @@ Result<State> BlockStore::load_state(const std::string& chain_id) const {
 Status BlockStore::put_meta(const std::string& key, ByteView value) {
   Statement statement(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
   statement.bind(1, key);
-  statement.bind(2, value);
+  // SQLite binds a null data pointer as NULL, which the NOT NULL column refuses; an empty
+  // value (an empty vector's data() is null) must be bound as a zero-length blob instead.
+  static constexpr std::uint8_t kNoBytes[1] = {0};
+  statement.bind(2, value.empty() ? ByteView(kNoBytes, 0) : value);
   return statement.run("put meta");
 }
 

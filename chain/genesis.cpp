@@ -54,7 +54,8 @@ crypto::Hash256 Genesis::hash() const {
   out.u64(genesis_time_ms);
   for (std::uint64_t value :
        {pbft.checkpoint_interval, pbft.watermark_window, pbft.max_block_transactions,
-        pbft.max_block_bytes, pbft.batch_delay_ms, pbft.view_change_timeout_ms}) {
+        pbft.max_block_bytes, pbft.batch_delay_ms, pbft.view_change_timeout_ms,
+        pbft.empty_block_interval_ms}) {
     out.u64(value);
   }
   out.count(validators.size());
@@ -134,7 +135,8 @@ Result<PbftParams> parse_pbft_params(const json& object) {
     return make_error("genesis pbft: expected an object");
   Fields fields{object, "genesis pbft.", ""};
   fields.only({"checkpoint_interval", "watermark_window", "max_block_transactions",
-               "max_block_bytes", "batch_delay_ms", "view_change_timeout_ms"});
+               "max_block_bytes", "batch_delay_ms", "view_change_timeout_ms",
+               "empty_block_interval_ms"});
   PbftParams params;
   params.checkpoint_interval = fields.number("checkpoint_interval", defaults.checkpoint_interval);
   params.watermark_window = fields.number("watermark_window", defaults.watermark_window);
@@ -144,6 +146,8 @@ Result<PbftParams> parse_pbft_params(const json& object) {
   params.batch_delay_ms = fields.number("batch_delay_ms", defaults.batch_delay_ms);
   params.view_change_timeout_ms =
       fields.number("view_change_timeout_ms", defaults.view_change_timeout_ms);
+  params.empty_block_interval_ms =
+      fields.number("empty_block_interval_ms", defaults.empty_block_interval_ms);
   if (!fields.error.empty())
     return make_error(fields.error);
   if (params.checkpoint_interval == 0)
@@ -276,6 +280,9 @@ Result<Genesis> parse_genesis(const std::string& json_text) {
   if (root.contains("accounts")) {
     if (!root["accounts"].is_array())
       return make_error("genesis accounts: expected an array");
+    if (root["accounts"].size() > kMaxGenesisAccounts) {
+      return make_error("genesis accounts: at most " + std::to_string(kMaxGenesisAccounts));
+    }
     std::set<Address> seen;
     for (std::size_t i = 0; i < root["accounts"].size(); ++i) {
       auto account = parse_account(root["accounts"][i], i);
@@ -285,6 +292,16 @@ Result<Genesis> parse_genesis(const std::string& json_text) {
         return make_error("genesis accounts[" + std::to_string(i) + "]: duplicate address");
       }
       genesis.accounts.push_back(*account);
+    }
+  }
+  // The whole supply must fit in 64 bits, so no balance can ever overflow.
+  std::uint64_t supply = 0;
+  for (const auto& account : genesis.accounts) {
+    for (std::uint64_t amount : {account.balance, account.stake}) {
+      if (amount > UINT64_MAX - supply) {
+        return make_error("genesis accounts: total supply exceeds 2^64 - 1");
+      }
+      supply += amount;
     }
   }
   return genesis;
@@ -323,7 +340,8 @@ std::string genesis_to_json(const Genesis& genesis) {
                  {"max_block_transactions", p.max_block_transactions},
                  {"max_block_bytes", p.max_block_bytes},
                  {"batch_delay_ms", p.batch_delay_ms},
-                 {"view_change_timeout_ms", p.view_change_timeout_ms}}},
+                 {"view_change_timeout_ms", p.view_change_timeout_ms},
+                 {"empty_block_interval_ms", p.empty_block_interval_ms}}},
                {"validators", validators},
                {"accounts", accounts}};
   return root.dump(2) + "\n";

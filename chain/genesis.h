@@ -59,8 +59,9 @@ struct PbftParams {
   std::uint64_t watermark_window = 64;  // L: how far past the stable checkpoint a primary may run
   std::uint64_t max_block_transactions = 2000;
   std::uint64_t max_block_bytes = 1024 * 1024;
-  std::uint64_t batch_delay_ms = 2;             // a block closes after this delay if not full
-  std::uint64_t view_change_timeout_ms = 2000;  // base request timeout, doubled per failed view
+  std::uint64_t batch_delay_ms = 2;              // a block closes after this delay if not full
+  std::uint64_t view_change_timeout_ms = 2000;   // base request timeout, doubled per failed view
+  std::uint64_t empty_block_interval_ms = 1000;  // idle primary heartbeat block; 0 = never
 };
 
 struct Genesis {

@@ -51,6 +51,8 @@ KeyPair::KeyPair(const KeyPair& other) : public_key_(other.public_key_) {
 }
 
 KeyPair& KeyPair::operator=(const KeyPair& other) {
+  if (this == &other)
+    return *this;  // memcpy onto itself is undefined behaviour
   public_key_ = other.public_key_;
   std::memcpy(secret_key_, other.secret_key_, kSecretKeySize);
   return *this;

@@ -21,6 +21,16 @@ Hash256 merkle_inner_hash(const Hash256& left, const Hash256& right) {
 
 namespace {
 
+// Commits the root to the number of items (see "Length binding" in merkle.h).
+Hash256 bind_leaf_count(std::uint64_t leaf_count, const Hash256& top) {
+  std::uint8_t buffer[1 + 8 + 32];
+  buffer[0] = 0x02;
+  for (int i = 0; i < 8; ++i)
+    buffer[1 + i] = static_cast<std::uint8_t>(leaf_count >> (8 * i));
+  std::copy(top.data.begin(), top.data.end(), buffer + 9);
+  return sha256(ByteView(buffer, sizeof(buffer)));
+}
+
 std::vector<Hash256> leaf_level(const std::vector<Hash256>& items) {
   std::vector<Hash256> level;
   level.reserve(items.size());
@@ -48,7 +58,7 @@ Hash256 merkle_root(const std::vector<Hash256>& items) {
   auto level = leaf_level(items);
   while (level.size() > 1)
     level = next_level(level);
-  return level.front();
+  return bind_leaf_count(items.size(), level.front());
 }
 
 MerkleProof merkle_prove(const std::vector<Hash256>& items, std::uint64_t index) {
@@ -84,7 +94,7 @@ bool merkle_verify(const Hash256& root, const Hash256& item, const MerkleProof& 
     position /= 2;
     width = (width + 1) / 2;
   }
-  return used == proof.siblings.size() && node == root;
+  return used == proof.siblings.size() && bind_leaf_count(proof.leaf_count, node) == root;
 }
 
 }  // namespace synod::crypto

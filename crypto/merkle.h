@@ -10,6 +10,11 @@
 // of items can never share a root (the duplicated-last-leaf flaw of Bitcoin's tree,
 // CVE-2012-2459).
 //
+// Length binding: the root of a non-empty list is SHA-256(0x02 || u64 little-endian item
+// count || top node), so a proof cannot claim a different leaf_count (and with it a
+// different index): without it, index 0 of [a,b,c] would also verify as index 0 of a list
+// of 4, and c (index 2 of 3) as index 1 of a list of 2.
+//
 // The root of an empty list is the all-zero hash.
 #pragma once
 

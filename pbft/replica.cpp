@@ -1,0 +1,317 @@
+// Construction, dispatch and shared helpers of the PBFT replica. The protocol itself is in
+// replica_normal.cpp (pre-prepare, prepare, commit), replica_view_change.cpp and
+// replica_sync.cpp (checkpoints, state transfer).
+#include "pbft/replica.h"
+
+#include <algorithm>
+#include <type_traits>
+
+#include "pbft/replica_impl.h"
+
+namespace synod::pbft {
+
+const char* to_string(DropReason reason) {
+  switch (reason) {
+    case DropReason::kMalformed:
+      return "malformed";
+    case DropReason::kNotValidator:
+      return "not_validator";
+    case DropReason::kBadSignature:
+      return "bad_signature";
+    case DropReason::kWrongView:
+      return "wrong_view";
+    case DropReason::kOutsideWatermarks:
+      return "outside_watermarks";
+    case DropReason::kConflictingPrePrepare:
+      return "conflicting_pre_prepare";
+    case DropReason::kInvalidProposal:
+      return "invalid_proposal";
+    case DropReason::kNotPrimary:
+      return "not_primary";
+    case DropReason::kInvalidViewChange:
+      return "invalid_view_change";
+    case DropReason::kInvalidNewView:
+      return "invalid_new_view";
+    case DropReason::kInvalidCheckpoint:
+      return "invalid_checkpoint";
+    case DropReason::kStale:
+      return "stale";
+    case DropReason::kCount_:
+      break;
+  }
+  return "unknown";
+}
+
+Replica::Impl::Impl(ReplicaConfig config_in, chain::Mempool& mempool_in, ReplicaRecovery recovery)
+    : config(std::move(config_in)),
+      genesis(*config.genesis),
+      validators(genesis.validators),
+      mempool(mempool_in),
+      state(std::move(recovery.state)),
+      head(recovery.head.header),
+      head_hash(recovery.head.hash()),
+      head_certificate(recovery.head.certificate) {
+  batch_delay_ms = config.batch_delay_ms ? config.batch_delay_ms : genesis.pbft.batch_delay_ms;
+  base_timeout_ms = config.view_change_timeout_ms ? config.view_change_timeout_ms
+                                                  : genesis.pbft.view_change_timeout_ms;
+  recent_hashes[head.height] = head_hash;
+  peer_heights.assign(validators.size(), 0);
+  last_block_ms = head.timestamp_ms;
+  // The stable checkpoint after a restart: the last checkpoint boundary at or below the
+  // head. Its proof is gathered again from peers' checkpoint messages; until then the
+  // replica reports sequence 0 in view-changes (always valid, merely less informative).
+}
+
+std::uint64_t Replica::Impl::timeout_ms() const {
+  std::uint64_t doublings = std::min<std::uint64_t>(consecutive_view_changes, 6);
+  return base_timeout_ms << doublings;
+}
+
+void Replica::Impl::broadcast(Actions& out, const Message& message) {
+  counters.messages_out += n() - 1;
+  out.push_back(chain::BroadcastAction{encode(message)});
+}
+
+void Replica::Impl::send(Actions& out, ReplicaIndex to, const Message& message) {
+  ++counters.messages_out;
+  out.push_back(chain::SendAction{to, encode(message)});
+}
+
+void Replica::Impl::persist_votes(Actions& out) {
+  out.push_back(chain::PersistAction{Replica::kVotesKey, votes.encode()});
+}
+
+void Replica::Impl::set_timer(Actions& out, Timer id, std::optional<TimeMs>& deadline, TimeMs at) {
+  if (deadline == at)
+    return;
+  deadline = at;
+  out.push_back(chain::SetTimerAction{id, at});
+}
+
+void Replica::Impl::cancel_timer(Actions& out, Timer id, std::optional<TimeMs>& deadline) {
+  if (!deadline)
+    return;
+  deadline.reset();
+  out.push_back(chain::CancelTimerAction{id});
+}
+
+// ---- Replica: public surface --------------------------------------------------------------
+
+Result<std::unique_ptr<Replica>> Replica::create(ReplicaConfig config, chain::Mempool& mempool,
+                                                 ReplicaRecovery recovery) {
+  if (!config.genesis)
+    return make_error("replica: no genesis");
+  auto index = config.genesis->validators.index_of(config.key.public_key());
+  if (!index)
+    return make_error("replica: the node key is not one of the genesis validators");
+  if (config.genesis->mode != chain::ConsensusMode::kPbft) {
+    return make_error("replica: the genesis is not a PBFT chain");
+  }
+  std::optional<Bytes> persisted = std::move(recovery.votes);
+  auto impl = std::make_unique<Impl>(std::move(config), mempool, std::move(recovery));
+  impl->self = *index;
+  if (persisted) {
+    auto log = decode_vote_log(*persisted);
+    if (!log)
+      return make_error("replica: persisted votes: " + log.message());
+    impl->votes = std::move(*log);
+    impl->votes.prune(impl->head.height);
+    impl->view = impl->votes.view;
+    impl->in_view_change = impl->votes.in_view_change;
+  }
+  return std::unique_ptr<Replica>(new Replica(std::move(impl)));
+}
+
+Replica::Replica(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Replica::~Replica() = default;
+
+ReplicaIndex Replica::index() const {
+  return impl_->self;
+}
+std::uint64_t Replica::view() const {
+  return impl_->view;
+}
+ReplicaIndex Replica::primary() const {
+  return impl_->primary();
+}
+bool Replica::in_view_change() const {
+  return impl_->in_view_change;
+}
+std::uint64_t Replica::head_height() const {
+  return impl_->head.height;
+}
+const crypto::Hash256& Replica::head_hash() const {
+  return impl_->head_hash;
+}
+const chain::State& Replica::state() const {
+  return impl_->state;
+}
+const chain::Genesis& Replica::genesis() const {
+  return impl_->genesis;
+}
+const crypto::KeyPair& Replica::key() const {
+  return impl_->config.key;
+}
+const ReplicaCounters& Replica::counters() const {
+  return impl_->counters;
+}
+
+Actions Replica::start(TimeMs now) {
+  Actions out;
+  Impl& r = *impl_;
+  r.last_block_ms = std::max(r.last_block_ms, now);
+  if (r.in_view_change) {
+    // Restarted during a view change: announce it again (the prepared certificate it must
+    // report was persisted) and wait for the new view.
+    r.in_view_change = false;
+    r.start_view_change(out, r.view, now);
+  } else {
+    r.arm_progress_timer(out, now);
+    r.maybe_propose(out, now, false);
+  }
+  return out;
+}
+
+Actions Replica::on_message(ReplicaIndex from, ByteView bytes, TimeMs now) {
+  Actions out;
+  Impl& r = *impl_;
+  ++r.counters.messages_in;
+  if (from >= r.n()) {
+    r.drop(DropReason::kNotValidator);
+    return out;
+  }
+  auto decoded = decode_message(bytes);
+  if (!decoded) {
+    r.drop(DropReason::kMalformed);
+    return out;
+  }
+  const Message& message = *decoded;
+  if (sender_of(message) != from || from == r.self) {
+    r.drop(DropReason::kNotValidator);
+    return out;
+  }
+  bool valid = std::visit(
+      [&](const auto& m) { return signature_valid(m, r.validators, r.genesis.chain_id); }, message);
+  if (!valid) {
+    r.drop(DropReason::kBadSignature);
+    return out;
+  }
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, Signed<PrePrepare>>)
+          r.on_pre_prepare(out, m, now);
+        if constexpr (std::is_same_v<T, Signed<Prepare>>)
+          r.on_prepare(out, m, now);
+        if constexpr (std::is_same_v<T, Signed<Commit>>)
+          r.on_commit(out, m, now);
+        if constexpr (std::is_same_v<T, Signed<Checkpoint>>)
+          r.on_checkpoint(out, m, now);
+        if constexpr (std::is_same_v<T, Signed<ViewChange>>)
+          r.on_view_change(out, m, now);
+        if constexpr (std::is_same_v<T, Signed<NewView>>)
+          r.on_new_view(out, m, now);
+      },
+      message);
+  return out;
+}
+
+Actions Replica::on_transactions(TimeMs now) {
+  Actions out;
+  impl_->arm_progress_timer(out, now);
+  impl_->maybe_propose(out, now, false);
+  return out;
+}
+
+Actions Replica::on_timer(std::uint32_t id, TimeMs now) {
+  Actions out;
+  Impl& r = *impl_;
+  switch (id) {
+    case kBatchTimer:
+      if (r.batch_deadline && now >= *r.batch_deadline) {
+        r.batch_deadline.reset();
+        r.maybe_propose(out, now, true);
+      }
+      break;
+    case kProgressTimer:
+      if (r.progress_deadline && now >= *r.progress_deadline) {
+        r.progress_deadline.reset();
+        if (!r.in_view_change && r.work_pending()) {
+          r.start_view_change(out, r.view + 1, now);
+        } else {
+          r.arm_progress_timer(out, now);
+        }
+      }
+      break;
+    case kViewChangeTimer:
+      if (r.view_change_deadline && now >= *r.view_change_deadline) {
+        r.view_change_deadline.reset();
+        r.on_view_change_timer(out, now);
+      }
+      break;
+    case kFetchTimer:
+      if (r.syncing) {
+        ++r.fetch_attempt;
+        r.request_blocks(out, now);
+      }
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+Actions Replica::on_block_stored(std::uint64_t height, TimeMs now) {
+  (void)now;
+  Actions out;
+  Impl& r = *impl_;
+  if (height > 0 && height % r.genesis.pbft.checkpoint_interval == 0)
+    r.make_checkpoint(out, height);
+  return out;
+}
+
+Actions Replica::on_blocks_fetched(ReplicaIndex peer, std::vector<chain::Block> blocks,
+                                   TimeMs now) {
+  Actions out;
+  impl_->on_blocks(out, peer, std::move(blocks), now);
+  return out;
+}
+
+ConsensusSnapshot Replica::snapshot(TimeMs now) const {
+  (void)now;
+  const Impl& r = *impl_;
+  ConsensusSnapshot snapshot;
+  snapshot.index = r.self;
+  snapshot.view = r.view;
+  snapshot.primary = r.primary();
+  snapshot.in_view_change = r.in_view_change;
+  snapshot.view_change_target = r.in_view_change ? r.view : 0;
+  snapshot.head_height = r.head.height;
+  snapshot.head_hash = r.head_hash;
+  snapshot.stable_checkpoint = r.stable_sequence;
+  snapshot.low_watermark = r.low_watermark();
+  snapshot.high_watermark = r.high_watermark();
+  for (const auto& [sequence, slot] : r.slots) {
+    ConsensusSnapshot::Instance instance;
+    instance.sequence = sequence;
+    if (slot.pre_prepare) {
+      instance.view = slot.pre_prepare->body.view;
+      instance.digest = slot.digest;
+      instance.transactions = slot.pre_prepare->body.block.transactions.size();
+    }
+    instance.prepares = slot.prepares.size();
+    instance.commits = slot.commits.size();
+    instance.prepared = slot.commit_sent;
+    snapshot.instances.push_back(instance);
+  }
+  std::map<std::uint64_t, std::uint64_t> votes_by_view;
+  for (const auto& [sender, message] : r.view_changes)
+    ++votes_by_view[message.body.new_view];
+  snapshot.view_change_votes.assign(votes_by_view.begin(), votes_by_view.end());
+  snapshot.consecutive_view_changes = r.consecutive_view_changes;
+  snapshot.progress_deadline_ms = r.progress_deadline;
+  snapshot.syncing = r.syncing;
+  return snapshot;
+}
+
+}  // namespace synod::pbft

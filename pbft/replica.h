@@ -1,0 +1,159 @@
+// The PBFT replica: a deterministic, sans-I/O state machine (see chain/engine.h).
+//
+// Protocol choices (Castro & Liskov, OSDI 1999 / TOCS 2002, adapted to a hash-chained
+// ledger):
+// - One PBFT sequence number orders one block, and the sequence number is the block
+//   height. The primary of view v is validator v mod n.
+// - One block in flight: the primary proposes height h+1 only once h has committed
+//   locally, as Tendermint and BFT-SMaRt's ledger mode do. Every proposal therefore
+//   extends a committed block, which keeps the hash chain consistent across view changes;
+//   throughput comes from batching (a block closes at max transactions / bytes, or after
+//   batch_delay_ms).
+// - Checkpoints every K blocks; 2f+1 matching signed checkpoints make one stable and let
+//   the log below it go. The watermark window L bounds the sequences a replica accepts.
+// - View change per the paper: VIEW-CHANGE carries the stable checkpoint proof and the
+//   prepared certificates above it; NEW-VIEW carries 2f+1 view-changes and the
+//   re-proposals, which every backup recomputes. Timeouts double per consecutive failed
+//   view; f+1 view-changes for higher views make a replica join.
+// - Crash safety: before any prepare, commit, checkpoint or view-change leaves, a
+//   PersistAction records it (key kVotesKey); a restarted replica never signs a message
+//   that conflicts with one it signed before.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "chain/engine.h"
+#include "chain/genesis.h"
+#include "chain/mempool.h"
+
+namespace synod::pbft {
+
+using chain::Actions;
+using chain::ReplicaIndex;
+using chain::TimeMs;
+
+struct ReplicaConfig {
+  std::shared_ptr<const chain::Genesis> genesis;
+  crypto::KeyPair key;  // must be one of the genesis validators' keys
+  // Timing; zero means "use the genesis parameter".
+  std::uint64_t batch_delay_ms = 0;
+  std::uint64_t view_change_timeout_ms = 0;
+};
+
+// What a replica is rebuilt from after a (re)start: the store's head and the state after
+// it, and whatever it last persisted under kVotesKey.
+struct ReplicaRecovery {
+  chain::State state;
+  chain::Block head;  // block 0 (no certificate) on a fresh chain
+  std::optional<Bytes> votes;
+};
+
+// Why messages were dropped; counted per reason (metrics, tests).
+enum class DropReason : std::uint8_t {
+  kMalformed,
+  kNotValidator,
+  kBadSignature,
+  kWrongView,
+  kOutsideWatermarks,
+  kConflictingPrePrepare,
+  kInvalidProposal,
+  kNotPrimary,
+  kInvalidViewChange,
+  kInvalidNewView,
+  kInvalidCheckpoint,
+  kStale,
+  kCount_,
+};
+const char* to_string(DropReason reason);
+
+struct ReplicaCounters {
+  std::uint64_t dropped[static_cast<int>(DropReason::kCount_)] = {};
+  std::uint64_t messages_in = 0;
+  std::uint64_t messages_out = 0;
+  std::uint64_t view_changes = 0;
+  std::uint64_t blocks_committed = 0;
+  std::uint64_t transactions_committed = 0;
+  std::uint64_t invalid_proposals = 0;
+  std::uint64_t blocks_fetched = 0;
+};
+
+// A snapshot of the replica for operators (dump_consensus_state) and tests.
+struct ConsensusSnapshot {
+  ReplicaIndex index = 0;
+  std::uint64_t view = 0;
+  ReplicaIndex primary = 0;
+  bool in_view_change = false;
+  std::uint64_t view_change_target = 0;  // view being changed to, when in_view_change
+  std::uint64_t head_height = 0;
+  crypto::Hash256 head_hash;
+  std::uint64_t stable_checkpoint = 0;
+  std::uint64_t low_watermark = 0;
+  std::uint64_t high_watermark = 0;
+  struct Instance {
+    std::uint64_t sequence = 0;
+    std::uint64_t view = 0;
+    crypto::Hash256 digest;
+    std::size_t transactions = 0;
+    std::size_t prepares = 0;
+    std::size_t commits = 0;
+    bool prepared = false;
+  };
+  std::vector<Instance> instances;  // in-flight sequences
+  // (target view, distinct senders asking for it), by view
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> view_change_votes;
+  std::uint64_t consecutive_view_changes = 0;
+  std::optional<TimeMs> progress_deadline_ms;
+  bool syncing = false;  // fetching blocks from peers
+};
+
+class Replica final : public chain::Engine {
+ public:
+  // Key under which PersistActions store the replica's signed votes.
+  static constexpr const char* kVotesKey = "pbft/votes";
+  // Timer ids (drivers treat them as opaque).
+  enum Timer : std::uint32_t {
+    kBatchTimer = 1,
+    kProgressTimer = 2,
+    kViewChangeTimer = 3,
+    kFetchTimer = 4
+  };
+
+  // Fails when the key is not a validator's or the persisted votes cannot be decoded.
+  // `mempool` must outlive the replica; the replica reads batches from it and removes
+  // committed transactions.
+  static Result<std::unique_ptr<Replica>> create(ReplicaConfig config, chain::Mempool& mempool,
+                                                 ReplicaRecovery recovery);
+  ~Replica() override;
+
+  Actions start(TimeMs now) override;
+  Actions on_message(ReplicaIndex from, ByteView message, TimeMs now) override;
+  Actions on_transactions(TimeMs now) override;
+  Actions on_timer(std::uint32_t id, TimeMs now) override;
+  Actions on_block_stored(std::uint64_t height, TimeMs now) override;
+  Actions on_blocks_fetched(ReplicaIndex peer, std::vector<chain::Block> blocks,
+                            TimeMs now) override;
+
+  ReplicaIndex index() const;
+  std::uint64_t view() const;
+  ReplicaIndex primary() const;  // of the current view
+  bool in_view_change() const;
+  std::uint64_t head_height() const;
+  const crypto::Hash256& head_hash() const;
+  const chain::State& state() const;  // after the head block
+  const chain::Genesis& genesis() const;
+  const crypto::KeyPair& key() const;
+  const ReplicaCounters& counters() const;
+  ConsensusSnapshot snapshot(TimeMs now) const;
+
+ private:
+  struct Impl;
+  explicit Replica(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace synod::pbft

@@ -1,0 +1,155 @@
+// Private state of pbft::Replica, shared by the files that implement it (normal case,
+// view change, checkpoints and state transfer). Not part of the public interface.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "pbft/messages.h"
+#include "pbft/replica.h"
+#include "pbft/view_change.h"
+#include "pbft/vote_log.h"
+
+namespace synod::pbft {
+
+// One PBFT instance: the sequence just above the head (or a later one, buffered until
+// the head reaches it).
+struct Slot {
+  std::optional<Signed<PrePrepare>> pre_prepare;     // accepted in the current view
+  crypto::Hash256 digest;                            // of the accepted pre-prepare's block
+  chain::StateDiff diff;                             // executing it on the head's state
+  std::optional<Signed<PrePrepare>> pending;         // received before the head got here
+  std::map<ReplicaIndex, Signed<Prepare>> prepares;  // current view, first per sender
+  std::map<ReplicaIndex, Signed<Commit>> commits;    // current view, first per sender
+  bool commit_sent = false;
+};
+
+struct Replica::Impl {
+  Impl(ReplicaConfig config_in, chain::Mempool& mempool_in, ReplicaRecovery recovery);
+
+  // ---- configuration ----
+  ReplicaConfig config;
+  const chain::Genesis& genesis;
+  const chain::ValidatorSet& validators;
+  chain::Mempool& mempool;
+  ReplicaIndex self = 0;
+  std::uint64_t batch_delay_ms = 0;
+  std::uint64_t base_timeout_ms = 0;
+
+  // ---- committed chain ----
+  chain::State state;
+  chain::BlockHeader head;
+  crypto::Hash256 head_hash;
+  std::optional<chain::CommitCertificate> head_certificate;
+  std::map<std::uint64_t, crypto::Hash256> recent_hashes;  // height -> hash, bounded
+  TimeMs last_block_ms = 0;
+
+  // ---- view ----
+  std::uint64_t view = 0;
+  bool in_view_change = false;
+  std::uint64_t consecutive_view_changes = 0;
+  std::map<ReplicaIndex, Signed<ViewChange>> view_changes;  // latest per sender
+  std::optional<Signed<NewView>> last_new_view;             // re-sent to replicas that missed it
+  std::vector<Message> future_messages;                     // for the view being entered; bounded
+  VoteLog votes;
+
+  // ---- instances and checkpoints ----
+  std::map<std::uint64_t, Slot> slots;
+  std::uint64_t stable_sequence = 0;
+  std::vector<Signed<Checkpoint>> stable_proof;
+  std::map<std::uint64_t, std::map<ReplicaIndex, Signed<Checkpoint>>> checkpoints;
+
+  // ---- state transfer ----
+  std::vector<std::uint64_t> peer_heights;  // highest height each peer showed it committed
+  // Highest head a peer proved committed with a certificate (in a VIEW-CHANGE): one such
+  // proof is enough to fetch towards it.
+  std::uint64_t certified_height = 0;
+  bool syncing = false;
+  ReplicaIndex fetch_peer = 0;
+  std::uint64_t fetch_attempt = 0;
+
+  // ---- timers (absolute deadlines, mirrored to the driver) ----
+  std::optional<TimeMs> batch_deadline;
+  std::optional<TimeMs> progress_deadline;
+  std::optional<TimeMs> view_change_deadline;
+  // Whether 2f+1 replicas want the view being changed to: until then the view-change timer
+  // only re-sends this replica's VIEW-CHANGE (messages can be lost); after, it gives up on
+  // the view and moves to the next.
+  bool view_change_quorum = false;
+
+  ReplicaCounters counters;
+
+  // ---- helpers ----
+  std::size_t n() const { return validators.size(); }
+  std::size_t quorum() const { return validators.quorum(); }
+  std::size_t weak_quorum() const { return validators.max_faulty() + 1; }
+  static constexpr std::size_t kMaxFutureMessages = 256;
+  static constexpr std::uint32_t kFetchBatchBlocks = 64;
+  static constexpr TimeMs kMaxClockDriftMs = 30'000;
+  ReplicaIndex primary() const { return primary_of(view, n()); }
+  bool is_primary() const { return primary() == self; }
+  // The window is anchored at the stable checkpoint, or at the last checkpoint boundary
+  // at or below the head when that is higher (the head is committed, with a certificate;
+  // a restarted replica must not wait for a fresh checkpoint proof to accept new blocks).
+  std::uint64_t low_watermark() const {
+    std::uint64_t interval = genesis.pbft.checkpoint_interval;
+    return std::max(stable_sequence, head.height - head.height % interval);
+  }
+  std::uint64_t high_watermark() const { return low_watermark() + genesis.pbft.watermark_window; }
+  bool in_window(std::uint64_t sequence) const {
+    return sequence > low_watermark() && sequence <= high_watermark();
+  }
+  bool defer_future(const Message& message, std::uint64_t message_view);
+  std::uint64_t timeout_ms() const;
+  void drop(DropReason reason) { ++counters.dropped[static_cast<int>(reason)]; }
+
+  template <typename Body>
+  Signed<Body> sign_body(Body body) const {
+    return sign(config.key, self, genesis.chain_id, std::move(body));
+  }
+  void broadcast(Actions& out, const Message& message);
+  void send(Actions& out, ReplicaIndex to, const Message& message);
+  void persist_votes(Actions& out);
+  void set_timer(Actions& out, Timer id, std::optional<TimeMs>& deadline, TimeMs at);
+  void cancel_timer(Actions& out, Timer id, std::optional<TimeMs>& deadline);
+
+  // ---- normal case (replica_normal.cpp) ----
+  void maybe_propose(Actions& out, TimeMs now, bool timer_fired);
+  void propose(Actions& out, std::vector<chain::Transaction> batch, TimeMs now);
+  void on_pre_prepare(Actions& out, const Signed<PrePrepare>& message, TimeMs now);
+  void accept_pre_prepare(Actions& out, const Signed<PrePrepare>& message, TimeMs now);
+  Status validate_proposal(const PrePrepare& proposal, TimeMs now, chain::StateDiff& diff);
+  void on_prepare(Actions& out, const Signed<Prepare>& message, TimeMs now);
+  void on_commit(Actions& out, const Signed<Commit>& message, TimeMs now);
+  void check_prepared(Actions& out, std::uint64_t sequence, TimeMs now);
+  void check_committed(Actions& out, std::uint64_t sequence, TimeMs now);
+  void commit_block(Actions& out, chain::Block block, chain::StateDiff diff, TimeMs now);
+  void assist_committed(Actions& out, const Signed<PrePrepare>& message);
+  Status check_block_contents(const chain::Block& block, chain::StateDiff& diff);
+  void after_head_advanced(Actions& out, TimeMs now);
+  void arm_progress_timer(Actions& out, TimeMs now, bool restart = false);
+  bool work_pending() const;
+
+  // ---- view change (replica_view_change.cpp) ----
+  void start_view_change(Actions& out, std::uint64_t target, TimeMs now);
+  void on_view_change(Actions& out, const Signed<ViewChange>& message, TimeMs now);
+  void try_new_view(Actions& out, TimeMs now);
+  void on_view_change_timer(Actions& out, TimeMs now);
+  void on_new_view(Actions& out, const Signed<NewView>& message, TimeMs now);
+  void enter_view(Actions& out, std::uint64_t new_view, TimeMs now);
+  Signed<ViewChange> make_view_change(std::uint64_t target) const;
+
+  // ---- checkpoints and state transfer (replica_sync.cpp) ----
+  void on_checkpoint(Actions& out, const Signed<Checkpoint>& message, TimeMs now);
+  void make_checkpoint(Actions& out, std::uint64_t height);
+  void try_stabilise(std::uint64_t sequence);
+  void observe_height(Actions& out, ReplicaIndex peer, std::uint64_t height, TimeMs now);
+  void observe_certified_head(Actions& out, ReplicaIndex peer, std::uint64_t height, TimeMs now);
+  void maybe_sync(Actions& out, TimeMs now);
+  void request_blocks(Actions& out, TimeMs now);
+  void on_blocks(Actions& out, ReplicaIndex peer, std::vector<chain::Block> blocks, TimeMs now);
+};
+
+}  // namespace synod::pbft

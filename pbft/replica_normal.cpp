@@ -1,0 +1,408 @@
+// PBFT's normal case: batching and proposing, pre-prepare validation, prepare and commit
+// quorums, and executing a committed block (Castro & Liskov, section 4.2-4.3).
+#include <algorithm>
+
+#include "chain/certificate.h"
+#include "crypto/merkle.h"
+#include "pbft/replica_impl.h"
+
+namespace synod::pbft {
+
+bool Replica::Impl::work_pending() const {
+  if (genesis.pbft.empty_block_interval_ms > 0)
+    return true;  // heartbeat blocks expected
+  auto it = slots.find(head.height + 1);
+  if (it != slots.end() && (it->second.pre_prepare || it->second.pending))
+    return true;
+  return !mempool.select_batch(state, 1, genesis.pbft.max_block_bytes).empty();
+}
+
+void Replica::Impl::arm_progress_timer(Actions& out, TimeMs now, bool restart) {
+  if (in_view_change)
+    return;
+  if (progress_deadline && !restart)
+    return;
+  set_timer(out, kProgressTimer, progress_deadline,
+            now + timeout_ms() + genesis.pbft.empty_block_interval_ms);
+}
+
+bool Replica::Impl::defer_future(const Message& message, std::uint64_t message_view) {
+  // A message for the view this replica is about to enter can overtake the NEW-VIEW.
+  bool upcoming = message_view > view || (message_view == view && in_view_change);
+  if (!upcoming || message_view > view + 1)
+    return false;
+  if (future_messages.size() < kMaxFutureMessages)
+    future_messages.push_back(message);
+  return true;
+}
+
+void Replica::Impl::maybe_propose(Actions& out, TimeMs now, bool timer_fired) {
+  if (!is_primary() || in_view_change || syncing)
+    return;
+  // The NEW-VIEW proved blocks up to the floor committed: catch up before proposing.
+  if (head.height < votes.view_floor)
+    return;
+  std::uint64_t next = head.height + 1;
+  auto slot = slots.find(next);
+  if (slot != slots.end() && (slot->second.pre_prepare || slot->second.pending))
+    return;
+  if (next > high_watermark())
+    return;
+  // After a restart this replica may already have proposed something for (view, next); it
+  // must not propose anything else there. The view will change.
+  for (const auto& [key, digest] : votes.signed_votes) {
+    if (std::get<0>(key) == VoteKind::kPrePrepare && std::get<1>(key) == view &&
+        std::get<2>(key) == next) {
+      return;
+    }
+  }
+  const auto& params = genesis.pbft;
+  // Room for the header and framing inside the block byte limit.
+  std::size_t max_bytes = params.max_block_bytes - 512;
+  auto batch = mempool.select_batch(state, params.max_block_transactions, max_bytes);
+  if (!batch.empty()) {
+    bool full = batch.size() >= params.max_block_transactions;
+    if (full || timer_fired || batch_delay_ms == 0) {
+      cancel_timer(out, kBatchTimer, batch_deadline);
+      propose(out, std::move(batch), now);
+      return;
+    }
+    TimeMs close_at = now + batch_delay_ms;
+    if (!batch_deadline || *batch_deadline > close_at) {
+      set_timer(out, kBatchTimer, batch_deadline, close_at);
+    }
+    return;
+  }
+  if (params.empty_block_interval_ms == 0)
+    return;
+  TimeMs due = last_block_ms + params.empty_block_interval_ms;
+  if (now >= due) {
+    cancel_timer(out, kBatchTimer, batch_deadline);
+    propose(out, {}, now);
+  } else if (!batch_deadline || *batch_deadline > due) {
+    set_timer(out, kBatchTimer, batch_deadline, due);
+  }
+}
+
+void Replica::Impl::propose(Actions& out, std::vector<chain::Transaction> batch, TimeMs now) {
+  chain::Block block;
+  chain::BlockHeader& header = block.header;
+  header.height = head.height + 1;
+  header.prev_hash = head_hash;
+  header.tx_root = chain::transactions_root(batch);
+  header.timestamp_ms = std::max(now, head.timestamp_ms);
+  header.proposer = config.key.public_key();
+  header.seal = chain::PbftSeal{view, header.height};
+  chain::Execution execution = state.execute(batch, chain::address_of(header.proposer),
+                                             chain::SignaturePolicy::kAlreadyVerified);
+  if (!execution.ok())
+    return;  // the mempool only selects executable batches
+  header.state_root = state.root_after(execution.diff);
+  block.transactions = std::move(batch);
+
+  crypto::Hash256 digest = block.hash();
+  votes.record(VoteKind::kPrePrepare, view, header.height, digest);
+  persist_votes(out);
+  auto message = sign_body(PrePrepare{view, header.height, std::move(block)});
+  broadcast(out, message);
+
+  Slot& slot = slots[header.height];
+  slot.pre_prepare = std::move(message);
+  slot.digest = digest;
+  slot.diff = std::move(execution.diff);
+  arm_progress_timer(out, now);
+  check_prepared(out, header.height, now);
+}
+
+void Replica::Impl::on_pre_prepare(Actions& out, const Signed<PrePrepare>& message, TimeMs now) {
+  const PrePrepare& body = message.body;
+  if (body.sequence > 0)
+    observe_height(out, message.sender, body.sequence - 1, now);
+  if (in_view_change || body.view != view) {
+    if (!defer_future(message, body.view))
+      drop(DropReason::kWrongView);
+    return;
+  }
+  if (message.sender != primary()) {
+    drop(DropReason::kNotPrimary);
+    return;
+  }
+  std::uint64_t sequence = body.sequence;
+  if (sequence <= head.height) {
+    assist_committed(out, message);
+    return;
+  }
+  if (!in_window(sequence)) {
+    drop(DropReason::kOutsideWatermarks);
+    return;
+  }
+  Slot& slot = slots[sequence];
+  crypto::Hash256 digest = body.block.hash();
+  const auto& known = slot.pre_prepare ? slot.pre_prepare : slot.pending;
+  if (known) {
+    if (known->body.block.hash() != digest) {
+      // Two signed pre-prepares for one (view, sequence): the primary is faulty.
+      drop(DropReason::kConflictingPrePrepare);
+      start_view_change(out, view + 1, now);
+    }
+    return;
+  }
+  if (sequence > head.height + 1) {
+    slot.pending = message;
+    maybe_sync(out, now);
+    return;
+  }
+  accept_pre_prepare(out, message, now);
+}
+
+void Replica::Impl::assist_committed(Actions& out, const Signed<PrePrepare>& message) {
+  // A block this replica already committed is being re-proposed in a new view (the
+  // view-change quorum did not include a replica that had committed it). Vote for it so
+  // the others can finish; it cannot conflict with anything committed.
+  std::uint64_t sequence = message.body.sequence;
+  auto known = recent_hashes.find(sequence);
+  crypto::Hash256 digest = message.body.block.hash();
+  if (known == recent_hashes.end() || known->second != digest) {
+    drop(DropReason::kStale);
+    return;
+  }
+  bool prepare_ok = is_primary() || votes.allows(VoteKind::kPrepare, view, sequence, digest);
+  if (!prepare_ok || !votes.allows(VoteKind::kCommit, view, sequence, digest))
+    return;
+  if (!is_primary())
+    broadcast(out, sign_body(Prepare{view, sequence, digest}));
+  broadcast(out, sign_body(Commit{view, sequence, digest}));
+}
+
+Status Replica::Impl::check_block_contents(const chain::Block& block, chain::StateDiff& diff) {
+  const auto& header = block.header;
+  if (block.transactions.size() > genesis.pbft.max_block_transactions) {
+    return make_error("too many transactions");
+  }
+  std::vector<crypto::Hash256> hashes;
+  hashes.reserve(block.transactions.size());
+  for (const auto& tx : block.transactions)
+    hashes.push_back(tx.hash());
+  if (crypto::merkle_root(hashes) != header.tx_root)
+    return make_error("wrong Merkle root");
+  // Each signature is verified once per node: transactions already admitted to the
+  // mempool were verified there.
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    if (!mempool.contains(hashes[i]) && !block.transactions[i].signature_valid()) {
+      return make_error("transaction " + std::to_string(i) + " has a bad signature");
+    }
+  }
+  chain::Execution execution = state.execute(block.transactions, chain::address_of(header.proposer),
+                                             chain::SignaturePolicy::kAlreadyVerified);
+  if (!execution.ok())
+    return make_error(execution.rejection->message());
+  if (state.root_after(execution.diff) != header.state_root) {
+    return make_error("wrong state root");
+  }
+  diff = std::move(execution.diff);
+  return Status::success();
+}
+
+Status Replica::Impl::validate_proposal(const PrePrepare& proposal, TimeMs now,
+                                        chain::StateDiff& diff) {
+  const chain::Block& block = proposal.block;
+  const chain::BlockHeader& header = block.header;
+  if (header.height != head.height + 1 || proposal.sequence != header.height) {
+    return make_error("wrong height");
+  }
+  if (proposal.sequence <= votes.view_floor) {
+    return make_error("proposal at or below the new view's committed floor");
+  }
+  const auto* seal = std::get_if<chain::PbftSeal>(&header.seal);
+  if (seal == nullptr || seal->sequence != proposal.sequence || seal->view > proposal.view) {
+    return make_error("seal does not match the pre-prepare");
+  }
+  if (header.prev_hash != head_hash)
+    return make_error("wrong previous hash");
+  if (header.proposer != validators.at(primary_of(seal->view, n())).public_key) {
+    return make_error("proposer is not the primary of the block's view");
+  }
+  if (block.certificate)
+    return make_error("a proposal carries no certificate");
+  if (header.timestamp_ms < head.timestamp_ms)
+    return make_error("timestamp before parent");
+  if (header.timestamp_ms > now + kMaxClockDriftMs)
+    return make_error("timestamp in the future");
+  if (block.encode().size() > genesis.pbft.max_block_bytes)
+    return make_error("block too large");
+  return check_block_contents(block, diff);
+}
+
+void Replica::Impl::accept_pre_prepare(Actions& out, const Signed<PrePrepare>& message,
+                                       TimeMs now) {
+  std::uint64_t sequence = message.body.sequence;
+  Slot& slot = slots[sequence];
+  slot.pending.reset();
+  chain::StateDiff diff;
+  if (auto status = validate_proposal(message.body, now, diff); !status) {
+    // An invalid proposal is evidence against the primary.
+    drop(DropReason::kInvalidProposal);
+    ++counters.invalid_proposals;
+    start_view_change(out, view + 1, now);
+    return;
+  }
+  crypto::Hash256 digest = message.body.block.hash();
+  if (!is_primary() && !votes.allows(VoteKind::kPrepare, view, sequence, digest)) {
+    drop(DropReason::kConflictingPrePrepare);
+    return;
+  }
+  slot.pre_prepare = message;
+  slot.digest = digest;
+  slot.diff = std::move(diff);
+  if (!is_primary()) {
+    votes.record(VoteKind::kPrepare, view, sequence, digest);
+    persist_votes(out);
+    auto prepare = sign_body(Prepare{view, sequence, digest});
+    slot.prepares.emplace(self, prepare);
+    broadcast(out, prepare);
+  }
+  arm_progress_timer(out, now);
+  check_prepared(out, sequence, now);
+}
+
+void Replica::Impl::on_prepare(Actions& out, const Signed<Prepare>& message, TimeMs now) {
+  const Prepare& body = message.body;
+  if (body.sequence > 0)
+    observe_height(out, message.sender, body.sequence - 1, now);
+  if (in_view_change || body.view != view) {
+    if (!defer_future(message, body.view))
+      drop(DropReason::kWrongView);
+    return;
+  }
+  if (message.sender == primary()) {
+    drop(DropReason::kNotPrimary);
+    return;
+  }
+  if (body.sequence <= head.height) {
+    drop(DropReason::kStale);
+    return;
+  }
+  if (!in_window(body.sequence)) {
+    drop(DropReason::kOutsideWatermarks);
+    return;
+  }
+  slots[body.sequence].prepares.emplace(message.sender, message);
+  check_prepared(out, body.sequence, now);
+}
+
+void Replica::Impl::check_prepared(Actions& out, std::uint64_t sequence, TimeMs now) {
+  auto it = slots.find(sequence);
+  if (it == slots.end())
+    return;
+  Slot& slot = it->second;
+  if (!slot.pre_prepare || slot.commit_sent)
+    return;
+  PreparedCertificate certificate{*slot.pre_prepare, {}};
+  for (const auto& [sender, prepare] : slot.prepares) {
+    if (prepare.body.digest != slot.digest)
+      continue;
+    certificate.prepares.push_back(prepare);
+    if (certificate.prepares.size() == quorum() - 1)
+      break;
+  }
+  if (certificate.prepares.size() < quorum() - 1)
+    return;
+  if (!votes.allows(VoteKind::kCommit, view, sequence, slot.digest))
+    return;
+  // Prepared (the paper's prepared(m, v, n, i)): persist the certificate, then commit.
+  votes.record(VoteKind::kCommit, view, sequence, slot.digest);
+  votes.prepared = std::move(certificate);
+  persist_votes(out);
+  auto commit = sign_body(Commit{view, sequence, slot.digest});
+  slot.commits.emplace(self, commit);
+  slot.commit_sent = true;
+  broadcast(out, commit);
+  check_committed(out, sequence, now);
+}
+
+void Replica::Impl::on_commit(Actions& out, const Signed<Commit>& message, TimeMs now) {
+  const Commit& body = message.body;
+  if (body.sequence > 0)
+    observe_height(out, message.sender, body.sequence - 1, now);
+  if (in_view_change || body.view != view) {
+    if (!defer_future(message, body.view))
+      drop(DropReason::kWrongView);
+    return;
+  }
+  if (body.sequence <= head.height) {
+    drop(DropReason::kStale);
+    return;
+  }
+  if (!in_window(body.sequence)) {
+    drop(DropReason::kOutsideWatermarks);
+    return;
+  }
+  slots[body.sequence].commits.emplace(message.sender, message);
+  check_committed(out, body.sequence, now);
+}
+
+void Replica::Impl::check_committed(Actions& out, std::uint64_t sequence, TimeMs now) {
+  if (sequence != head.height + 1)
+    return;
+  auto it = slots.find(sequence);
+  if (it == slots.end())
+    return;
+  Slot& slot = it->second;
+  if (!slot.pre_prepare || !slot.commit_sent)
+    return;
+  chain::CommitCertificate certificate{view, sequence, slot.digest, {}};
+  for (const auto& [sender, commit] : slot.commits) {
+    if (commit.body.digest != slot.digest)
+      continue;
+    certificate.signatures.push_back(chain::CommitSignature{sender, commit.signature});
+    if (certificate.signatures.size() == quorum())
+      break;
+  }
+  if (certificate.signatures.size() < quorum())
+    return;
+  // Committed-local: execute (section 4.3).
+  chain::Block block = slot.pre_prepare->body.block;
+  block.certificate = std::move(certificate);
+  chain::StateDiff diff = std::move(slot.diff);
+  commit_block(out, std::move(block), std::move(diff), now);
+}
+
+void Replica::Impl::commit_block(Actions& out, chain::Block block, chain::StateDiff diff,
+                                 TimeMs now) {
+  state.apply(diff);
+  head = block.header;
+  head_hash = block.hash();
+  head_certificate = block.certificate;
+  recent_hashes[head.height] = head_hash;
+  while (recent_hashes.size() > 4 * genesis.pbft.watermark_window) {
+    recent_hashes.erase(recent_hashes.begin());
+  }
+  last_block_ms = now;
+  ++counters.blocks_committed;
+  counters.transactions_committed += block.transactions.size();
+  mempool.remove_committed(block.transactions, state);
+  slots.erase(slots.begin(), slots.upper_bound(head.height));
+  votes.prune(head.height);
+  consecutive_view_changes = 0;
+  // Progress: the request timer restarts, unless the block was empty while transactions
+  // wait (a primary that keeps proposing empty blocks is censoring).
+  bool censoring = block.transactions.empty() &&
+                   !mempool.select_batch(state, 1, genesis.pbft.max_block_bytes).empty();
+  out.push_back(chain::CommitBlockAction{std::move(block), std::move(diff)});
+  if (!censoring)
+    arm_progress_timer(out, now, /*restart=*/true);
+  after_head_advanced(out, now);
+}
+
+void Replica::Impl::after_head_advanced(Actions& out, TimeMs now) {
+  auto next = slots.find(head.height + 1);
+  if (!in_view_change && next != slots.end() && next->second.pending &&
+      next->second.pending->body.view == view) {
+    Signed<PrePrepare> pending = *next->second.pending;
+    accept_pre_prepare(out, pending, now);
+  }
+  maybe_sync(out, now);
+  maybe_propose(out, now, false);
+}
+
+}  // namespace synod::pbft

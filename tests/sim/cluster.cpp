@@ -1,0 +1,339 @@
+#include "tests/sim/cluster.h"
+
+#include <cassert>
+#include <sstream>
+
+#include "crypto/hex.h"
+
+namespace synod::sim {
+namespace {
+
+crypto::KeyPair key_from_label(const std::string& label) {
+  crypto::Hash256 digest = crypto::sha256(as_bytes(label));
+  return crypto::KeyPair::from_seed(crypto::Seed::from(digest.view()));
+}
+
+std::string short_hex(const crypto::Hash256& hash) {
+  return crypto::to_hex(ByteView(hash.data.data(), 4));
+}
+
+}  // namespace
+
+chain::PbftParams sim_pbft_params() {
+  chain::PbftParams params;
+  params.checkpoint_interval = 4;
+  params.watermark_window = 16;
+  params.max_block_transactions = 256;
+  params.max_block_bytes = 256 * 1024;
+  params.batch_delay_ms = 5;
+  params.view_change_timeout_ms = 400;
+  params.empty_block_interval_ms = 500;
+  return params;
+}
+
+SimGenesis make_sim_genesis(std::size_t validators, std::size_t accounts,
+                            const chain::PbftParams& params) {
+  SimGenesis out;
+  auto genesis = std::make_shared<chain::Genesis>();
+  genesis->chain_id = "synod-sim";
+  genesis->mode = chain::ConsensusMode::kPbft;
+  genesis->genesis_time_ms = 0;
+  genesis->pbft = params;
+  std::vector<chain::ValidatorInfo> infos;
+  for (std::size_t i = 0; i < validators; ++i) {
+    out.validator_keys.push_back(key_from_label("synod/sim/validator/" + std::to_string(i)));
+    infos.push_back(chain::ValidatorInfo{"sim" + std::to_string(i),
+                                         out.validator_keys.back().public_key(),
+                                         "sim-" + std::to_string(i) + ":26656", 1});
+  }
+  genesis->validators = chain::ValidatorSet(std::move(infos));
+  for (std::size_t i = 0; i < accounts; ++i) {
+    out.account_keys.push_back(key_from_label("synod/sim/account/" + std::to_string(i)));
+    genesis->accounts.push_back(chain::GenesisAccount{
+        chain::address_of(out.account_keys.back().public_key()), 1'000'000'000'000ULL, 0});
+  }
+  out.genesis = std::move(genesis);
+  return out;
+}
+
+Cluster::Cluster(ClusterOptions options, EngineFactory factory)
+    : options_(std::move(options)),
+      factory_(std::move(factory)),
+      genesis_(make_sim_genesis(options_.validators, options_.accounts, options_.pbft)),
+      network_(queue_, options_.seed, options_.validators + options_.twins.size(),
+               options_.network) {
+  const chain::Block block0 = chain::make_genesis_block(*genesis_.genesis);
+  const chain::State state0 = chain::State::from_genesis(*genesis_.genesis);
+  std::size_t slots = options_.validators + options_.twins.size();
+  for (SlotId slot = 0; slot < slots; ++slot) {
+    auto node = std::make_unique<SimNode>(SimNode{
+        slot, 0, true, "honest", NodeStore{{block0}, state0, {}}, nullptr, nullptr, {}, 0, 0});
+    if (slot < options_.validators) {
+      node->validator = static_cast<ReplicaIndex>(slot);
+    } else {
+      node->validator = options_.twins[slot - options_.validators];
+      assert(node->validator < options_.validators);
+    }
+    nodes_.push_back(std::move(node));
+  }
+  for (ReplicaIndex twinned : options_.twins) {
+    for (auto& node : nodes_) {
+      if (node->validator == twinned) {
+        node->honest = false;
+        node->role = "twin";
+      }
+    }
+  }
+  for (const auto& [slot, kind] : options_.adversaries) {
+    nodes_.at(slot)->honest = false;
+    nodes_.at(slot)->role = kind;
+  }
+}
+
+void Cluster::trace(const std::string& line) {
+  if (options_.trace != nullptr)
+    *options_.trace << "t=" << queue_.now() << " " << line << "\n";
+}
+
+std::uint64_t Cluster::trace_hash() const {
+  TraceHash hash = events_;
+  hash.mix(network_.trace_hash());
+  return hash.value();
+}
+
+void Cluster::fault(SlotId slot, const std::string& what) {
+  trace("n" + std::to_string(slot) + " FAULT " + what);
+  if (hooks_.on_fault)
+    hooks_.on_fault(*nodes_.at(slot), what, queue_.now());
+}
+
+void Cluster::start() {
+  for (SlotId slot = 0; slot < nodes_.size(); ++slot) {
+    if (!nodes_[slot]->up())
+      restart(slot);
+  }
+}
+
+void Cluster::crash(SlotId slot) {
+  SimNode& node = *nodes_.at(slot);
+  if (!node.up())
+    return;
+  trace("n" + std::to_string(slot) + " CRASH at height " + std::to_string(node.store.height()));
+  events_.mix(0xC0);
+  events_.mix(slot);
+  node.engine.reset();  // before the mempool it references
+  node.mempool.reset();
+  node.timers.clear();
+  ++node.incarnation;
+  network_.set_up(slot, false);
+}
+
+void Cluster::restart(SlotId slot) {
+  SimNode& node = *nodes_.at(slot);
+  if (node.up())
+    return;
+  events_.mix(0xC1);
+  events_.mix(slot);
+  network_.set_up(slot, true);
+  node.mempool = std::make_unique<chain::Mempool>(options_.mempool);
+  NodeContext context{node, genesis_, genesis_.validator_keys.at(node.validator), *node.mempool,
+                      queue_.now()};
+  auto built = factory_(context);
+  if (!built.ok()) {
+    fault(slot, "engine could not be built: " + built.message());
+    network_.set_up(slot, false);
+    return;
+  }
+  if (node.incarnation > 0)
+    ++node.restarts;
+  node.engine = std::move(built).value();
+  trace("n" + std::to_string(slot) + " START (" + node.role + ") at height " +
+        std::to_string(node.store.height()));
+  drive(slot, [this](chain::Engine& engine) { return engine.start(queue_.now()); });
+}
+
+void Cluster::drive(SlotId slot, const std::function<chain::Actions(chain::Engine&)>& input) {
+  SimNode& node = *nodes_.at(slot);
+  if (!node.up())
+    return;
+  execute(slot, input(*node.engine));
+}
+
+std::optional<chain::AdmitError> Cluster::submit(SlotId slot, const chain::Transaction& tx) {
+  SimNode& node = *nodes_.at(slot);
+  const crypto::Hash256 hash = tx.hash();
+  std::optional<chain::AdmitError> error = chain::AdmitError::kFull;
+  if (node.up()) {
+    error = node.mempool->add(tx, hash, node.store.state);
+    if (!error)
+      drive(slot, [this](chain::Engine& engine) { return engine.on_transactions(queue_.now()); });
+  }
+  auto shared = std::make_shared<const chain::Transaction>(tx);
+  for (SlotId other = 0; other < nodes_.size(); ++other) {
+    if (other == slot)
+      continue;
+    network_.send(slot, other, fnv1a(hash.view()), Network::Delivery::kReliable,
+                  [this, other, shared, hash] { gossip_arrived(other, *shared, hash); });
+  }
+  return error;
+}
+
+void Cluster::gossip_arrived(SlotId slot, const chain::Transaction& tx,
+                             const crypto::Hash256& hash) {
+  SimNode& node = *nodes_.at(slot);
+  if (!node.up())
+    return;
+  if (!node.mempool->add(tx, hash, node.store.state))
+    drive(slot, [this](chain::Engine& engine) { return engine.on_transactions(queue_.now()); });
+}
+
+void Cluster::execute(SlotId slot, chain::Actions actions) {
+  SimNode& node = *nodes_.at(slot);
+  for (auto& action : actions) {
+    if (auto* send = std::get_if<chain::SendAction>(&action)) {
+      send_message(slot, send->to, std::make_shared<const Bytes>(std::move(send->message)));
+    } else if (auto* broadcast = std::get_if<chain::BroadcastAction>(&action)) {
+      auto message = std::make_shared<const Bytes>(std::move(broadcast->message));
+      for (ReplicaIndex to = 0; to < options_.validators; ++to) {
+        if (to != node.validator)
+          send_message(slot, to, message);
+      }
+    } else if (auto* commit = std::get_if<chain::CommitBlockAction>(&action)) {
+      commit_block(slot, std::move(*commit));
+    } else if (auto* persist = std::get_if<chain::PersistAction>(&action)) {
+      node.store.kv[persist->key] = std::move(persist->value);
+    } else if (auto* timer = std::get_if<chain::SetTimerAction>(&action)) {
+      set_timer(slot, timer->id, timer->at_ms);
+    } else if (auto* cancel = std::get_if<chain::CancelTimerAction>(&action)) {
+      node.timers.erase(cancel->id);
+    } else if (auto* fetch = std::get_if<chain::FetchBlocksAction>(&action)) {
+      fetch_blocks(slot, *fetch);
+    }
+  }
+}
+
+// The slot that receives what `from` sends to validator `to`: with twins, the copy `from`
+// can reach now (the first, if it can reach several: the other is sent separately).
+std::optional<SlotId> Cluster::route(SlotId from, ReplicaIndex to) const {
+  std::optional<SlotId> fallback;
+  for (const auto& node : nodes_) {
+    if (node->validator != to || node->slot == from)
+      continue;
+    if (network_.reachable(from, node->slot))
+      return node->slot;
+    if (!fallback)
+      fallback = node->slot;
+  }
+  return fallback;
+}
+
+void Cluster::send_message(SlotId from, ReplicaIndex to,
+                           const std::shared_ptr<const Bytes>& message) {
+  if (to >= options_.validators)
+    return;  // an engine addressing a non-validator: nothing to deliver to
+  const ReplicaIndex sender = nodes_.at(from)->validator;
+  const std::uint64_t tag = fnv1a(*message);
+  for (const auto& node : nodes_) {
+    if (node->validator != to || node->slot == from)
+      continue;
+    SlotId target = node->slot;
+    network_.send(from, target, tag, Network::Delivery::kLossy,
+                  [this, target, sender, message] { deliver_message(target, sender, message); });
+  }
+}
+
+void Cluster::deliver_message(SlotId to, ReplicaIndex from,
+                              const std::shared_ptr<const Bytes>& message) {
+  if (tracing()) {
+    std::string what = options_.describe_message ? options_.describe_message(*message)
+                                                 : std::to_string(message->size()) + "B";
+    trace("n" + std::to_string(to) + " <- v" + std::to_string(from) + " " + what);
+  }
+  drive(to, [this, from, &message](chain::Engine& engine) {
+    return engine.on_message(from, *message, queue_.now());
+  });
+}
+
+void Cluster::set_timer(SlotId slot, std::uint32_t id, TimeMs at_ms) {
+  SimNode& node = *nodes_.at(slot);
+  const std::uint64_t token = ++next_timer_token_;
+  node.timers[id] = token;
+  const std::uint64_t incarnation = node.incarnation;
+  queue_.schedule(at_ms, [this, slot, id, token, incarnation] {
+    SimNode& armed = *nodes_.at(slot);
+    auto it = armed.timers.find(id);
+    if (armed.incarnation != incarnation || it == armed.timers.end() || it->second != token)
+      return;  // cancelled, re-armed or crashed since
+    armed.timers.erase(it);
+    events_.mix(0x71);
+    events_.mix(slot);
+    events_.mix(id);
+    trace("n" + std::to_string(slot) + " TIMER " + std::to_string(id));
+    drive(slot, [this, id](chain::Engine& engine) { return engine.on_timer(id, queue_.now()); });
+  });
+}
+
+void Cluster::commit_block(SlotId slot, chain::CommitBlockAction action) {
+  SimNode& node = *nodes_.at(slot);
+  const std::uint64_t height = action.block.header.height;
+  if (height != node.store.height() + 1) {
+    fault(slot, "commit of height " + std::to_string(height) + " on a store at height " +
+                    std::to_string(node.store.height()));
+    return;
+  }
+  if (action.block.header.prev_hash != node.store.head().hash()) {
+    fault(slot, "commit of height " + std::to_string(height) + " does not extend the stored head");
+    return;
+  }
+  chain::State before = node.store.state;
+  node.store.state.apply(action.diff);
+  node.store.blocks.push_back(std::move(action.block));
+  const chain::Block& block = node.store.blocks.back();
+  events_.mix(0xB1);
+  events_.mix(slot);
+  events_.mix(fnv1a(block.hash().view()));
+  trace("n" + std::to_string(slot) + " COMMIT h=" + std::to_string(height) + " " +
+        short_hex(block.hash()) + " txs=" + std::to_string(block.transactions.size()));
+  if (hooks_.on_commit)
+    hooks_.on_commit(node, block, action.diff, before, queue_.now());
+  const std::uint64_t incarnation = node.incarnation;
+  queue_.schedule(queue_.now() + options_.store_delay_ms, [this, slot, height, incarnation] {
+    if (nodes_.at(slot)->incarnation != incarnation)
+      return;
+    drive(slot, [this, height](chain::Engine& engine) {
+      return engine.on_block_stored(height, queue_.now());
+    });
+  });
+}
+
+void Cluster::fetch_blocks(SlotId slot, const chain::FetchBlocksAction& action) {
+  std::optional<SlotId> server = route(slot, action.peer);
+  if (!server || action.peer >= options_.validators)
+    return;
+  const std::uint64_t incarnation = nodes_.at(slot)->incarnation;
+  const std::uint32_t max_blocks = std::min(action.max_blocks, options_.fetch_blocks_max);
+  const std::uint64_t from_height = action.from_height;
+  const ReplicaIndex peer = action.peer;
+  const SlotId target = *server;
+  trace("n" + std::to_string(slot) + " FETCH from v" + std::to_string(peer) +
+        " h>=" + std::to_string(from_height));
+  network_.send(slot, target, from_height, Network::Delivery::kLossy, [=, this] {
+    const NodeStore& store = nodes_.at(target)->store;
+    auto blocks = std::make_shared<std::vector<chain::Block>>();
+    for (std::uint64_t h = from_height; h < store.blocks.size() && blocks->size() < max_blocks;
+         ++h) {
+      blocks->push_back(store.blocks[h]);
+    }
+    network_.send(target, slot, blocks->size(), Network::Delivery::kLossy, [=, this] {
+      if (nodes_.at(slot)->incarnation != incarnation)
+        return;  // the requester restarted: its connection is gone
+      trace("n" + std::to_string(slot) + " FETCHED " + std::to_string(blocks->size()) +
+            " blocks from v" + std::to_string(peer));
+      drive(slot, [this, peer, blocks](chain::Engine& engine) {
+        return engine.on_blocks_fetched(peer, *blocks, queue_.now());
+      });
+    });
+  });
+}
+
+}  // namespace synod::sim

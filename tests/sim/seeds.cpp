@@ -1,0 +1,55 @@
+#include "tests/sim/seeds.h"
+
+#include <sstream>
+
+#include "tests/sim/pbft_engines.h"
+
+namespace synod::sim {
+
+ScenarioOptions scenario_options(const SeedOptions& options) {
+  ScenarioOptions out;
+  out.validators = options.validators;
+  out.duration_ms = options.duration_ms;
+  out.twins = options.twins;
+  if (options.adversaries == "all") {
+    out.adversary_kinds = pbft_adversary_kinds();
+  } else if (options.adversaries != "none") {
+    std::stringstream list(options.adversaries);
+    for (std::string kind; std::getline(list, kind, ',');)
+      out.adversary_kinds.push_back(kind);
+  }
+  return out;
+}
+
+RunResult run_seed(std::uint64_t seed, const SeedOptions& options, std::ostream* trace) {
+  Scenario scenario = generate_scenario(seed, scenario_options(options));
+  RunOptions run;
+  run.factory = pbft_engine_factory(seed);
+  run.describe_message = describe_pbft_message;
+  run.trace = trace;
+  return run_scenario(scenario, run);
+}
+
+std::string replay_command(std::uint64_t seed, const SeedOptions& options) {
+  std::string out = "synod-sim --seed " + std::to_string(seed) + " --nodes " +
+                    std::to_string(options.validators) + " --duration-ms " +
+                    std::to_string(options.duration_ms);
+  if (options.adversaries != "all")
+    out += " --adversaries " + options.adversaries;
+  if (!options.twins)
+    out += " --no-twins";
+  return out + " --verbose";
+}
+
+std::string failure_report(std::uint64_t seed, const SeedOptions& options,
+                           const RunResult& result) {
+  std::ostringstream out;
+  out << "synod-sim: seed " << seed << " FAILED with " << result.violations.size()
+      << " violation(s)\n  scenario: " << result.scenario << "\n";
+  for (const auto& violation : result.violations)
+    out << "  t=" << violation.at_ms << "ms " << violation.what << "\n";
+  out << "  replay: " << replay_command(seed, options) << "\n";
+  return out.str();
+}
+
+}  // namespace synod::sim

@@ -1,0 +1,503 @@
+// Unit tests for chain::BlockStore: genesis initialisation, appending blocks made by really
+// executing signed transfers, reads by height, hash and transaction, rollback, the meta
+// table, and reopening from disk.
+#include <stdlib.h>  // mkdtemp
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "chain/block_store.h"
+#include "chain/certificate.h"
+#include "chain/genesis.h"
+#include "chain/state.h"
+#include "chain/transaction.h"
+
+using namespace synod;
+using namespace synod::chain;
+
+namespace {
+
+constexpr std::uint64_t kFunding = 1'000'000'000;
+constexpr std::size_t kValidatorCount = 4;
+constexpr std::size_t kFundedCount = 8;
+
+crypto::KeyPair key_from(std::uint8_t tag, std::uint8_t index) {
+  crypto::Seed seed;
+  seed.data[0] = tag;
+  seed.data[1] = index;
+  return crypto::KeyPair::from_seed(seed);
+}
+
+// A deleted-on-destruction directory under the system temp dir.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "synod-block-store-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A PBFT chain with validators and funded accounts, and a builder for its next blocks.
+// `state` is the in-memory ledger after the newest block built (and applied) so far.
+struct TestChain {
+  std::vector<crypto::KeyPair> validators;
+  std::vector<crypto::KeyPair> users;
+  Genesis genesis;
+  State state{""};
+  Block tip;
+
+  explicit TestChain(std::string chain_id = "store-test") {
+    genesis.chain_id = std::move(chain_id);
+    genesis.genesis_time_ms = 1'700'000'000'000;
+    std::vector<ValidatorInfo> infos;
+    for (std::size_t i = 0; i < kValidatorCount; ++i) {
+      validators.push_back(key_from(1, static_cast<std::uint8_t>(i)));
+      infos.push_back(ValidatorInfo{"v" + std::to_string(i), validators.back().public_key(),
+                                    "127.0.0.1:" + std::to_string(26000 + i), 1});
+    }
+    genesis.validators = ValidatorSet(std::move(infos));
+    for (std::size_t i = 0; i < kFundedCount; ++i) {
+      users.push_back(key_from(2, static_cast<std::uint8_t>(i)));
+      genesis.accounts.push_back(
+          GenesisAccount{address_of(users.back().public_key()), kFunding, 0});
+    }
+    state = State::from_genesis(genesis);
+    tip = make_genesis_block(genesis);
+  }
+
+  // `count` signed transfers: user i % n pays the next user, every `fresh_every`-th one
+  // pays a brand-new address instead (so blocks also create accounts).
+  std::vector<Transaction> transfers(std::size_t count, std::size_t salt = 0,
+                                     std::size_t fresh_every = 5) const {
+    std::vector<std::uint64_t> nonces;
+    for (const auto& user : users)
+      nonces.push_back(state.account(address_of(user.public_key())).nonce);
+    std::vector<Transaction> out;
+    for (std::size_t i = 0; i < count; ++i) {
+      std::size_t from = (i + salt) % users.size();
+      Address to = address_of(users[(from + 1) % users.size()].public_key());
+      if (fresh_every != 0 && i % fresh_every == fresh_every - 1) {
+        to = address_of(key_from(3, static_cast<std::uint8_t>((i + salt * 7) % 251)).public_key());
+      }
+      out.push_back(make_transfer(users[from], genesis.chain_id, to, 10 + i, 1, nonces[from]++));
+    }
+    return out;
+  }
+
+  // The next block over `txs`, its header filled in by executing them on a copy of the
+  // state. Does not advance the chain.
+  Block build(const std::vector<Transaction>& txs, std::size_t proposer = 0) const {
+    Block block;
+    block.header.height = tip.header.height + 1;
+    block.header.prev_hash = tip.hash();
+    block.header.tx_root = transactions_root(txs);
+    block.header.timestamp_ms = tip.header.timestamp_ms + 1000;
+    block.header.proposer = validators.at(proposer).public_key();
+    block.header.seal = PbftSeal{0, block.header.height};
+    block.transactions = txs;
+    State scratch = state;
+    Execution execution = scratch.execute(txs, address_of(block.header.proposer));
+    REQUIRE(execution.ok());
+    block.header.state_root = scratch.root_after(execution.diff);
+    block.certificate = certify(block);
+    return block;
+  }
+
+  // A commit certificate from the first 2f+1 validators.
+  CommitCertificate certify(const Block& block) const {
+    CommitCertificate certificate;
+    certificate.sequence = block.header.height;
+    certificate.block_hash = block.hash();
+    Bytes message =
+        commit_signing_bytes(genesis.chain_id, 0, certificate.sequence, certificate.block_hash);
+    for (std::uint32_t i = 0; i < genesis.validators.quorum(); ++i)
+      certificate.signatures.push_back(CommitSignature{i, validators[i].sign(message)});
+    return certificate;
+  }
+
+  // Applies `block` to the in-memory state with full checks and makes it the tip.
+  StateDiff advance(const Block& block) {
+    auto diff = state.apply_block(block, SignaturePolicy::kVerify);
+    REQUIRE(diff.ok());
+    tip = block;
+    return *diff;
+  }
+
+  // Builds the next block, applies it and appends it to `store`.
+  Block extend(BlockStore& store, std::size_t tx_count = 12, std::size_t salt = 0) {
+    Block block = build(transfers(tx_count, salt));
+    StateDiff diff = advance(block);
+    Status status = store.append(block, diff);
+    INFO(status.message());
+    REQUIRE(status.ok());
+    return block;
+  }
+};
+
+std::unique_ptr<BlockStore> open_store(const std::string& path) {
+  auto store = BlockStore::open(path);
+  INFO((store ? std::string() : store.message()));
+  REQUIRE(store.ok());
+  return std::move(*store);
+}
+
+std::unique_ptr<BlockStore> open_initialized(const std::string& path, const TestChain& chain) {
+  auto store = open_store(path);
+  Status status = store->initialize(chain.genesis);
+  INFO(status.message());
+  REQUIRE(status.ok());
+  return store;
+}
+
+State stored_state(const BlockStore& store, const std::string& chain_id) {
+  auto state = store.load_state(chain_id);
+  INFO((state ? std::string() : state.message()));
+  REQUIRE(state.ok());
+  return std::move(*state);
+}
+
+Block stored_block(const BlockStore& store, std::uint64_t height) {
+  auto block = store.block_at(height);
+  REQUIRE(block.ok());
+  REQUIRE(block->has_value());
+  return **block;
+}
+
+}  // namespace
+
+TEST_CASE("block store initialise stores block 0 and the genesis accounts", "[store]") {
+  TestChain chain;
+  auto store = open_store(":memory:");
+  CHECK_FALSE(store->head_height().has_value());
+  CHECK_FALSE(store->head().ok());
+  REQUIRE(store->initialize(chain.genesis).ok());
+
+  Block genesis_block = make_genesis_block(chain.genesis);
+  REQUIRE(store->head_height() == std::optional<std::uint64_t>(0));
+  auto head = store->head();
+  REQUIRE(head.ok());
+  CHECK(*head == genesis_block);
+  CHECK(head->header.prev_hash == chain.genesis.hash());
+  State state = stored_state(*store, chain.genesis.chain_id);
+  CHECK(state.accounts() == chain.state.accounts());
+  CHECK(state.root() == genesis_block.header.state_root);
+
+  // Initialising again with the same genesis is a no-op.
+  REQUIRE(store->initialize(chain.genesis).ok());
+  CHECK(store->head_height() == std::optional<std::uint64_t>(0));
+}
+
+TEST_CASE("block store refuses a different genesis, also after reopening", "[store]") {
+  TempDir dir;
+  std::string path = dir.file("chain.db");
+  TestChain chain;
+  {
+    auto store = open_initialized(path, chain);
+    chain.extend(*store);
+  }
+  TestChain other("another-chain");
+  Genesis richer = chain.genesis;
+  richer.accounts.front().balance += 1;
+
+  auto store = open_store(path);
+  REQUIRE(store->head_height() == std::optional<std::uint64_t>(1));
+  Status refused = store->initialize(other.genesis);
+  CHECK_FALSE(refused.ok());
+  CHECK(refused.message().find("different genesis") != std::string::npos);
+  CHECK_FALSE(store->initialize(richer).ok());
+  // The refusals changed nothing, and the right genesis is accepted.
+  CHECK(store->head_height() == std::optional<std::uint64_t>(1));
+  REQUIRE(store->initialize(chain.genesis).ok());
+  CHECK(store->head_height() == std::optional<std::uint64_t>(1));
+}
+
+TEST_CASE("block store appends executed blocks and reads them by height and hash", "[store]") {
+  TestChain chain;
+  auto store = open_initialized(":memory:", chain);
+  std::vector<Block> blocks{make_genesis_block(chain.genesis)};
+  std::vector<StateDiff> diffs{StateDiff{}};
+  for (std::size_t i = 0; i < 5; ++i) {
+    Block block = chain.build(chain.transfers(10 + i, i));
+    diffs.push_back(chain.advance(block));
+    REQUIRE(store->append(block, diffs.back()).ok());
+    blocks.push_back(block);
+  }
+
+  REQUIRE(store->head_height() == std::optional<std::uint64_t>(5));
+  auto head = store->head();
+  REQUIRE(head.ok());
+  CHECK(*head == blocks.back());
+  for (std::uint64_t h = 0; h < blocks.size(); ++h) {
+    CHECK(stored_block(*store, h) == blocks[h]);
+    auto by_hash = store->block_by_hash(blocks[h].hash());
+    REQUIRE(by_hash.ok());
+    REQUIRE(by_hash->has_value());
+    CHECK(**by_hash == blocks[h]);
+  }
+  // The certificate is stored with the block and still verifies.
+  CHECK(verify_block_certificate(stored_block(*store, 3), chain.genesis.validators,
+                                 chain.genesis.chain_id)
+            .ok());
+  for (std::uint64_t h = 1; h < blocks.size(); ++h) {
+    auto undo = store->undo_at(h);
+    REQUIRE(undo.ok());
+    REQUIRE(undo->has_value());
+    CHECK(**undo == diffs[h]);
+  }
+
+  auto missing = store->block_at(6);
+  REQUIRE(missing.ok());
+  CHECK_FALSE(missing->has_value());
+  auto huge = store->block_at(UINT64_MAX);
+  REQUIRE(huge.ok());
+  CHECK_FALSE(huge->has_value());
+  auto unknown = store->block_by_hash(crypto::sha256(as_bytes("no such block")));
+  REQUIRE(unknown.ok());
+  CHECK_FALSE(unknown->has_value());
+  auto no_undo = store->undo_at(6);
+  REQUIRE(no_undo.ok());
+  CHECK_FALSE(no_undo->has_value());
+}
+
+TEST_CASE("block store finds every stored transaction", "[store]") {
+  TestChain chain;
+  auto store = open_initialized(":memory:", chain);
+  std::vector<Block> blocks;
+  for (std::size_t i = 0; i < 3; ++i)
+    blocks.push_back(chain.extend(*store, 7, i));
+
+  for (const Block& block : blocks) {
+    for (std::uint32_t i = 0; i < block.transactions.size(); ++i) {
+      auto found = store->find_transaction(block.transactions[i].hash());
+      REQUIRE(found.ok());
+      REQUIRE(found->has_value());
+      CHECK((*found)->height == block.header.height);
+      CHECK((*found)->index == i);
+      CHECK((*found)->block_hash == block.hash());
+    }
+  }
+  // A transaction that was signed but never included.
+  Transaction pending = chain.transfers(1).front();
+  auto absent = store->find_transaction(pending.hash());
+  REQUIRE(absent.ok());
+  CHECK_FALSE(absent->has_value());
+}
+
+TEST_CASE("block store refuses a block at the wrong height or with the wrong prev_hash",
+          "[store]") {
+  TestChain chain;
+  auto empty = open_store(":memory:");
+  Block first = chain.build(chain.transfers(3));
+  State scratch = chain.state;
+  auto first_diff = scratch.apply_block(first);
+  REQUIRE(first_diff.ok());
+  CHECK_FALSE(empty->append(first, *first_diff).ok());  // not initialised
+
+  auto store = open_initialized(":memory:", chain);
+  Block genesis_block = make_genesis_block(chain.genesis);
+
+  Block skipping = first;
+  skipping.header.height = 2;
+  Status status = store->append(skipping, *first_diff);
+  CHECK_FALSE(status.ok());
+  CHECK(status.message().find("height") != std::string::npos);
+
+  Block repeating = first;
+  repeating.header.height = 0;
+  CHECK_FALSE(store->append(repeating, *first_diff).ok());
+
+  Block unlinked = first;
+  unlinked.header.prev_hash = crypto::sha256(as_bytes("elsewhere"));
+  status = store->append(unlinked, *first_diff);
+  CHECK_FALSE(status.ok());
+  CHECK(status.message().find("link") != std::string::npos);
+
+  // Nothing was written by the refusals.
+  CHECK(store->head_height() == std::optional<std::uint64_t>(0));
+  CHECK(stored_state(*store, chain.genesis.chain_id).root() == genesis_block.header.state_root);
+  auto lost = store->find_transaction(first.transactions.front().hash());
+  REQUIRE(lost.ok());
+  CHECK_FALSE(lost->has_value());
+
+  // The right block still goes in, and the same block cannot go in twice.
+  StateDiff diff = chain.advance(first);
+  REQUIRE(store->append(first, diff).ok());
+  CHECK_FALSE(store->append(first, diff).ok());
+  CHECK(store->head_height() == std::optional<std::uint64_t>(1));
+}
+
+TEST_CASE("block store rollback_head restores accounts and removes the transaction index",
+          "[store]") {
+  TestChain chain;
+  auto store = open_initialized(":memory:", chain);
+  Block genesis_block = make_genesis_block(chain.genesis);
+  std::vector<crypto::Hash256> roots{genesis_block.header.state_root};
+  std::vector<Block> blocks{genesis_block};
+  std::vector<StateDiff> diffs{StateDiff{}};
+  for (std::size_t i = 0; i < 3; ++i) {
+    Block block = chain.build(chain.transfers(9, i, 3));  // also creates accounts
+    diffs.push_back(chain.advance(block));
+    REQUIRE(store->append(block, diffs.back()).ok());
+    blocks.push_back(block);
+    roots.push_back(block.header.state_root);
+  }
+  REQUIRE(stored_state(*store, chain.genesis.chain_id).root() == roots[3]);
+
+  for (std::uint64_t h = 3; h >= 1; --h) {
+    auto undo = store->rollback_head();
+    INFO((undo ? std::string() : undo.message()));
+    REQUIRE(undo.ok());
+    CHECK(*undo == diffs[h]);
+    REQUIRE(store->head_height() == std::optional<std::uint64_t>(h - 1));
+    auto head = store->head();
+    REQUIRE(head.ok());
+    CHECK(*head == blocks[h - 1]);
+    State state = stored_state(*store, chain.genesis.chain_id);
+    CHECK(state.root() == roots[h - 1]);
+    chain.state.revert(diffs[h]);
+    CHECK(state.accounts() == chain.state.accounts());
+    for (const auto& tx : blocks[h].transactions) {
+      auto found = store->find_transaction(tx.hash());
+      REQUIRE(found.ok());
+      CHECK_FALSE(found->has_value());
+    }
+    auto gone = store->block_by_hash(blocks[h].hash());
+    REQUIRE(gone.ok());
+    CHECK_FALSE(gone->has_value());
+  }
+
+  // Block 0 never goes, and a refused rollback changes nothing.
+  CHECK_FALSE(store->rollback_head().ok());
+  CHECK(store->head_height() == std::optional<std::uint64_t>(0));
+  CHECK(stored_state(*store, chain.genesis.chain_id).root() == roots[0]);
+
+  // A different block 1 (a reorg) can follow.
+  chain.tip = genesis_block;
+  Block replacement = chain.extend(*store, 4, 5);
+  CHECK(replacement.hash() != blocks[1].hash());
+  CHECK(store->head_height() == std::optional<std::uint64_t>(1));
+  CHECK(stored_state(*store, chain.genesis.chain_id).root() == replacement.header.state_root);
+}
+
+TEST_CASE("block store rollback_head is refused on an empty store", "[store]") {
+  auto store = open_store(":memory:");
+  CHECK_FALSE(store->rollback_head().ok());
+}
+
+TEST_CASE("block store meta values can be put, read, replaced and deleted", "[store]") {
+  TempDir dir;
+  std::string path = dir.file("meta.db");
+  Bytes vote{1, 2, 3, 4, 5};
+  {
+    auto store = open_store(path);  // meta does not need a genesis
+    auto missing = store->get_meta("pbft/vote");
+    REQUIRE(missing.ok());
+    CHECK_FALSE(missing->has_value());
+
+    REQUIRE(store->put_meta("pbft/vote", Bytes{9}).ok());
+    REQUIRE(store->put_meta("pbft/vote", vote).ok());  // replaces
+    REQUIRE(store->put_meta("other", Bytes(1000, 0xab)).ok());
+    auto got = store->get_meta("pbft/vote");
+    REQUIRE(got.ok());
+    REQUIRE(got->has_value());
+    CHECK(**got == vote);
+  }
+  auto store = open_store(path);
+  auto got = store->get_meta("pbft/vote");
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK(**got == vote);
+
+  REQUIRE(store->delete_meta("pbft/vote").ok());
+  auto deleted = store->get_meta("pbft/vote");
+  REQUIRE(deleted.ok());
+  CHECK_FALSE(deleted->has_value());
+  REQUIRE(store->delete_meta("pbft/vote").ok());  // deleting nothing is fine
+  auto other = store->get_meta("other");
+  REQUIRE(other.ok());
+  REQUIRE(other->has_value());
+  CHECK(**other == Bytes(1000, 0xab));
+}
+
+TEST_CASE("block store meta accepts an empty value", "[store]") {
+  auto store = open_store(":memory:");
+  Status status = store->put_meta("marker", Bytes{});
+  INFO(status.message());
+  REQUIRE(status.ok());
+  auto got = store->get_meta("marker");
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK((*got)->empty());
+}
+
+TEST_CASE("block store load_state equals the in-memory state after many blocks", "[store]") {
+  TestChain chain;
+  auto store = open_initialized(":memory:", chain);
+  for (std::size_t i = 0; i < 20; ++i) {
+    chain.extend(*store, 5 + i, i);
+    State state = stored_state(*store, chain.genesis.chain_id);
+    REQUIRE(state.accounts() == chain.state.accounts());
+    REQUIRE(state.root() == chain.state.root());
+    REQUIRE(state.root() == chain.tip.header.state_root);
+  }
+  CHECK(chain.state.size() > kFundedCount + 1);  // fresh recipients and the fee collector
+}
+
+TEST_CASE("block store reopens from disk at its head and keeps going", "[store]") {
+  TempDir dir;
+  std::string path = dir.file("chain.db");
+  TestChain chain;
+  std::vector<Block> blocks{make_genesis_block(chain.genesis)};
+  {
+    auto store = open_initialized(path, chain);
+    for (std::size_t i = 0; i < 6; ++i)
+      blocks.push_back(chain.extend(*store, 8, i));
+  }
+  {
+    auto store = open_store(path);
+    REQUIRE(store->head_height() == std::optional<std::uint64_t>(6));
+    REQUIRE(store->initialize(chain.genesis).ok());
+    auto head = store->head();
+    REQUIRE(head.ok());
+    CHECK(*head == blocks.back());
+    for (std::uint64_t h = 0; h < blocks.size(); ++h)
+      CHECK(stored_block(*store, h) == blocks[h]);
+    auto found = store->find_transaction(blocks[4].transactions[2].hash());
+    REQUIRE(found.ok());
+    REQUIRE(found->has_value());
+    CHECK((*found)->height == 4);
+    CHECK((*found)->index == 2);
+
+    // Replaying the stored blocks from genesis reproduces the stored state.
+    State replayed = State::from_genesis(chain.genesis);
+    for (std::uint64_t h = 1; h < blocks.size(); ++h)
+      REQUIRE(replayed.apply_block(stored_block(*store, h)).ok());
+    State loaded = stored_state(*store, chain.genesis.chain_id);
+    CHECK(loaded.root() == replayed.root());
+    CHECK(loaded.accounts() == chain.state.accounts());
+
+    // A node restarts from load_state and appends on top.
+    chain.state = std::move(loaded);
+    blocks.push_back(chain.extend(*store, 8, 99));
+  }
+  auto store = open_initialized(path, chain);
+  REQUIRE(store->head_height() == std::optional<std::uint64_t>(7));
+  auto head = store->head();
+  REQUIRE(head.ok());
+  CHECK(*head == blocks.back());
+  CHECK(stored_state(*store, chain.genesis.chain_id).accounts() == chain.state.accounts());
+}

@@ -1,0 +1,2 @@
+# Mempool tests (chain/mempool.h).
+synod_test(unit_mempool LABEL unit SOURCES mempool_test.cpp LIBS synod_chain)

@@ -1,0 +1,1 @@
+synod_test(unit_replica LABEL unit SOURCES replica_test.cpp LIBS synod_pbft)

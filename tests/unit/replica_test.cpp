@@ -1,0 +1,136 @@
+// Directed tests of the PBFT replica through a tiny synchronous driver: messages are
+// delivered in FIFO order with no latency, timers fire when the test advances time.
+#include <catch2/catch.hpp>
+
+#include "chain/certificate.h"
+#include "pbft/messages.h"
+#include "pbft/replica.h"
+#include "pbft/view_change.h"
+#include "tests/support/instant_cluster.h"
+
+using namespace synod;
+
+using testing::InstantCluster;
+using Cluster = InstantCluster;
+
+TEST_CASE("four replicas commit a block with a valid certificate", "[pbft]") {
+  Cluster cluster(4, 0);
+  cluster.submit(0, 0);
+  cluster.advance(100);
+  for (const auto& node : cluster.nodes) {
+    REQUIRE(node.blocks.size() == 2);
+    REQUIRE(node.blocks[1].transactions.size() == 1);
+    REQUIRE(chain::verify_block_certificate(node.blocks[1], cluster.genesis->validators,
+                                            cluster.genesis->chain_id));
+  }
+  REQUIRE(cluster.agree());
+}
+
+TEST_CASE("an idle primary proposes heartbeat blocks", "[pbft]") {
+  Cluster cluster(4, 300);
+  cluster.advance(1000);
+  for (const auto& node : cluster.nodes)
+    REQUIRE(node.blocks.size() >= 3);
+  REQUIRE(cluster.nodes[0].replica->view() == 0);
+  REQUIRE(cluster.agree());
+}
+
+TEST_CASE("transactions gossiped from a backup commit in the same view", "[pbft]") {
+  Cluster cluster(4);
+  for (int i = 0; i < 5; ++i)
+    cluster.submit(1, 2);
+  cluster.advance(200);
+  for (std::size_t i = 0; i < 4; ++i)
+    REQUIRE(cluster.nonce_at(i, 1) == 5);
+  REQUIRE(cluster.nodes[0].replica->view() == 0);
+  REQUIRE(cluster.agree());
+}
+
+TEST_CASE("a primary that ignores transactions is replaced when the request timer fires",
+          "[pbft]") {
+  Cluster cluster(4, 0);
+  // The primary never hears of the transactions (it censors them); the backups do.
+  for (std::uint64_t nonce = 0; nonce < 3; ++nonce) {
+    auto tx =
+        chain::make_transfer(cluster.account_keys[1], cluster.genesis->chain_id,
+                             chain::address_of(cluster.account_keys[2].public_key()), 5, 1, nonce);
+    for (std::size_t i = 1; i < 4; ++i) {
+      REQUIRE(!cluster.nodes[i].mempool->add(tx, tx.hash(), cluster.nodes[i].state));
+      cluster.run(i, cluster.nodes[i].replica->on_transactions(cluster.now));
+    }
+  }
+  cluster.advance(3000);
+  REQUIRE(cluster.nodes[2].replica->view() >= 1);
+  for (std::size_t i = 1; i < 4; ++i)
+    REQUIRE(cluster.nonce_at(i, 1) == 3);
+  REQUIRE(cluster.agree());
+}
+
+TEST_CASE("a crashed primary is replaced by a view change and commits continue", "[pbft]") {
+  Cluster cluster(4);
+  cluster.submit(0, 0);
+  cluster.advance(100);
+  cluster.crash(0);
+  cluster.submit(1, 1);
+  cluster.advance(3000);
+  for (std::size_t i = 1; i < 4; ++i) {
+    REQUIRE(cluster.nodes[i].replica->view() >= 1);
+    REQUIRE(cluster.nonce_at(i, 1) == 1);
+  }
+  REQUIRE(cluster.agree());
+}
+
+TEST_CASE("checkpoints become stable and a restarted replica catches up", "[pbft]") {
+  Cluster cluster(4);
+  cluster.crash(3);
+  for (int i = 0; i < 10; ++i) {
+    cluster.submit(i % 4, 0);
+    cluster.advance(50);
+  }
+  REQUIRE(cluster.nodes[0].blocks.size() >= 11);
+  REQUIRE(cluster.nodes[0].replica->snapshot(cluster.now).stable_checkpoint >= 8);
+  cluster.boot(3);
+  cluster.submit(0, 0);
+  cluster.advance(2000);
+  REQUIRE(cluster.nodes[3].blocks.size() == cluster.nodes[0].blocks.size());
+  REQUIRE(cluster.nonce_at(3, 0) == 4);
+  REQUIRE(cluster.nodes[3].replica->counters().blocks_fetched > 0);
+  REQUIRE(cluster.agree());
+}
+
+TEST_CASE("a restarted primary rejoins the new view and commits again", "[pbft]") {
+  Cluster cluster(4);
+  cluster.submit(0, 0);
+  cluster.advance(100);
+  cluster.crash(0);
+  cluster.submit(1, 1);
+  cluster.advance(3000);
+  cluster.boot(0);
+  cluster.submit(2, 1);
+  cluster.advance(5000);
+  REQUIRE(cluster.nonce_at(0, 2) == 1);
+  REQUIRE(cluster.nodes[0].replica->view() == cluster.nodes[1].replica->view());
+  REQUIRE(cluster.nodes[0].blocks.size() + 1 >= cluster.nodes[1].blocks.size());
+  REQUIRE(cluster.agree());
+}
+
+TEST_CASE("messages with bad signatures or from impostors are dropped", "[pbft]") {
+  Cluster cluster(4);
+  auto& replica = *cluster.nodes[1].replica;
+  auto prepare = pbft::sign(cluster.validator_keys[2], 2, cluster.genesis->chain_id,
+                            pbft::Prepare{0, 1, crypto::Hash256{}});
+  prepare.signature.data[0] ^= 1;
+  auto before = replica.counters().dropped[static_cast<int>(pbft::DropReason::kBadSignature)];
+  (void)replica.on_message(2, pbft::encode(prepare), cluster.now);
+  REQUIRE(replica.counters().dropped[static_cast<int>(pbft::DropReason::kBadSignature)] ==
+          before + 1);
+  // Signed by validator 3 but claiming to be 2.
+  auto impostor = pbft::sign(cluster.validator_keys[3], 2, cluster.genesis->chain_id,
+                             pbft::Prepare{0, 1, crypto::Hash256{}});
+  (void)replica.on_message(2, pbft::encode(impostor), cluster.now);
+  REQUIRE(replica.counters().dropped[static_cast<int>(pbft::DropReason::kBadSignature)] ==
+          before + 2);
+  Bytes garbage{9, 9, 9};
+  (void)replica.on_message(2, garbage, cluster.now);
+  REQUIRE(replica.counters().dropped[static_cast<int>(pbft::DropReason::kMalformed)] == 1);
+}

@@ -1,0 +1,510 @@
+// Ledger state: transfers, every rejection (all or nothing), blocks, diffs and the root.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "chain/state.h"
+#include "crypto/merkle.h"
+
+using namespace synod;
+using namespace synod::chain;
+
+namespace {
+
+constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+const std::string kChain = "synod-test";
+
+crypto::KeyPair key_from(std::uint8_t fill) {
+  crypto::Seed seed;
+  seed.data.fill(fill);
+  return crypto::KeyPair::from_seed(seed);
+}
+
+const crypto::KeyPair& alice_key() {
+  static const crypto::KeyPair key = key_from(1);
+  return key;
+}
+const crypto::KeyPair& bob_key() {
+  static const crypto::KeyPair key = key_from(2);
+  return key;
+}
+const crypto::KeyPair& proposer_key() {
+  static const crypto::KeyPair key = key_from(3);
+  return key;
+}
+Address alice() {
+  return address_of(alice_key().public_key());
+}
+Address bob() {
+  return address_of(bob_key().public_key());
+}
+Address carol() {
+  return address_of(key_from(4).public_key());
+}
+Address proposer() {
+  return address_of(proposer_key().public_key());
+}
+
+Genesis make_genesis(std::uint64_t alice_balance = 1000, std::uint64_t bob_balance = 50) {
+  Genesis genesis;
+  genesis.chain_id = kChain;
+  std::vector<ValidatorInfo> validators;
+  for (std::uint8_t i = 0; i < 4; ++i)
+    validators.push_back({"v" + std::to_string(i), key_from(0x10 + i).public_key(), "x:1", 1});
+  genesis.validators = ValidatorSet(validators);
+  genesis.accounts.push_back({alice(), alice_balance, 0});
+  genesis.accounts.push_back({bob(), bob_balance, 7});
+  return genesis;
+}
+
+Transaction transfer(const crypto::KeyPair& from, const Address& to, std::uint64_t amount,
+                     std::uint64_t fee, std::uint64_t nonce, const std::string& chain = kChain) {
+  return make_transfer(from, chain, to, amount, fee, nonce);
+}
+
+// A block that is valid on top of `state`: correct tx_root and state_root.
+Block valid_block(const State& state, std::vector<Transaction> transactions,
+                  std::uint64_t height = 1) {
+  Block block;
+  block.header.height = height;
+  block.header.proposer = proposer_key().public_key();
+  block.header.seal = PbftSeal{0, height};
+  block.header.tx_root = transactions_root(transactions);
+  Execution execution = state.execute(transactions, proposer());
+  REQUIRE(execution.ok());
+  State after = state;
+  after.apply(execution.diff);
+  block.header.state_root = after.root();
+  block.transactions = std::move(transactions);
+  return block;
+}
+
+std::uint64_t total_balance(const State& state) {
+  std::uint64_t total = 0;
+  for (const auto& [address, account] : state.accounts())
+    total += account.balance;
+  return total;
+}
+
+// Requires that `transactions` are rejected at `index` for `reason`, by execute() and by
+// apply_block(), and that neither changes the state.
+void check_rejected(State& state, const std::vector<Transaction>& transactions, std::size_t index,
+                    TxError reason) {
+  const crypto::Hash256 root_before = state.root();
+  const std::map<Address, Account> accounts_before = state.accounts();
+
+  Execution execution = state.execute(transactions, proposer());
+  REQUIRE_FALSE(execution.ok());
+  CHECK(execution.rejection->index == index);
+  CHECK(execution.rejection->reason == reason);
+  CHECK(state.root() == root_before);
+  CHECK(state.accounts() == accounts_before);
+
+  Block block;
+  block.header.height = 1;
+  block.header.proposer = proposer_key().public_key();
+  block.header.tx_root = transactions_root(transactions);
+  block.header.state_root = root_before;
+  block.transactions = transactions;
+  auto applied = state.apply_block(block);
+  REQUIRE_FALSE(applied.ok());
+  CHECK_THAT(applied.message(), Catch::Contains(to_string(reason)));
+  CHECK(state.root() == root_before);
+  CHECK(state.accounts() == accounts_before);
+}
+
+}  // namespace
+
+TEST_CASE("state from genesis holds the funded accounts", "[chain][state]") {
+  const State state = State::from_genesis(make_genesis());
+  CHECK(state.chain_id() == kChain);
+  CHECK(state.size() == 2);
+  CHECK(state.account(alice()) == Account{1000, 0, 0});
+  CHECK(state.account(bob()) == Account{50, 0, 7});
+  CHECK(state.account(carol()) == Account{});
+  CHECK_FALSE(state.contains(carol()));
+}
+
+TEST_CASE("state transfers apply and balances, nonces and fees add up", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  const std::uint64_t supply = total_balance(state);
+  const std::vector<Transaction> transactions = {
+      transfer(alice_key(), bob(), 100, 2, 0), transfer(alice_key(), carol(), 30, 1, 1),
+      transfer(bob_key(), carol(), 140, 5, 0),  // spends what alice just sent
+  };
+  Execution execution = state.execute(transactions, proposer());
+  REQUIRE(execution.ok());
+  state.apply(execution.diff);
+
+  CHECK(state.account(alice()) == Account{1000 - 100 - 2 - 30 - 1, 2, 0});
+  CHECK(state.account(bob()) == Account{50 + 100 - 140 - 5, 1, 7});
+  CHECK(state.account(carol()) == Account{30 + 140, 0, 0});
+  CHECK(state.account(proposer()) == Account{2 + 1 + 5, 0, 0});
+  CHECK(total_balance(state) == supply);
+}
+
+TEST_CASE("state execute leaves the state untouched and returns a sorted diff", "[chain][state]") {
+  const State state = State::from_genesis(make_genesis());
+  const crypto::Hash256 root = state.root();
+  Execution execution = state.execute(
+      {transfer(alice_key(), carol(), 10, 1, 0), transfer(alice_key(), bob(), 10, 0, 1)},
+      proposer());
+  REQUIRE(execution.ok());
+  CHECK(state.root() == root);
+  CHECK(state.account(alice()) == Account{1000, 0, 0});
+  // alice, bob, carol and the fee recipient, once each, in address order.
+  REQUIRE(execution.diff.changes.size() == 4);
+  for (std::size_t i = 1; i < execution.diff.changes.size(); ++i)
+    CHECK(execution.diff.changes[i - 1].address < execution.diff.changes[i].address);
+  for (const auto& change : execution.diff.changes) {
+    if (change.address == carol() || change.address == proposer())
+      CHECK_FALSE(change.before.has_value());
+    else
+      CHECK(change.before == state.account(change.address));
+  }
+}
+
+TEST_CASE("state self-transfer costs only the fee", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  Execution execution = state.execute({transfer(alice_key(), alice(), 400, 3, 0)}, proposer());
+  REQUIRE(execution.ok());
+  state.apply(execution.diff);
+  CHECK(state.account(alice()) == Account{997, 1, 0});
+}
+
+TEST_CASE("state executes transfers to many receivers sharing an address prefix",
+          "[chain][state]") {
+  // Receivers are chosen by senders; addresses alike in their first bytes must not degrade
+  // execution (they once shared one hash bucket) nor confuse the diff.
+  State state = State::from_genesis(make_genesis(1'000'000));
+  std::vector<Transaction> transactions;
+  for (std::uint64_t i = 0; i < 3000; ++i) {
+    Transaction tx;
+    tx.chain_id = kChain;
+    tx.from = alice_key().public_key();
+    tx.to.data.fill(0xab);
+    tx.to.data[18] = static_cast<std::uint8_t>(i >> 8);
+    tx.to.data[19] = static_cast<std::uint8_t>(i);
+    tx.amount = 1 + i % 7;
+    tx.nonce = i;
+    transactions.push_back(tx);
+  }
+  Execution execution = state.execute(transactions, proposer(), SignaturePolicy::kAlreadyVerified);
+  REQUIRE(execution.ok());
+  REQUIRE(execution.diff.changes.size() == 3001);  // the receivers and alice
+  for (std::size_t i = 1; i < execution.diff.changes.size(); ++i)
+    CHECK(execution.diff.changes[i - 1].address < execution.diff.changes[i].address);
+  state.apply(execution.diff);
+  CHECK(state.account(alice()).nonce == 3000);
+  CHECK(state.account(transactions[10].to).balance == 1 + 10 % 7);
+}
+
+TEST_CASE("state rejects a double spend within one block", "[chain][state]") {
+  State state = State::from_genesis(make_genesis(100));
+  // Two transfers of the same funds with the same nonce to different receivers.
+  check_rejected(state,
+                 {transfer(alice_key(), bob(), 80, 0, 0), transfer(alice_key(), carol(), 80, 0, 0)},
+                 1, TxError::kBadNonce);
+  // The same funds spent twice in sequence.
+  check_rejected(state,
+                 {transfer(alice_key(), bob(), 80, 0, 0), transfer(alice_key(), carol(), 80, 0, 1)},
+                 1, TxError::kInsufficientBalance);
+  // The very same transaction twice.
+  const Transaction tx = transfer(alice_key(), bob(), 10, 0, 0);
+  check_rejected(state, {tx, tx}, 1, TxError::kBadNonce);
+}
+
+TEST_CASE("state rejects a double spend across blocks", "[chain][state]") {
+  State state = State::from_genesis(make_genesis(100));
+  REQUIRE(state.apply_block(valid_block(state, {transfer(alice_key(), bob(), 80, 0, 0)})).ok());
+  check_rejected(state, {transfer(alice_key(), carol(), 80, 0, 1)}, 0,
+                 TxError::kInsufficientBalance);
+  check_rejected(state, {transfer(alice_key(), carol(), 80, 0, 0)}, 0, TxError::kBadNonce);
+}
+
+TEST_CASE("state rejects a replayed nonce", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  const Transaction tx = transfer(alice_key(), bob(), 10, 1, 0);
+  REQUIRE(state.apply_block(valid_block(state, {tx})).ok());
+  check_rejected(state, {tx}, 0, TxError::kBadNonce);
+  // A valid transaction first does not make the replay valid later in the block.
+  check_rejected(state, {transfer(alice_key(), bob(), 10, 1, 1), tx}, 1, TxError::kBadNonce);
+}
+
+TEST_CASE("state rejects a nonce gap", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  check_rejected(state, {transfer(alice_key(), bob(), 10, 1, 1)}, 0, TxError::kBadNonce);
+  Execution execution = state.execute({transfer(alice_key(), bob(), 10, 1, 5)}, proposer());
+  REQUIRE_FALSE(execution.ok());
+  CHECK(execution.rejection->detail == "expected 0, got 5");
+  CHECK(execution.rejection->message() == "transaction 0 rejected: bad_nonce (expected 0, got 5)");
+}
+
+TEST_CASE("state rejects a wrong chain id", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  check_rejected(state, {transfer(alice_key(), bob(), 10, 1, 0, "synod-other")}, 0,
+                 TxError::kWrongChainId);
+  check_rejected(
+      state, {transfer(alice_key(), bob(), 10, 1, 0), transfer(bob_key(), alice(), 1, 0, 0, "")}, 1,
+      TxError::kWrongChainId);
+}
+
+TEST_CASE("state rejects a bad signature", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  Transaction flipped = transfer(alice_key(), bob(), 10, 1, 0);
+  flipped.signature.data[10] ^= 0x01;
+  check_rejected(state, {flipped}, 0, TxError::kBadSignature);
+  Transaction altered = transfer(alice_key(), bob(), 10, 1, 0);
+  altered.amount = 900;  // changed after signing
+  check_rejected(state, {altered}, 0, TxError::kBadSignature);
+  Transaction forged = transfer(bob_key(), carol(), 10, 1, 0);
+  forged.from = alice_key().public_key();  // claims to be alice, signed by bob
+  check_rejected(state, {forged}, 0, TxError::kBadSignature);
+}
+
+TEST_CASE("state rejects amount plus fee overflow", "[chain][state]") {
+  State state = State::from_genesis(make_genesis(kMax));
+  check_rejected(state, {transfer(alice_key(), bob(), kMax, 1, 0)}, 0, TxError::kOverflow);
+  check_rejected(state, {transfer(alice_key(), bob(), 1, kMax, 0)}, 0, TxError::kOverflow);
+  check_rejected(state, {transfer(alice_key(), bob(), kMax / 2 + 1, kMax / 2 + 1, 0)}, 0,
+                 TxError::kOverflow);
+}
+
+TEST_CASE("state rejects a receiver balance overflow", "[chain][state]") {
+  State state = State::from_genesis(make_genesis(1000, kMax - 5));
+  check_rejected(state, {transfer(alice_key(), bob(), 6, 0, 0)}, 0, TxError::kOverflow);
+  Execution execution = state.execute({transfer(alice_key(), bob(), 6, 0, 0)}, proposer());
+  CHECK(execution.rejection->detail == "receiver balance");
+  // Exactly up to the maximum is fine.
+  CHECK(state.execute({transfer(alice_key(), bob(), 5, 0, 0)}, proposer()).ok());
+}
+
+TEST_CASE("state rejects a fee recipient balance overflow", "[chain][state]") {
+  Genesis genesis = make_genesis();
+  genesis.accounts.push_back({proposer(), kMax, 0});
+  State state = State::from_genesis(genesis);
+  check_rejected(state, {transfer(alice_key(), bob(), 1, 1, 0)}, 0, TxError::kOverflow);
+}
+
+TEST_CASE("state rejects insufficient balance", "[chain][state]") {
+  State state = State::from_genesis(make_genesis(100));
+  check_rejected(state, {transfer(alice_key(), bob(), 101, 0, 0)}, 0,
+                 TxError::kInsufficientBalance);
+  // The fee counts: amount alone fits, amount + fee does not.
+  check_rejected(state, {transfer(alice_key(), bob(), 100, 1, 0)}, 0,
+                 TxError::kInsufficientBalance);
+  // An account that does not exist has nothing to spend.
+  check_rejected(state, {transfer(key_from(9), bob(), 1, 0, 0)}, 0, TxError::kInsufficientBalance);
+  CHECK(state.execute({transfer(alice_key(), bob(), 99, 1, 0)}, proposer()).ok());
+}
+
+TEST_CASE("state rejects a zero amount", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  check_rejected(state, {transfer(alice_key(), bob(), 0, 1, 0)}, 0, TxError::kZeroAmount);
+  check_rejected(state, {transfer(alice_key(), bob(), 0, 0, 0)}, 0, TxError::kZeroAmount);
+}
+
+TEST_CASE("state rejection reasons have stable names", "[chain][state]") {
+  CHECK(std::string(to_string(TxError::kWrongChainId)) == "wrong_chain_id");
+  CHECK(std::string(to_string(TxError::kBadSignature)) == "bad_signature");
+  CHECK(std::string(to_string(TxError::kBadNonce)) == "bad_nonce");
+  CHECK(std::string(to_string(TxError::kInsufficientBalance)) == "insufficient_balance");
+  CHECK(std::string(to_string(TxError::kOverflow)) == "overflow");
+  CHECK(std::string(to_string(TxError::kZeroAmount)) == "zero_amount");
+}
+
+TEST_CASE("state apply_block applies a valid block, credits fees to the proposer",
+          "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  const Block block = valid_block(
+      state, {transfer(alice_key(), bob(), 100, 4, 0), transfer(bob_key(), carol(), 20, 1, 0)});
+  auto diff = state.apply_block(block);
+  REQUIRE(diff.ok());
+  CHECK(state.root() == block.header.state_root);
+  CHECK(state.account(proposer()).balance == 5);
+  CHECK(state.account(carol()).balance == 20);
+  CHECK(diff->changes.size() == 4);
+}
+
+TEST_CASE("state apply_block of an empty block keeps the root", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  const crypto::Hash256 root = state.root();
+  auto diff = state.apply_block(valid_block(state, {}));
+  REQUIRE(diff.ok());
+  CHECK(diff->changes.empty());
+  CHECK(state.root() == root);
+}
+
+TEST_CASE("state apply_block rejects a wrong tx_root without changing state", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  Block block = valid_block(state, {transfer(alice_key(), bob(), 100, 4, 0)});
+  block.header.tx_root.data[0] ^= 1;
+  const crypto::Hash256 root = state.root();
+  const auto accounts = state.accounts();
+  auto result = state.apply_block(block);
+  REQUIRE_FALSE(result.ok());
+  CHECK_THAT(result.message(), Catch::Contains("tx_root"));
+  CHECK(state.root() == root);
+  CHECK(state.accounts() == accounts);
+  // A transaction swapped in under the original root is caught the same way.
+  Block swapped = valid_block(state, {transfer(alice_key(), bob(), 100, 4, 0)});
+  swapped.transactions[0] = transfer(alice_key(), carol(), 100, 4, 0);
+  CHECK_THAT(state.apply_block(swapped).message(), Catch::Contains("tx_root"));
+  CHECK(state.root() == root);
+}
+
+TEST_CASE("state apply_block rejects a wrong state_root without changing state", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  Block block = valid_block(state, {transfer(alice_key(), bob(), 100, 4, 0)});
+  block.header.state_root.data[5] ^= 1;
+  const crypto::Hash256 root = state.root();
+  const auto accounts = state.accounts();
+  auto result = state.apply_block(block);
+  REQUIRE_FALSE(result.ok());
+  CHECK_THAT(result.message(), Catch::Contains("state_root"));
+  CHECK(state.root() == root);
+  CHECK(state.accounts() == accounts);
+  // The same block with a different proposer credits fees elsewhere: wrong state_root.
+  Block other = valid_block(state, {transfer(alice_key(), bob(), 100, 4, 0)});
+  other.header.proposer = key_from(8).public_key();
+  CHECK_THAT(state.apply_block(other).message(), Catch::Contains("state_root"));
+  CHECK(state.root() == root);
+}
+
+TEST_CASE("state execute with kAlreadyVerified skips signature checks", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  Transaction tx = transfer(alice_key(), bob(), 10, 1, 0);
+  tx.signature = crypto::Signature{};
+  CHECK(state.execute({tx}, proposer(), SignaturePolicy::kVerify).rejection->reason ==
+        TxError::kBadSignature);
+  Execution execution = state.execute({tx}, proposer(), SignaturePolicy::kAlreadyVerified);
+  CHECK(execution.ok());
+  // The other rules still hold.
+  Transaction gap = tx;
+  gap.nonce = 3;
+  CHECK(state.execute({gap}, proposer(), SignaturePolicy::kAlreadyVerified).rejection->reason ==
+        TxError::kBadNonce);
+
+  Block block;
+  block.header.proposer = proposer_key().public_key();
+  block.transactions = {tx};
+  block.header.tx_root = transactions_root(block.transactions);
+  State after = state;
+  after.apply(execution.diff);
+  block.header.state_root = after.root();
+  CHECK_FALSE(state.apply_block(block).ok());
+  CHECK(state.apply_block(block, SignaturePolicy::kAlreadyVerified).ok());
+  CHECK(state.root() == after.root());
+}
+
+TEST_CASE("state revert(apply(diff)) restores the root and accounts", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  const crypto::Hash256 root = state.root();
+  const auto accounts = state.accounts();
+  Execution execution = state.execute(
+      {transfer(alice_key(), carol(), 100, 4, 0), transfer(bob_key(), alice(), 20, 1, 0)},
+      proposer());
+  REQUIRE(execution.ok());
+  state.apply(execution.diff);
+  CHECK(state.root() != root);
+  CHECK(state.contains(carol()));
+  state.revert(execution.diff);
+  CHECK(state.root() == root);
+  CHECK(state.accounts() == accounts);
+  CHECK_FALSE(state.contains(carol()));  // created by the diff, removed by its undo
+}
+
+TEST_CASE("state revert undoes several blocks in reverse order", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  std::vector<crypto::Hash256> roots{state.root()};
+  std::vector<StateDiff> diffs;
+  for (std::uint64_t nonce = 0; nonce < 4; ++nonce) {
+    auto diff = state.apply_block(
+        valid_block(state, {transfer(alice_key(), carol(), 10 + nonce, 1, nonce)}, nonce + 1));
+    REQUIRE(diff.ok());
+    diffs.push_back(*diff);
+    roots.push_back(state.root());
+  }
+  while (!diffs.empty()) {
+    CHECK(state.root() == roots.back());
+    state.revert(diffs.back());
+    diffs.pop_back();
+    roots.pop_back();
+  }
+  CHECK(state.root() == roots.front());
+}
+
+TEST_CASE("state root_after predicts the root without keeping the change", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  const crypto::Hash256 root = state.root();
+  Execution execution = state.execute({transfer(alice_key(), carol(), 5, 0, 0)}, proposer());
+  REQUIRE(execution.ok());
+  const crypto::Hash256 predicted = state.root_after(execution.diff);
+  CHECK(state.root() == root);
+  CHECK_FALSE(state.contains(carol()));
+  state.apply(execution.diff);
+  CHECK(state.root() == predicted);
+}
+
+TEST_CASE("state root is independent of insertion order", "[chain][state]") {
+  Genesis forward = make_genesis();
+  forward.accounts.push_back({carol(), 9, 1});
+  forward.accounts.push_back({proposer(), 3, 0});
+  Genesis backward = forward;
+  std::reverse(backward.accounts.begin(), backward.accounts.end());
+  CHECK(State::from_genesis(forward).root() == State::from_genesis(backward).root());
+
+  // Applying the same changes in a different order gives the same root too.
+  StateDiff diff;
+  for (const auto& account : forward.accounts)
+    diff.changes.push_back({account.address, std::nullopt, {account.balance, 1, 2}});
+  StateDiff reversed = diff;
+  std::reverse(reversed.changes.begin(), reversed.changes.end());
+  State a(kChain);
+  State b(kChain);
+  a.apply(diff);
+  b.apply(reversed);
+  CHECK(a.root() == b.root());
+  CHECK(a.accounts() == b.accounts());
+}
+
+TEST_CASE("state root is the Merkle root of account leaves in address order", "[chain][state]") {
+  const State state = State::from_genesis(make_genesis());
+  std::vector<crypto::Hash256> leaves;
+  for (const auto& [address, account] : state.accounts())
+    leaves.push_back(account_leaf_hash(address, account));
+  CHECK(state.root() == crypto::merkle_root(leaves));
+  CHECK(State(kChain).root() == crypto::Hash256{});
+  // Each account field is in its leaf.
+  const Account base{1, 2, 3};
+  const crypto::Hash256 leaf = account_leaf_hash(alice(), base);
+  CHECK(account_leaf_hash(bob(), base) != leaf);
+  CHECK(account_leaf_hash(alice(), Account{2, 2, 3}) != leaf);
+  CHECK(account_leaf_hash(alice(), Account{1, 3, 3}) != leaf);
+  CHECK(account_leaf_hash(alice(), Account{1, 2, 4}) != leaf);
+}
+
+TEST_CASE("make_genesis_block links to genesis.hash()", "[chain][state]") {
+  Genesis genesis = make_genesis();
+  genesis.genesis_time_ms = 1234;
+  const Block block = make_genesis_block(genesis);
+  CHECK(block.header.height == 0);
+  CHECK(block.header.prev_hash == genesis.hash());
+  CHECK(block.header.state_root == State::from_genesis(genesis).root());
+  CHECK(block.header.tx_root == transactions_root({}));
+  CHECK(block.header.timestamp_ms == 1234);
+  CHECK(block.transactions.empty());
+  CHECK_FALSE(block.certificate.has_value());
+  CHECK(std::holds_alternative<PbftSeal>(block.header.seal));
+  // A different genesis gives a different block 0.
+  Genesis other = genesis;
+  other.chain_id = "synod-other";
+  CHECK(make_genesis_block(other).hash() != block.hash());
+  other = genesis;
+  other.mode = ConsensusMode::kPow;
+  CHECK(std::holds_alternative<PowSeal>(make_genesis_block(other).header.seal));
+  other.mode = ConsensusMode::kPos;
+  CHECK(std::holds_alternative<PosSeal>(make_genesis_block(other).header.seal));
+}
