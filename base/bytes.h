@@ -47,13 +47,4 @@ struct FixedBytes {
   bool operator==(const FixedBytes&) const = default;
 };
 
-struct FixedBytesHash {
-  template <std::size_t N, typename Tag>
-  std::size_t operator()(const FixedBytes<N, Tag>& value) const {
-    std::size_t out = 0;
-    std::memcpy(&out, value.data.data(), std::min(sizeof(out), N));
-    return out;
-  }
-};
-
 }  // namespace synod

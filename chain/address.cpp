@@ -26,8 +26,9 @@ std::string to_string(const Address& address) {
 
 Result<Address> parse_address(std::string_view text) {
   if (text.size() != kAddressTextLength || text.substr(0, 3) != kAddressPrefix) {
-    return make_error("invalid address \"" + std::string(text.substr(0, 80)) +
-                      "\": expected \"syn\" and 48 hex digits");
+    // The input is not echoed: it may be long or hold control characters.
+    return make_error("invalid address: expected \"syn\" followed by 48 hex digits (" +
+                      std::to_string(kAddressTextLength) + " characters in all)");
   }
   for (char c : text.substr(3)) {
     bool lower_hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');

@@ -113,9 +113,8 @@ std::optional<TxError> State::check(const Transaction& tx, const Account& sender
 Execution State::execute(const std::vector<Transaction>& transactions, const Address& fee_recipient,
                          SignaturePolicy policy) const {
   // Working copies of every touched account; the state itself is never written here.
-  // An ordered map, not a hash map: receiver addresses are chosen by senders, and
-  // FixedBytesHash keys on the first 8 bytes, so a block of transfers to addresses sharing
-  // them would put every entry in one bucket (seconds per block instead of milliseconds).
+  // An ordered map: receiver addresses are chosen by senders, so no hashing scheme of ours
+  // decides how they spread, and the diff comes out sorted by address for free.
   std::map<Address, Account> touched;
   auto working = [&](const Address& address) -> Account& {
     auto it = touched.find(address);
@@ -132,7 +131,7 @@ Execution State::execute(const std::vector<Transaction>& transactions, const Add
   for (std::size_t i = 0; i < transactions.size(); ++i) {
     const Transaction& tx = transactions[i];
     if (tx.chain_id != chain_id_)
-      return reject(i, TxError::kWrongChainId, tx.chain_id);
+      return reject(i, TxError::kWrongChainId);
     if (policy == SignaturePolicy::kVerify && !tx.signature_valid()) {
       return reject(i, TxError::kBadSignature);
     }

@@ -56,17 +56,15 @@ std::string key_file_json(const KeyPair& key) {
   return json.dump(2) + "\n";
 }
 
-Status save_key_file(const std::string& path, const KeyPair& key, bool overwrite) {
-  int flags = O_WRONLY | O_CREAT | (overwrite ? O_TRUNC : O_EXCL);
-  int fd = ::open(path.c_str(), flags, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST)
-      return make_error("refusing to overwrite existing key file " + path);
-    return make_error("cannot create key file " + path + ": " + std::strerror(errno));
-  }
-  // O_CREAT's mode does not apply to a file that already existed.
-  ::fchmod(fd, 0600);
-  std::string text = key_file_json(key);
+namespace {
+
+// Creates `path` (which must not exist) with mode 0600 and `text`, durably. Errors are the
+// bare system reason; the caller names the file.
+Status write_file_0600(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0)
+    return make_error(std::strerror(errno));
+  ::fchmod(fd, 0600);  // whatever the umask
   std::size_t written = 0;
   while (written < text.size()) {
     ssize_t n = ::write(fd, text.data() + written, text.size() - written);
@@ -75,14 +73,36 @@ Status save_key_file(const std::string& path, const KeyPair& key, bool overwrite
     if (n <= 0) {
       int saved = errno;
       ::close(fd);
-      return make_error("cannot write key file " + path + ": " + std::strerror(saved));
+      return make_error(std::strerror(saved));
     }
     written += static_cast<std::size_t>(n);
   }
   bool synced = ::fsync(fd) == 0;
   bool closed = ::close(fd) == 0;
-  if (!synced || !closed) {
-    return make_error("cannot flush key file " + path + ": " + std::strerror(errno));
+  if (!synced || !closed)
+    return make_error(std::strerror(errno));
+  return Status::success();
+}
+
+}  // namespace
+
+Status save_key_file(const std::string& path, const KeyPair& key, bool overwrite) {
+  // Written in full to a temporary file first, then put in place in one step, so a failure
+  // part-way never leaves a truncated key file behind.
+  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  if (auto status = write_file_0600(temporary, key_file_json(key)); !status) {
+    ::unlink(temporary.c_str());
+    return make_error("cannot create key file " + path + ": " + status.message());
+  }
+  int rc = overwrite ? ::rename(temporary.c_str(), path.c_str())
+                     : ::link(temporary.c_str(), path.c_str());  // link refuses an existing path
+  int saved = errno;
+  if (!overwrite || rc != 0)
+    ::unlink(temporary.c_str());
+  if (rc != 0) {
+    if (saved == EEXIST)
+      return make_error("refusing to overwrite existing key file " + path);
+    return make_error("cannot create key file " + path + ": " + std::strerror(saved));
   }
   return Status::success();
 }
