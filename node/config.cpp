@@ -1,0 +1,138 @@
+#include "node/config.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace synod::node {
+
+using nlohmann::json;
+
+namespace {
+
+Status check_known(const json& object, std::initializer_list<const char*> allowed,
+                   const std::string& where) {
+  for (const auto& item : object.items()) {
+    bool known = false;
+    for (const char* key : allowed)
+      known = known || item.key() == key;
+    if (!known)
+      return make_error(where + item.key() + ": unknown field");
+  }
+  return Status::success();
+}
+
+template <typename T>
+Status read_number(const json& object, const char* key, T& out, const std::string& where) {
+  if (!object.contains(key))
+    return Status::success();
+  if (!object[key].is_number_unsigned()) {
+    return make_error(where + key + ": expected a non-negative integer");
+  }
+  out = object[key].get<T>();
+  return Status::success();
+}
+
+Status read_text(const json& object, const char* key, std::string& out, const std::string& where) {
+  if (!object.contains(key))
+    return Status::success();
+  if (!object[key].is_string())
+    return make_error(where + key + ": expected a string");
+  out = object[key].get<std::string>();
+  return Status::success();
+}
+
+}  // namespace
+
+Result<NodeConfig> parse_config(const std::string& json_text) {
+  json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded() || !root.is_object())
+    return make_error("config: not a JSON object");
+  const std::string where = "config ";
+  if (auto status = check_known(root,
+                                {"moniker", "rpc_listen", "peer_listen", "verify_threads",
+                                 "batch_delay_ms", "view_change_timeout_ms", "rpc_max_body_bytes",
+                                 "summary_interval_blocks", "log_level", "mempool"},
+                                where);
+      !status) {
+    return status.error();
+  }
+  NodeConfig config;
+  for (auto status :
+       {read_text(root, "moniker", config.moniker, where),
+        read_text(root, "rpc_listen", config.rpc_listen, where),
+        read_text(root, "peer_listen", config.peer_listen, where),
+        read_text(root, "log_level", config.log_level, where),
+        read_number(root, "verify_threads", config.verify_threads, where),
+        read_number(root, "batch_delay_ms", config.batch_delay_ms, where),
+        read_number(root, "view_change_timeout_ms", config.view_change_timeout_ms, where),
+        read_number(root, "rpc_max_body_bytes", config.rpc_max_body_bytes, where),
+        read_number(root, "summary_interval_blocks", config.summary_interval_blocks, where)}) {
+    if (!status)
+      return status.error();
+  }
+  if (root.contains("mempool")) {
+    const json& pool = root["mempool"];
+    const std::string pool_where = "config mempool.";
+    if (!pool.is_object())
+      return make_error("config mempool: expected an object");
+    if (auto status = check_known(
+            pool, {"max_transactions", "max_bytes", "nonce_window", "min_fee"}, pool_where);
+        !status) {
+      return status.error();
+    }
+    for (auto status :
+         {read_number(pool, "max_transactions", config.mempool.max_transactions, pool_where),
+          read_number(pool, "max_bytes", config.mempool.max_bytes, pool_where),
+          read_number(pool, "nonce_window", config.mempool.nonce_window, pool_where),
+          read_number(pool, "min_fee", config.mempool.min_fee, pool_where)}) {
+      if (!status)
+        return status.error();
+    }
+  }
+  if (config.verify_threads == 0 || config.verify_threads > 64) {
+    return make_error("config verify_threads: must be 1 to 64");
+  }
+  if (config.summary_interval_blocks == 0) {
+    return make_error("config summary_interval_blocks: must be > 0");
+  }
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  bool level_ok = false;
+  for (const char* level : kLevels)
+    level_ok = level_ok || config.log_level == level;
+  if (!level_ok)
+    return make_error("config log_level: one of trace, debug, info, warn, error");
+  return config;
+}
+
+Result<NodeConfig> load_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    return make_error("cannot read config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto config = parse_config(text.str());
+  if (!config)
+    return make_error(path + ": " + config.message());
+  return config;
+}
+
+std::string config_to_json(const NodeConfig& config) {
+  json root = {{"moniker", config.moniker},
+               {"rpc_listen", config.rpc_listen},
+               {"peer_listen", config.peer_listen},
+               {"verify_threads", config.verify_threads},
+               {"batch_delay_ms", config.batch_delay_ms},
+               {"view_change_timeout_ms", config.view_change_timeout_ms},
+               {"rpc_max_body_bytes", config.rpc_max_body_bytes},
+               {"summary_interval_blocks", config.summary_interval_blocks},
+               {"log_level", config.log_level},
+               {"mempool",
+                {{"max_transactions", config.mempool.max_transactions},
+                 {"max_bytes", config.mempool.max_bytes},
+                 {"nonce_window", config.mempool.nonce_window},
+                 {"min_fee", config.mempool.min_fee}}}};
+  return root.dump(2) + "\n";
+}
+
+}  // namespace synod::node

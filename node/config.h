@@ -1,0 +1,31 @@
+// The node's own settings, from DIR/config.json. Consensus-critical parameters live in the
+// genesis; this file holds what each operator may choose for their node.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/result.h"
+#include "chain/mempool.h"
+
+namespace synod::node {
+
+struct NodeConfig {
+  std::string moniker;                         // a name for logs; defaults to the validator name
+  std::string rpc_listen = "127.0.0.1:26657";  // JSON-RPC, /health, /metrics
+  std::string peer_listen;                     // empty: the genesis peer_address of this node
+  std::size_t verify_threads = 2;              // signature-verification worker pool
+  std::uint64_t batch_delay_ms = 0;            // 0: the genesis value
+  std::uint64_t view_change_timeout_ms = 0;    // 0: the genesis value
+  std::size_t rpc_max_body_bytes = 1 << 20;
+  std::uint64_t summary_interval_blocks = 100;  // one INFO summary line per N blocks
+  std::string log_level = "info";               // trace, debug, info, warn, error
+  chain::MempoolOptions mempool;
+};
+
+// Parses config JSON; unknown fields and wrong types are errors naming the field.
+Result<NodeConfig> parse_config(const std::string& json_text);
+Result<NodeConfig> load_config(const std::string& path);
+std::string config_to_json(const NodeConfig& config);
+
+}  // namespace synod::node

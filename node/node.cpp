@@ -1,0 +1,343 @@
+// Node setup, the engine's actions, timers, metrics and shutdown.
+#include "node/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "chain/genesis.h"
+#include "crypto/hex.h"
+#include "crypto/key_file.h"
+#include "node/node_impl.h"
+#include "pbft/messages.h"
+
+namespace synod::node {
+
+namespace fs = std::filesystem;
+
+chain::TimeMs Node::Impl::now_ms() {
+  using namespace std::chrono;
+  return static_cast<chain::TimeMs>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+Status Node::Impl::open(NodeOptions node_options) {
+  options = std::move(node_options);
+  const fs::path home(options.home);
+  auto loaded_config = load_config((home / "config.json").string());
+  if (!loaded_config)
+    return loaded_config.error();
+  config = std::move(*loaded_config);
+  auto loaded_genesis = chain::load_genesis((home / "genesis.json").string());
+  if (!loaded_genesis)
+    return make_error((home / "genesis.json").string() + ": " + loaded_genesis.message());
+  genesis = std::make_shared<chain::Genesis>(std::move(*loaded_genesis));
+  if (genesis->mode != chain::ConsensusMode::kPbft) {
+    return make_error(std::string("consensus mode ") + chain::to_string(genesis->mode) +
+                      " is not supported by this node yet (pbft only)");
+  }
+  auto loaded_key = crypto::load_key_file((home / "node_key.json").string());
+  if (!loaded_key)
+    return loaded_key.error();
+  key = std::move(*loaded_key);
+  auto validator = genesis->validators.index_of(key->public_key());
+  if (!validator) {
+    return make_error(
+        "node_key.json is not one of the genesis validators (non-validating full "
+        "nodes are not supported yet)");
+  }
+  index = *validator;
+  name = config.moniker.empty() ? genesis->validators.at(index).name : config.moniker;
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+
+  std::error_code ec;
+  fs::create_directories(home / "data", ec);
+  if (ec)
+    return make_error("cannot create " + (home / "data").string() + ": " + ec.message());
+  const std::string db_path = (home / "data" / "chain.db").string();
+  auto opened = chain::BlockStore::open(db_path);
+  if (!opened)
+    return opened.error();
+  reader = std::move(*opened);
+  if (auto status = reader->initialize(*genesis); !status)
+    return status;
+  auto head = reader->head();
+  if (!head)
+    return head.error();
+  auto state = reader->load_state(genesis->chain_id);
+  if (!state)
+    return state.error();
+  if (state->root() != head->header.state_root) {
+    return make_error("store: accounts do not match the head block's state root");
+  }
+  stored_height = head->header.height;
+  auto votes = reader->get_meta(pbft::Replica::kVotesKey);
+  if (!votes)
+    return votes.error();
+
+  auto writer = chain::BlockStore::open(db_path);
+  if (!writer)
+    return writer.error();
+  storage = std::make_unique<StorageWorker>(
+      std::move(*writer), [this](std::uint64_t height, Status status) {
+        boost::asio::post(io, [this, height, status] { on_block_stored(height, status); });
+      });
+
+  mempool = std::make_unique<chain::Mempool>(config.mempool);
+  pbft::ReplicaConfig replica_config{genesis, *key, config.batch_delay_ms,
+                                     config.view_change_timeout_ms};
+  auto built = pbft::Replica::create(replica_config, *mempool,
+                                     {std::move(*state), std::move(*head), std::move(*votes)});
+  if (!built)
+    return built.error();
+  replica = built->get();
+  if (options.byzantine.empty()) {
+    engine = std::move(*built);
+  } else {
+    pbft::AdversaryOptions adversary{
+        options.byzantine, options.adversary_seed, genesis, *key, index, 0};
+    engine = pbft::wrap_adversary(std::move(*built), std::move(adversary));
+  }
+
+  verify_pool = std::make_unique<boost::asio::thread_pool>(config.verify_threads);
+
+  PeerManagerOptions peer_options;
+  peer_options.listen_address = config.peer_listen;
+  peers = std::make_unique<PeerManager>(
+      io, genesis, *key, peer_options,
+      [this](chain::ReplicaIndex from, Bytes payload) { on_peer_frame(from, std::move(payload)); },
+      [](std::string line) { spdlog::warn("peers: {}", line); });
+
+  HttpServerOptions rpc_options;
+  rpc_options.listen_address = config.rpc_listen;
+  rpc_options.max_body_bytes = config.rpc_max_body_bytes;
+  rpc = std::make_unique<HttpServer>(io, rpc_options);
+  register_rpc_methods();
+
+  gauges.height = &metrics.gauge("synod_height", "Height of the last committed block");
+  gauges.stored_height =
+      &metrics.gauge("synod_stored_height", "Height of the last block written to disk");
+  gauges.view = &metrics.gauge("synod_view", "Current PBFT view");
+  gauges.mempool_size = &metrics.gauge("synod_mempool_transactions", "Transactions in the mempool");
+  gauges.peers = &metrics.gauge("synod_peers_connected", "Validators connected");
+  gauges.view_changes = &metrics.counter("synod_view_changes_total", "View changes started");
+  gauges.transactions_committed =
+      &metrics.counter("synod_transactions_committed_total", "Transactions committed");
+  gauges.blocks_committed = &metrics.counter("synod_blocks_committed_total", "Blocks committed");
+  gauges.transactions_rejected =
+      &metrics.counter("synod_transactions_rejected_total", "Transactions refused at admission");
+  gauges.commit_latency = &metrics.histogram(
+      "synod_commit_latency_seconds", "Admission to commit, for transactions this node admitted",
+      {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+  for (int reason = 0; reason < static_cast<int>(pbft::DropReason::kCount_); ++reason) {
+    const char* label = pbft::to_string(static_cast<pbft::DropReason>(reason));
+    dropped_by_reason[label] = &metrics.counter("synod_messages_dropped_total",
+                                                "Consensus messages dropped", {{"reason", label}});
+  }
+  summary_from_height = stored_height + 1;
+  return Status::success();
+}
+
+void Node::Impl::set_timer(std::uint32_t id, chain::TimeMs at_ms) {
+  auto& timer = timers[id];
+  if (!timer)
+    timer = std::make_unique<boost::asio::steady_timer>(io);
+  chain::TimeMs now = now_ms();
+  auto delay = std::chrono::milliseconds(at_ms > now ? at_ms - now : 0);
+  timer->expires_after(delay);
+  timer->async_wait([this, id](const boost::system::error_code& error) {
+    if (error || stopping)
+      return;
+    execute(engine->on_timer(id, now_ms()));
+  });
+}
+
+void Node::Impl::execute(const chain::Actions& actions) {
+  for (const auto& action : actions) {
+    if (stopping)
+      return;
+    if (const auto* send = std::get_if<chain::SendAction>(&action)) {
+      count_message(send->message, /*incoming=*/false);
+      peers->send(send->to, std::make_shared<const Bytes>(encode_consensus(send->message)));
+    } else if (const auto* broadcast = std::get_if<chain::BroadcastAction>(&action)) {
+      count_message(broadcast->message, /*incoming=*/false, genesis->validators.size() - 1);
+      peers->broadcast(std::make_shared<const Bytes>(encode_consensus(broadcast->message)));
+    } else if (const auto* commit = std::get_if<chain::CommitBlockAction>(&action)) {
+      on_block_committed(commit->block);
+      storage->enqueue(commit->block, commit->diff);
+    } else if (const auto* persist = std::get_if<chain::PersistAction>(&action)) {
+      // Durable before anything after it is sent: the replica's safety depends on it.
+      if (auto status = reader->put_meta(persist->key, persist->value); !status) {
+        fatal("cannot persist consensus votes: " + status.message());
+        return;
+      }
+    } else if (const auto* timer = std::get_if<chain::SetTimerAction>(&action)) {
+      set_timer(timer->id, timer->at_ms);
+    } else if (const auto* cancel = std::get_if<chain::CancelTimerAction>(&action)) {
+      if (auto it = timers.find(cancel->id); it != timers.end())
+        it->second->cancel();
+    } else if (const auto* fetch = std::get_if<chain::FetchBlocksAction>(&action)) {
+      peers->send(fetch->peer, std::make_shared<const Bytes>(
+                                   encode_fetch_request(fetch->from_height, fetch->max_blocks)));
+    }
+  }
+  refresh_metrics();
+}
+
+void Node::Impl::on_block_committed(const chain::Block& block) {
+  chain::TimeMs now = now_ms();
+  crypto::Hash256 block_hash = block.hash();
+  for (std::size_t i = 0; i < block.transactions.size(); ++i) {
+    crypto::Hash256 tx_hash = block.transactions[i].hash();
+    unstored_transactions[tx_hash] =
+        chain::TxLocation{block.header.height, static_cast<std::uint32_t>(i), block_hash};
+    unstored_by_height[block.header.height].push_back(tx_hash);
+    if (auto it = admitted_at.find(tx_hash); it != admitted_at.end()) {
+      gauges.commit_latency->observe(static_cast<double>(now - it->second) / 1000.0);
+      admitted_at.erase(it);
+    }
+  }
+  gauges.blocks_committed->inc();
+  gauges.transactions_committed->inc(block.transactions.size());
+  log_summary(block);
+}
+
+void Node::Impl::on_block_stored(std::uint64_t height, Status status) {
+  if (!status) {
+    fatal("cannot store block " + std::to_string(height) + ": " + status.message());
+    return;
+  }
+  stored_height = height;
+  if (auto it = unstored_by_height.find(height); it != unstored_by_height.end()) {
+    for (const auto& tx_hash : it->second)
+      unstored_transactions.erase(tx_hash);
+    unstored_by_height.erase(it);
+  }
+  if (!stopping)
+    execute(engine->on_block_stored(height, now_ms()));
+}
+
+void Node::Impl::log_summary(const chain::Block& block) {
+  summary_transactions += block.transactions.size();
+  std::uint64_t view = replica->view();
+  bool interval_done =
+      block.header.height + 1 >= summary_from_height + config.summary_interval_blocks;
+  if (!interval_done && view == summary_view)
+    return;
+  const auto& counters = replica->counters();
+  std::uint64_t dropped = 0;
+  for (auto count : counters.dropped)
+    dropped += count;
+  spdlog::info(
+      "view {} (primary {}): blocks {}-{} committed, {} transactions, {} view changes, "
+      "{} invalid proposals, {} messages dropped, {} peers",
+      summary_view, genesis->validators.at(summary_view % genesis->validators.size()).name,
+      summary_from_height, block.header.height, summary_transactions, counters.view_changes,
+      counters.invalid_proposals, dropped, peers->connected_count());
+  summary_from_height = block.header.height + 1;
+  summary_transactions = 0;
+  summary_view = view;
+}
+
+void Node::Impl::count_message(ByteView message, bool incoming, std::size_t copies) {
+  if (message.empty() || message[0] < 1 || message[0] > 6)
+    return;
+  const char* type = pbft::to_string(static_cast<pbft::MessageType>(message[0]));
+  auto& family = incoming ? messages_in_by_type : messages_out_by_type;
+  Counter*& counter = family[type];
+  if (counter == nullptr) {
+    counter = incoming ? &metrics.counter("synod_messages_in_total", "Consensus messages received",
+                                          {{"type", type}})
+                       : &metrics.counter("synod_messages_out_total", "Consensus messages sent",
+                                          {{"type", type}});
+  }
+  counter->inc(copies);
+}
+
+void Node::Impl::refresh_metrics() {
+  gauges.height->set(static_cast<double>(replica->head_height()));
+  gauges.stored_height->set(static_cast<double>(stored_height));
+  gauges.view->set(static_cast<double>(replica->view()));
+  gauges.mempool_size->set(static_cast<double>(mempool->size()));
+  gauges.peers->set(static_cast<double>(peers->connected_count()));
+  const auto& counters = replica->counters();
+  if (counters.view_changes > view_changes_seen) {
+    gauges.view_changes->inc(counters.view_changes - view_changes_seen);
+    view_changes_seen = counters.view_changes;
+  }
+  for (int reason = 0; reason < static_cast<int>(pbft::DropReason::kCount_); ++reason) {
+    if (counters.dropped[reason] > dropped_seen[reason]) {
+      const char* label = pbft::to_string(static_cast<pbft::DropReason>(reason));
+      dropped_by_reason[label]->inc(counters.dropped[reason] - dropped_seen[reason]);
+      dropped_seen[reason] = counters.dropped[reason];
+    }
+  }
+}
+
+void Node::Impl::fatal(const std::string& message) {
+  spdlog::critical("{}", message);
+  exit_code = 1;
+  shutdown();
+}
+
+void Node::Impl::shutdown() {
+  if (stopping)
+    return;
+  stopping = true;
+  spdlog::info("stopping: writing pending blocks and closing the store");
+  for (auto& [id, timer] : timers)
+    timer->cancel();
+  signals.cancel();
+  if (rpc)
+    rpc->stop();
+  if (peers)
+    peers->stop();
+  if (verify_pool)
+    verify_pool->stop();
+  io.stop();
+}
+
+// ---- Node ---------------------------------------------------------------------------------
+
+Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
+  auto impl = std::make_unique<Impl>();
+  if (auto status = impl->open(std::move(options)); !status)
+    return status.error();
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Node::~Node() {
+  if (impl_->verify_pool)
+    impl_->verify_pool->join();
+  if (impl_->storage)
+    impl_->storage->stop();
+}
+
+int Node::run() {
+  Impl& r = *impl_;
+  if (auto status = r.peers->start(); !status) {
+    spdlog::critical("{}", status.message());
+    return 1;
+  }
+  if (auto status = r.rpc->start(); !status) {
+    spdlog::critical("{}", status.message());
+    return 1;
+  }
+  r.signals.async_wait([&r](const boost::system::error_code& error, int) {
+    if (!error)
+      r.shutdown();
+  });
+  spdlog::info("{} (validator {}) serving chain {}: height {}, RPC on {}, peers on port {}", r.name,
+               r.index, r.genesis->chain_id, r.stored_height, r.config.rpc_listen,
+               r.peers->listen_port());
+  r.execute(r.engine->start(Impl::now_ms()));
+  r.io.run();
+  r.storage->stop();  // every committed block queued so far is written before exit
+  r.verify_pool->join();
+  spdlog::info("stopped at stored height {}", r.stored_height);
+  return r.exit_code;
+}
+
+}  // namespace synod::node

@@ -1,0 +1,42 @@
+// synod-node's runtime: one Boost.Asio event-loop thread owns the consensus engine (so the
+// engine needs no locks), the peer transport and the JSON-RPC server. Transaction
+// signatures are verified on a small worker pool and reach the event loop already
+// verified; committed blocks are written by a storage thread, which reports "block stored"
+// back to the engine.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "pbft/adversary.h"
+
+namespace synod::node {
+
+struct NodeOptions {
+  std::string home;  // holds config.json, genesis.json, node_key.json; data goes to data/
+  std::vector<pbft::AdversaryKind> byzantine;  // empty for an honest node
+  std::uint64_t adversary_seed = 1;
+};
+
+class Node {
+ public:
+  // Loads and validates every file, opens the store and builds the engine. Every problem
+  // is a one-line error.
+  static Result<std::unique_ptr<Node>> create(NodeOptions options);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Serves until SIGINT or SIGTERM, then stops cleanly (pending blocks written, store
+  // closed). Returns the process exit code.
+  int run();
+
+ private:
+  struct Impl;
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace synod::node

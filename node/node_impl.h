@@ -1,0 +1,123 @@
+// Private state of node::Node, shared by node.cpp (setup, engine actions, timers),
+// node_peers.cpp (peer frames, gossip, block serving) and node_rpc.cpp (JSON-RPC methods).
+#pragma once
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "chain/block_store.h"
+#include "chain/mempool.h"
+#include "crypto/keyed_hash.h"
+#include "node/config.h"
+#include "node/node.h"
+#include "node/rpc/http_server.h"
+#include "node/rpc/metrics.h"
+#include "node/storage_worker.h"
+#include "node/transport/peer_manager.h"
+#include "node/wire.h"
+#include "pbft/replica.h"
+
+namespace synod::node {
+
+struct NodeMetrics {
+  Gauge* height = nullptr;
+  Gauge* stored_height = nullptr;
+  Gauge* view = nullptr;
+  Gauge* mempool_size = nullptr;
+  Gauge* peers = nullptr;
+  Counter* view_changes = nullptr;
+  Counter* transactions_committed = nullptr;
+  Counter* blocks_committed = nullptr;
+  Counter* transactions_rejected = nullptr;
+  Histogram* commit_latency = nullptr;
+};
+
+struct Node::Impl {
+  NodeOptions options;
+  NodeConfig config;
+  std::shared_ptr<chain::Genesis> genesis;
+  std::optional<crypto::KeyPair> key;
+  chain::ReplicaIndex index = 0;
+  std::string name;
+
+  boost::asio::io_context io;
+  boost::asio::signal_set signals{io, SIGINT, SIGTERM};
+  std::unique_ptr<boost::asio::thread_pool> verify_pool;
+
+  // The event loop's own store connection: persisted votes, RPC reads, serving blocks to
+  // peers. Blocks are written through `storage`, on its own connection and thread.
+  std::unique_ptr<chain::BlockStore> reader;
+  std::unique_ptr<StorageWorker> storage;
+  std::uint64_t stored_height = 0;
+
+  std::unique_ptr<chain::Mempool> mempool;
+  pbft::Replica* replica = nullptr;  // owned by `engine` (directly or through an adversary)
+  std::unique_ptr<chain::Engine> engine;
+  std::unique_ptr<PeerManager> peers;
+  std::unique_ptr<HttpServer> rpc;
+
+  Metrics metrics;
+  NodeMetrics gauges;
+  std::map<std::string, Counter*> messages_in_by_type;
+  std::map<std::string, Counter*> messages_out_by_type;
+  std::map<std::string, Counter*> dropped_by_reason;
+  std::uint64_t dropped_seen[static_cast<int>(pbft::DropReason::kCount_)] = {};
+  std::uint64_t view_changes_seen = 0;
+
+  std::map<std::uint32_t, std::unique_ptr<boost::asio::steady_timer>> timers;
+
+  // Transactions committed but not yet written: get_tx answers from here meanwhile.
+  std::unordered_map<crypto::Hash256, chain::TxLocation, crypto::KeyedHash> unstored_transactions;
+  std::map<std::uint64_t, std::vector<crypto::Hash256>> unstored_by_height;
+  // Submission times of transactions this node admitted, for the commit-latency histogram.
+  std::unordered_map<crypto::Hash256, chain::TimeMs, crypto::KeyedHash> admitted_at;
+
+  // Gossip: admitted transactions are sent to every validator in batches.
+  std::vector<chain::Transaction> gossip_queue;
+  bool gossip_flush_scheduled = false;
+
+  // One summary line per interval.
+  std::uint64_t summary_from_height = 0;
+  std::uint64_t summary_transactions = 0;
+  std::uint64_t summary_view = 0;
+
+  bool stopping = false;
+  int exit_code = 0;
+
+  // ---- node.cpp ----
+  Status open(NodeOptions node_options);
+  static chain::TimeMs now_ms();
+  void execute(const chain::Actions& actions);
+  void set_timer(std::uint32_t id, chain::TimeMs at_ms);
+  void on_block_committed(const chain::Block& block);
+  void on_block_stored(std::uint64_t height, Status status);
+  void refresh_metrics();
+  // Counts a consensus message by its type byte, in or out.
+  void count_message(ByteView message, bool incoming, std::size_t copies = 1);
+  void log_summary(const chain::Block& block);
+  void fatal(const std::string& message);
+  void shutdown();
+
+  // ---- node_peers.cpp ----
+  void on_peer_frame(chain::ReplicaIndex from, Bytes payload);
+  void serve_blocks(chain::ReplicaIndex to, std::uint64_t from_height, std::uint32_t max_blocks);
+  // Verifies signatures off the event loop, then admits on it; `done` gets one result per
+  // transaction (nullopt = admitted) on the event loop.
+  using AdmitResults = std::vector<std::optional<std::string>>;
+  void admit(std::vector<chain::Transaction> transactions, bool from_peer,
+             std::function<void(AdmitResults)> done);
+  void queue_gossip(const chain::Transaction& tx);
+  void flush_gossip();
+
+  // ---- node_rpc.cpp ----
+  void register_rpc_methods();
+  nlohmann::json status_json() const;
+  nlohmann::json consensus_json() const;
+};
+
+}  // namespace synod::node

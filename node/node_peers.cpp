@@ -1,0 +1,121 @@
+// Frames from peers: consensus messages to the engine, transaction gossip through
+// admission, and state transfer (serving and receiving committed blocks).
+#include <spdlog/spdlog.h>
+
+#include "node/node_impl.h"
+
+namespace synod::node {
+
+void Node::Impl::on_peer_frame(chain::ReplicaIndex from, Bytes payload) {
+  if (stopping)
+    return;
+  auto frame = decode_wire(payload);
+  if (!frame) {
+    // The transport authenticated the peer, so this is a faulty validator: drop and count.
+    dropped_by_reason["malformed"]->inc();
+    return;
+  }
+  if (auto* consensus = std::get_if<ConsensusFrame>(&*frame)) {
+    count_message(consensus->message, /*incoming=*/true);
+    execute(engine->on_message(from, consensus->message, now_ms()));
+  } else if (auto* gossip = std::get_if<TransactionsFrame>(&*frame)) {
+    std::vector<chain::Transaction> fresh;
+    for (auto& tx : gossip->transactions) {
+      if (!mempool->contains(tx.hash()))
+        fresh.push_back(std::move(tx));
+    }
+    if (!fresh.empty())
+      admit(std::move(fresh), /*from_peer=*/true, [](AdmitResults) {});
+  } else if (auto* request = std::get_if<FetchRequestFrame>(&*frame)) {
+    serve_blocks(from, request->from_height, request->max_blocks);
+  } else if (auto* response = std::get_if<FetchResponseFrame>(&*frame)) {
+    execute(engine->on_blocks_fetched(from, std::move(response->blocks), now_ms()));
+  }
+}
+
+void Node::Impl::serve_blocks(chain::ReplicaIndex to, std::uint64_t from_height,
+                              std::uint32_t max_blocks) {
+  std::vector<chain::Block> blocks;
+  std::uint32_t limit = std::min(max_blocks, kMaxFetchBlocks);
+  std::size_t bytes = 0;
+  for (std::uint64_t height = from_height; height <= stored_height && blocks.size() < limit;
+       ++height) {
+    auto block = reader->block_at(height);
+    if (!block || !block->has_value())
+      break;
+    bytes += (*block)->transactions.size() * chain::kMinTransactionBytes;
+    blocks.push_back(std::move(**block));
+    if (bytes > 16u << 20)
+      break;  // keep a response well under the frame limit
+  }
+  peers->send(to, std::make_shared<const Bytes>(encode_fetch_response(blocks)));
+}
+
+void Node::Impl::admit(std::vector<chain::Transaction> transactions, bool from_peer,
+                       std::function<void(AdmitResults)> done) {
+  // Signatures are checked on the worker pool; the event loop only sees the verdicts.
+  boost::asio::post(*verify_pool, [this, transactions = std::move(transactions), from_peer,
+                                   done = std::move(done)]() mutable {
+    std::vector<bool> valid(transactions.size());
+    for (std::size_t i = 0; i < transactions.size(); ++i) {
+      valid[i] = transactions[i].signature_valid();
+    }
+    boost::asio::post(io, [this, transactions = std::move(transactions), valid = std::move(valid),
+                           from_peer, done = std::move(done)] {
+      if (stopping)
+        return;
+      AdmitResults results(transactions.size());
+      bool any = false;
+      chain::TimeMs now = now_ms();
+      for (std::size_t i = 0; i < transactions.size(); ++i) {
+        const chain::Transaction& tx = transactions[i];
+        if (!valid[i]) {
+          results[i] = "bad_signature";
+          gauges.transactions_rejected->inc();
+          continue;
+        }
+        crypto::Hash256 hash = tx.hash();
+        if (auto error = mempool->add(tx, hash, replica->state())) {
+          results[i] = chain::to_string(*error);
+          if (*error != chain::AdmitError::kDuplicate)
+            gauges.transactions_rejected->inc();
+          continue;
+        }
+        any = true;
+        if (!from_peer) {
+          if (admitted_at.size() < 1'000'000)
+            admitted_at.emplace(hash, now);
+          queue_gossip(tx);
+        }
+      }
+      if (any)
+        execute(engine->on_transactions(now_ms()));
+      done(std::move(results));
+    });
+  });
+}
+
+void Node::Impl::queue_gossip(const chain::Transaction& tx) {
+  gossip_queue.push_back(tx);
+  if (gossip_queue.size() >= kMaxGossipBatch) {
+    flush_gossip();
+    return;
+  }
+  if (gossip_flush_scheduled)
+    return;
+  gossip_flush_scheduled = true;
+  // Batch what arrives within the same turn of the event loop.
+  boost::asio::post(io, [this] {
+    gossip_flush_scheduled = false;
+    flush_gossip();
+  });
+}
+
+void Node::Impl::flush_gossip() {
+  if (gossip_queue.empty() || stopping)
+    return;
+  peers->broadcast(std::make_shared<const Bytes>(encode_transactions(gossip_queue)));
+  gossip_queue.clear();
+}
+
+}  // namespace synod::node

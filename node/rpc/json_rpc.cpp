@@ -1,0 +1,266 @@
+#include "node/rpc/json_rpc.h"
+
+#include <atomic>
+#include <cassert>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+namespace synod::node {
+namespace {
+
+using nlohmann::json;
+
+// Deepest nesting of arrays/objects in `text`, stopping once it exceeds `limit`. Brackets
+// inside strings do not count. Run before parsing so a deep document is never built.
+std::size_t nesting_depth(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  std::size_t deepest = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) {
+        break;
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+json invalid_request(json id, std::string reason) {
+  return make_rpc_error(std::move(id), kRpcInvalidRequest, "Invalid Request", std::move(reason));
+}
+
+bool is_valid_id(const json& id) {
+  return id.is_string() || id.is_number() || id.is_null();
+}
+
+// Collects the responses of one body. Replies may arrive on several threads.
+class Collector {
+ public:
+  Collector(bool batch, std::size_t entries, RpcDispatcher::Done done)
+      : batch_(batch), slots_(entries), pending_(entries + 1), done_(std::move(done)) {}
+
+  // Entry `index` is finished; `response` is empty for a notification.
+  void fill(std::size_t index, std::optional<json> response) {
+    {
+      std::lock_guard lock(mutex_);
+      assert(index < slots_.size());
+      slots_[index] = std::move(response);
+    }
+    release();
+  }
+
+  // Drops one pending count; the last one sends the response. handle() holds one count
+  // while it dispatches, so synchronous replies cannot finish the body early.
+  void release() {
+    std::optional<std::string> body;
+    {
+      std::lock_guard lock(mutex_);
+      assert(pending_ > 0);
+      if (--pending_ == 0) {
+        body = render();
+      }
+    }
+    if (body) {
+      done_(std::move(*body));
+    }
+  }
+
+ private:
+  std::string render() const {
+    json responses = json::array();
+    for (const std::optional<json>& slot : slots_) {
+      if (slot) {
+        responses.push_back(*slot);
+      }
+    }
+    if (responses.empty()) {
+      return {};
+    }
+    return dump_json(batch_ ? responses : responses[0]);
+  }
+
+  const bool batch_;
+  std::mutex mutex_;
+  std::vector<std::optional<json>> slots_;  // guarded by mutex_
+  std::size_t pending_;                     // guarded by mutex_
+  const RpcDispatcher::Done done_;
+};
+
+}  // namespace
+
+json make_rpc_result(json id, json result) {
+  return json{{"jsonrpc", "2.0"}, {"result", std::move(result)}, {"id", std::move(id)}};
+}
+
+json make_rpc_error(json id, int code, std::string message, json data) {
+  json error = {{"code", code}, {"message", std::move(message)}};
+  if (!data.is_null()) {
+    error["data"] = std::move(data);
+  }
+  return json{{"jsonrpc", "2.0"}, {"error", std::move(error)}, {"id", std::move(id)}};
+}
+
+std::string dump_json(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+RpcEntry parse_rpc_request(const json& value) {
+  if (!value.is_object()) {
+    return invalid_request(nullptr, "a request must be a JSON object");
+  }
+  const auto id_it = value.find("id");
+  const bool has_id = id_it != value.end();
+  if (has_id && !is_valid_id(*id_it)) {
+    return invalid_request(nullptr, "\"id\" must be a string, a number or null");
+  }
+  json id = has_id ? *id_it : json(nullptr);
+  const auto version = value.find("jsonrpc");
+  if (version == value.end() || *version != "2.0") {
+    return invalid_request(std::move(id), "\"jsonrpc\" must be \"2.0\"");
+  }
+  const auto method = value.find("method");
+  if (method == value.end() || !method->is_string()) {
+    return invalid_request(std::move(id), "\"method\" must be a string");
+  }
+  RpcRequest request;
+  const auto params = value.find("params");
+  if (params != value.end()) {
+    if (!params->is_object() && !params->is_array()) {
+      return invalid_request(std::move(id), "\"params\" must be an object or an array");
+    }
+    request.params = *params;
+  }
+  request.method = method->get<std::string>();
+  request.id = std::move(id);
+  request.notification = !has_id;
+  return request;
+}
+
+RpcBody parse_rpc_body(std::string_view body, const RpcLimits& limits) {
+  RpcBody parsed;
+  if (nesting_depth(body, limits.max_nesting_depth) > limits.max_nesting_depth) {
+    parsed.entries.emplace_back(invalid_request(
+        nullptr, "JSON nested deeper than " + std::to_string(limits.max_nesting_depth)));
+    return parsed;
+  }
+  const json document = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) {
+    parsed.entries.emplace_back(make_rpc_error(nullptr, kRpcParseError, "Parse error"));
+    return parsed;
+  }
+  if (!document.is_array()) {
+    parsed.entries.push_back(parse_rpc_request(document));
+    return parsed;
+  }
+  if (document.empty()) {
+    parsed.entries.emplace_back(invalid_request(nullptr, "empty batch"));
+    return parsed;
+  }
+  if (document.size() > limits.max_batch_entries) {
+    parsed.entries.emplace_back(invalid_request(
+        nullptr, "batch has more than " + std::to_string(limits.max_batch_entries) + " entries"));
+    return parsed;
+  }
+  parsed.batch = true;
+  for (const json& element : document) {
+    parsed.entries.push_back(parse_rpc_request(element));
+  }
+  return parsed;
+}
+
+struct RpcReply::State {
+  State(json request_id, Sink response_sink)
+      : id(std::move(request_id)), sink(std::move(response_sink)) {}
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  ~State() {
+    if (!done.exchange(true) && sink) {
+      sink(make_rpc_error(id, kRpcInternalError, "Internal error", "method did not reply"));
+    }
+  }
+
+  const json id;
+  const Sink sink;
+  std::atomic<bool> done{false};
+};
+
+RpcReply::RpcReply(json id, Sink sink)
+    : state_(std::make_shared<State>(std::move(id), std::move(sink))) {}
+
+void RpcReply::result(json value) const {
+  if (!state_->done.exchange(true) && state_->sink) {
+    state_->sink(make_rpc_result(state_->id, std::move(value)));
+  }
+}
+
+void RpcReply::error(int code, std::string message, json data) const {
+  if (!state_->done.exchange(true) && state_->sink) {
+    state_->sink(make_rpc_error(state_->id, code, std::move(message), std::move(data)));
+  }
+}
+
+bool RpcReply::sent() const {
+  return state_->done.load();
+}
+
+RpcDispatcher::RpcDispatcher(RpcLimits limits) : limits_(limits) {}
+
+void RpcDispatcher::add_method(std::string name, RpcMethod method) {
+  assert(method);
+  methods_.insert_or_assign(std::move(name), std::move(method));
+}
+
+void RpcDispatcher::handle(std::string_view body, Done done) const {
+  RpcBody parsed = parse_rpc_body(body, limits_);
+  const auto collector =
+      std::make_shared<Collector>(parsed.batch, parsed.entries.size(), std::move(done));
+  for (std::size_t i = 0; i < parsed.entries.size(); ++i) {
+    if (auto* error = std::get_if<json>(&parsed.entries[i])) {
+      collector->fill(i, std::move(*error));
+      continue;
+    }
+    const RpcRequest& request = std::get<RpcRequest>(parsed.entries[i]);
+    if (request.notification) {
+      collector->fill(i, std::nullopt);  // nothing to wait for
+      call(request, RpcReply(nullptr, nullptr));
+    } else {
+      call(request, RpcReply(request.id, [collector, i](json response) {
+             collector->fill(i, std::move(response));
+           }));
+    }
+  }
+  collector->release();
+}
+
+void RpcDispatcher::call(const RpcRequest& request, const RpcReply& reply) const {
+  const auto method = methods_.find(request.method);
+  if (method == methods_.end()) {
+    reply.error(kRpcMethodNotFound, "Method not found");
+    return;
+  }
+  try {
+    method->second(request.params, reply);
+  } catch (...) {
+    // A bug in a method must not take the node down; the client learns it failed.
+    reply.error(kRpcInternalError, "Internal error");
+  }
+}
+
+}  // namespace synod::node

@@ -1,0 +1,113 @@
+// JSON-RPC 2.0 (https://www.jsonrpc.org/specification): request parsing, response building
+// and dispatch to registered methods. No I/O: the HTTP server (http_server.h) feeds it
+// request bodies and sends back what it produces; tests and fuzzers call it directly.
+//
+// Every body is untrusted. Parsing never throws; a bad body yields the JSON-RPC error
+// object to send (-32700 parse error, -32600 invalid request). Batches and nesting depth
+// are bounded by RpcLimits.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace synod::node {
+
+// Error codes reserved by JSON-RPC 2.0.
+inline constexpr int kRpcParseError = -32700;
+inline constexpr int kRpcInvalidRequest = -32600;
+inline constexpr int kRpcMethodNotFound = -32601;
+inline constexpr int kRpcInvalidParams = -32602;
+inline constexpr int kRpcInternalError = -32603;
+// Application errors (the spec's "server error" range) are -32099 .. -32000.
+inline constexpr int kRpcApplicationErrorHighest = -32000;
+inline constexpr int kRpcApplicationErrorLowest = -32099;
+
+struct RpcLimits {
+  std::size_t max_batch_entries = 100;  // a larger batch is one -32600 error
+  std::size_t max_nesting_depth = 64;   // deeper JSON is one -32600 error, never parsed
+};
+
+struct RpcRequest {
+  std::string method;
+  nlohmann::json params = nlohmann::json::object();  // object or array; {} when omitted
+  nlohmann::json id;                                 // string, number or null
+  bool notification = false;  // the request had no "id": nothing is sent back
+};
+
+// One entry of a body: a valid request, or the error response to send in its place.
+using RpcEntry = std::variant<RpcRequest, nlohmann::json>;
+
+struct RpcBody {
+  bool batch = false;  // the body was a (non-empty, bounded) array: respond with an array
+  // One per batch element, in order; a single entry when not a batch. A body that fails as
+  // a whole (parse error, empty or oversized batch, too deep) is a single error entry.
+  std::vector<RpcEntry> entries;
+};
+
+RpcEntry parse_rpc_request(const nlohmann::json& value);
+RpcBody parse_rpc_body(std::string_view body, const RpcLimits& limits = {});
+
+nlohmann::json make_rpc_result(nlohmann::json id, nlohmann::json result);
+// `data` is omitted from the error object when null.
+nlohmann::json make_rpc_error(nlohmann::json id, int code, std::string message,
+                              nlohmann::json data = nullptr);
+// Serializes compactly and never throws: invalid UTF-8 in strings is replaced with U+FFFD.
+std::string dump_json(const nlohmann::json& value);
+
+// The way a method answers one request. Copies share one state; the first result() or
+// error() wins and later calls are ignored. A reply may be sent later (asynchronously) and
+// from any thread. If every copy is destroyed without a reply, the caller receives -32603
+// "method did not reply", so a client is never left waiting on a dropped request.
+class RpcReply {
+ public:
+  using Sink = std::function<void(nlohmann::json response)>;  // empty: discard (notification)
+
+  RpcReply(nlohmann::json id, Sink sink);
+
+  void result(nlohmann::json value) const;
+  void error(int code, std::string message, nlohmann::json data = nullptr) const;
+  bool sent() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// A method gets the request's params ({} when omitted) and must answer through `reply`
+// exactly once. It runs on the thread that calls RpcDispatcher::handle() (the server's io
+// thread) and must not block; slow work replies later. A thrown exception becomes -32603.
+// Rejecting params: reply.error(kRpcInvalidParams, "...").
+using RpcMethod = std::function<void(const nlohmann::json& params, RpcReply reply)>;
+
+class RpcDispatcher {
+ public:
+  // Called exactly once with the HTTP response body: JSON text, or "" when nothing is to be
+  // sent (the body held only notifications).
+  using Done = std::function<void(std::string response_body)>;
+
+  explicit RpcDispatcher(RpcLimits limits = {});
+
+  // Not thread-safe: register every method before the first handle().
+  void add_method(std::string name, RpcMethod method);
+
+  // Parses `body` and calls the methods it names, in order. `done` runs on this thread when
+  // every reply was synchronous, otherwise on the thread that sent the last reply. Safe to
+  // call concurrently once registration is over.
+  void handle(std::string_view body, Done done) const;
+
+ private:
+  void call(const RpcRequest& request, const RpcReply& reply) const;
+
+  RpcLimits limits_;
+  std::map<std::string, RpcMethod, std::less<>> methods_;
+};
+
+}  // namespace synod::node

@@ -1,0 +1,52 @@
+#include "node/storage_worker.h"
+
+namespace synod::node {
+
+StorageWorker::StorageWorker(std::unique_ptr<chain::BlockStore> store, Stored stored)
+    : store_(std::move(store)), stored_(std::move(stored)), thread_([this] { loop(); }) {}
+
+StorageWorker::~StorageWorker() {
+  stop();
+}
+
+void StorageWorker::enqueue(chain::Block block, chain::StateDiff diff) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.emplace_back(std::move(block), std::move(diff));
+  }
+  wake_.notify_one();
+}
+
+void StorageWorker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable())
+    thread_.join();
+}
+
+std::size_t StorageWorker::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void StorageWorker::loop() {
+  for (;;) {
+    std::pair<chain::Block, chain::StateDiff> item;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty())
+        return;  // stopping, and everything is written
+      item = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    std::uint64_t height = item.first.header.height;
+    Status status = store_->append(item.first, item.second);
+    stored_(height, status);
+  }
+}
+
+}  // namespace synod::node

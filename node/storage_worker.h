@@ -1,0 +1,45 @@
+// Writes committed blocks to the store on a thread of its own, so a block's SQLite
+// transaction (and its fsync) never stalls the event loop that runs consensus.
+//
+// Thread safety: enqueue() and stop() from one thread (the event loop); `stored` is called
+// on the worker thread, in height order, after each block is durable.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "chain/block_store.h"
+
+namespace synod::node {
+
+class StorageWorker {
+ public:
+  using Stored = std::function<void(std::uint64_t height, Status status)>;
+
+  StorageWorker(std::unique_ptr<chain::BlockStore> store, Stored stored);
+  ~StorageWorker();
+  StorageWorker(const StorageWorker&) = delete;
+  StorageWorker& operator=(const StorageWorker&) = delete;
+
+  void enqueue(chain::Block block, chain::StateDiff diff);
+  // Writes everything queued, then joins the thread. Idempotent.
+  void stop();
+  std::size_t queued() const;
+
+ private:
+  void loop();
+
+  std::unique_ptr<chain::BlockStore> store_;
+  Stored stored_;
+  mutable std::mutex mutex_;  // guards queue_ and stopping_
+  std::condition_variable wake_;
+  std::deque<std::pair<chain::Block, chain::StateDiff>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace synod::node

@@ -1,0 +1,140 @@
+// One TCP connection to a peer: handshake, then encrypted frames both ways. Internal to
+// node/transport; PeerManager owns the policy (which connections to keep, when to redial),
+// a Connection only moves bytes and reports what happened.
+//
+// Lifetime: always held by std::shared_ptr; every pending Asio handler holds one too, so
+// a Connection lives until its last handler ran. Handlers do nothing once the connection is
+// closed or the shared `alive` flag is false, which is how PeerManager::stop() guarantees
+// that no callback reaches it afterwards.
+//
+// Thread safety: none; every method and handler runs on the io_context's thread.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "node/transport/frame.h"
+#include "node/transport/handshake.h"
+#include "node/transport/secure_session.h"
+#include "node/transport/stats.h"
+
+namespace synod::transport {
+
+class Connection;
+
+enum class CloseReason : std::uint8_t {
+  kPeerClosed,        // end of stream or reset
+  kIoError,           // any other socket error
+  kHandshakeRefused,  // see Connection::refusal()
+  kHandshakeTimeout,
+  kOversizedFrame,
+  kMalformedFrame,  // zero-length frame
+  kDecryptFailure,
+  kRetired,  // a duplicate we retired finished draining (or its drain timed out)
+};
+const char* to_string(CloseReason reason);
+
+// Receives a Connection's events. Called only while the shared `alive` flag is true.
+class ConnectionOwner {
+ public:
+  virtual void on_authenticated(const std::shared_ptr<Connection>& connection) = 0;
+  virtual void on_payload(Connection& connection, Bytes payload) = 0;
+  // The connection is closed; it will report nothing more.
+  virtual void on_closed(Connection& connection, CloseReason reason, const std::string& detail) = 0;
+
+ protected:
+  ~ConnectionOwner() = default;
+};
+
+// State shared by the manager and its connections; outlives the manager while handlers
+// still hold it.
+struct TransportShared {
+  bool alive = true;                 // false once PeerManager::stop() ran
+  ConnectionOwner* owner = nullptr;  // valid while alive
+  TransportStats stats;
+};
+
+struct ConnectionOptions {
+  HandshakeParams handshake;             // role and, when we dialed, the expected peer
+  std::size_t max_frame_bytes = 0;       // largest payload (plaintext) either way
+  std::size_t send_queue_max_bytes = 0;  // payload bytes queued or being written
+  std::uint64_t handshake_timeout_ms = 0;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  enum class State : std::uint8_t { kHandshaking, kAuthenticated, kDraining, kClosed };
+  enum class SendResult : std::uint8_t { kQueued, kQueueFull, kNotReady };
+
+  Connection(boost::asio::ip::tcp::socket socket, ConnectionOptions options,
+             std::shared_ptr<TransportShared> shared);
+
+  // Sends our HELLO, starts reading and arms the handshake timeout.
+  void start();
+  // Queues a payload for an authenticated connection; it is encrypted when written. After
+  // the peer half-closed, queued payloads are still flushed before the connection closes.
+  SendResult send(std::shared_ptr<const Bytes> payload);
+  // Stops taking payloads, flushes what is queued, half-closes, and keeps reading (and
+  // delivering) until the peer half-closes too or `drain_timeout_ms` passes; then closes
+  // with kRetired. Used for the losing connection of a duplicate pair, so nothing that was
+  // already in flight on it is lost.
+  void retire(std::uint64_t drain_timeout_ms);
+  // Closes now without telling the owner.
+  void shutdown();
+
+  State state() const { return state_; }
+  bool outbound() const { return options_.handshake.role == HandshakeRole::kInitiator; }
+  // For an outbound connection: the validator we dialed.
+  std::optional<chain::ReplicaIndex> dialed_peer() const {
+    return options_.handshake.expected_peer;
+  }
+  // Known after the peer's HELLO was accepted.
+  std::optional<chain::ReplicaIndex> peer_index() const { return peer_index_; }
+  // Set when closed with kHandshakeRefused.
+  std::optional<HandshakeRefusal> refusal() const { return refusal_; }
+  const std::string& remote() const { return remote_; }
+
+ private:
+  bool usable() const { return state_ != State::kClosed && shared_->alive; }
+  void close(CloseReason reason, std::string detail);
+  void do_read();
+  void on_read(const boost::system::error_code& error, std::size_t size);
+  void on_frame(Bytes frame);
+  void on_handshake_frame(ByteView frame);
+  void do_write();
+  void on_written(const boost::system::error_code& error, std::size_t size);
+  void maybe_half_close();
+  void arm_drain_timer(std::uint64_t timeout_ms, CloseReason reason);
+  void on_peer_finished();
+  void close_if_finished();
+
+  boost::asio::ip::tcp::socket socket_;
+  ConnectionOptions options_;
+  std::shared_ptr<TransportShared> shared_;
+  boost::asio::steady_timer timer_;  // handshake timeout, then drain timeout
+  std::string remote_;
+  State state_ = State::kHandshaking;
+  std::optional<Handshake> handshake_;
+  std::optional<SecureSession> session_;
+  std::optional<chain::ReplicaIndex> peer_index_;
+  std::optional<HandshakeRefusal> refusal_;
+  FrameDecoder decoder_;
+  std::unique_ptr<std::uint8_t[]> read_buffer_;
+
+  Bytes handshake_out_;  // framed handshake messages waiting to be written
+  std::deque<std::shared_ptr<const Bytes>> queue_;
+  std::size_t queued_bytes_ = 0;  // payload bytes in queue_ and in write_buffer_
+  Bytes write_buffer_;            // being written when writing_
+  std::size_t writing_payload_bytes_ = 0;
+  std::size_t writing_frames_ = 0;
+  bool writing_ = false;
+  bool half_closed_ = false;    // we sent our FIN (draining)
+  bool peer_finished_ = false;  // the peer sent its FIN; we only flush what is queued
+};
+
+}  // namespace synod::transport

@@ -1,0 +1,151 @@
+// The authenticated key exchange that opens every peer connection, as a sans-I/O state
+// machine: the caller moves messages between two Handshakes (over a socket, or directly in
+// a test) and gets a SecureSession when both sides are satisfied.
+//
+// Protocol (both sides run the same code; the dialer is the initiator):
+//   1. Each side makes a fresh X25519 key pair (crypto_kx) and a 32-byte random challenge
+//      and sends HELLO {version, chain_id, validator Ed25519 key, kx public key, challenge}.
+//   2. On the peer's HELLO: refuse unless the version and chain id match ours and the key
+//      is a genesis validator other than ourselves (and, when we dialed, the one we dialed).
+//      Then derive the session keys (initiator = crypto_kx client), start our outgoing
+//      secretstream and send AUTH {Ed25519 signature over the transcript below, stream
+//      header}.
+//   3. On the peer's AUTH: refuse unless its signature verifies under the peer's validator
+//      key; then open the peer's stream. Done.
+//
+// Transcript signed by each side:
+//   "synod/handshake/v1" || u32 len || chain_id || the PEER's challenge
+//   || kx key of initiator || kx key of responder || identity key of initiator
+//   || identity key of responder
+// Signing the peer's fresh challenge and both fresh kx keys proves possession of the
+// validator key in this session and binds the session keys to both identities, so a HELLO
+// or AUTH recorded from an earlier session does not verify, and a man in the middle cannot
+// substitute its own kx key.
+//
+// Every message travels as one frame of at most kHandshakeMaxFrameBytes; decoding is strict
+// (chain::Reader) and never throws: a bad message is a refusal value.
+//
+// Thread safety: none; one owner.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/bytes.h"
+#include "chain/engine.h"
+#include "chain/genesis.h"
+#include "crypto/ed25519.h"
+#include "node/transport/secure_session.h"
+
+namespace synod::transport {
+
+inline constexpr std::uint16_t kProtocolVersion = 1;
+inline constexpr std::size_t kHandshakeMaxFrameBytes = 512;
+inline constexpr std::string_view kHandshakeDomain = "synod/handshake/v1";
+
+struct KxPublicKeyTag {};
+struct ChallengeTag {};
+using KxPublicKey = FixedBytes<32, KxPublicKeyTag>;
+using Challenge = FixedBytes<32, ChallengeTag>;
+
+enum class HandshakeRole : std::uint8_t { kInitiator, kResponder };
+
+// Why a handshake was refused. All are the peer's fault (or an attacker's).
+enum class HandshakeRefusal : std::uint8_t {
+  kMalformed,           // undecodable message
+  kUnexpectedMessage,   // a message out of order (AUTH before HELLO, anything after AUTH)
+  kUnsupportedVersion,  // a protocol version we do not speak
+  kWrongChainId,        // a different chain
+  kUnknownValidator,    // identity key not in the genesis validator set, or our own key
+  kUnexpectedPeer,      // we dialed one validator and another one answered
+  kBadKeyExchange,      // the peer's kx public key yields no shared secret
+  kBadSignature,        // AUTH does not verify
+};
+inline constexpr std::size_t kHandshakeRefusalCount = 8;
+// Stable one-line reasons: "malformed handshake message", "wrong chain id",
+// "unknown validator", "bad handshake signature", ...
+const char* to_string(HandshakeRefusal refusal);
+
+// The fresh per-session secrets: an X25519 key pair and the challenge. Wiped on destruction.
+class EphemeralSecrets {
+ public:
+  // From the operating system's randomness: what the transport uses.
+  static EphemeralSecrets generate();
+  // Deterministic, for tests and fuzzing only.
+  static EphemeralSecrets from_seed(const crypto::Seed& kx_seed, const Challenge& challenge);
+
+  EphemeralSecrets(const EphemeralSecrets& other) = default;
+  EphemeralSecrets& operator=(const EphemeralSecrets& other) = default;
+  ~EphemeralSecrets();
+
+  const KxPublicKey& kx_public_key() const { return kx_public_; }
+  const Challenge& challenge() const { return challenge_; }
+  ByteView kx_secret_key() const { return kx_secret_.view(); }
+
+ private:
+  struct KxSecretTag {};
+  EphemeralSecrets() = default;
+  KxPublicKey kx_public_;
+  FixedBytes<32, KxSecretTag> kx_secret_;
+  Challenge challenge_;
+};
+
+struct HandshakeParams {
+  std::shared_ptr<const chain::Genesis> genesis;  // chain id and validator set; not null
+  crypto::KeyPair identity;                       // our validator key
+  HandshakeRole role = HandshakeRole::kInitiator;
+  // Set by the dialer: the validator it meant to reach. The responder accepts any validator.
+  std::optional<chain::ReplicaIndex> expected_peer;
+};
+
+// What one received message produced.
+struct HandshakeStep {
+  std::optional<HandshakeRefusal> refusal;  // set: drop the connection
+  std::string detail;                       // one line for the log when refused
+  std::optional<Bytes> send;                // a message to send (unframed), e.g. our AUTH
+  bool complete = false;                    // take_session() is ready
+};
+
+class Handshake {
+ public:
+  explicit Handshake(HandshakeParams params,
+                     EphemeralSecrets secrets = EphemeralSecrets::generate());
+  Handshake(const Handshake&) = delete;
+  Handshake& operator=(const Handshake&) = delete;
+  ~Handshake();
+
+  // Our HELLO (unframed). Send it as soon as the connection is up, before anything else.
+  const Bytes& hello() const { return hello_; }
+  // Feeds the peer's next handshake message (one frame's payload).
+  HandshakeStep on_message(ByteView message);
+
+  bool complete() const { return state_ == State::kComplete; }
+  bool refused() const { return state_ == State::kRefused; }
+  // The peer's validator index, known once its HELLO was accepted.
+  std::optional<chain::ReplicaIndex> peer_index() const { return peer_index_; }
+  // Requires complete(); may be called once.
+  SecureSession take_session();
+
+ private:
+  enum class State : std::uint8_t { kAwaitHello, kAwaitAuth, kComplete, kRefused, kTaken };
+
+  HandshakeStep on_hello(ByteView message);
+  HandshakeStep on_auth(ByteView message);
+  HandshakeStep refuse(HandshakeRefusal refusal, std::string detail);
+  Bytes transcript(const Challenge& signed_challenge) const;
+
+  HandshakeParams params_;
+  EphemeralSecrets secrets_;
+  Bytes hello_;
+  State state_ = State::kAwaitHello;
+  std::optional<chain::ReplicaIndex> peer_index_;
+  crypto::PublicKey peer_identity_;
+  KxPublicKey peer_kx_;
+  Challenge peer_challenge_;
+  std::unique_ptr<SecureSession::Streams> streams_;  // push ready after HELLO, pull after AUTH
+  std::uint8_t rx_key_[kSessionKeyBytes] = {};       // held between HELLO and AUTH
+};
+
+}  // namespace synod::transport

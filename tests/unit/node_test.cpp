@@ -1,0 +1,169 @@
+// Unit tests of the node's pure pieces: config parsing, the peer wire codec, the JSON
+// transaction form, and the storage worker.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "chain/state.h"
+#include "node/config.h"
+#include "node/json_view.h"
+#include "node/storage_worker.h"
+#include "node/wire.h"
+
+using namespace synod;
+using nlohmann::json;
+
+namespace {
+
+crypto::KeyPair key_for(std::uint8_t tag) {
+  crypto::Seed seed;
+  seed.data[0] = tag;
+  return crypto::KeyPair::from_seed(seed);
+}
+
+chain::Transaction sample_transfer(std::uint64_t nonce = 0) {
+  return chain::make_transfer(key_for(1), "node-test", chain::address_of(key_for(2).public_key()),
+                              25, 1, nonce);
+}
+
+}  // namespace
+
+TEST_CASE("config: defaults, overrides and the round trip through JSON", "[node]") {
+  auto empty = node::parse_config("{}");
+  REQUIRE(empty.ok());
+  CHECK(empty->rpc_listen == "127.0.0.1:26657");
+  auto parsed = node::parse_config(
+      R"({"rpc_listen":"127.0.0.1:9","verify_threads":3,"mempool":{"max_transactions":10}})");
+  REQUIRE(parsed.ok());
+  CHECK(parsed->verify_threads == 3);
+  CHECK(parsed->mempool.max_transactions == 10);
+  auto again = node::parse_config(node::config_to_json(*parsed));
+  REQUIRE(again.ok());
+  CHECK(again->rpc_listen == "127.0.0.1:9");
+}
+
+TEST_CASE("config: every defect is an error naming the field", "[node]") {
+  auto message = [](const std::string& text) {
+    auto result = node::parse_config(text);
+    REQUIRE_FALSE(result.ok());
+    return result.message();
+  };
+  CHECK_THAT(message("not json"), Catch::Contains("not a JSON object"));
+  CHECK_THAT(message(R"({"rpc_lisen":"x"})"), Catch::Contains("rpc_lisen: unknown field"));
+  CHECK_THAT(message(R"({"verify_threads":-1})"), Catch::Contains("verify_threads"));
+  CHECK_THAT(message(R"({"verify_threads":0})"), Catch::Contains("verify_threads"));
+  CHECK_THAT(message(R"({"log_level":"loud"})"), Catch::Contains("log_level"));
+  CHECK_THAT(message(R"({"mempool":{"max_bites":1}})"), Catch::Contains("mempool.max_bites"));
+  CHECK_THAT(message(R"({"rpc_listen":5})"), Catch::Contains("rpc_listen: expected a string"));
+}
+
+TEST_CASE("wire: every channel round-trips", "[node]") {
+  Bytes consensus_bytes{6, 1, 2, 3};
+  auto consensus = node::decode_wire(node::encode_consensus(consensus_bytes));
+  REQUIRE(consensus.ok());
+  CHECK(std::get<node::ConsensusFrame>(*consensus).message == consensus_bytes);
+
+  std::vector<chain::Transaction> txs{sample_transfer(0), sample_transfer(1)};
+  auto gossip = node::decode_wire(node::encode_transactions(txs));
+  REQUIRE(gossip.ok());
+  CHECK(std::get<node::TransactionsFrame>(*gossip).transactions == txs);
+
+  auto request = node::decode_wire(node::encode_fetch_request(42, 7));
+  REQUIRE(request.ok());
+  CHECK(std::get<node::FetchRequestFrame>(*request).from_height == 42);
+  CHECK(std::get<node::FetchRequestFrame>(*request).max_blocks == 7);
+
+  chain::Block block;
+  block.transactions = txs;
+  block.header.tx_root = chain::transactions_root(txs);
+  auto response = node::decode_wire(node::encode_fetch_response({block}));
+  REQUIRE(response.ok());
+  CHECK(std::get<node::FetchResponseFrame>(*response).blocks.front() == block);
+}
+
+TEST_CASE("wire: unknown channels, trailing bytes and oversized counts are rejected", "[node]") {
+  CHECK_FALSE(node::decode_wire(Bytes{}).ok());
+  CHECK_FALSE(node::decode_wire(Bytes{99, 0}).ok());
+  Bytes request = node::encode_fetch_request(1, 1);
+  request.push_back(0);
+  CHECK_FALSE(node::decode_wire(request).ok());
+  // A transactions frame claiming 2^32-1 entries with nothing behind them.
+  CHECK_FALSE(node::decode_wire(Bytes{2, 0xff, 0xff, 0xff, 0xff}).ok());
+  Bytes truncated = node::encode_transactions({sample_transfer()});
+  truncated.pop_back();
+  CHECK_FALSE(node::decode_wire(truncated).ok());
+}
+
+TEST_CASE("JSON transaction form round-trips and rejects bad fields", "[node]") {
+  auto tx = sample_transfer(3);
+  json form = node::transaction_to_json(tx);
+  auto back = node::transaction_from_json(form);
+  REQUIRE(back.ok());
+  CHECK(*back == tx);
+  CHECK(back->signature_valid());
+
+  auto broken = [&](const char* key, json value) {
+    json copy = form;
+    copy[key] = value;
+    auto result = node::transaction_from_json(copy);
+    REQUIRE_FALSE(result.ok());
+    return result.message();
+  };
+  CHECK_THAT(broken("amount", -5), Catch::Contains("amount"));
+  CHECK_THAT(broken("amount", 1.5), Catch::Contains("amount"));
+  CHECK_THAT(broken("nonce", "7"), Catch::Contains("nonce"));
+  CHECK_THAT(broken("to", "syn00"), Catch::Contains("to"));
+  CHECK_THAT(broken("from", "abcd"), Catch::Contains("from"));
+  CHECK_THAT(broken("signature", "zz"), Catch::Contains("signature"));
+  CHECK_FALSE(node::transaction_from_json(json::array()).ok());
+}
+
+TEST_CASE("the storage worker writes queued blocks in order and drains on stop", "[node]") {
+  namespace fs = std::filesystem;
+  std::string pattern = (fs::temp_directory_path() / "synod-storage-XXXXXX").string();
+  fs::path dir = ::mkdtemp(pattern.data());
+  chain::Genesis genesis;
+  genesis.chain_id = "node-test";
+  genesis.mode = chain::ConsensusMode::kPow;
+  genesis.validators = chain::ValidatorSet({{"v", key_for(9).public_key(), "127.0.0.1:1", 1}});
+  genesis.accounts.push_back({chain::address_of(key_for(1).public_key()), 1'000'000, 0});
+  {
+    auto store = chain::BlockStore::open((dir / "chain.db").string());
+    REQUIRE(store.ok());
+    REQUIRE((*store)->initialize(genesis).ok());
+    chain::State state = chain::State::from_genesis(genesis);
+    chain::Block previous = chain::make_genesis_block(genesis);
+    std::vector<std::uint64_t> stored;
+    std::mutex mutex;
+    node::StorageWorker worker(std::move(*store), [&](std::uint64_t height, Status status) {
+      std::lock_guard lock(mutex);
+      if (status)
+        stored.push_back(height);
+    });
+    for (std::uint64_t height = 1; height <= 20; ++height) {
+      chain::Block block;
+      block.transactions = {sample_transfer(height - 1)};
+      block.header.height = height;
+      block.header.prev_hash = previous.hash();
+      block.header.tx_root = chain::transactions_root(block.transactions);
+      block.header.seal = chain::PowSeal{};
+      auto execution = state.execute(block.transactions, chain::Address{});
+      REQUIRE(execution.ok());
+      block.header.state_root = state.root_after(execution.diff);
+      state.apply(execution.diff);
+      worker.enqueue(block, execution.diff);
+      previous = block;
+    }
+    worker.stop();
+    REQUIRE(stored.size() == 20);
+    for (std::size_t i = 0; i < stored.size(); ++i)
+      CHECK(stored[i] == i + 1);
+  }
+  auto reopened = chain::BlockStore::open((dir / "chain.db").string());
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->head_height() == 20u);
+  fs::remove_all(dir);
+}
