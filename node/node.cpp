@@ -197,6 +197,7 @@ void Node::Impl::on_block_committed(const chain::Block& block) {
       admitted_at.erase(it);
     }
   }
+  unstored_blocks[block.header.height] = block;
   gauges.blocks_committed->inc();
   gauges.transactions_committed->inc(block.transactions.size());
   log_summary(block);
@@ -208,6 +209,7 @@ void Node::Impl::on_block_stored(std::uint64_t height, Status status) {
     return;
   }
   stored_height = height;
+  unstored_blocks.erase(unstored_blocks.begin(), unstored_blocks.upper_bound(height));
   if (auto it = unstored_by_height.find(height); it != unstored_by_height.end()) {
     for (const auto& tx_hash : it->second)
       unstored_transactions.erase(tx_hash);

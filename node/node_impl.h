@@ -74,8 +74,18 @@ struct Node::Impl {
   // Transactions committed but not yet written: get_tx answers from here meanwhile.
   std::unordered_map<crypto::Hash256, chain::TxLocation, crypto::KeyedHash> unstored_transactions;
   std::map<std::uint64_t, std::vector<crypto::Hash256>> unstored_by_height;
+  // Committed blocks still queued for the storage thread, served by get_block meanwhile.
+  std::map<std::uint64_t, chain::Block> unstored_blocks;
   // Submission times of transactions this node admitted, for the commit-latency histogram.
   std::unordered_map<crypto::Hash256, chain::TimeMs, crypto::KeyedHash> admitted_at;
+
+  // Client submissions arriving in one turn of the event loop are verified together, and
+  // the engine is told about new transactions at most once per turn.
+  using SubmitDone = std::function<void(std::optional<std::string> refusal)>;
+  std::vector<chain::Transaction> submit_queue;
+  std::vector<SubmitDone> submit_callbacks;
+  bool submit_flush_scheduled = false;
+  bool engine_poke_scheduled = false;
 
   // Gossip: admitted transactions are sent to every validator in batches.
   std::vector<chain::Transaction> gossip_queue;
@@ -111,6 +121,9 @@ struct Node::Impl {
   using AdmitResults = std::vector<std::optional<std::string>>;
   void admit(std::vector<chain::Transaction> transactions, bool from_peer,
              std::function<void(AdmitResults)> done);
+  void submit(chain::Transaction tx, SubmitDone done);
+  void flush_submissions();
+  void poke_engine();
   void queue_gossip(const chain::Transaction& tx);
   void flush_gossip();
 

@@ -89,9 +89,51 @@ void Node::Impl::admit(std::vector<chain::Transaction> transactions, bool from_p
         }
       }
       if (any)
-        execute(engine->on_transactions(now_ms()));
+        poke_engine();
       done(std::move(results));
     });
+  });
+}
+
+void Node::Impl::submit(chain::Transaction tx, SubmitDone done) {
+  submit_queue.push_back(std::move(tx));
+  submit_callbacks.push_back(std::move(done));
+  if (submit_flush_scheduled)
+    return;
+  submit_flush_scheduled = true;
+  boost::asio::post(io, [this] {
+    submit_flush_scheduled = false;
+    flush_submissions();
+  });
+}
+
+void Node::Impl::flush_submissions() {
+  // Chunks spread the signature checks over the worker pool.
+  constexpr std::size_t kChunk = 256;
+  for (std::size_t start = 0; start < submit_queue.size(); start += kChunk) {
+    std::size_t end = std::min(submit_queue.size(), start + kChunk);
+    std::vector<chain::Transaction> chunk(std::make_move_iterator(submit_queue.begin() + start),
+                                          std::make_move_iterator(submit_queue.begin() + end));
+    std::vector<SubmitDone> callbacks(std::make_move_iterator(submit_callbacks.begin() + start),
+                                      std::make_move_iterator(submit_callbacks.begin() + end));
+    admit(std::move(chunk), /*from_peer=*/false,
+          [callbacks = std::move(callbacks)](AdmitResults results) {
+            for (std::size_t i = 0; i < callbacks.size(); ++i)
+              callbacks[i](std::move(results[i]));
+          });
+  }
+  submit_queue.clear();
+  submit_callbacks.clear();
+}
+
+void Node::Impl::poke_engine() {
+  if (engine_poke_scheduled)
+    return;
+  engine_poke_scheduled = true;
+  boost::asio::post(io, [this] {
+    engine_poke_scheduled = false;
+    if (!stopping)
+      execute(engine->on_transactions(now_ms()));
   });
 }
 

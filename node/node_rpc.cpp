@@ -134,11 +134,10 @@ void Node::Impl::register_rpc_methods() {
           "expected {\"tx\": hex of the signed transaction} or {\"transaction\": {...}}");
     }
     std::string hash = hex(tx.hash().view());
-    admit({std::move(tx)}, /*from_peer=*/false, [reply, hash](AdmitResults results) mutable {
-      if (results.at(0)) {
-        const std::string& reason = *results[0];
-        reply.error(kTransactionRefused, "transaction refused: " + reason,
-                    json{{"reason", reason}, {"hash", hash}});
+    submit(std::move(tx), [reply, hash](std::optional<std::string> refusal) mutable {
+      if (refusal) {
+        reply.error(kTransactionRefused, "transaction refused: " + *refusal,
+                    json{{"reason", *refusal}, {"hash", hash}});
       } else {
         reply.result({{"hash", hash}, {"status", "pending"}});
       }
@@ -187,15 +186,34 @@ void Node::Impl::register_rpc_methods() {
       which = &params[0];
     }
     Result<std::optional<chain::Block>> block = std::optional<chain::Block>{};
+    // Blocks committed but still queued for the storage thread are served from memory.
+    auto pending = [&](auto matches) -> bool {
+      for (const auto& [height, queued] : unstored_blocks) {
+        if (matches(height, queued)) {
+          block = std::optional<chain::Block>(queued);
+          return true;
+        }
+      }
+      return false;
+    };
     if (which == nullptr || (which->is_string() && which->get<std::string>() == "latest")) {
-      block = reader->block_at(stored_height);
+      std::uint64_t latest = replica->head_height();
+      if (!pending([&](std::uint64_t height, const chain::Block&) { return height == latest; })) {
+        block = reader->block_at(stored_height);
+      }
     } else if (which->is_number_unsigned()) {
-      block = reader->block_at(which->get<std::uint64_t>());
+      std::uint64_t wanted = which->get<std::uint64_t>();
+      if (!pending([&](std::uint64_t height, const chain::Block&) { return height == wanted; })) {
+        block = reader->block_at(wanted);
+      }
     } else if (which->is_string()) {
       auto hash = crypto::fixed_from_hex<crypto::Hash256>(which->get<std::string>(), "hash");
       if (!hash)
         return reply.error(kInvalidParams, hash.message());
-      block = reader->block_by_hash(*hash);
+      if (!pending(
+              [&](std::uint64_t, const chain::Block& queued) { return queued.hash() == *hash; })) {
+        block = reader->block_by_hash(*hash);
+      }
     } else {
       return reply.error(kInvalidParams, "expected {\"height\": N}, {\"hash\": hex} or \"latest\"");
     }

@@ -146,7 +146,12 @@ struct Replica::Impl {
   void make_checkpoint(Actions& out, std::uint64_t height);
   void try_stabilise(std::uint64_t sequence);
   void observe_height(Actions& out, ReplicaIndex peer, std::uint64_t height, TimeMs now);
-  void observe_certified_head(Actions& out, ReplicaIndex peer, std::uint64_t height, TimeMs now);
+  void observe_certified_head(Actions& out, ReplicaIndex peer, const ViewChange& view_change,
+                              TimeMs now);
+  // Commits the block just above the head when this replica holds it (prepared or
+  // pre-prepared) and a peer has proved it committed with `certificate`.
+  bool commit_with_certificate(Actions& out, const chain::CommitCertificate& certificate,
+                               TimeMs now);
   void maybe_sync(Actions& out, TimeMs now);
   void request_blocks(Actions& out, TimeMs now);
   void on_blocks(Actions& out, ReplicaIndex peer, std::vector<chain::Block> blocks, TimeMs now);

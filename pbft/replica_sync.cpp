@@ -70,11 +70,43 @@ void Replica::Impl::observe_height(Actions& out, ReplicaIndex peer, std::uint64_
   maybe_sync(out, now);
 }
 
-void Replica::Impl::observe_certified_head(Actions& out, ReplicaIndex peer, std::uint64_t height,
-                                           TimeMs now) {
-  certified_height = std::max(certified_height, height);
-  observe_height(out, peer, height, now);
+void Replica::Impl::observe_certified_head(Actions& out, ReplicaIndex peer,
+                                           const ViewChange& view_change, TimeMs now) {
+  // The view-change was validated, so its head certificate is genuine.
+  if (view_change.head_certificate && view_change.head.height == head.height + 1) {
+    commit_with_certificate(out, *view_change.head_certificate, now);
+  }
+  certified_height = std::max(certified_height, view_change.head.height);
+  observe_height(out, peer, view_change.head.height, now);
   maybe_sync(out, now);
+}
+
+bool Replica::Impl::commit_with_certificate(Actions& out,
+                                            const chain::CommitCertificate& certificate,
+                                            TimeMs now) {
+  if (certificate.sequence != head.height + 1)
+    return false;
+  // The block itself: the accepted pre-prepare of this slot, or the prepared certificate
+  // this replica persisted (it may have changed view since).
+  const chain::Block* candidate = nullptr;
+  chain::StateDiff diff;
+  auto slot = slots.find(certificate.sequence);
+  if (slot != slots.end() && slot->second.pre_prepare &&
+      slot->second.digest == certificate.block_hash) {
+    candidate = &slot->second.pre_prepare->body.block;
+    diff = slot->second.diff;
+  } else if (votes.prepared && votes.prepared->pre_prepare.body.sequence == certificate.sequence &&
+             votes.prepared->pre_prepare.body.block.hash() == certificate.block_hash) {
+    candidate = &votes.prepared->pre_prepare.body.block;
+    if (!check_block_contents(*candidate, diff))
+      return false;
+  }
+  if (candidate == nullptr || candidate->header.prev_hash != head_hash)
+    return false;
+  chain::Block block = *candidate;
+  block.certificate = certificate;
+  commit_block(out, std::move(block), std::move(diff), now);
+  return true;
 }
 
 void Replica::Impl::maybe_sync(Actions& out, TimeMs now) {
@@ -135,6 +167,11 @@ void Replica::Impl::on_blocks(Actions& out, ReplicaIndex peer, std::vector<chain
     ++counters.blocks_fetched;
     commit_block(out, std::move(block), std::move(diff), now);
     advanced = true;
+  }
+  if (!advanced && peer < peer_heights.size() && peer_heights[peer] > head.height) {
+    // The peer claimed blocks it did not deliver: stop trusting its height, so the next
+    // attempt goes to someone else.
+    peer_heights[peer] = head.height;
   }
   if (!syncing)
     return;

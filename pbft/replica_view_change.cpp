@@ -65,7 +65,7 @@ void Replica::Impl::on_view_change(Actions& out, const Signed<ViewChange>& messa
     drop(DropReason::kInvalidViewChange);
     return;
   }
-  observe_certified_head(out, message.sender, body.head.height, now);
+  observe_certified_head(out, message.sender, body, now);
   if (body.new_view < view || (body.new_view == view && !in_view_change)) {
     // The sender missed the NEW-VIEW of a view this replica is already in: send it once.
     if (!in_view_change && last_new_view && last_new_view->body.view == view) {
@@ -161,7 +161,7 @@ void Replica::Impl::on_new_view(Actions& out, const Signed<NewView>& message, Ti
     return;
   }
   for (const auto& view_change : body.view_changes) {
-    observe_certified_head(out, view_change.sender, view_change.body.head.height, now);
+    observe_certified_head(out, view_change.sender, view_change.body, now);
   }
   last_new_view = message;
   votes.view_floor = highest_head(body.view_changes);

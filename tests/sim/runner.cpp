@@ -87,7 +87,7 @@ class Harness {
                             {scenario_.stable_ms, scenario_.liveness_bound_ms, catch_up_height},
                             budget_ok ? scenario_.end_ms : cluster_.now());
     if (options_.inspect)
-      options_.inspect(cluster_);
+      options_.inspect(cluster_, workload_);
   }
 
   RunResult result() const {

@@ -25,8 +25,9 @@ struct RunOptions {
   std::uint64_t event_budget = 20'000'000;
   // Called after setup, before the run (directed tests add their own events here).
   std::function<void(Cluster&)> prepare;
-  // Called at the end of the run, before the cluster is destroyed (tests inspect engines).
-  std::function<void(const Cluster&)> inspect;
+  // Called at the end of the run, before the cluster is destroyed (tests inspect engines
+  // and what the clients submitted).
+  std::function<void(const Cluster&, const Workload&)> inspect;
 };
 
 struct RunResult {

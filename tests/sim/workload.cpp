@@ -49,7 +49,7 @@ void Workload::submit_next() {
   const crypto::Hash256 hash = tx.hash();
   SubmittedTx& entry = submitted_[hash];
   entry = SubmittedTx{std::move(tx), now, now, 1, std::nullopt};
-  pending_.insert(hash);
+  pending_.emplace(now, hash);
   send(entry);
   const double gap_ms = rng_.exponential(1000.0 / options_.transactions_per_s);
   cluster_.queue().schedule(now + static_cast<TimeMs>(gap_ms), [this] { submit_next(); });
@@ -57,17 +57,17 @@ void Workload::submit_next() {
 
 void Workload::resubmit_round() {
   const TimeMs now = cluster_.now();
-  std::size_t sent = 0;
-  for (const auto& hash : pending_) {
-    if (sent >= options_.resubmit_batch_max)
+  for (std::size_t sent = 0; sent < options_.resubmit_batch_max && !pending_.empty(); ++sent) {
+    auto oldest = pending_.begin();
+    if (oldest->first + options_.resubmit_after_ms > now)
       break;
+    const crypto::Hash256 hash = oldest->second;
+    pending_.erase(oldest);
+    pending_.emplace(now, hash);
     SubmittedTx& entry = submitted_.at(hash);
-    if (entry.last_sent_ms + options_.resubmit_after_ms > now)
-      continue;
     entry.last_sent_ms = now;
     ++entry.attempts;
     send(entry);
-    ++sent;
   }
   cluster_.queue().schedule(now + options_.resubmit_after_ms / 4 + 1, [this] { resubmit_round(); });
 }
@@ -78,7 +78,7 @@ void Workload::on_committed(const chain::Block& block, TimeMs now) {
     if (it == submitted_.end() || it->second.committed_ms)
       continue;
     it->second.committed_ms = now;
-    pending_.erase(it->first);
+    pending_.erase({it->second.last_sent_ms, it->first});
   }
 }
 

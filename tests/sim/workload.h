@@ -22,7 +22,7 @@ struct WorkloadOptions {
   TimeMs start_ms = 0;
   TimeMs stop_ms = 10'000;  // no new transactions from here; retries go on
   TimeMs resubmit_after_ms = 2'000;
-  std::size_t resubmit_batch_max = 64;  // per retry round
+  std::size_t resubmit_batch_max = 128;  // per retry round
   std::uint64_t amount_max = 100;
   std::uint64_t fee = 1;
 };
@@ -61,7 +61,9 @@ class Workload {
   WorkloadOptions options_;
   std::vector<std::uint64_t> next_nonce_;  // per account
   std::map<crypto::Hash256, SubmittedTx> submitted_;
-  std::set<crypto::Hash256> pending_;  // submitted, not committed yet
+  // Submitted, not committed yet, by (last time sent, hash): retries go oldest first, so
+  // none starves however many are pending.
+  std::set<std::pair<TimeMs, crypto::Hash256>> pending_;
 };
 
 }  // namespace synod::sim

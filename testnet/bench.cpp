@@ -1,0 +1,673 @@
+#include "testnet/bench.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unordered_map>
+
+#include "chain/transaction.h"
+#include "crypto/hex.h"
+#include "crypto/key_file.h"
+#include "testnet/cluster.h"
+#include "wallet/cli_support.h"
+
+namespace synod::testnet {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+// An account never has more than this many transactions submitted and not yet seen
+// committed: the node's mempool admits nonces within a window (1,024 by default) above the
+// account's next nonce.
+constexpr std::uint64_t kInFlightPerAccount = 512;
+// Max mode pre-signs this many transactions per second of the run (above the machine's
+// ceiling; running out is reported), and never more than kMaxPresigned (~200 bytes each).
+constexpr std::uint64_t kMaxModeBudgetPerSecond = 16'000;
+constexpr std::uint64_t kMaxPresigned = 1'000'000;
+
+// Transaction hashes are uniformly distributed: their first bytes are a fine bucket hash.
+struct HashOfHash {
+  std::size_t operator()(const crypto::Hash256& hash) const {
+    std::size_t out = 0;
+    std::memcpy(&out, hash.data.data(), sizeof out);
+    return out;
+  }
+};
+
+struct PreparedTx {
+  Bytes encoded;  // hex-encoded when sent: half the memory of keeping the text
+  crypto::Hash256 hash;
+  std::uint32_t account = 0;
+  std::uint32_t position = 0;  // index in its account's nonce sequence
+};
+
+struct Workload {
+  std::vector<PreparedTx> txs;
+  std::vector<std::vector<std::uint32_t>> by_account;
+  std::unordered_map<crypto::Hash256, std::uint32_t, HashOfHash> index;
+  std::unique_ptr<std::atomic<std::int64_t>[]> submit_ns;
+  std::unique_ptr<std::atomic<std::int64_t>[]> commit_ns;
+  std::unique_ptr<std::atomic<std::int64_t>[]> stored_ns;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> committed_per_account;
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> committed{0};
+};
+
+std::unique_ptr<Workload> prepare(const std::vector<crypto::KeyPair>& keys,
+                                  const std::vector<std::uint64_t>& nonces,
+                                  const std::string& chain_id, std::uint64_t count) {
+  auto work = std::make_unique<Workload>();
+  std::size_t accounts = keys.size();
+  work->txs.resize(count);
+  work->by_account.resize(accounts);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    auto account = static_cast<std::uint32_t>(i % accounts);
+    work->txs[i].account = account;
+    work->txs[i].position = static_cast<std::uint32_t>(work->by_account[account].size());
+    work->by_account[account].push_back(static_cast<std::uint32_t>(i));
+  }
+  std::vector<chain::Address> addresses;
+  for (const auto& key : keys)
+    addresses.push_back(chain::address_of(key.public_key()));
+  std::atomic<std::uint64_t> done{0};
+  auto sign_range = [&](std::uint64_t begin, std::uint64_t end) {
+    for (std::uint64_t i = begin; i < end; ++i) {
+      auto& item = work->txs[i];
+      auto tx = chain::make_transfer(keys[item.account], chain_id,
+                                     addresses[(item.account + 1) % accounts], 1, 0,
+                                     nonces[item.account] + item.position);
+      item.encoded = tx.encode();
+      item.hash = tx.hash();
+      done.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  std::size_t threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < threads; ++t)
+    pool.emplace_back(sign_range, count * t / threads, count * (t + 1) / threads);
+  cli::Progress progress("pre-signing " + cli::with_commas(count) + " transfers");
+  while (done.load() < count) {
+    progress.update(std::to_string(done.load() * 100 / std::max<std::uint64_t>(count, 1)) + "%");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (auto& thread : pool)
+    thread.join();
+  progress.finish();
+  work->index.reserve(count);
+  for (std::uint64_t i = 0; i < count; ++i)
+    work->index.emplace(work->txs[i].hash, static_cast<std::uint32_t>(i));
+  work->submit_ns = std::make_unique<std::atomic<std::int64_t>[]>(count);
+  work->commit_ns = std::make_unique<std::atomic<std::int64_t>[]>(count);
+  work->stored_ns = std::make_unique<std::atomic<std::int64_t>[]>(count);
+  work->committed_per_account = std::make_unique<std::atomic<std::uint64_t>[]>(accounts);
+  return work;
+}
+
+struct SenderReport {
+  std::uint64_t requests = 0;
+  std::uint64_t retried = 0;  // refused as mempool_full, sent again
+  std::map<std::string, std::uint64_t> refused;
+  std::uint64_t transport_errors = 0;
+  bool exhausted = false;
+  std::string fatal;
+};
+
+struct SenderPlan {
+  client::Endpoint endpoint;
+  std::vector<std::uint32_t> accounts;
+  double rate = 0;  // per second; 0: unpaced
+  std::size_t batch_max = 100;
+};
+
+class Sender {
+ public:
+  Sender(Workload& work, SenderPlan plan, const std::atomic<bool>& stop)
+      : work_(work), plan_(std::move(plan)), stop_(stop), client_(plan_.endpoint, options()) {
+    next_.assign(plan_.accounts.size(), 0);
+    accepted_.assign(work_.txs.size(), 0);
+    for (std::size_t slot = 0; slot < plan_.accounts.size(); ++slot)
+      slot_of_[plan_.accounts[slot]] = slot;
+  }
+
+  SenderReport run(std::int64_t start_ns) {
+    std::uint64_t sent = 0;
+    auto last_success = Clock::now();
+    while (!stop_.load(std::memory_order_relaxed)) {
+      std::size_t allowed = plan_.batch_max;
+      if (plan_.rate > 0) {
+        double elapsed_s = static_cast<double>(now_ns() - start_ns) / 1e9;
+        auto due =
+            static_cast<std::int64_t>(plan_.rate * elapsed_s) + 1 - static_cast<std::int64_t>(sent);
+        if (due <= 0) {
+          std::this_thread::sleep_for(std::chrono::microseconds(500));
+          continue;
+        }
+        allowed = std::min<std::size_t>(static_cast<std::size_t>(due), plan_.batch_max);
+      }
+      auto batch = collect(allowed);
+      if (batch.empty()) {
+        if (report_.exhausted)
+          break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
+      sent += batch.size();
+      if (send(batch)) {
+        last_success = Clock::now();
+      } else if (Clock::now() - last_success > std::chrono::seconds(10)) {
+        report_.fatal = "no successful submission to " + plan_.endpoint.to_string() + " for 10 s";
+        break;
+      }
+    }
+    return report_;
+  }
+
+ private:
+  static client::RpcClientOptions options() {
+    client::RpcClientOptions out;
+    out.request_timeout = std::chrono::milliseconds(15000);
+    return out;
+  }
+
+  // Round-robin over this sender's accounts, skipping those with too much in flight.
+  std::vector<std::uint32_t> collect(std::size_t allowed) {
+    std::vector<std::uint32_t> batch;
+    std::size_t idle = 0;
+    bool any_left = false;
+    while (batch.size() < allowed && idle < plan_.accounts.size()) {
+      std::size_t slot = cursor_++ % plan_.accounts.size();
+      std::uint32_t account = plan_.accounts[slot];
+      const auto& sequence = work_.by_account[account];
+      std::uint64_t committed = work_.committed_per_account[account].load();
+      if (next_[slot] < sequence.size())
+        any_left = true;
+      if (next_[slot] < sequence.size() && next_[slot] < committed + kInFlightPerAccount) {
+        batch.push_back(sequence[next_[slot]++]);
+        idle = 0;
+      } else {
+        ++idle;
+      }
+    }
+    if (!any_left && batch.empty())
+      report_.exhausted = true;
+    return batch;
+  }
+
+  void rewind(std::uint32_t tx) {
+    const auto& item = work_.txs[tx];
+    std::size_t slot = slot_of_.at(item.account);
+    next_[slot] = std::min<std::size_t>(next_[slot], item.position);
+  }
+
+  bool send(const std::vector<std::uint32_t>& batch) {
+    std::string body = "[";
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (i > 0)
+        body += ',';
+      body += R"({"jsonrpc":"2.0","id":)" + std::to_string(i) +
+              R"(,"method":"submit_tx","params":{"tx":")" +
+              crypto::to_hex(work_.txs[batch[i]].encoded) + "\"}}";
+    }
+    body += ']';
+    std::int64_t submitted_at = now_ns();
+    for (std::uint32_t tx : batch)
+      work_.submit_ns[tx].store(submitted_at);
+    ++report_.requests;
+    auto reply = client_.post_raw(body);
+    json response = reply ? json::parse(*reply, nullptr, false) : json();
+    if (!response.is_array()) {
+      ++report_.transport_errors;
+      for (std::uint32_t tx : batch)
+        rewind(tx);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return false;
+    }
+    std::vector<bool> answered(batch.size(), false);
+    for (const json& entry : response) {
+      if (!entry.is_object() || !entry.contains("id") || !entry["id"].is_number_unsigned())
+        continue;
+      auto i = entry["id"].get<std::size_t>();
+      if (i >= batch.size())
+        continue;
+      answered[i] = true;
+      std::string reason;
+      if (entry.contains("error")) {
+        const json& error = entry["error"];
+        reason = "error";
+        if (error.is_object() && error.contains("data") && error["data"].is_object() &&
+            error["data"].contains("reason") && error["data"]["reason"].is_string())
+          reason = error["data"]["reason"].get<std::string>();
+      }
+      if (reason == "mempool_full") {
+        ++report_.retried;
+        rewind(batch[i]);
+        continue;
+      }
+      if (!reason.empty() && reason != "duplicate" && reason != "stale_nonce") {
+        ++report_.refused[reason];
+        continue;
+      }
+      if (!accepted_[batch[i]]) {
+        accepted_[batch[i]] = 1;
+        work_.accepted.fetch_add(1);
+      }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!answered[i])
+        rewind(batch[i]);
+    }
+    return true;
+  }
+
+  Workload& work_;
+  SenderPlan plan_;
+  const std::atomic<bool>& stop_;
+  client::RpcClient client_;
+  std::vector<std::size_t> next_;
+  std::vector<std::uint8_t> accepted_;  // by tx id; only this sender's txs are touched
+  std::unordered_map<std::uint32_t, std::size_t> slot_of_;
+  std::size_t cursor_ = 0;
+  SenderReport report_;
+};
+
+struct ObserverReport {
+  std::uint64_t blocks = 0;
+  std::uint64_t block_transactions = 0;
+  std::string error;
+};
+
+// Follows the chain on one node from `first_height`. A block's commit time is when the
+// node's /health first reports a head at or above its height (the replica committed it:
+// 2f+1 commits, final); its stored time is when get_block first returns it (written to
+// the store). The transactions of each stored block are matched to the submissions.
+ObserverReport observe(Workload& work, const client::Endpoint& endpoint, std::uint64_t first_height,
+                       const std::atomic<bool>& stop) {
+  client::RpcClientOptions options;
+  options.request_timeout = std::chrono::milliseconds(30000);
+  client::RpcClient client(endpoint, options);
+  ObserverReport report;
+  std::map<std::uint64_t, std::int64_t> committed_at;  // height -> first seen at the head
+  std::uint64_t head = first_height - 1;
+  std::uint64_t next = first_height;
+  while (!stop.load(std::memory_order_relaxed)) {
+    auto health = client.get("/health");
+    std::int64_t polled_at = now_ns();
+    json body = health ? json::parse(*health, nullptr, false) : json();
+    if (!body.is_object() || !body.contains("height") || !body["height"].is_number_unsigned()) {
+      report.error = health ? "malformed /health answer" : health.message();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    for (auto height = body["height"].get<std::uint64_t>(); head < height;)
+      committed_at[++head] = polled_at;
+    bool fetched = false;
+    while (next <= head && !stop.load(std::memory_order_relaxed)) {
+      auto outcome = client.call("get_block", {{"height", next}});
+      if (!outcome.ok()) {
+        if (!outcome.is_rpc_error(client::kRpcNotFound))
+          report.error = client::describe(outcome.error());
+        break;  // not stored yet
+      }
+      fetched = true;
+      std::int64_t stored_at = now_ns();
+      std::int64_t commit_at = committed_at.count(next) ? committed_at[next] : stored_at;
+      committed_at.erase(next);
+      const json& block = outcome.result();
+      if (block.is_object() && block.contains("transactions") && block["transactions"].is_array()) {
+        for (const json& tx : block["transactions"]) {
+          if (!tx.is_object() || !tx.contains("hash") || !tx["hash"].is_string())
+            continue;
+          auto hash =
+              crypto::fixed_from_hex<crypto::Hash256>(tx["hash"].get<std::string>(), "hash");
+          if (!hash)
+            continue;
+          auto found = work.index.find(*hash);
+          if (found == work.index.end())
+            continue;
+          std::int64_t expected = 0;
+          if (work.commit_ns[found->second].compare_exchange_strong(expected, commit_at)) {
+            work.stored_ns[found->second].store(stored_at);
+            work.committed_per_account[work.txs[found->second].account].fetch_add(1);
+            work.committed.fetch_add(1);
+          }
+        }
+        report.block_transactions += block["transactions"].size();
+      }
+      ++report.blocks;
+      ++next;
+    }
+    if (!fetched)
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  return report;
+}
+
+struct NodeUsage {
+  std::string name;
+  pid_t pid = 0;
+  ProcessSample start;
+  ProcessSample end;
+  std::uint64_t rss_max = 0;
+};
+
+double generator_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double percentile_ms(const std::vector<std::int64_t>& sorted_ns, double q) {
+  if (sorted_ns.empty())
+    return 0;
+  auto index = std::min(sorted_ns.size() - 1,
+                        static_cast<std::size_t>(q * static_cast<double>(sorted_ns.size())));
+  return static_cast<double>(sorted_ns[index]) / 1e6;
+}
+
+std::string ms_text(double ms) {
+  char text[32];
+  std::snprintf(text, sizeof text, ms < 10 ? "%.2f ms" : "%.1f ms", ms);
+  return text;
+}
+
+std::string mb_text(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.0f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return text;
+}
+
+}  // namespace
+
+Status cmd_bench(const BenchOptions& options) {
+  if (options.duration_s < 1 || options.duration_s > 3600)
+    return make_error("--duration: must be 1 to 3600 seconds");
+  if (options.senders == 0 || options.senders > 64)
+    return make_error("--senders: must be 1 to 64");
+  auto testnet = load_testnet(options.dir);
+  if (!testnet)
+    return testnet.error();
+  Cluster cluster(std::move(*testnet));
+  std::vector<std::size_t> all;
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    if (cluster.process(i).state != ProcessState::kRunning) {
+      return make_error(cluster.node(i).name + " is not running; bench needs the whole testnet " +
+                        "up (synod-testnet up --dir " + options.dir + ")");
+    }
+    all.push_back(i);
+  }
+  if (auto status = cluster.wait_healthy(all, 1, true, std::chrono::seconds(20), "checking nodes");
+      !status)
+    return status;
+  std::optional<std::size_t> target;
+  if (!options.target.empty()) {
+    auto index = parse_node(options.target, cluster.size());
+    if (!index)
+      return make_error("--node: " + index.message());
+    target = *index;
+  }
+
+  // Keys and next nonces of the funded accounts.
+  std::vector<crypto::KeyPair> keys;
+  std::vector<std::uint64_t> nonces;
+  for (const auto& file : cluster.testnet().account_files) {
+    auto key = crypto::load_key_file(file);
+    if (!key)
+      return make_error(file + ": " + key.message());
+    auto account = cluster.call(
+        0, "get_account", {{"address", chain::to_string(chain::address_of(key->public_key()))}});
+    if (!account)
+      return account.error();
+    nonces.push_back(account->value("nonce", std::uint64_t{0}));
+    keys.push_back(*key);
+  }
+  if (keys.empty())
+    return make_error("the testnet has no funded accounts");
+  std::size_t senders = std::min(options.senders, keys.size());
+  double duration = options.duration_s;
+  std::uint64_t budget =
+      options.rate > 0
+          ? static_cast<std::uint64_t>(std::ceil(static_cast<double>(options.rate) * duration)) +
+                options.rate
+          : static_cast<std::uint64_t>(kMaxModeBudgetPerSecond * duration);
+  budget = std::min(budget, kMaxPresigned);
+  auto work = prepare(keys, nonces, cluster.testnet().genesis.chain_id, budget);
+
+  auto first_height = cluster.heights({0});
+  if (first_height.empty())
+    return make_error("node-0 does not answer");
+  std::vector<NodeUsage> usage;
+  for (std::size_t i : all) {
+    NodeUsage item{cluster.node(i).name, cluster.process(i).pid, {}, {}, 0};
+    if (auto sample = sample_process(item.pid)) {
+      item.start = *sample;
+      item.rss_max = sample->rss_bytes;
+    }
+    usage.push_back(item);
+  }
+
+  std::atomic<bool> stop_senders{false};
+  std::atomic<bool> stop_observer{false};
+  std::int64_t start_ns = now_ns();
+  double generator_start = generator_cpu_seconds();
+  ObserverReport observer_report;
+  std::thread observer([&] {
+    observer_report =
+        observe(*work, cluster.node(0).rpc, first_height.begin()->second + 1, stop_observer);
+  });
+  std::vector<SenderReport> reports(senders);
+  std::vector<std::thread> threads;
+  for (std::size_t k = 0; k < senders; ++k) {
+    SenderPlan plan;
+    plan.endpoint = cluster.node(target ? *target : k % cluster.size()).rpc;
+    for (std::uint32_t a = 0; a < keys.size(); ++a) {
+      if (a % senders == k)
+        plan.accounts.push_back(a);
+    }
+    plan.rate = static_cast<double>(options.rate) / static_cast<double>(senders);
+    plan.batch_max = options.batch_max;
+    threads.emplace_back([&, k, plan]() mutable {
+      Sender sender(*work, std::move(plan), stop_senders);
+      reports[k] = sender.run(start_ns);
+    });
+  }
+
+  // The run: progress and memory samples once a second.
+  cli::Progress progress("bench", std::chrono::milliseconds(0));
+  auto end_at =
+      Clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(duration * 1000));
+  while (Clock::now() < end_at) {
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(end_at - Clock::now(), std::chrono::seconds(1)));
+    for (auto& item : usage) {
+      if (auto sample = sample_process(item.pid))
+        item.rss_max = std::max(item.rss_max, sample->rss_bytes);
+    }
+    double elapsed = static_cast<double>(now_ns() - start_ns) / 1e9;
+    progress.update(cli::with_commas(work->accepted.load()) + " submitted, " +
+                    cli::with_commas(work->committed.load()) + " committed (" +
+                    cli::with_commas(static_cast<std::uint64_t>(
+                        static_cast<double>(work->committed.load()) / std::max(elapsed, 0.001))) +
+                    " tx/s)");
+  }
+  stop_senders = true;
+  for (auto& thread : threads)
+    thread.join();
+  std::int64_t end_ns = now_ns();
+  double generator_cpu = generator_cpu_seconds() - generator_start;
+  for (auto& item : usage) {
+    if (auto sample = sample_process(item.pid)) {
+      item.end = *sample;
+      item.rss_max = std::max(item.rss_max, sample->rss_bytes);
+    }
+  }
+  // Drain: give what was accepted time to commit, for the latency figures.
+  auto drain_until = Clock::now() + std::chrono::seconds(15);
+  while (work->committed.load() < work->accepted.load() && Clock::now() < drain_until) {
+    progress.update(
+        "draining: " + cli::with_commas(work->accepted.load() - work->committed.load()) +
+        " accepted transfers not yet committed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop_observer = true;
+  observer.join();
+  progress.finish();
+
+  // Figures.
+  double window_s = static_cast<double>(end_ns - start_ns) / 1e9;
+  std::uint64_t committed_in_window = 0;
+  std::vector<std::int64_t> latencies;
+  std::vector<std::int64_t> stored_latencies;
+  for (std::size_t i = 0; i < work->txs.size(); ++i) {
+    std::int64_t committed_at = work->commit_ns[i].load();
+    std::int64_t submitted_at = work->submit_ns[i].load();
+    if (committed_at == 0 || submitted_at == 0)
+      continue;
+    if (committed_at <= end_ns)
+      ++committed_in_window;
+    latencies.push_back(std::max<std::int64_t>(0, committed_at - submitted_at));
+    stored_latencies.push_back(std::max<std::int64_t>(0, work->stored_ns[i].load() - submitted_at));
+  }
+  std::sort(latencies.begin(), latencies.end());
+  std::sort(stored_latencies.begin(), stored_latencies.end());
+  std::map<std::string, std::uint64_t> refused;
+  std::uint64_t retried = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t transport_errors = 0;
+  bool exhausted = false;
+  for (const auto& report : reports) {
+    for (const auto& [reason, count] : report.refused)
+      refused[reason] += count;
+    retried += report.retried;
+    requests += report.requests;
+    transport_errors += report.transport_errors;
+    exhausted = exhausted || report.exhausted;
+    if (!report.fatal.empty())
+      return make_error("bench: " + report.fatal);
+  }
+  double tps = static_cast<double>(committed_in_window) / window_s;
+  double mean_block = observer_report.blocks == 0
+                          ? 0
+                          : static_cast<double>(observer_report.block_transactions) /
+                                static_cast<double>(observer_report.blocks);
+
+  json nodes = json::array();
+  cli::Table table({"NODE", "PID", "CPU", "RSS START", "RSS MAX", "RSS END"});
+  table.right(1).right(2).right(3).right(4).right(5);
+  double total_cpu = 0;
+  for (const auto& item : usage) {
+    double cpu = (item.end.cpu_seconds - item.start.cpu_seconds) / window_s * 100.0;
+    total_cpu += cpu;
+    nodes.push_back({{"name", item.name},
+                     {"pid", item.pid},
+                     {"cpu_percent", std::round(cpu * 10) / 10},
+                     {"rss_mb_start", item.start.rss_bytes / (1024 * 1024)},
+                     {"rss_mb_max", item.rss_max / (1024 * 1024)},
+                     {"rss_mb_end", item.end.rss_bytes / (1024 * 1024)}});
+    char cpu_text[16];
+    std::snprintf(cpu_text, sizeof cpu_text, "%.0f%%", cpu);
+    table.add({item.name, std::to_string(item.pid), cpu_text, mb_text(item.start.rss_bytes),
+               mb_text(item.rss_max), mb_text(item.end.rss_bytes)});
+  }
+  json refused_json = json::object();
+  for (const auto& [reason, count] : refused)
+    refused_json[reason] = count;
+  std::uint64_t uncommitted =
+      work->accepted.load() - std::min(work->accepted.load(), work->committed.load());
+  if (options.json) {
+    std::printf(
+        "%s\n",
+        json{{"nodes_count", cluster.size()},
+             {"duration_s", std::round(window_s * 100) / 100},
+             {"rate_target", options.rate == 0 ? json("max") : json(options.rate)},
+             {"senders", senders},
+             {"observer", cluster.node(0).name},
+             {"submitted", work->accepted.load()},
+             {"requests", requests},
+             {"retried_mempool_full", retried},
+             {"refused", refused_json},
+             {"transport_errors", transport_errors},
+             {"presigned_exhausted", exhausted},
+             {"committed", work->committed.load()},
+             {"committed_in_window", committed_in_window},
+             {"uncommitted_after_drain", uncommitted},
+             {"tps", std::round(tps * 10) / 10},
+             {"latency_ms",
+              {{"p50", percentile_ms(latencies, 0.50)},
+               {"p90", percentile_ms(latencies, 0.90)},
+               {"p99", percentile_ms(latencies, 0.99)},
+               {"max", latencies.empty() ? 0.0 : static_cast<double>(latencies.back()) / 1e6},
+               {"samples", latencies.size()}}},
+             {"stored_latency_ms",
+              {{"p50", percentile_ms(stored_latencies, 0.50)},
+               {"p99", percentile_ms(stored_latencies, 0.99)}}},
+             {"blocks", observer_report.blocks},
+             {"mean_block_transactions", std::round(mean_block * 10) / 10},
+             {"nodes", nodes},
+             {"nodes_cpu_percent_total", std::round(total_cpu * 10) / 10},
+             {"generator_cpu_percent", std::round(generator_cpu / window_s * 1000) / 10}}
+            .dump(2)
+            .c_str());
+    return Status::success();
+  }
+  std::printf("bench: %zu nodes, %zu senders, rate %s, %.1f s, commits observed on %s\n\n",
+              cluster.size(), senders,
+              options.rate == 0 ? "max" : (cli::with_commas(options.rate) + " tx/s").c_str(),
+              window_s, cluster.node(0).name.c_str());
+  std::printf("submitted   %s transfers in %s requests (%s tx/s offered)%s\n",
+              cli::with_commas(work->accepted.load()).c_str(), cli::with_commas(requests).c_str(),
+              cli::with_commas(
+                  static_cast<std::uint64_t>(static_cast<double>(work->accepted.load()) / window_s))
+                  .c_str(),
+              exhausted ? " — ran out of pre-signed transfers" : "");
+  std::printf("committed   %s in the window: %s tx/s\n",
+              cli::with_commas(committed_in_window).c_str(),
+              cli::with_commas(static_cast<std::uint64_t>(tps)).c_str());
+  std::printf("latency     p50 %s, p90 %s, p99 %s, max %s (submit to commit, %s samples)\n",
+              ms_text(percentile_ms(latencies, 0.5)).c_str(),
+              ms_text(percentile_ms(latencies, 0.9)).c_str(),
+              ms_text(percentile_ms(latencies, 0.99)).c_str(),
+              ms_text(latencies.empty() ? 0 : static_cast<double>(latencies.back()) / 1e6).c_str(),
+              cli::with_commas(latencies.size()).c_str());
+  std::printf("stored      p50 %s, p99 %s (submit until get_block serves the block)\n",
+              ms_text(percentile_ms(stored_latencies, 0.5)).c_str(),
+              ms_text(percentile_ms(stored_latencies, 0.99)).c_str());
+  std::printf("blocks      %s, %.1f transfers per block on average\n",
+              cli::with_commas(observer_report.blocks).c_str(), mean_block);
+  if (!refused.empty() || retried > 0 || transport_errors > 0 || uncommitted > 0) {
+    std::string line;
+    for (const auto& [reason, count] : refused)
+      line += " " + reason + "=" + std::to_string(count);
+    std::printf(
+        "problems    refused:%s; mempool-full retries %llu; transport errors %llu; "
+        "not committed after drain %llu\n",
+        line.empty() ? " none" : line.c_str(), static_cast<unsigned long long>(retried),
+        static_cast<unsigned long long>(transport_errors),
+        static_cast<unsigned long long>(uncommitted));
+  }
+  std::printf("\n%s", table.render().c_str());
+  std::printf("nodes together %.0f%% CPU (%u cores); load generator %.0f%%\n", total_cpu,
+              std::thread::hardware_concurrency(), generator_cpu / window_s * 100.0);
+  return Status::success();
+}
+
+}  // namespace synod::testnet

@@ -1,0 +1,427 @@
+#include "testnet/control.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "testnet/cluster.h"
+#include "testnet/process.h"
+#include "wallet/cli_support.h"
+
+namespace synod::testnet {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+void print_json(const json& value) {
+  std::printf("%s\n", value.dump(2).c_str());
+}
+
+std::string text(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key))
+    return "";
+  if (object[key].is_string())
+    return object[key].get<std::string>();
+  return object[key].dump();
+}
+
+Status require_pbft(const Testnet& testnet) {
+  if (testnet.genesis.mode != chain::ConsensusMode::kPbft) {
+    return make_error(std::string("this testnet's genesis uses ") +
+                      chain::to_string(testnet.genesis.mode) +
+                      " consensus, which synod-node cannot run yet (it runs pbft only)");
+  }
+  return Status::success();
+}
+
+Status refuse_if_running(const std::string& dir) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return Status::success();  // nothing we know how to run lives there
+  for (const auto& node : testnet->nodes) {
+    if (find_process(node).state != ProcessState::kDown) {
+      return make_error("the testnet in " + dir + " is running (" + node.name +
+                        "); stop it first with: synod-testnet down --dir " + dir);
+    }
+  }
+  return Status::success();
+}
+
+// "2=equivocate" or "node-2=forge-signature,replay" -> (2, kinds).
+Result<std::pair<std::size_t, std::string>> parse_byzantine(const std::string& item,
+                                                            std::size_t count) {
+  auto equals = item.find('=');
+  if (equals == std::string::npos || equals + 1 == item.size()) {
+    return make_error("--byzantine \"" + item +
+                      "\": expected NODE=KIND[,KIND] (for example 0=equivocate)");
+  }
+  auto index = parse_node(item.substr(0, equals), count);
+  if (!index)
+    return make_error("--byzantine: " + index.message());
+  return std::pair{*index, item.substr(equals + 1)};
+}
+
+}  // namespace
+
+Status cmd_init(const InitOptions& options, bool as_json) {
+  if (options.force) {
+    if (auto status = refuse_if_running(options.dir); !status)
+      return status;
+  }
+  auto testnet = init_testnet(options);
+  if (!testnet)
+    return testnet.error();
+  const auto& genesis = testnet->genesis;
+  if (as_json) {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& node : testnet->nodes) {
+      nodes.push_back({{"name", node.name},
+                       {"home", node.home},
+                       {"rpc", node.rpc.to_string()},
+                       {"peer", node.peer_address}});
+    }
+    print_json({{"dir", testnet->dir},
+                {"chain_id", genesis.chain_id},
+                {"consensus", chain::to_string(genesis.mode)},
+                {"genesis_hash", testnet->genesis_hash_hex},
+                {"nodes", nodes},
+                {"accounts", testnet->account_files},
+                {"account_balance", kAccountBalance},
+                {"runnable", genesis.mode == chain::ConsensusMode::kPbft}});
+    return Status::success();
+  }
+  std::size_t n = testnet->nodes.size();
+  std::printf("initialised a %zu-node %s testnet in %s\n", n, chain::to_string(genesis.mode),
+              testnet->dir.c_str());
+  std::printf("chain id %s, genesis %s\n", genesis.chain_id.c_str(),
+              cli::prefix(testnet->genesis_hash_hex, 16).c_str());
+  if (genesis.mode == chain::ConsensusMode::kPbft) {
+    std::printf("n = %zu validators tolerate f = %zu faulty; a block needs %zu commit signatures\n",
+                n, genesis.validators.max_faulty(), genesis.validators.quorum());
+  }
+  std::printf("\n");
+  cli::Table table({"NODE", "PEER", "RPC", "HOME"});
+  for (const auto& node : testnet->nodes)
+    table.add({node.name, node.peer_address, node.rpc.to_string(), node.home});
+  std::printf("%s\n", table.render().c_str());
+  std::printf("funded accounts: %zu, each with %s, keys in %s/accounts/account-N.json\n",
+              testnet->account_files.size(), cli::with_commas(kAccountBalance).c_str(),
+              testnet->dir.c_str());
+  if (genesis.mode != chain::ConsensusMode::kPbft) {
+    std::printf(
+        "\nnote: the genesis is written, but synod-node runs pbft only so far; a %s "
+        "testnet cannot be started yet.\n",
+        chain::to_string(genesis.mode));
+  } else {
+    std::printf("\nnext: synod-testnet up --dir %s\n", testnet->dir.c_str());
+  }
+  return Status::success();
+}
+
+Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
+              std::uint64_t timeout_s, bool as_json) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return testnet.error();
+  if (auto status = require_pbft(*testnet); !status)
+    return status;
+  Cluster cluster(std::move(*testnet));
+  std::vector<std::string> kinds(cluster.size());
+  for (const auto& item : byzantine) {
+    auto parsed = parse_byzantine(item, cluster.size());
+    if (!parsed)
+      return parsed.error();
+    kinds[parsed->first] = parsed->second;
+  }
+  std::size_t byzantine_count = 0;
+  for (const auto& item : kinds)
+    byzantine_count += item.empty() ? 0 : 1;
+  std::size_t f = cluster.testnet().genesis.validators.max_faulty();
+  if (byzantine_count > f) {
+    std::fprintf(stderr,
+                 "synod-testnet: warning: %zu Byzantine nodes exceed f = %zu; PBFT promises "
+                 "neither safety nor liveness beyond f faulty nodes\n",
+                 byzantine_count, f);
+  }
+  auto start = Clock::now();
+  std::vector<std::size_t> all;
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    all.push_back(i);
+    auto process = cluster.process(i);
+    if (process.state != ProcessState::kDown) {
+      if (!as_json)
+        std::printf("%s already running (pid %d, %s)\n", cluster.node(i).name.c_str(), process.pid,
+                    to_string(process.state));
+      if (!kinds[i].empty())
+        return make_error(cluster.node(i).name +
+                          " is already running; use restart NODE --byzantine KIND instead");
+      continue;
+    }
+    if (auto status = cluster.start(i, kinds[i]); !status)
+      return status;
+    if (!as_json) {
+      std::printf("started %s (pid %d)%s\n", cluster.node(i).name.c_str(), cluster.process(i).pid,
+                  kinds[i].empty() ? "" : (" as BYZANTINE: " + kinds[i]).c_str());
+      std::fflush(stdout);
+    }
+  }
+  for (std::size_t i : all) {
+    if (cluster.process(i).state == ProcessState::kPaused) {
+      return make_error(cluster.node(i).name +
+                        " is paused; resume it with: synod-testnet resume --dir " + dir + " " +
+                        cluster.node(i).name);
+    }
+  }
+  if (auto status = cluster.wait_healthy(all, 1, true, std::chrono::seconds(timeout_s),
+                                         "waiting for " + std::to_string(all.size()) + " nodes");
+      !status) {
+    return status;
+  }
+  auto heights = cluster.heights(all);
+  std::uint64_t height = heights.empty() ? 0 : heights.begin()->second;
+  nlohmann::json nodes = nlohmann::json::array();
+  cli::Table table({"NODE", "PID", "RPC", "LOG"});
+  table.right(1);
+  for (std::size_t i : all) {
+    const auto& node = cluster.node(i);
+    auto pid = cluster.process(i).pid;
+    nodes.push_back({{"name", node.name},
+                     {"pid", pid},
+                     {"rpc", node.rpc.to_string()},
+                     {"log", node.log_file()},
+                     {"byzantine", kinds[i]}});
+    table.add({node.name, std::to_string(pid), "http://" + node.rpc.to_string(), node.log_file()});
+  }
+  if (as_json) {
+    print_json(
+        {{"chain_id", cluster.testnet().genesis.chain_id},
+         {"height", height},
+         {"nodes", nodes},
+         {"elapsed_ms",
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()}});
+    return Status::success();
+  }
+  std::printf("testnet %s is up: %zu nodes, all peers connected, height %llu (%s)\n\n",
+              cluster.testnet().genesis.chain_id.c_str(), all.size(),
+              static_cast<unsigned long long>(height),
+              cli::format_duration(Clock::now() - start).c_str());
+  std::printf("%s", table.render().c_str());
+  return Status::success();
+}
+
+Status cmd_status(const std::string& dir, bool as_json) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return testnet.error();
+  Cluster cluster(std::move(*testnet));
+  cli::Table table({"NODE", "PID", "STATE", "RPC", "HEIGHT", "VIEW", "PRIMARY", "HEAD",
+                    "STATE ROOT", "PEERS", "MEMPOOL"});
+  table.right(1).right(4).right(5).right(9).right(10);
+  nlohmann::json rows = nlohmann::json::array();
+  std::vector<std::size_t> answering;
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    const auto& node = cluster.node(i);
+    auto process = cluster.process(i);
+    nlohmann::json row = {{"name", node.name},
+                          {"pid", process.state == ProcessState::kDown ? 0 : process.pid},
+                          {"state", to_string(process.state)},
+                          {"rpc", node.rpc.to_string()}};
+    std::string state = to_string(process.state);
+    nlohmann::json status;
+    if (process.state == ProcessState::kRunning) {
+      auto answer = cluster.call(i, "status");
+      if (answer && answer->is_object()) {
+        status = *answer;
+        answering.push_back(i);
+        if ((*answer)["byzantine"].is_array() && !(*answer)["byzantine"].empty()) {
+          std::string kinds;
+          for (const auto& kind : (*answer)["byzantine"])
+            kinds +=
+                (kinds.empty() ? "" : ",") + (kind.is_string() ? kind.get<std::string>() : "?");
+          state = "up BYZANTINE " + kinds;
+        }
+        if ((*answer).value("syncing", false))
+          state += " syncing";
+        if ((*answer).value("in_view_change", false))
+          state += " view-change";
+        row["status"] = status;
+      } else {
+        state = "up (no answer)";
+        row["error"] = answer ? "malformed status" : answer.message();
+      }
+    }
+    table.add({node.name, process.state == ProcessState::kDown ? "-" : std::to_string(process.pid),
+               state, node.rpc.to_string(), text(status, "height"), text(status, "view"),
+               text(status, "primary_name"), cli::prefix(text(status, "head_hash"), 8),
+               cli::prefix(text(status, "state_root"), 8),
+               status.is_null()
+                   ? ""
+                   : text(status, "peers_connected") + "/" + std::to_string(cluster.size() - 1),
+               text(status, "mempool_size")});
+    rows.push_back(row);
+  }
+  Agreement agreement;
+  if (!answering.empty())
+    agreement = check_agreement(cluster, answering);
+  else
+    agreement.message = "agreement: no node is running";
+  if (as_json) {
+    print_json({{"chain_id", cluster.testnet().genesis.chain_id},
+                {"nodes", rows},
+                {"agreement",
+                 {{"agree", agreement.agree},
+                  {"height", agreement.height},
+                  {"hash", agreement.hash_hex},
+                  {"nodes", agreement.nodes},
+                  {"certificate_signatures", agreement.signatures},
+                  {"message", agreement.message}}}});
+    return Status::success();
+  }
+  std::printf("testnet %s in %s\n\n%s\n%s\n", cluster.testnet().genesis.chain_id.c_str(),
+              dir.c_str(), table.render().c_str(), agreement.message.c_str());
+  return Status::success();
+}
+
+Status cmd_signal(const std::string& dir, const std::string& node_text, const std::string& action,
+                  bool as_json) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return testnet.error();
+  auto index = parse_node(node_text, testnet->nodes.size());
+  if (!index)
+    return index.error();
+  const NodeInfo& node = testnet->nodes[*index];
+  int signal = action == "kill" ? SIGKILL : action == "pause" ? SIGSTOP : SIGCONT;
+  auto before = find_process(node);
+  if (before.state == ProcessState::kDown)
+    return make_error(node.name + " is not running");
+  if (auto status = signal_node(node, signal); !status)
+    return status;
+  std::string what = action == "kill"    ? "killed (SIGKILL)"
+                     : action == "pause" ? "paused (SIGSTOP)"
+                                         : "resumed (SIGCONT)";
+  if (as_json) {
+    print_json({{"node", node.name}, {"pid", before.pid}, {"action", action}});
+  } else {
+    std::printf("%s %s (pid %d)\n", node.name.c_str(), what.c_str(), before.pid);
+    if (action == "kill")
+      std::printf("bring it back with: synod-testnet restart --dir %s %s\n", dir.c_str(),
+                  node.name.c_str());
+    if (action == "pause")
+      std::printf("resume it with: synod-testnet resume --dir %s %s\n", dir.c_str(),
+                  node.name.c_str());
+  }
+  return Status::success();
+}
+
+Status cmd_restart(const std::string& dir, const std::string& node_text,
+                   const std::string& byzantine, std::uint64_t timeout_s, bool as_json) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return testnet.error();
+  if (auto status = require_pbft(*testnet); !status)
+    return status;
+  auto index = parse_node(node_text, testnet->nodes.size());
+  if (!index)
+    return index.error();
+  Cluster cluster(std::move(*testnet));
+  const auto& node = cluster.node(*index);
+  if (auto status = cluster.stop(*index); !status)
+    return status;
+  if (auto status = cluster.start(*index, byzantine); !status)
+    return status;
+  if (auto status = cluster.wait_healthy({*index}, 0, false, std::chrono::seconds(timeout_s),
+                                         "waiting for " + node.name);
+      !status) {
+    return status;
+  }
+  auto heights = cluster.heights(cluster.running());
+  std::uint64_t own = heights.count(*index) ? heights[*index] : 0;
+  std::uint64_t highest = 0;
+  for (const auto& [i, height] : heights)
+    highest = std::max(highest, height);
+  auto pid = cluster.process(*index).pid;
+  if (as_json) {
+    print_json({{"node", node.name},
+                {"pid", pid},
+                {"height", own},
+                {"highest", highest},
+                {"byzantine", byzantine}});
+    return Status::success();
+  }
+  std::printf("restarted %s (pid %d)%s at height %llu; highest height in the testnet %llu\n",
+              node.name.c_str(), pid,
+              byzantine.empty() ? "" : (" as BYZANTINE: " + byzantine).c_str(),
+              static_cast<unsigned long long>(own), static_cast<unsigned long long>(highest));
+  return Status::success();
+}
+
+Status cmd_down(const std::string& dir, std::uint64_t grace_s, bool as_json) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return testnet.error();
+  nlohmann::json stopped = nlohmann::json::array();
+  for (const auto& node : testnet->nodes) {
+    auto process = find_process(node);
+    if (process.state == ProcessState::kDown)
+      continue;
+    cli::Progress progress("stopping " + node.name);
+    auto status = stop_node(node, std::chrono::seconds(grace_s), [&] {
+      progress.update("SIGTERM sent; SIGKILL after " + std::to_string(grace_s) + " s");
+    });
+    progress.finish();
+    if (!status)
+      return status;
+    stopped.push_back(node.name);
+    if (!as_json)
+      std::printf("stopped %s (pid %d)\n", node.name.c_str(), process.pid);
+  }
+  if (as_json) {
+    print_json({{"stopped", stopped}});
+  } else if (stopped.empty()) {
+    std::printf("no node of the testnet in %s was running\n", dir.c_str());
+  } else {
+    std::printf(
+        "testnet in %s is down; its data stays (start again with: synod-testnet up "
+        "--dir %s)\n",
+        dir.c_str(), dir.c_str());
+  }
+  return Status::success();
+}
+
+Status cmd_logs(const std::string& dir, const std::string& node_text, std::size_t lines,
+                bool follow, bool as_json) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return testnet.error();
+  auto index = parse_node(node_text, testnet->nodes.size());
+  if (!index)
+    return index.error();
+  std::string path = testnet->nodes[*index].log_file();
+  if (access(path.c_str(), R_OK) != 0)
+    return make_error("no log yet for " + testnet->nodes[*index].name + " (" + path + ")");
+  if (follow && as_json)
+    return make_error("--follow and --json do not combine");
+  if (as_json) {
+    print_json({{"node", testnet->nodes[*index].name},
+                {"file", path},
+                {"lines", tail_lines(path, lines)}});
+    return Status::success();
+  }
+  if (follow) {
+    std::fflush(stdout);
+    std::string count = std::to_string(lines);
+    execlp("tail", "tail", "-n", count.c_str(), "-F", path.c_str(), static_cast<char*>(nullptr));
+    return make_error("cannot run tail to follow " + path);
+  }
+  for (const auto& line : tail_lines(path, lines))
+    std::printf("%s\n", line.c_str());
+  return Status::success();
+}
+
+}  // namespace synod::testnet

@@ -1,0 +1,305 @@
+#include "testnet/process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "wallet/cli_support.h"
+
+namespace synod::testnet {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Fields of /proc/PID/stat after the command name (which may contain spaces).
+std::vector<std::string> stat_fields(pid_t pid) {
+  auto text = cli::read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!text)
+    return {};
+  auto close = text->rfind(')');
+  if (close == std::string::npos)
+    return {};
+  std::istringstream rest(text->substr(close + 1));
+  std::vector<std::string> fields;
+  std::string field;
+  while (rest >> field)
+    fields.push_back(field);
+  return fields;  // fields[0] is the state (field 3 of stat)
+}
+
+bool is_node_of(pid_t pid, const NodeInfo& node) {
+  auto cmdline = cli::read_file("/proc/" + std::to_string(pid) + "/cmdline");
+  if (!cmdline)
+    return false;
+  std::vector<std::string> args;
+  std::string current;
+  for (char c : *cmdline) {
+    if (c == '\0') {
+      args.push_back(current);
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  if (args.empty() || args[0].find("synod-node") == std::string::npos)
+    return false;
+  std::error_code ec;
+  for (std::size_t i = 1; i + 1 < args.size(); ++i) {
+    if (args[i] == "--home")
+      return fs::equivalent(args[i + 1], node.home, ec);
+  }
+  return false;
+}
+
+std::optional<pid_t> read_pid_file(const std::string& path) {
+  auto text = cli::read_file(path);
+  if (!text)
+    return std::nullopt;
+  auto pid = cli::parse_unsigned(text->substr(0, text->find_first_of("\r\n")), "pid");
+  if (!pid || *pid == 0 || *pid > 4'194'304)
+    return std::nullopt;
+  return static_cast<pid_t>(*pid);
+}
+
+void write_all(int fd, const void* data, std::size_t size) {
+  const char* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = write(fd, bytes, size);
+    if (n <= 0 && errno != EINTR)
+      return;
+    if (n > 0) {
+      bytes += n;
+      size -= static_cast<std::size_t>(n);
+    }
+  }
+}
+
+}  // namespace
+
+const char* to_string(ProcessState state) {
+  switch (state) {
+    case ProcessState::kDown:
+      return "down";
+    case ProcessState::kRunning:
+      return "up";
+    case ProcessState::kPaused:
+      return "paused";
+  }
+  return "unknown";
+}
+
+NodeProcess find_process(const NodeInfo& node) {
+  auto pid = read_pid_file(node.pid_file());
+  if (!pid || !is_node_of(*pid, node))
+    return {};
+  auto fields = stat_fields(*pid);
+  if (fields.empty() || fields[0] == "Z" || fields[0] == "X")
+    return {};
+  return {fields[0] == "T" || fields[0] == "t" ? ProcessState::kPaused : ProcessState::kRunning,
+          *pid};
+}
+
+Result<std::string> node_binary() {
+  if (const char* env = std::getenv("SYNOD_NODE_BIN"); env && *env) {
+    if (access(env, X_OK) != 0)
+      return make_error(std::string("SYNOD_NODE_BIN=") + env + " is not an executable");
+    return std::string(env);
+  }
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec)
+    return make_error("cannot locate this executable: " + ec.message());
+  fs::path binary = self.parent_path() / "synod-node";
+  if (access(binary.c_str(), X_OK) != 0) {
+    return make_error("synod-node not found next to synod-testnet (" + binary.string() +
+                      "); build it, or set SYNOD_NODE_BIN");
+  }
+  return binary.string();
+}
+
+Result<pid_t> start_node(const std::string& binary, const NodeInfo& node,
+                         const std::string& byzantine) {
+  std::vector<std::string> args = {binary, "--home", node.home};
+  if (!byzantine.empty()) {
+    args.push_back("--byzantine");
+    args.push_back(byzantine);
+  }
+  std::vector<char*> argv;
+  for (auto& arg : args)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::string log = node.log_file();
+
+  // The grandchild's pid comes back through `pids`; an exec failure's errno through
+  // `errors` (close-on-exec, so a successful exec closes it empty).
+  int pids[2];
+  int errors[2];
+  if (pipe(pids) != 0)
+    return make_error(std::string("pipe: ") + std::strerror(errno));
+  if (pipe2(errors, O_CLOEXEC) != 0) {
+    close(pids[0]);
+    close(pids[1]);
+    return make_error(std::string("pipe: ") + std::strerror(errno));
+  }
+  pid_t child = fork();
+  if (child < 0)
+    return make_error(std::string("fork: ") + std::strerror(errno));
+  if (child == 0) {
+    // Child: new session, then fork again so the node is not our child (no zombie when it
+    // dies while we run) and has no controlling terminal.
+    close(pids[0]);
+    close(errors[0]);
+    setsid();
+    pid_t grandchild = fork();
+    if (grandchild == 0) {
+      close(pids[1]);
+      // Descriptors this process holds (RPC connections, ...) must not leak into the node.
+      close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+      int in = open("/dev/null", O_RDONLY);
+      int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (in < 0 || out < 0) {
+        int error = errno;
+        write_all(errors[1], &error, sizeof error);
+        _exit(127);
+      }
+      dup2(in, STDIN_FILENO);
+      dup2(out, STDOUT_FILENO);
+      dup2(out, STDERR_FILENO);
+      close(in);
+      close(out);
+      signal(SIGPIPE, SIG_DFL);
+      execv(argv[0], argv.data());
+      int error = errno;
+      write_all(errors[1], &error, sizeof error);
+      _exit(127);
+    }
+    write_all(pids[1], &grandchild, sizeof grandchild);
+    _exit(grandchild > 0 ? 0 : 1);
+  }
+  close(pids[1]);
+  close(errors[1]);
+  pid_t pid = -1;
+  ssize_t got = read(pids[0], &pid, sizeof pid);
+  close(pids[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  int exec_error = 0;
+  ssize_t error_bytes = read(errors[0], &exec_error, sizeof exec_error);
+  close(errors[0]);
+  if (got != sizeof pid || pid <= 0)
+    return make_error("could not start " + node.name + ": fork failed");
+  if (error_bytes == sizeof exec_error) {
+    return make_error("could not start " + node.name + " (" + binary +
+                      "): " + std::strerror(exec_error));
+  }
+  std::ofstream pid_file(node.pid_file(), std::ios::trunc);
+  pid_file << pid << "\n";
+  pid_file.close();
+  if (!pid_file)
+    return make_error("cannot write " + node.pid_file());
+  return pid;
+}
+
+Status signal_node(const NodeInfo& node, int signal) {
+  auto process = find_process(node);
+  if (process.state == ProcessState::kDown)
+    return make_error(node.name + " is not running");
+  if (signal == SIGTERM)
+    kill(process.pid, SIGCONT);
+  if (kill(process.pid, signal) != 0)
+    return make_error("cannot signal " + node.name + ": " + std::strerror(errno));
+  return Status::success();
+}
+
+Status stop_node(const NodeInfo& node, std::chrono::milliseconds grace,
+                 const std::function<void()>& waiting) {
+  auto process = find_process(node);
+  if (process.state == ProcessState::kDown) {
+    std::error_code ec;
+    fs::remove(node.pid_file(), ec);
+    return Status::success();
+  }
+  kill(process.pid, SIGCONT);
+  kill(process.pid, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  bool killed = false;
+  for (;;) {
+    if (find_process(node).state == ProcessState::kDown)
+      break;
+    if (!killed && std::chrono::steady_clock::now() >= deadline) {
+      kill(process.pid, SIGKILL);
+      killed = true;
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    } else if (killed && std::chrono::steady_clock::now() >= deadline) {
+      return make_error(node.name + " (pid " + std::to_string(process.pid) +
+                        ") did not exit even after SIGKILL");
+    }
+    if (waiting)
+      waiting();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::error_code ec;
+  fs::remove(node.pid_file(), ec);
+  return Status::success();
+}
+
+bool port_free(std::uint32_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int reuse = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+  bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  close(fd);
+  return free;
+}
+
+std::optional<ProcessSample> sample_process(pid_t pid) {
+  auto fields = stat_fields(pid);
+  // After the command name: state(0) ... utime is stat field 14 -> index 11, stime 12,
+  // rss (pages) field 24 -> index 21.
+  if (fields.size() < 22)
+    return std::nullopt;
+  static const long ticks = sysconf(_SC_CLK_TCK);
+  static const long page = sysconf(_SC_PAGESIZE);
+  ProcessSample sample;
+  sample.cpu_seconds = static_cast<double>(std::strtoull(fields[11].c_str(), nullptr, 10) +
+                                           std::strtoull(fields[12].c_str(), nullptr, 10)) /
+                       static_cast<double>(ticks);
+  sample.rss_bytes =
+      std::strtoull(fields[21].c_str(), nullptr, 10) * static_cast<std::uint64_t>(page);
+  return sample;
+}
+
+std::vector<std::string> tail_lines(const std::string& path, std::size_t count) {
+  std::ifstream in(path);
+  std::deque<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    lines.push_back(line);
+    if (lines.size() > count)
+      lines.pop_front();
+  }
+  return {lines.begin(), lines.end()};
+}
+
+}  // namespace synod::testnet

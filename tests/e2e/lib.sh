@@ -1,0 +1,114 @@
+# Shared helpers of the e2e tests. Source it with the directory holding the binaries:
+#   source "$(dirname "$0")/lib.sh" BIN_DIR
+# It makes a temporary work directory (removed at exit), points the wallet's pinned-genesis
+# store into it, and always stops the testnet at exit, printing the nodes' last log lines
+# when the test failed.
+
+BIN=$(cd "${1:?usage: $0 BIN_DIR}" && pwd)
+WALLET="$BIN/synod-wallet"
+TESTNET="$BIN/synod-testnet"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/synod-e2e.XXXXXX")
+DIR="$WORK/net"
+export SYNOD_HOME="$WORK/wallet-home"
+unset SYNOD_NODE SYNOD_TESTNET_DIR
+
+cleanup() {
+  local status=$?
+  kill "$WATCHDOG" 2>/dev/null || true
+  if [ -f "$DIR/genesis.json" ]; then
+    if [ "$status" -ne 0 ]; then
+      for log in "$DIR"/node-*/node.log; do
+        [ -f "$log" ] || continue
+        echo "---- last lines of $log"
+        tail -n 25 "$log"
+      done
+    fi
+    "$TESTNET" down --dir "$DIR" --grace 5 >/dev/null 2>&1 || true
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# CTest's timeout (300 s) would kill this script without letting it stop the nodes, which
+# run in their own sessions: give up a little earlier, through the traps above.
+(
+  # The sleep must not hold this test's output open, or CTest would wait for it.
+  sleep "${SYNOD_E2E_WATCHDOG_S:-280}" </dev/null >/dev/null 2>&1 &
+  sleeper=$!
+  trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+  wait "$sleeper"
+  echo "FAIL: watchdog: the test took too long" >&2
+  kill -TERM $$
+) &
+WATCHDOG=$!
+
+step() { echo "== $*"; }
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# True when something accepts connections on 127.0.0.1:PORT.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A base port for N nodes (2N consecutive ports, none in use), below the kernel's
+# ephemeral range so outgoing connections do not take them meanwhile.
+pick_base_port() {
+  local nodes=$1 attempt base port busy
+  for attempt in $(seq 1 100); do
+    base=$((10000 + (RANDOM % 500) * 40))
+    busy=0
+    for ((port = base; port < base + 2 * nodes; port++)); do
+      if port_busy "$port"; then
+        busy=1
+        break
+      fi
+    done
+    if [ "$busy" = 0 ]; then
+      echo "$base"
+      return 0
+    fi
+  done
+  fail "no free ports found"
+}
+
+# json_field KEY: the first value of "KEY" in the (pretty-printed) JSON on stdin.
+json_field() {
+  grep -o "\"$1\": *[^,}]*" | head -n 1 | sed -E 's/^"[^"]*": *//; s/^"//; s/"[[:space:]]*$//'
+}
+
+# rpc_of NODE_INDEX: the node's RPC address (base port from $BASE).
+rpc_of() { echo "127.0.0.1:$((BASE + 2 * $1 + 1))"; }
+
+# expect_error PATTERN COMMAND...: the command fails with one line on stderr matching PATTERN.
+expect_error() {
+  local pattern=$1
+  shift
+  local err rc=0
+  err=$("$@" 2>&1 >/dev/null) || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    fail "expected failure (\"$pattern\") but succeeded: $*"
+  fi
+  if [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ]; then
+    fail "expected a one-line error from: $*; got:
+$err"
+  fi
+  if ! grep -qE -- "$pattern" <<<"$err"; then
+    fail "error from: $* does not match \"$pattern\": $err"
+  fi
+  echo "   ok (exit $rc): $err"
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: retries COMMAND until it succeeds.
+wait_for() {
+  local seconds=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      fail "timed out after ${seconds}s waiting for $what"
+    fi
+    sleep 0.2
+  done
+}

@@ -1,0 +1,160 @@
+// Unit tests for the pieces of synod-wallet and synod-testnet that need no running node:
+// strict argument parsing, endpoints, tables, testnet layout and node names.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "chain/genesis.h"
+#include "crypto/key_file.h"
+#include "testnet/layout.h"
+#include "wallet/cli_support.h"
+#include "wallet/rpc_client.h"
+
+namespace fs = std::filesystem;
+using namespace synod;
+
+TEST_CASE("amounts are whole, non-negative and fit in 64 bits", "[tools]") {
+  CHECK(*cli::parse_amount("1", "--amount", false) == 1);
+  CHECK(*cli::parse_amount("18446744073709551615", "--amount", false) == UINT64_MAX);
+  CHECK(*cli::parse_amount("0", "--fee", true) == 0);
+
+  auto message = [](std::string_view text) {
+    auto result = cli::parse_amount(text, "--amount", false);
+    REQUIRE_FALSE(result.ok());
+    return result.message();
+  };
+  CHECK_THAT(message("-5"), Catch::Contains("negative"));
+  CHECK_THAT(message("1.5"), Catch::Contains("whole numbers"));
+  CHECK_THAT(message("1e3"), Catch::Contains("whole numbers"));
+  CHECK_THAT(message("abc"), Catch::Contains("not a number"));
+  CHECK_THAT(message("18446744073709551616"), Catch::Contains("too large"));
+  CHECK_THAT(message("99999999999999999999999"), Catch::Contains("too large"));
+  CHECK_THAT(message("0"), Catch::Contains("at least 1"));
+  CHECK_THAT(message(""), Catch::Contains("empty"));
+  CHECK_THAT(message(" 5"), Catch::Contains("not a number"));
+  CHECK_THAT(message("+5"), Catch::Contains("not a number"));
+  CHECK_THAT(message("0x10"), Catch::Contains("not a number"));
+  // Every message is one line and names the argument.
+  for (const char* bad : {"-5", "1.5", "abc", "18446744073709551616", "\n\n"}) {
+    std::string text = message(bad);
+    CHECK(text.find('\n') == std::string::npos);
+    CHECK(text.rfind("--amount", 0) == 0);
+  }
+}
+
+TEST_CASE("node endpoints parse strictly", "[tools]") {
+  auto endpoint = client::parse_endpoint("127.0.0.1:26657");
+  REQUIRE(endpoint.ok());
+  CHECK(endpoint->host == "127.0.0.1");
+  CHECK(endpoint->port == 26657);
+  CHECK(client::parse_endpoint("http://localhost:80/")->host == "localhost");
+  CHECK(client::parse_endpoint("[::1]:9000")->host == "::1");
+  for (const char* bad : {"", "127.0.0.1", ":80", "host:", "host:0", "host:65536", "host:12ab"}) {
+    INFO(bad);
+    CHECK_FALSE(client::parse_endpoint(bad).ok());
+  }
+}
+
+TEST_CASE("an unreachable node is a one-line error, not a hang", "[tools]") {
+  // Port 1 on loopback: nothing listens there in a test environment.
+  client::RpcClientOptions options;
+  options.connect_timeout = std::chrono::milliseconds(500);
+  client::RpcClient node(*client::parse_endpoint("127.0.0.1:1"), options);
+  auto outcome = node.call("status");
+  REQUIRE_FALSE(outcome.ok());
+  CHECK(outcome.error().kind == client::RpcError::Kind::kTransport);
+  CHECK_THAT(outcome.error().message, Catch::StartsWith("cannot reach node at 127.0.0.1:1"));
+}
+
+TEST_CASE("tables align columns", "[tools]") {
+  cli::Table table({"NODE", "HEIGHT"});
+  table.right(1);
+  table.add({"node-0", "7"});
+  table.add({"node-10", "1234"});
+  CHECK(table.render() ==
+        "NODE     HEIGHT\n"
+        "node-0        7\n"
+        "node-10    1234\n");
+  CHECK(cli::with_commas(1234567) == "1,234,567");
+  CHECK(cli::with_commas(0) == "0");
+  CHECK(cli::prefix("abcdef", 4) == "abcd…");
+}
+
+TEST_CASE("node names: index or node-N, in range", "[tools]") {
+  CHECK(*testnet::parse_node("2", 4) == 2);
+  CHECK(*testnet::parse_node("node-3", 4) == 3);
+  for (const char* bad : {"4", "node-4", "-1", "node-", "two", ""}) {
+    INFO(bad);
+    CHECK_FALSE(testnet::parse_node(bad, 4).ok());
+  }
+}
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("synod-tools-test-" + std::to_string(getpid()));
+    fs::remove_all(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+}  // namespace
+
+TEST_CASE("testnet init writes a consistent layout", "[tools]") {
+  TempDir temp;
+  testnet::InitOptions options;
+  options.dir = (temp.path / "net").string();
+  options.base_port = 30000;
+  auto net = testnet::init_testnet(options);
+  REQUIRE(net.ok());
+  REQUIRE(net->nodes.size() == 4);
+  CHECK(net->account_files.size() == 8);
+  CHECK(net->genesis.validators.quorum() == 3);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto& node = net->nodes[i];
+    CHECK(node.rpc.port == 30000 + 2 * i + 1);
+    CHECK(node.peer_address == "127.0.0.1:" + std::to_string(30000 + 2 * i));
+    // Every node has the same genesis and the key of its validator.
+    auto genesis = chain::load_genesis(node.home + "/genesis.json");
+    REQUIRE(genesis.ok());
+    CHECK(genesis->hash() == net->genesis.hash());
+    auto key = crypto::load_key_file(node.home + "/node_key.json");
+    REQUIRE(key.ok());
+    CHECK(key->public_key() == net->genesis.validators.at(i).public_key);
+    CHECK((fs::status(node.home + "/node_key.json").permissions() & fs::perms::group_read) ==
+          fs::perms::none);
+  }
+  for (std::size_t j = 0; j < 8; ++j) {
+    auto key = crypto::load_key_file(net->account_files[j]);
+    REQUIRE(key.ok());
+    CHECK(net->genesis.accounts[j].address == chain::address_of(key->public_key()));
+  }
+
+  // A second init refuses the non-empty directory; --force replaces it with a new chain.
+  auto again = testnet::init_testnet(options);
+  REQUIRE_FALSE(again.ok());
+  CHECK_THAT(again.message(), Catch::Contains("--force"));
+  options.force = true;
+  auto forced = testnet::init_testnet(options);
+  REQUIRE(forced.ok());
+  CHECK(forced->genesis.chain_id != net->genesis.chain_id);
+}
+
+TEST_CASE("testnet init refuses PBFT with fewer than 4 nodes and explains n = 3f+1", "[tools]") {
+  TempDir temp;
+  testnet::InitOptions options;
+  options.dir = (temp.path / "net").string();
+  options.nodes = 3;
+  auto net = testnet::init_testnet(options);
+  REQUIRE_FALSE(net.ok());
+  CHECK_THAT(net.message(), Catch::Contains("3f+1"));
+  CHECK_FALSE(fs::exists(options.dir));
+
+  options.mode = chain::ConsensusMode::kPow;  // Nakamoto modes have no such bound
+  options.nodes = 1;
+  CHECK(testnet::init_testnet(options).ok());
+}

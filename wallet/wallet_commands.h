@@ -1,0 +1,42 @@
+// The synod-wallet subcommands. Each prints its result (a table for people, one JSON
+// object with --json) and returns an error for main() to print as one line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+
+namespace synod::wallet {
+
+// Options every subcommand accepts.
+struct Globals {
+  std::string node;  // HOST:PORT; empty: $SYNOD_NODE, else the local testnet default
+  bool json = false;
+  std::string genesis_file;  // empty: pin the node's genesis on first use
+};
+
+inline constexpr const char* kDefaultNode = "127.0.0.1:26657";
+
+struct TransferArgs {
+  std::string key_file;
+  std::string to;
+  std::string amount;
+  std::string fee = "0";
+  std::string nonce;  // empty: the account's next nonce
+  bool no_wait = false;
+  std::string timeout_s = "30";
+};
+
+Status keygen(const Globals& globals, const std::string& out_file);
+Status address(const Globals& globals, const std::string& key_file);
+Status balance(const Globals& globals, const std::string& address_text,
+               const std::string& key_file);
+Status transfer(const Globals& globals, const TransferArgs& args);
+Status show_tx(const Globals& globals, const std::string& hash);
+Status show_block(const Globals& globals, const std::string& which);
+Status status(const Globals& globals);
+Status validators(const Globals& globals);
+
+}  // namespace synod::wallet
