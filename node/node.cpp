@@ -84,8 +84,17 @@ Status Node::Impl::open(NodeOptions node_options) {
       });
 
   mempool = std::make_unique<chain::Mempool>(config.mempool);
-  pbft::ReplicaConfig replica_config{genesis, *key, config.batch_delay_ms,
-                                     config.view_change_timeout_ms};
+  pbft::ReplicaConfig replica_config{
+      genesis, *key, config.batch_delay_ms, config.view_change_timeout_ms, {}};
+  replica_config.signature_check = [this](const chain::Transaction& tx,
+                                          const crypto::Hash256& tx_hash) {
+    if (mempool->contains(tx_hash) || verified.contains(tx_hash))
+      return true;
+    bool valid = tx.signature_valid();
+    if (valid)
+      verified.insert(tx_hash);
+    return valid;
+  };
   auto built = pbft::Replica::create(replica_config, *mempool,
                                      {std::move(*state), std::move(*head), std::move(*votes)});
   if (!built)

@@ -19,6 +19,7 @@
 #include "node/rpc/metrics.h"
 #include "node/storage_worker.h"
 #include "node/transport/peer_manager.h"
+#include "node/verified_signatures.h"
 #include "node/wire.h"
 #include "pbft/replica.h"
 
@@ -48,6 +49,7 @@ struct Node::Impl {
   boost::asio::io_context io;
   boost::asio::signal_set signals{io, SIGINT, SIGTERM};
   std::unique_ptr<boost::asio::thread_pool> verify_pool;
+  VerifiedSignatures verified;
 
   // The event loop's own store connection: persisted votes, RPC reads, serving blocks to
   // peers. Blocks are written through `storage`, on its own connection and thread.

@@ -19,10 +19,13 @@ void Node::Impl::on_peer_frame(chain::ReplicaIndex from, Bytes payload) {
     count_message(consensus->message, /*incoming=*/true);
     execute(engine->on_message(from, consensus->message, now_ms()));
   } else if (auto* gossip = std::get_if<TransactionsFrame>(&*frame)) {
+    // Skip what is already pending or already executed before paying for a signature check.
     std::vector<chain::Transaction> fresh;
+    const chain::State& state = replica->state();
     for (auto& tx : gossip->transactions) {
-      if (!mempool->contains(tx.hash()))
-        fresh.push_back(std::move(tx));
+      if (tx.nonce < state.account(tx.sender()).nonce || mempool->contains(tx.hash()))
+        continue;
+      fresh.push_back(std::move(tx));
     }
     if (!fresh.empty())
       admit(std::move(fresh), /*from_peer=*/true, [](AdmitResults) {});
@@ -57,11 +60,16 @@ void Node::Impl::admit(std::vector<chain::Transaction> transactions, bool from_p
   boost::asio::post(*verify_pool, [this, transactions = std::move(transactions), from_peer,
                                    done = std::move(done)]() mutable {
     std::vector<bool> valid(transactions.size());
+    std::vector<crypto::Hash256> hashes(transactions.size());
     for (std::size_t i = 0; i < transactions.size(); ++i) {
-      valid[i] = transactions[i].signature_valid();
+      hashes[i] = transactions[i].hash();
+      // The engine may have verified it already, from a proposal that overtook the gossip.
+      valid[i] = verified.contains(hashes[i]) || transactions[i].signature_valid();
+      if (valid[i])
+        verified.insert(hashes[i]);
     }
     boost::asio::post(io, [this, transactions = std::move(transactions), valid = std::move(valid),
-                           from_peer, done = std::move(done)] {
+                           hashes = std::move(hashes), from_peer, done = std::move(done)] {
       if (stopping)
         return;
       AdmitResults results(transactions.size());
@@ -74,7 +82,7 @@ void Node::Impl::admit(std::vector<chain::Transaction> transactions, bool from_p
           gauges.transactions_rejected->inc();
           continue;
         }
-        crypto::Hash256 hash = tx.hash();
+        const crypto::Hash256& hash = hashes[i];
         if (auto error = mempool->add(tx, hash, replica->state())) {
           results[i] = chain::to_string(*error);
           if (*error != chain::AdmitError::kDuplicate)

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,11 @@ struct ReplicaConfig {
   // Timing; zero means "use the genesis parameter".
   std::uint64_t batch_delay_ms = 0;
   std::uint64_t view_change_timeout_ms = 0;
+  // Checks a proposed transaction's signature. A driver that verifies transactions
+  // elsewhere (the node's worker pool) passes a check that consults what it verified, so
+  // each signature is verified once per node. Unset: a transaction in the mempool counts
+  // as verified (admission verified it), any other is verified here.
+  std::function<bool(const chain::Transaction& tx, const crypto::Hash256& tx_hash)> signature_check;
 };
 
 // What a replica is rebuilt from after a (re)start: the store's head and the state after

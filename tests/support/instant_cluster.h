@@ -82,7 +82,7 @@ struct InstantCluster {
     if (auto it = node.persisted.find(pbft::Replica::kVotesKey); it != node.persisted.end()) {
       votes = it->second;
     }
-    auto replica = pbft::Replica::create({genesis, validator_keys[i], 0, 0}, *node.mempool,
+    auto replica = pbft::Replica::create({genesis, validator_keys[i], 0, 0, {}}, *node.mempool,
                                          {node.state, node.blocks.back(), votes});
     if (!replica)
       throw std::runtime_error(replica.message());

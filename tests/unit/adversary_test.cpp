@@ -232,7 +232,7 @@ struct HonestReplica {
 
   explicit HonestReplica(ReplicaIndex index) {
     const World& w = world();
-    ReplicaConfig config{w.genesis, w.validators[index], 0, 0};
+    ReplicaConfig config{w.genesis, w.validators[index], 0, 0, {}};
     auto created = Replica::create(std::move(config), mempool,
                                    ReplicaRecovery{w.genesis_state(), w.parent, std::nullopt});
     REQUIRE(created.ok());
