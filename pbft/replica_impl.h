@@ -121,6 +121,9 @@ struct Replica::Impl {
   void on_pre_prepare(Actions& out, const Signed<PrePrepare>& message, TimeMs now);
   void accept_pre_prepare(Actions& out, const Signed<PrePrepare>& message, TimeMs now);
   Status validate_proposal(const PrePrepare& proposal, TimeMs now, chain::StateDiff& diff);
+  // Common checks of PREPARE and COMMIT: current view, above the head, inside the window.
+  template <typename Vote>
+  bool admit_vote(Actions& out, const Signed<Vote>& message, TimeMs now);
   void on_prepare(Actions& out, const Signed<Prepare>& message, TimeMs now);
   void on_commit(Actions& out, const Signed<Commit>& message, TimeMs now);
   void check_prepared(Actions& out, std::uint64_t sequence, TimeMs now);

@@ -268,29 +268,36 @@ void Replica::Impl::accept_pre_prepare(Actions& out, const Signed<PrePrepare>& m
   check_prepared(out, sequence, now);
 }
 
-void Replica::Impl::on_prepare(Actions& out, const Signed<Prepare>& message, TimeMs now) {
-  const Prepare& body = message.body;
+template <typename Vote>
+bool Replica::Impl::admit_vote(Actions& out, const Signed<Vote>& message, TimeMs now) {
+  const Vote& body = message.body;
   if (body.sequence > 0)
     observe_height(out, message.sender, body.sequence - 1, now);
   if (in_view_change || body.view != view) {
     if (!defer_future(message, body.view))
       drop(DropReason::kWrongView);
-    return;
-  }
-  if (message.sender == primary()) {
-    drop(DropReason::kNotPrimary);
-    return;
+    return false;
   }
   if (body.sequence <= head.height) {
     drop(DropReason::kStale);
-    return;
+    return false;
   }
   if (!in_window(body.sequence)) {
     drop(DropReason::kOutsideWatermarks);
+    return false;
+  }
+  return true;
+}
+
+void Replica::Impl::on_prepare(Actions& out, const Signed<Prepare>& message, TimeMs now) {
+  if (message.sender == primary() && message.body.view == view && !in_view_change) {
+    drop(DropReason::kNotPrimary);  // the primary's pre-prepare stands for its prepare
     return;
   }
-  slots[body.sequence].prepares.emplace(message.sender, message);
-  check_prepared(out, body.sequence, now);
+  if (!admit_vote(out, message, now))
+    return;
+  slots[message.body.sequence].prepares.emplace(message.sender, message);
+  check_prepared(out, message.body.sequence, now);
 }
 
 void Replica::Impl::check_prepared(Actions& out, std::uint64_t sequence, TimeMs now) {
@@ -324,24 +331,10 @@ void Replica::Impl::check_prepared(Actions& out, std::uint64_t sequence, TimeMs 
 }
 
 void Replica::Impl::on_commit(Actions& out, const Signed<Commit>& message, TimeMs now) {
-  const Commit& body = message.body;
-  if (body.sequence > 0)
-    observe_height(out, message.sender, body.sequence - 1, now);
-  if (in_view_change || body.view != view) {
-    if (!defer_future(message, body.view))
-      drop(DropReason::kWrongView);
+  if (!admit_vote(out, message, now))
     return;
-  }
-  if (body.sequence <= head.height) {
-    drop(DropReason::kStale);
-    return;
-  }
-  if (!in_window(body.sequence)) {
-    drop(DropReason::kOutsideWatermarks);
-    return;
-  }
-  slots[body.sequence].commits.emplace(message.sender, message);
-  check_committed(out, body.sequence, now);
+  slots[message.body.sequence].commits.emplace(message.sender, message);
+  check_committed(out, message.body.sequence, now);
 }
 
 void Replica::Impl::check_committed(Actions& out, std::uint64_t sequence, TimeMs now) {
