@@ -16,6 +16,7 @@
 #include "crypto/ed25519.h"
 #include "crypto/merkle.h"
 #include "crypto/sha256.h"
+#include "tests/support/temp_dir.h"
 
 using namespace synod;
 using namespace synod::chain;
@@ -151,24 +152,9 @@ BENCHMARK_CAPTURE(BM_ApplyBlock1000, verify, SignaturePolicy::kVerify)
 BENCHMARK_CAPTURE(BM_ApplyBlock1000, already_verified, SignaturePolicy::kAlreadyVerified)
     ->Unit(benchmark::kMillisecond);
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "synod-bench-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr)
-      std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
+// Temporary directories: tests/support/temp_dir.h.
+struct TempDir : synod::testing::TempDir {
+  TempDir() : synod::testing::TempDir("synod-bench") {}
 };
 
 // BlockStore::append of a block of 1,000 transfers to an on-disk store (WAL,

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -126,11 +127,20 @@ LocalCluster::LocalCluster(std::size_t n, std::size_t accounts, std::uint64_t ba
   genesis_.pbft.empty_block_interval_ms = 500;
   std::vector<chain::ValidatorInfo> validators;
   std::vector<crypto::KeyPair> keys;
+  // The kernel may hand the same free port out twice in a row: never give one to two nodes.
+  std::set<std::uint16_t> taken;
+  auto distinct_port = [&taken] {
+    for (;;) {
+      std::uint16_t port = free_port();
+      if (taken.insert(port).second)
+        return port;
+    }
+  };
   for (std::size_t i = 0; i < n; ++i) {
     NodeHandle node;
     node.home = (fs::path(dir_) / ("node-" + std::to_string(i))).string();
-    node.peer_port = free_port();
-    node.rpc_port = free_port();
+    node.peer_port = distinct_port();
+    node.rpc_port = distinct_port();
     nodes_.push_back(node);
     keys.push_back(seeded_key(1, i));
     validators.push_back({"node-" + std::to_string(i), keys.back().public_key(),

@@ -29,6 +29,7 @@
 #include "chain/block_store.h"
 #include "chain/genesis.h"
 #include "chain/state.h"
+#include "tests/support/temp_dir.h"
 
 #ifndef SYNOD_STORE_CRASH_WRITER
 #error "SYNOD_STORE_CRASH_WRITER must name the store_crash_writer executable"
@@ -80,24 +81,9 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   return std::strtoull(text, nullptr, 0);
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "synod-store-crash-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
+// Temporary directories: tests/support/temp_dir.h.
+struct TempDir : synod::testing::TempDir {
+  TempDir() : synod::testing::TempDir("synod-store-crash") {}
 };
 
 // A running store_crash_writer with its stdout on a pipe to us. It reports "ready H" and

@@ -13,6 +13,7 @@
 #include "chain/genesis.h"
 #include "chain/state.h"
 #include "chain/transaction.h"
+#include "tests/support/temp_dir.h"
 
 using namespace synod;
 using namespace synod::chain;
@@ -31,24 +32,9 @@ crypto::KeyPair key_from(std::uint8_t tag, std::uint8_t index) {
 }
 
 // A deleted-on-destruction directory under the system temp dir.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "synod-block-store-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
+// Temporary directories: tests/support/temp_dir.h.
+struct TempDir : synod::testing::TempDir {
+  TempDir() : synod::testing::TempDir("synod-block-store") {}
 };
 
 // A PBFT chain with validators and funded accounts, and a builder for its next blocks.

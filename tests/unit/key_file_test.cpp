@@ -12,31 +12,16 @@
 #include "crypto/ed25519.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
+#include "tests/support/temp_dir.h"
 
 using namespace synod;
 
 namespace {
 
 // A fresh directory under the system's temporary directory, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "synod-keyfile-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
+// Temporary directories: tests/support/temp_dir.h.
+struct TempDir : synod::testing::TempDir {
+  TempDir() : synod::testing::TempDir("synod-keyfile") {}
 };
 
 crypto::KeyPair test_key(std::uint8_t fill) {
