@@ -50,6 +50,11 @@ struct Node::Impl {
   boost::asio::signal_set signals{io, SIGINT, SIGTERM};
   std::unique_ptr<boost::asio::thread_pool> verify_pool;
   VerifiedSignatures verified;
+  // Transactions handed to the pool and not yet back: bounded, so a flood of gossip or
+  // submissions cannot queue unbounded work (beyond it, gossip is dropped and clients are
+  // told the node is busy).
+  static constexpr std::size_t kMaxPendingVerifications = 65'536;
+  std::size_t pending_verifications = 0;
 
   // The event loop's own store connection: persisted votes, RPC reads, serving blocks to
   // peers. Blocks are written through `storage`, on its own connection and thread.

@@ -27,8 +27,11 @@ void Node::Impl::on_peer_frame(chain::ReplicaIndex from, Bytes payload) {
         continue;
       fresh.push_back(std::move(tx));
     }
-    if (!fresh.empty())
+    if (!fresh.empty() && pending_verifications + fresh.size() <= kMaxPendingVerifications) {
       admit(std::move(fresh), /*from_peer=*/true, [](AdmitResults) {});
+    } else if (!fresh.empty()) {
+      gauges.transactions_rejected->inc(fresh.size());
+    }
   } else if (auto* request = std::get_if<FetchRequestFrame>(&*frame)) {
     serve_blocks(from, request->from_height, request->max_blocks);
   } else if (auto* response = std::get_if<FetchResponseFrame>(&*frame)) {
@@ -57,6 +60,7 @@ void Node::Impl::serve_blocks(chain::ReplicaIndex to, std::uint64_t from_height,
 void Node::Impl::admit(std::vector<chain::Transaction> transactions, bool from_peer,
                        std::function<void(AdmitResults)> done) {
   // Signatures are checked on the worker pool; the event loop only sees the verdicts.
+  pending_verifications += transactions.size();
   boost::asio::post(*verify_pool, [this, transactions = std::move(transactions), from_peer,
                                    done = std::move(done)]() mutable {
     std::vector<bool> valid(transactions.size());
@@ -70,6 +74,7 @@ void Node::Impl::admit(std::vector<chain::Transaction> transactions, bool from_p
     }
     boost::asio::post(io, [this, transactions = std::move(transactions), valid = std::move(valid),
                            hashes = std::move(hashes), from_peer, done = std::move(done)] {
+      pending_verifications -= transactions.size();
       if (stopping)
         return;
       AdmitResults results(transactions.size());
@@ -104,6 +109,10 @@ void Node::Impl::admit(std::vector<chain::Transaction> transactions, bool from_p
 }
 
 void Node::Impl::submit(chain::Transaction tx, SubmitDone done) {
+  if (pending_verifications + submit_queue.size() >= kMaxPendingVerifications) {
+    done(std::string("node_busy"));
+    return;
+  }
   submit_queue.push_back(std::move(tx));
   submit_callbacks.push_back(std::move(done));
   if (submit_flush_scheduled)
