@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "node/rpc/rpc_client.h"
+
 namespace synod::node {
 
 using nlohmann::json;
@@ -49,11 +51,12 @@ Result<NodeConfig> parse_config(const std::string& json_text) {
   if (root.is_discarded() || !root.is_object())
     return make_error("config: not a JSON object");
   const std::string where = "config ";
-  if (auto status = check_known(root,
-                                {"moniker", "rpc_listen", "peer_listen", "verify_threads",
-                                 "batch_delay_ms", "view_change_timeout_ms", "rpc_max_body_bytes",
-                                 "summary_interval_blocks", "log_level", "mempool"},
-                                where);
+  if (auto status =
+          check_known(root,
+                      {"moniker", "rpc_listen", "peer_listen", "verify_threads", "batch_delay_ms",
+                       "view_change_timeout_ms", "rpc_max_body_bytes", "summary_interval_blocks",
+                       "log_level", "mempool", "upstreams", "follow_poll_ms"},
+                      where);
       !status) {
     return status.error();
   }
@@ -67,9 +70,28 @@ Result<NodeConfig> parse_config(const std::string& json_text) {
         read_number(root, "batch_delay_ms", config.batch_delay_ms, where),
         read_number(root, "view_change_timeout_ms", config.view_change_timeout_ms, where),
         read_number(root, "rpc_max_body_bytes", config.rpc_max_body_bytes, where),
-        read_number(root, "summary_interval_blocks", config.summary_interval_blocks, where)}) {
+        read_number(root, "summary_interval_blocks", config.summary_interval_blocks, where),
+        read_number(root, "follow_poll_ms", config.follow_poll_ms, where)}) {
     if (!status)
       return status.error();
+  }
+  if (root.contains("upstreams")) {
+    const json& list = root["upstreams"];
+    if (!list.is_array() || list.size() > kMaxUpstreams) {
+      return make_error("config upstreams: expected an array of at most " +
+                        std::to_string(kMaxUpstreams) + " \"HOST:PORT\" strings");
+    }
+    for (const auto& item : list) {
+      if (!item.is_string())
+        return make_error("config upstreams: expected \"HOST:PORT\" strings");
+      auto endpoint = client::parse_endpoint(item.get<std::string>());
+      if (!endpoint)
+        return make_error("config upstreams: " + endpoint.message());
+      config.upstreams.push_back(endpoint->to_string());
+    }
+  }
+  if (config.follow_poll_ms == 0 || config.follow_poll_ms > 60'000) {
+    return make_error("config follow_poll_ms: must be 1 to 60000");
   }
   if (root.contains("mempool")) {
     const json& pool = root["mempool"];
@@ -127,6 +149,8 @@ std::string config_to_json(const NodeConfig& config) {
                {"rpc_max_body_bytes", config.rpc_max_body_bytes},
                {"summary_interval_blocks", config.summary_interval_blocks},
                {"log_level", config.log_level},
+               {"upstreams", config.upstreams},
+               {"follow_poll_ms", config.follow_poll_ms},
                {"mempool",
                 {{"max_transactions", config.mempool.max_transactions},
                  {"max_bytes", config.mempool.max_bytes},

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "chain/mempool.h"
@@ -21,7 +22,14 @@ struct NodeConfig {
   std::uint64_t summary_interval_blocks = 100;  // one INFO summary line per N blocks
   std::string log_level = "info";               // trace, debug, info, warn, error
   chain::MempoolOptions mempool;
+  // Full nodes only (a node_key.json that is not a genesis validator): the JSON-RPC
+  // endpoints ("HOST:PORT") of the nodes it follows, and how often it asks them for new
+  // blocks once caught up.
+  std::vector<std::string> upstreams;
+  std::uint64_t follow_poll_ms = 200;
 };
+
+inline constexpr std::size_t kMaxUpstreams = 16;
 
 // Parses config JSON; unknown fields and wrong types are errors naming the field.
 Result<NodeConfig> parse_config(const std::string& json_text);

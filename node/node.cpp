@@ -41,13 +41,23 @@ Status Node::Impl::open(NodeOptions node_options) {
     return loaded_key.error();
   key = std::move(*loaded_key);
   auto validator = genesis->validators.index_of(key->public_key());
-  if (!validator) {
+  if (!validator && config.upstreams.empty()) {
     return make_error(
-        "node_key.json is not one of the genesis validators (non-validating full "
-        "nodes are not supported yet)");
+        "node_key.json is not one of the genesis validators; to run a non-validating full "
+        "node, list the JSON-RPC endpoints it should follow in config.json \"upstreams\"");
   }
-  index = *validator;
-  name = config.moniker.empty() ? genesis->validators.at(index).name : config.moniker;
+  if (validator && !config.upstreams.empty()) {
+    return make_error(
+        "config.json lists \"upstreams\", which only a full node uses, but node_key.json is "
+        "a genesis validator's key");
+  }
+  if (!validator && !options.byzantine.empty())
+    return make_error("--byzantine needs a validator's key (this is a full node)");
+  if (validator) {
+    name = config.moniker.empty() ? genesis->validators.at(*validator).name : config.moniker;
+  } else {
+    name = config.moniker.empty() ? "full-node" : config.moniker;
+  }
   spdlog::set_level(spdlog::level::from_str(config.log_level));
 
   std::error_code ec;
@@ -71,9 +81,6 @@ Status Node::Impl::open(NodeOptions node_options) {
     return make_error("store: accounts do not match the head block's state root");
   }
   stored_height = head->header.height;
-  auto votes = reader->get_meta(pbft::Replica::kVotesKey);
-  if (!votes)
-    return votes.error();
 
   auto writer = chain::BlockStore::open(db_path);
   if (!writer)
@@ -84,6 +91,34 @@ Status Node::Impl::open(NodeOptions node_options) {
       });
 
   mempool = std::make_unique<chain::Mempool>(config.mempool);
+  verify_pool = std::make_unique<boost::asio::thread_pool>(config.verify_threads);
+  register_metrics();
+  if (validator) {
+    auto votes = reader->get_meta(pbft::Replica::kVotesKey);
+    if (!votes)
+      return votes.error();
+    if (auto status =
+            open_validator(*validator, std::move(*state), std::move(*head), std::move(*votes));
+        !status) {
+      return status;
+    }
+  } else if (auto status = open_full_node(std::move(*state), std::move(*head)); !status) {
+    return status;
+  }
+
+  HttpServerOptions rpc_options;
+  rpc_options.listen_address = config.rpc_listen;
+  rpc_options.max_body_bytes = config.rpc_max_body_bytes;
+  rpc = std::make_unique<HttpServer>(io, rpc_options);
+  register_rpc_methods();
+
+  summary_from_height = stored_height + 1;
+  return Status::success();
+}
+
+Status Node::Impl::open_validator(chain::ReplicaIndex validator, chain::State state,
+                                  chain::Block head, std::optional<Bytes> votes) {
+  index = validator;
   pbft::ReplicaConfig replica_config{
       genesis, *key, config.batch_delay_ms, config.view_change_timeout_ms, {}};
   replica_config.signature_check = [this](const chain::Transaction& tx,
@@ -96,7 +131,7 @@ Status Node::Impl::open(NodeOptions node_options) {
     return valid;
   };
   auto built = pbft::Replica::create(replica_config, *mempool,
-                                     {std::move(*state), std::move(*head), std::move(*votes)});
+                                     {std::move(state), std::move(head), std::move(votes)});
   if (!built)
     return built.error();
   replica = built->get();
@@ -108,21 +143,21 @@ Status Node::Impl::open(NodeOptions node_options) {
     engine = pbft::wrap_adversary(std::move(*built), std::move(adversary));
   }
 
-  verify_pool = std::make_unique<boost::asio::thread_pool>(config.verify_threads);
-
   PeerManagerOptions peer_options;
   peer_options.listen_address = config.peer_listen;
   peers = std::make_unique<PeerManager>(
       io, genesis, *key, peer_options,
       [this](chain::ReplicaIndex from, Bytes payload) { on_peer_frame(from, std::move(payload)); },
       [](std::string line) { spdlog::warn("peers: {}", line); });
+  for (int reason = 0; reason < static_cast<int>(pbft::DropReason::kCount_); ++reason) {
+    const char* label = pbft::to_string(static_cast<pbft::DropReason>(reason));
+    dropped_by_reason[label] = &metrics.counter("synod_messages_dropped_total",
+                                                "Consensus messages dropped", {{"reason", label}});
+  }
+  return Status::success();
+}
 
-  HttpServerOptions rpc_options;
-  rpc_options.listen_address = config.rpc_listen;
-  rpc_options.max_body_bytes = config.rpc_max_body_bytes;
-  rpc = std::make_unique<HttpServer>(io, rpc_options);
-  register_rpc_methods();
-
+void Node::Impl::register_metrics() {
   gauges.height = &metrics.gauge("synod_height", "Height of the last committed block");
   gauges.stored_height =
       &metrics.gauge("synod_stored_height", "Height of the last block written to disk");
@@ -138,13 +173,6 @@ Status Node::Impl::open(NodeOptions node_options) {
   gauges.commit_latency = &metrics.histogram(
       "synod_commit_latency_seconds", "Admission to commit, for transactions this node admitted",
       {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
-  for (int reason = 0; reason < static_cast<int>(pbft::DropReason::kCount_); ++reason) {
-    const char* label = pbft::to_string(static_cast<pbft::DropReason>(reason));
-    dropped_by_reason[label] = &metrics.counter("synod_messages_dropped_total",
-                                                "Consensus messages dropped", {{"reason", label}});
-  }
-  summary_from_height = stored_height + 1;
-  return Status::success();
 }
 
 void Node::Impl::set_timer(std::uint32_t id, chain::TimeMs at_ms) {
@@ -186,8 +214,12 @@ void Node::Impl::execute(const chain::Actions& actions) {
       if (auto it = timers.find(cancel->id); it != timers.end())
         it->second->cancel();
     } else if (const auto* fetch = std::get_if<chain::FetchBlocksAction>(&action)) {
-      peers->send(fetch->peer, std::make_shared<const Bytes>(
-                                   encode_fetch_request(fetch->from_height, fetch->max_blocks)));
+      if (is_full_node()) {
+        fetch_from_upstream(fetch->peer, fetch->from_height, fetch->max_blocks);
+      } else {
+        peers->send(fetch->peer, std::make_shared<const Bytes>(
+                                     encode_fetch_request(fetch->from_height, fetch->max_blocks)));
+      }
     }
   }
   refresh_metrics();
@@ -201,12 +233,14 @@ void Node::Impl::on_block_committed(const chain::Block& block) {
     unstored_transactions[tx_hash] =
         chain::TxLocation{block.header.height, static_cast<std::uint32_t>(i), block_hash};
     unstored_by_height[block.header.height].push_back(tx_hash);
+    relayed.erase(tx_hash);
     if (auto it = admitted_at.find(tx_hash); it != admitted_at.end()) {
       gauges.commit_latency->observe(static_cast<double>(now - it->second) / 1000.0);
       admitted_at.erase(it);
     }
   }
   unstored_blocks[block.header.height] = block;
+  answer_block_waiters();
   gauges.blocks_committed->inc();
   gauges.transactions_committed->inc(block.transactions.size());
   log_summary(block);
@@ -230,11 +264,23 @@ void Node::Impl::on_block_stored(std::uint64_t height, Status status) {
 
 void Node::Impl::log_summary(const chain::Block& block) {
   summary_transactions += block.transactions.size();
-  std::uint64_t view = replica->view();
+  std::uint64_t current_view = view();
   bool interval_done =
       block.header.height + 1 >= summary_from_height + config.summary_interval_blocks;
-  if (!interval_done && view == summary_view)
+  if (!interval_done && current_view == summary_view)
     return;
+  if (is_full_node()) {
+    const auto& counters = follower->counters();
+    spdlog::info(
+        "followed blocks {}-{}: {} transactions, {} blocks rejected, {} fetches timed out, "
+        "{} of {} upstreams reachable",
+        summary_from_height, block.header.height, summary_transactions, counters.blocks_rejected,
+        counters.fetch_timeouts, peers_connected(), upstreams.size());
+    summary_from_height = block.header.height + 1;
+    summary_transactions = 0;
+    summary_view = current_view;
+    return;
+  }
   const auto& counters = replica->counters();
   std::uint64_t dropped = 0;
   for (auto count : counters.dropped)
@@ -247,7 +293,7 @@ void Node::Impl::log_summary(const chain::Block& block) {
       counters.invalid_proposals, dropped, peers->connected_count());
   summary_from_height = block.header.height + 1;
   summary_transactions = 0;
-  summary_view = view;
+  summary_view = current_view;
 }
 
 void Node::Impl::count_message(ByteView message, bool incoming, std::size_t copies) {
@@ -265,12 +311,48 @@ void Node::Impl::count_message(ByteView message, bool incoming, std::size_t copi
   counter->inc(copies);
 }
 
+std::uint64_t Node::Impl::head_height() const {
+  return replica ? replica->head_height() : follower->head_height();
+}
+
+const crypto::Hash256& Node::Impl::head_hash() const {
+  return replica ? replica->head_hash() : follower->head_hash();
+}
+
+const chain::State& Node::Impl::ledger() const {
+  return replica ? replica->state() : follower->state();
+}
+
+std::uint64_t Node::Impl::view() const {
+  return replica ? replica->view() : follower->head_view();
+}
+
+chain::ReplicaIndex Node::Impl::primary() const {
+  return replica ? replica->primary()
+                 : static_cast<chain::ReplicaIndex>(view() % genesis->validators.size());
+}
+
+std::size_t Node::Impl::peers_connected() const {
+  if (peers)
+    return peers->connected_count();
+  return static_cast<std::size_t>(
+      std::count(upstream_reachable.begin(), upstream_reachable.end(), true));
+}
+
 void Node::Impl::refresh_metrics() {
-  gauges.height->set(static_cast<double>(replica->head_height()));
+  gauges.height->set(static_cast<double>(head_height()));
   gauges.stored_height->set(static_cast<double>(stored_height));
-  gauges.view->set(static_cast<double>(replica->view()));
+  gauges.view->set(static_cast<double>(view()));
   gauges.mempool_size->set(static_cast<double>(mempool->size()));
-  gauges.peers->set(static_cast<double>(peers->connected_count()));
+  gauges.peers->set(static_cast<double>(peers_connected()));
+  if (is_full_node()) {
+    const auto& counters = follower->counters();
+    if (counters.blocks_rejected > blocks_rejected->value())
+      blocks_rejected->inc(counters.blocks_rejected - blocks_rejected->value());
+    if (counters.fetch_timeouts > fetch_failures->value())
+      fetch_failures->inc(counters.fetch_timeouts - fetch_failures->value());
+    return;
+  }
   const auto& counters = replica->counters();
   if (counters.view_changes > view_changes_seen) {
     gauges.view_changes->inc(counters.view_changes - view_changes_seen);
@@ -303,8 +385,10 @@ void Node::Impl::shutdown() {
     rpc->stop();
   if (peers)
     peers->stop();
-  if (verify_pool)
-    verify_pool->stop();
+  for (auto* pool : {verify_pool.get(), fetch_pool.get(), relay_pool.get()}) {
+    if (pool)
+      pool->stop();
+  }
   io.stop();
 }
 
@@ -320,17 +404,21 @@ Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Node::~Node() {
-  if (impl_->verify_pool)
-    impl_->verify_pool->join();
+  for (auto* pool : {impl_->verify_pool.get(), impl_->fetch_pool.get(), impl_->relay_pool.get()}) {
+    if (pool)
+      pool->join();
+  }
   if (impl_->storage)
     impl_->storage->stop();
 }
 
 int Node::run() {
   Impl& r = *impl_;
-  if (auto status = r.peers->start(); !status) {
-    spdlog::critical("{}", status.message());
-    return 1;
+  if (r.peers) {
+    if (auto status = r.peers->start(); !status) {
+      spdlog::critical("{}", status.message());
+      return 1;
+    }
   }
   if (auto status = r.rpc->start(); !status) {
     spdlog::critical("{}", status.message());
@@ -340,13 +428,24 @@ int Node::run() {
     if (!error)
       r.shutdown();
   });
-  spdlog::info("{} (validator {}) serving chain {}: height {}, RPC on {}, peers on port {}", r.name,
-               r.index, r.genesis->chain_id, r.stored_height, r.config.rpc_listen,
-               r.peers->listen_port());
+  if (r.is_full_node()) {
+    std::string sources;
+    for (const auto& upstream : r.upstreams)
+      sources += (sources.empty() ? "" : ", ") + upstream.to_string();
+    spdlog::info("{} (full node) following chain {} from {}: height {}, RPC on {}", r.name,
+                 r.genesis->chain_id, sources, r.stored_height, r.config.rpc_listen);
+  } else {
+    spdlog::info("{} (validator {}) serving chain {}: height {}, RPC on {}, peers on port {}",
+                 r.name, r.index, r.genesis->chain_id, r.stored_height, r.config.rpc_listen,
+                 r.peers->listen_port());
+  }
   r.execute(r.engine->start(Impl::now_ms()));
   r.io.run();
   r.storage->stop();  // every committed block queued so far is written before exit
-  r.verify_pool->join();
+  for (auto* pool : {r.verify_pool.get(), r.fetch_pool.get(), r.relay_pool.get()}) {
+    if (pool)
+      pool->join();
+  }
   spdlog::info("stopped at stored height {}", r.stored_height);
   return r.exit_code;
 }

@@ -1,9 +1,15 @@
 // Private state of node::Node, shared by node.cpp (setup, engine actions, timers),
-// node_peers.cpp (peer frames, gossip, block serving) and node_rpc.cpp (JSON-RPC methods).
+// node_peers.cpp (peer frames, gossip, block serving), node_follow.cpp (a full node's
+// upstreams) and node_rpc.cpp (JSON-RPC methods).
+//
+// A node is either a validator (its key is in the genesis; the engine is a pbft::Replica
+// talking to the other validators through `peers`) or a full node (the engine is a
+// pbft::Follower reading certified blocks from `upstreams` over JSON-RPC).
 #pragma once
 
 #include <boost/asio.hpp>
 #include <chrono>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,10 +23,12 @@
 #include "node/node.h"
 #include "node/rpc/http_server.h"
 #include "node/rpc/metrics.h"
+#include "node/rpc/rpc_client.h"
 #include "node/storage_worker.h"
 #include "node/transport/peer_manager.h"
 #include "node/verified_signatures.h"
 #include "node/wire.h"
+#include "pbft/follower.h"
 #include "pbft/replica.h"
 
 namespace synod::node {
@@ -63,9 +71,41 @@ struct Node::Impl {
   std::uint64_t stored_height = 0;
 
   std::unique_ptr<chain::Mempool> mempool;
-  pbft::Replica* replica = nullptr;  // owned by `engine` (directly or through an adversary)
+  // Exactly one of these is set; both are owned by `engine` (the replica directly or
+  // through an adversary wrapper).
+  pbft::Replica* replica = nullptr;
+  pbft::Follower* follower = nullptr;
   std::unique_ptr<chain::Engine> engine;
-  std::unique_ptr<PeerManager> peers;
+  std::unique_ptr<PeerManager> peers;  // validators only
+
+  // Full nodes only. Each pool has one thread, which alone uses its clients (one per
+  // upstream): blocking JSON-RPC calls with deadlines, kept off the event loop.
+  std::vector<client::Endpoint> upstreams;
+  std::vector<bool> upstream_reachable;  // as of the last call to each
+  std::unique_ptr<boost::asio::thread_pool> fetch_pool;
+  std::unique_ptr<boost::asio::thread_pool> relay_pool;
+  std::vector<std::unique_ptr<client::RpcClient>> fetch_clients;
+  std::vector<std::unique_ptr<client::RpcClient>> relay_clients;
+  std::size_t relay_next = 0;  // relay thread only: the upstream tried first
+  static constexpr std::size_t kMaxPendingRelays = 1024;
+  std::size_t pending_relays = 0;
+  // Transactions relayed and not yet seen committed, for get_tx's "pending" (bounded).
+  static constexpr std::size_t kMaxRelayedRemembered = 65'536;
+  std::unordered_map<crypto::Hash256, chain::TimeMs, crypto::KeyedHash> relayed;
+  Counter* blocks_rejected = nullptr;
+
+  // get_blocks requests for blocks not committed yet, answered as soon as one commits (or
+  // empty at their deadline): followers learn of a block without polling for it.
+  struct BlockWaiter {
+    std::uint64_t from_height = 0;
+    std::uint64_t max_blocks = 0;
+    RpcReply reply;
+    std::unique_ptr<boost::asio::steady_timer> deadline;
+  };
+  static constexpr std::size_t kMaxBlockWaiters = 256;
+  static constexpr std::uint64_t kMaxBlockWaitMs = 5000;
+  std::list<BlockWaiter> block_waiters;
+  Counter* fetch_failures = nullptr;
   std::unique_ptr<HttpServer> rpc;
 
   Metrics metrics;
@@ -108,6 +148,17 @@ struct Node::Impl {
 
   // ---- node.cpp ----
   Status open(NodeOptions node_options);
+  Status open_validator(chain::ReplicaIndex validator, chain::State state, chain::Block head,
+                        std::optional<Bytes> votes);
+  void register_metrics();
+  bool is_full_node() const { return follower != nullptr; }
+  // The ledger as this node knows it, whichever engine runs.
+  std::uint64_t head_height() const;
+  const crypto::Hash256& head_hash() const;
+  const chain::State& ledger() const;
+  std::uint64_t view() const;  // a full node: the view of its head block's certificate
+  chain::ReplicaIndex primary() const;
+  std::size_t peers_connected() const;  // a full node: upstreams that answered last time
   static chain::TimeMs now_ms();
   void execute(const chain::Actions& actions);
   void set_timer(std::uint32_t id, chain::TimeMs at_ms);
@@ -134,10 +185,23 @@ struct Node::Impl {
   void queue_gossip(const chain::Transaction& tx);
   void flush_gossip();
 
+  // ---- node_follow.cpp ----
+  Status open_full_node(chain::State state, chain::Block head);
+  // Carries out a follower's FetchBlocksAction: get_blocks from `upstream`, off the loop.
+  void fetch_from_upstream(chain::ReplicaIndex upstream, std::uint64_t from_height,
+                           std::uint32_t max_blocks);
+  // Hands a client's transaction to an upstream validator; `done` gets the upstream's
+  // answer (or why it could not be relayed) on the event loop.
+  void relay(chain::Transaction tx, std::function<void(client::RpcOutcome)> done);
+
   // ---- node_rpc.cpp ----
   void register_rpc_methods();
   nlohmann::json status_json() const;
   nlohmann::json consensus_json() const;
+  nlohmann::json follower_json() const;
+  // get_blocks' answer: committed blocks from `from_height`, as canonical hex.
+  Result<nlohmann::json> blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const;
+  void answer_block_waiters();
 };
 
 }  // namespace synod::node

@@ -1,5 +1,6 @@
-// The JSON-RPC methods: status, submit_tx, get_tx, get_block, get_account,
-// get_validators, dump_consensus_state; and /health, /metrics.
+// The JSON-RPC methods: status, submit_tx, get_tx, get_block, get_blocks, get_account,
+// get_validators, get_genesis, dump_consensus_state; and /health, /metrics. Validators and
+// full nodes serve the same methods; a full node relays submit_tx to an upstream.
 #include "chain/genesis.h"
 #include "chain/limits.h"
 #include "crypto/hex.h"
@@ -16,6 +17,9 @@ constexpr int kInvalidParams = -32602;
 constexpr int kTransactionRefused = -32001;
 constexpr int kNotFound = -32004;
 constexpr int kInternal = -32603;
+constexpr int kUpstreamUnavailable = -32010;
+// get_blocks answers at most this many bytes of blocks (before hex), whatever was asked.
+constexpr std::size_t kMaxBlocksAnswerBytes = 8u << 20;
 
 // Named parameter `key` from an object, or the first positional one from an array.
 const json* param(const json& params, const char* key) {
@@ -33,33 +37,110 @@ std::string hex(ByteView bytes) {
 }  // namespace
 
 json Node::Impl::status_json() const {
-  const auto& head_hash = replica->head_hash();
-  auto primary = replica->primary();
+  auto current_primary = primary();
   json byzantine = json::array();
   for (auto kind : options.byzantine)
     byzantine.push_back(pbft::to_string(kind));
-  return {{"chain_id", genesis->chain_id},
-          {"mode", chain::to_string(genesis->mode)},
-          {"node_id", name},
-          {"validator_index", index},
-          {"public_key", hex(key->public_key().view())},
-          {"height", replica->head_height()},
-          {"stored_height", stored_height},
-          {"head_hash", hex(head_hash.view())},
-          {"state_root", hex(replica->state().root().view())},
-          {"view", replica->view()},
-          {"primary", primary},
-          {"primary_name", genesis->validators.at(primary).name},
-          {"in_view_change", replica->in_view_change()},
-          {"peers_connected", peers->connected_count()},
-          {"validators", genesis->validators.size()},
-          {"mempool_size", mempool->size()},
-          {"syncing", replica->snapshot(now_ms()).syncing},
-          {"byzantine", byzantine},
-          {"genesis_hash", hex(genesis->hash().view())}};
+  json out = {
+      {"chain_id", genesis->chain_id},
+      {"mode", chain::to_string(genesis->mode)},
+      {"role", is_full_node() ? "full_node" : "validator"},
+      {"node_id", name},
+      {"validator_index", is_full_node() ? json(nullptr) : json(index)},
+      {"public_key", hex(key->public_key().view())},
+      {"height", head_height()},
+      {"stored_height", stored_height},
+      {"head_hash", hex(head_hash().view())},
+      {"state_root", hex(ledger().root().view())},
+      {"view", view()},
+      {"primary", current_primary},
+      {"primary_name", genesis->validators.at(current_primary).name},
+      {"in_view_change", replica ? replica->in_view_change() : false},
+      {"peers_connected", peers_connected()},
+      {"validators", genesis->validators.size()},
+      {"mempool_size", mempool->size()},
+      {"syncing", replica ? replica->snapshot(now_ms()).syncing : follower->snapshot().syncing},
+      {"byzantine", byzantine},
+      {"genesis_hash", hex(genesis->hash().view())}};
+  if (is_full_node()) {
+    json list = json::array();
+    for (std::size_t i = 0; i < upstreams.size(); ++i) {
+      list.push_back(
+          {{"endpoint", upstreams[i].to_string()}, {"reachable", bool(upstream_reachable[i])}});
+    }
+    out["upstreams"] = list;
+  }
+  return out;
+}
+
+json Node::Impl::follower_json() const {
+  auto snapshot = follower->snapshot();
+  const auto& counters = follower->counters();
+  json list = json::array();
+  for (std::size_t i = 0; i < upstreams.size(); ++i) {
+    list.push_back(
+        {{"endpoint", upstreams[i].to_string()}, {"reachable", bool(upstream_reachable[i])}});
+  }
+  return {{"role", "full_node"},
+          {"head_height", snapshot.head_height},
+          {"head_hash", hex(snapshot.head_hash.view())},
+          {"head_view", snapshot.head_view},
+          {"stored_height", snapshot.stored_height},
+          {"upstreams", list},
+          {"upstream", upstreams[snapshot.upstream].to_string()},
+          {"fetching", snapshot.fetching},
+          {"syncing", snapshot.syncing},
+          {"fetches", counters.fetches},
+          {"fetch_timeouts", counters.fetch_timeouts},
+          {"blocks_fetched", counters.blocks_fetched},
+          {"blocks_rejected", counters.blocks_rejected},
+          {"upstream_switches", counters.upstream_switches},
+          {"last_rejection", snapshot.last_rejection}};
+}
+
+Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const {
+  json blocks = json::array();
+  std::size_t bytes = 0;
+  std::uint64_t head = head_height();
+  for (std::uint64_t height = from_height;
+       height <= head && blocks.size() < max_blocks && bytes < kMaxBlocksAnswerBytes; ++height) {
+    Bytes encoded;
+    if (auto queued = unstored_blocks.find(height); queued != unstored_blocks.end()) {
+      encoded = queued->second.encode();
+    } else {
+      auto block = reader->block_at(height);
+      if (!block)
+        return block.error();
+      if (!block->has_value())
+        break;
+      encoded = (*block)->encode();
+    }
+    bytes += encoded.size();
+    blocks.push_back(hex(encoded));
+  }
+  return json{{"blocks", std::move(blocks)}, {"head_height", head}};
+}
+
+void Node::Impl::answer_block_waiters() {
+  for (auto it = block_waiters.begin(); it != block_waiters.end();) {
+    if (it->from_height > head_height()) {
+      ++it;
+      continue;
+    }
+    auto answer = blocks_answer(it->from_height, it->max_blocks);
+    if (answer) {
+      it->reply.result(std::move(*answer));
+    } else {
+      it->reply.error(kInternal, answer.message());
+    }
+    it->deadline->cancel();
+    it = block_waiters.erase(it);
+  }
 }
 
 json Node::Impl::consensus_json() const {
+  if (is_full_node())
+    return follower_json();
   auto snapshot = replica->snapshot(now_ms());
   json instances = json::array();
   for (const auto& instance : snapshot.instances) {
@@ -85,7 +166,8 @@ json Node::Impl::consensus_json() const {
     auto now = now_ms();
     deadline = *snapshot.progress_deadline_ms > now ? *snapshot.progress_deadline_ms - now : 0;
   }
-  return {{"validator_index", snapshot.index},
+  return {{"role", "validator"},
+          {"validator_index", snapshot.index},
           {"view", snapshot.view},
           {"primary", snapshot.primary},
           {"in_view_change", snapshot.in_view_change},
@@ -134,6 +216,18 @@ void Node::Impl::register_rpc_methods() {
           "expected {\"tx\": hex of the signed transaction} or {\"transaction\": {...}}");
     }
     std::string hash = hex(tx.hash().view());
+    if (is_full_node()) {
+      relay(std::move(tx), [reply](client::RpcOutcome outcome) mutable {
+        if (outcome.ok())
+          return reply.result(outcome.result());
+        const auto& error = outcome.error();
+        if (error.kind == client::RpcError::Kind::kRpc)
+          return reply.error(error.code, error.message, error.data);
+        reply.error(kUpstreamUnavailable,
+                    "no upstream could take the transaction: " + client::describe(error));
+      });
+      return;
+    }
     submit(std::move(tx), [reply, hash](std::optional<std::string> refusal) mutable {
       if (refusal) {
         reply.error(kTransactionRefused, "transaction refused: " + *refusal,
@@ -166,8 +260,8 @@ void Node::Impl::register_rpc_methods() {
       out["height"] = location->height;
       out["index"] = location->index;
       out["block_hash"] = hex(location->block_hash.view());
-      out["confirmations"] = replica->head_height() - location->height + 1;
-    } else if (mempool->contains(*hash)) {
+      out["confirmations"] = head_height() - location->height + 1;
+    } else if (mempool->contains(*hash) || relayed.count(*hash) != 0) {
       out["status"] = "pending";
     } else {
       out["status"] = "unknown";
@@ -197,7 +291,7 @@ void Node::Impl::register_rpc_methods() {
       return false;
     };
     if (which == nullptr || (which->is_string() && which->get<std::string>() == "latest")) {
-      std::uint64_t latest = replica->head_height();
+      std::uint64_t latest = head_height();
       if (!pending([&](std::uint64_t height, const chain::Block&) { return height == latest; })) {
         block = reader->block_at(stored_height);
       }
@@ -224,6 +318,56 @@ void Node::Impl::register_rpc_methods() {
     reply.result(block_to_json(**block));
   });
 
+  // Committed blocks with their certificates, as canonical hex, for full nodes following
+  // this one: {"from_height": N, "max_blocks": M (at most kMaxFetchBlocks), "wait_ms": W}.
+  // With wait_ms, a request for blocks not committed yet waits up to W ms for the next one.
+  rpc->add_method("get_blocks", [this](const json& params, RpcReply reply) {
+    if (!params.is_object() || !params.contains("from_height") ||
+        !params["from_height"].is_number_unsigned()) {
+      return reply.error(kInvalidParams, "expected {\"from_height\": N, \"max_blocks\": M (1 to " +
+                                             std::to_string(kMaxFetchBlocks) +
+                                             "), \"wait_ms\": W (0 to " +
+                                             std::to_string(kMaxBlockWaitMs) + ")}");
+    }
+    std::uint64_t from_height = params["from_height"].get<std::uint64_t>();
+    std::uint64_t max_blocks = kMaxFetchBlocks;
+    if (params.contains("max_blocks")) {
+      const json& value = params["max_blocks"];
+      if (!value.is_number_unsigned() || value.get<std::uint64_t>() == 0 ||
+          value.get<std::uint64_t>() > kMaxFetchBlocks) {
+        return reply.error(kInvalidParams, "max_blocks: 1 to " + std::to_string(kMaxFetchBlocks));
+      }
+      max_blocks = value.get<std::uint64_t>();
+    }
+    std::uint64_t wait_ms = 0;
+    if (params.contains("wait_ms")) {
+      const json& value = params["wait_ms"];
+      if (!value.is_number_unsigned() || value.get<std::uint64_t>() > kMaxBlockWaitMs)
+        return reply.error(kInvalidParams, "wait_ms: 0 to " + std::to_string(kMaxBlockWaitMs));
+      wait_ms = value.get<std::uint64_t>();
+    }
+    // Only the very next block is worth waiting for; a request further ahead is answered
+    // at once (empty), so nobody can park requests for heights that are far away.
+    bool next_block = from_height == head_height() + 1;
+    if (wait_ms > 0 && next_block && block_waiters.size() < kMaxBlockWaiters && !stopping) {
+      auto waiter = block_waiters.insert(
+          block_waiters.end(), BlockWaiter{from_height, max_blocks, reply,
+                                           std::make_unique<boost::asio::steady_timer>(io)});
+      waiter->deadline->expires_after(std::chrono::milliseconds(wait_ms));
+      waiter->deadline->async_wait([this, waiter](const boost::system::error_code& error) {
+        if (error)
+          return;  // answered already (the waiter is gone) or stopping
+        waiter->reply.result({{"blocks", json::array()}, {"head_height", head_height()}});
+        block_waiters.erase(waiter);
+      });
+      return;
+    }
+    auto answer = blocks_answer(from_height, max_blocks);
+    if (!answer)
+      return reply.error(kInternal, answer.message());
+    reply.result(std::move(*answer));
+  });
+
   rpc->add_method("get_account", [this](const json& params, RpcReply reply) {
     const json* value = param(params, "address");
     if (!value || !value->is_string()) {
@@ -232,8 +376,8 @@ void Node::Impl::register_rpc_methods() {
     auto address = chain::parse_address(value->get<std::string>());
     if (!address)
       return reply.error(kInvalidParams, address.message());
-    json out = account_to_json(*address, replica->state().account(*address));
-    out["height"] = replica->head_height();
+    json out = account_to_json(*address, ledger().account(*address));
+    out["height"] = head_height();
     reply.result(out);
   });
 
@@ -247,28 +391,31 @@ void Node::Impl::register_rpc_methods() {
     const auto& validators = genesis->validators;
     for (std::size_t i = 0; i < validators.size(); ++i) {
       const auto& validator = validators.at(i);
-      bool self = i == index;
-      list.push_back(
-          {{"index", i},
-           {"name", validator.name},
-           {"public_key", hex(validator.public_key.view())},
-           {"address", chain::to_string(chain::address_of(validator.public_key))},
-           {"peer_address", validator.peer_address},
-           {"power", validator.power},
-           {"primary", i == replica->primary()},
-           {"connected", self || peers->is_connected(static_cast<chain::ReplicaIndex>(i))}});
+      json entry = {{"index", i},
+                    {"name", validator.name},
+                    {"public_key", hex(validator.public_key.view())},
+                    {"address", chain::to_string(chain::address_of(validator.public_key))},
+                    {"peer_address", validator.peer_address},
+                    {"power", validator.power},
+                    {"primary", i == primary()}};
+      // A full node has no links to validators, so it says nothing about them.
+      if (peers) {
+        entry["connected"] = i == index || peers->is_connected(static_cast<chain::ReplicaIndex>(i));
+      }
+      list.push_back(std::move(entry));
     }
     reply.result({{"validators", list},
                   {"count", validators.size()},
                   {"max_faulty", validators.max_faulty()},
                   {"quorum", validators.quorum()},
-                  {"view", replica->view()}});
+                  {"view", view()}});
   });
 
   rpc->set_health([this] {
     return json{{"status", stopping ? "stopping" : "ok"},
-                {"height", replica->head_height()},
-                {"peers_connected", peers->connected_count()}};
+                {"role", is_full_node() ? "full_node" : "validator"},
+                {"height", head_height()},
+                {"peers_connected", peers_connected()}};
   });
   rpc->set_metrics([this] { return metrics.render(); });
 }

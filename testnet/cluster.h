@@ -19,7 +19,7 @@
 #include "crypto/ed25519.h"
 #include "testnet/layout.h"
 #include "testnet/process.h"
-#include "wallet/rpc_client.h"
+#include "node/rpc/rpc_client.h"
 
 namespace synod::testnet {
 

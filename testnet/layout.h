@@ -19,7 +19,7 @@
 
 #include "base/result.h"
 #include "chain/genesis.h"
-#include "wallet/rpc_client.h"
+#include "node/rpc/rpc_client.h"
 
 namespace synod::testnet {
 

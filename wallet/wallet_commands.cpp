@@ -13,7 +13,7 @@
 #include "crypto/key_file.h"
 #include "wallet/chain_client.h"
 #include "wallet/cli_support.h"
-#include "wallet/rpc_client.h"
+#include "node/rpc/rpc_client.h"
 
 namespace synod::wallet {
 

@@ -10,7 +10,7 @@
 #include "crypto/key_file.h"
 #include "testnet/layout.h"
 #include "wallet/cli_support.h"
-#include "wallet/rpc_client.h"
+#include "node/rpc/rpc_client.h"
 
 namespace fs = std::filesystem;
 using namespace synod;

@@ -1,0 +1,202 @@
+// A full node's side of the runtime: following upstreams over JSON-RPC (get_blocks) for
+// the pbft::Follower engine, and relaying clients' transactions to an upstream validator.
+//
+// Upstreams are untrusted: their answers are decoded strictly here and every block is
+// checked by the engine (certificate against the genesis, re-execution) before it counts.
+// Signatures are verified here, on the fetch thread, so the event loop does not pay for
+// them; the engine's signature check then finds them in `verified`.
+#include <spdlog/spdlog.h>
+
+#include "chain/block.h"
+#include "crypto/hex.h"
+#include "node/node_impl.h"
+#include "node/transport/log_limiter.h"
+
+namespace synod::node {
+
+namespace {
+
+// Upstream trouble is logged at most once a minute per upstream and kind.
+transport::LogLimiter& upstream_log_limiter() {
+  static transport::LogLimiter limiter(60'000);
+  return limiter;
+}
+
+// The blocks of a get_blocks answer, decoded. Stops at the first entry that is not a
+// canonical block (what came before is kept; the engine checks it all anyway).
+std::vector<chain::Block> decode_blocks(const nlohmann::json& result, std::uint32_t max_blocks,
+                                        std::string& problem) {
+  std::vector<chain::Block> blocks;
+  if (!result.is_object() || !result.contains("blocks") || !result["blocks"].is_array()) {
+    problem = "get_blocks: the answer has no \"blocks\" array";
+    return blocks;
+  }
+  const auto& list = result["blocks"];
+  if (list.size() > max_blocks) {
+    problem = "get_blocks: more blocks than asked for";
+    return blocks;
+  }
+  for (const auto& item : list) {
+    if (!item.is_string()) {
+      problem = "get_blocks: a block that is not a hex string";
+      break;
+    }
+    auto bytes = crypto::from_hex(item.get<std::string>());
+    if (!bytes) {
+      problem = "get_blocks: " + bytes.message();
+      break;
+    }
+    auto block = chain::decode_block(*bytes);
+    if (!block) {
+      problem = "get_blocks: " + block.message();
+      break;
+    }
+    blocks.push_back(std::move(*block));
+  }
+  return blocks;
+}
+
+// How long an upstream may hold a request for the next block before answering "nothing
+// yet": blocks reach a full node as they commit, not a poll interval later.
+constexpr std::uint64_t kLongPollMs = 2000;
+
+}  // namespace
+
+Status Node::Impl::open_full_node(chain::State state, chain::Block head) {
+  for (const auto& text : config.upstreams) {
+    auto endpoint = client::parse_endpoint(text);
+    if (!endpoint)
+      return make_error("config upstreams: " + endpoint.message());
+    upstreams.push_back(*endpoint);
+  }
+  upstream_reachable.assign(upstreams.size(), false);
+  client::RpcClientOptions client_options;
+  client_options.connect_timeout = std::chrono::milliseconds(2000);
+  client_options.request_timeout = std::chrono::milliseconds(8000);
+  for (const auto& endpoint : upstreams) {
+    fetch_clients.push_back(std::make_unique<client::RpcClient>(endpoint, client_options));
+    relay_clients.push_back(std::make_unique<client::RpcClient>(endpoint, client_options));
+  }
+  fetch_pool = std::make_unique<boost::asio::thread_pool>(1);
+  relay_pool = std::make_unique<boost::asio::thread_pool>(1);
+
+  pbft::FollowerConfig follower_config;
+  follower_config.genesis = genesis;
+  follower_config.upstreams = static_cast<std::uint32_t>(upstreams.size());
+  follower_config.poll_interval_ms = config.follow_poll_ms;
+  follower_config.fetch_batch_blocks = kMaxFetchBlocks;
+  follower_config.signature_check = [this](const chain::Transaction& tx,
+                                           const crypto::Hash256& tx_hash) {
+    return verified.contains(tx_hash) || tx.signature_valid();
+  };
+  auto built = pbft::Follower::create(std::move(follower_config),
+                                      pbft::FollowerRecovery{std::move(state), std::move(head)});
+  if (!built)
+    return built.error();
+  follower = built->get();
+  engine = std::move(*built);
+  blocks_rejected = &metrics.counter("synod_follower_blocks_rejected_total",
+                                     "Blocks from upstreams that failed verification");
+  fetch_failures = &metrics.counter("synod_follower_fetch_timeouts_total",
+                                    "Block requests to upstreams that were never answered");
+  return Status::success();
+}
+
+void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, std::uint64_t from_height,
+                                     std::uint32_t max_blocks) {
+  if (upstream >= upstreams.size())
+    return;
+  boost::asio::post(*fetch_pool, [this, upstream, from_height, max_blocks] {
+    auto outcome = fetch_clients[upstream]->call(
+        "get_blocks",
+        {{"from_height", from_height}, {"max_blocks", max_blocks}, {"wait_ms", kLongPollMs}});
+    bool reachable = outcome.ok() || outcome.error().kind == client::RpcError::Kind::kRpc;
+    std::string problem;
+    std::vector<chain::Block> blocks;
+    if (outcome.ok()) {
+      blocks = decode_blocks(outcome.result(), max_blocks, problem);
+    } else {
+      problem = client::describe(outcome.error());
+    }
+    for (const auto& block : blocks) {
+      for (const auto& tx : block.transactions) {
+        crypto::Hash256 hash = tx.hash();
+        if (!verified.contains(hash) && tx.signature_valid())
+          verified.insert(hash);
+      }
+    }
+    boost::asio::post(io, [this, upstream, reachable, problem = std::move(problem),
+                           blocks = std::move(blocks)]() mutable {
+      if (stopping)
+        return;
+      upstream_reachable[upstream] = reachable;
+      if (!problem.empty()) {
+        const std::string& where = upstreams[upstream].to_string();
+        if (auto line =
+                upstream_log_limiter().admit(where + (reachable ? "/bad" : "/down"), now_ms(),
+                                             "upstream " + where + ": " + problem)) {
+          spdlog::warn("{}", *line);
+        }
+      }
+      auto rejected_before = follower->counters().blocks_rejected;
+      execute(engine->on_blocks_fetched(upstream, std::move(blocks), now_ms()));
+      if (follower->counters().blocks_rejected > rejected_before)
+        spdlog::warn("rejected {}", follower->snapshot().last_rejection);
+    });
+  });
+}
+
+void Node::Impl::relay(chain::Transaction tx, std::function<void(client::RpcOutcome)> done) {
+  if (pending_relays >= kMaxPendingRelays) {
+    done(client::RpcError{client::RpcError::Kind::kRpc, -32005,
+                          "node_busy: too many transactions waiting to be relayed", nullptr});
+    return;
+  }
+  ++pending_relays;
+  boost::asio::post(*relay_pool, [this, tx = std::move(tx), done = std::move(done)]() mutable {
+    crypto::Hash256 hash = tx.hash();
+    std::optional<client::RpcOutcome> outcome;
+    // Refuse what no validator would take before anyone else pays for it.
+    if (tx.chain_id != genesis->chain_id) {
+      outcome = client::RpcError{client::RpcError::Kind::kRpc, client::kRpcTransactionRefused,
+                                 "transaction refused: wrong_chain_id",
+                                 nlohmann::json{{"reason", "wrong_chain_id"}}};
+    } else if (!verified.contains(hash) && !tx.signature_valid()) {
+      outcome = client::RpcError{client::RpcError::Kind::kRpc, client::kRpcTransactionRefused,
+                                 "transaction refused: bad_signature",
+                                 nlohmann::json{{"reason", "bad_signature"}}};
+    } else {
+      verified.insert(hash);
+      nlohmann::json params = {{"tx", crypto::to_hex(tx.encode())}};
+      // The first upstream that can be reached answers; the next relay starts at the next
+      // upstream, which spreads relays and routes around a dead one.
+      for (std::size_t attempt = 0; attempt < relay_clients.size(); ++attempt) {
+        std::size_t which = (relay_next + attempt) % relay_clients.size();
+        auto answer = relay_clients[which]->call("submit_tx", params);
+        if (answer.ok() || answer.error().kind == client::RpcError::Kind::kRpc) {
+          if (answer.ok()) {
+            auto result = answer.result();
+            result["relayed_to"] = upstreams[which].to_string();
+            answer = client::RpcOutcome(std::move(result));
+          }
+          outcome = std::move(answer);
+          relay_next = which + 1;
+          break;
+        }
+        outcome = std::move(answer);
+      }
+    }
+    boost::asio::post(
+        io, [this, hash, outcome = std::move(*outcome), done = std::move(done)]() mutable {
+          --pending_relays;
+          if (outcome.ok()) {
+            if (relayed.size() >= kMaxRelayedRemembered)
+              relayed.clear();
+            relayed[hash] = now_ms();
+          }
+          done(std::move(outcome));
+        });
+  });
+}
+
+}  // namespace synod::node
