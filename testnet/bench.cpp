@@ -406,7 +406,19 @@ Status cmd_bench(const BenchOptions& options) {
   auto testnet = load_testnet(options.dir);
   if (!testnet)
     return testnet.error();
-  Cluster cluster(std::move(*testnet));
+  std::optional<std::size_t> target;
+  if (!options.target.empty()) {
+    auto index = parse_node(options.target, testnet->validator_count(), testnet->full_node_count());
+    if (!index)
+      return make_error("--node: " + index.message());
+    if (!testnet->nodes[*index].is_validator()) {
+      return make_error("--node: " + testnet->nodes[*index].name +
+                        " is a full node; bench sends its load to validators");
+    }
+    target = *index;
+  }
+  // The load goes to validators only; full nodes (if any) keep following on their own.
+  Cluster cluster(validators_only(std::move(*testnet)));
   std::vector<std::size_t> all;
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (cluster.process(i).state != ProcessState::kRunning) {
@@ -418,13 +430,6 @@ Status cmd_bench(const BenchOptions& options) {
   if (auto status = cluster.wait_healthy(all, 1, true, std::chrono::seconds(20), "checking nodes");
       !status)
     return status;
-  std::optional<std::size_t> target;
-  if (!options.target.empty()) {
-    auto index = parse_node(options.target, cluster.size());
-    if (!index)
-      return make_error("--node: " + index.message());
-    target = *index;
-  }
 
   // Keys and next nonces of the funded accounts.
   std::vector<crypto::KeyPair> keys;

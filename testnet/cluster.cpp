@@ -69,11 +69,14 @@ Status Cluster::start(std::size_t index, const std::string& byzantine) {
     binary_ = *binary;
   }
   const NodeInfo& info = node(index);
-  auto peer = client::parse_endpoint(info.peer_address);
-  if (!peer)
-    return make_error(info.name + ": peer address: " + peer.message());
-  for (const auto& [port, what] :
-       {std::pair{info.rpc.port, "RPC"}, std::pair{peer->port, "peer"}}) {
+  std::vector<std::pair<std::uint32_t, const char*>> ports = {{info.rpc.port, "RPC"}};
+  if (info.is_validator()) {  // full nodes open no peer port
+    auto peer = client::parse_endpoint(info.peer_address);
+    if (!peer)
+      return make_error(info.name + ": peer address: " + peer.message());
+    ports.emplace_back(peer->port, "peer");
+  }
+  for (const auto& [port, what] : ports) {
     if (!port_free(port)) {
       return make_error("cannot start " + info.name + ": its " + what + " port " +
                         std::to_string(port) + " is in use by another process");
@@ -125,7 +128,7 @@ Status Cluster::wait_healthy(const std::vector<std::size_t>& indices, std::uint6
       std::uint64_t connected = number(health, "peers_connected");
       peers += connected;
       lowest = std::min(lowest, number(health, "height"));
-      if ((!all_peers || connected + 1 >= size()))
+      if (!all_peers || connected >= node(i).peers_when_up(testnet_.validator_count()))
         ++healthy;
     }
     if (lowest == UINT64_MAX)
@@ -316,11 +319,11 @@ Agreement check_agreement(Cluster& cluster, const std::vector<std::size_t>& indi
   }
   out.signatures = verified->signatures;
   out.agree = true;
-  out.message = "agreement: " + std::string(out.nodes == cluster.size() ? "all " : "") +
-                std::to_string(out.nodes) + " answering nodes have block " +
-                std::to_string(common) + " = " + cli::prefix(out.hash_hex, 16) + " (certificate " +
-                std::to_string(out.signatures) + "/" + std::to_string(cluster.size()) +
-                " verified against the genesis)";
+  out.message =
+      "agreement: " + std::string(out.nodes == cluster.size() ? "all " : "") +
+      std::to_string(out.nodes) + " answering nodes have block " + std::to_string(common) + " = " +
+      cli::prefix(out.hash_hex, 16) + " (certificate " + std::to_string(out.signatures) + "/" +
+      std::to_string(cluster.testnet().validator_count()) + " verified against the genesis)";
   return out;
 }
 

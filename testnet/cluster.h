@@ -17,9 +17,9 @@
 
 #include "base/result.h"
 #include "crypto/ed25519.h"
+#include "node/rpc/rpc_client.h"
 #include "testnet/layout.h"
 #include "testnet/process.h"
-#include "node/rpc/rpc_client.h"
 
 namespace synod::testnet {
 
@@ -45,7 +45,8 @@ class Cluster {
   Status stop(std::size_t index, std::chrono::milliseconds grace = std::chrono::seconds(10));
 
   // Waits until every node in `indices` answers /health with status ok, is connected to
-  // all its peers (when `all_peers`) and has committed at least `min_height`. Fails early,
+  // its peers (when `all_peers`: a validator to all other validators, a full node to an
+  // upstream that answers) and has committed at least `min_height`. Fails early,
   // with the node's last log lines, when one of them exits.
   Status wait_healthy(const std::vector<std::size_t>& indices, std::uint64_t min_height,
                       bool all_peers, std::chrono::seconds timeout, const std::string& label);

@@ -30,6 +30,12 @@ std::string text(const json& object, const char* key) {
   return object[key].dump();
 }
 
+// A boolean field; absent or null (as on a full node, which has no view change) is false.
+bool flag(const json& object, const char* key) {
+  return object.is_object() && object.contains(key) && object[key].is_boolean() &&
+         object[key].get<bool>();
+}
+
 Status require_pbft(const Testnet& testnet) {
   if (testnet.genesis.mode != chain::ConsensusMode::kPbft) {
     return make_error(std::string("this testnet's genesis uses ") +
@@ -52,17 +58,40 @@ Status refuse_if_running(const std::string& dir) {
   return Status::success();
 }
 
+// A node named on the command line: a validator (2, node-2) or a full node (full-0).
+Result<std::size_t> find_node(const Testnet& testnet, const std::string& text) {
+  return parse_node(text, testnet.validator_count(), testnet.full_node_count());
+}
+
+Status refuse_byzantine_full_node(const NodeInfo& node) {
+  if (node.is_validator())
+    return Status::success();
+  return make_error("--byzantine: " + node.name +
+                    " is a full node; Byzantine behaviours apply to validators only");
+}
+
+// "4 validators", "4 validators and 1 full node".
+std::string describe_nodes(const Testnet& testnet) {
+  std::size_t full = testnet.full_node_count();
+  std::string out = std::to_string(testnet.validator_count()) + " validators";
+  if (full > 0)
+    out += " and " + std::to_string(full) + (full == 1 ? " full node" : " full nodes");
+  return out;
+}
+
 // "2=equivocate" or "node-2=forge-signature,replay" -> (2, kinds).
 Result<std::pair<std::size_t, std::string>> parse_byzantine(const std::string& item,
-                                                            std::size_t count) {
+                                                            const Testnet& testnet) {
   auto equals = item.find('=');
   if (equals == std::string::npos || equals + 1 == item.size()) {
     return make_error("--byzantine \"" + item +
                       "\": expected NODE=KIND[,KIND] (for example 0=equivocate)");
   }
-  auto index = parse_node(item.substr(0, equals), count);
+  auto index = find_node(testnet, item.substr(0, equals));
   if (!index)
     return make_error("--byzantine: " + index.message());
+  if (auto status = refuse_byzantine_full_node(testnet.nodes[*index]); !status)
+    return status.error();
   return std::pair{*index, item.substr(equals + 1)};
 }
 
@@ -80,10 +109,14 @@ Status cmd_init(const InitOptions& options, bool as_json) {
   if (as_json) {
     nlohmann::json nodes = nlohmann::json::array();
     for (const auto& node : testnet->nodes) {
-      nodes.push_back({{"name", node.name},
-                       {"home", node.home},
-                       {"rpc", node.rpc.to_string()},
-                       {"peer", node.peer_address}});
+      nlohmann::json item = {{"name", node.name},
+                             {"role", to_string(node.role)},
+                             {"home", node.home},
+                             {"rpc", node.rpc.to_string()},
+                             {"peer", node.peer_address}};
+      if (!node.is_validator())
+        item["upstreams"] = node.upstreams;
+      nodes.push_back(std::move(item));
     }
     print_json({{"dir", testnet->dir},
                 {"chain_id", genesis.chain_id},
@@ -95,9 +128,13 @@ Status cmd_init(const InitOptions& options, bool as_json) {
                 {"runnable", genesis.mode == chain::ConsensusMode::kPbft}});
     return Status::success();
   }
-  std::size_t n = testnet->nodes.size();
-  std::printf("initialised a %zu-node %s testnet in %s\n", n, chain::to_string(genesis.mode),
+  std::size_t n = testnet->validator_count();
+  std::size_t full = testnet->full_node_count();
+  std::printf("initialised a %zu-node %s testnet in %s", n, chain::to_string(genesis.mode),
               testnet->dir.c_str());
+  if (full > 0)
+    std::printf(", plus %zu full node%s", full, full == 1 ? "" : "s");
+  std::printf("\n");
   std::printf("chain id %s, genesis %s\n", genesis.chain_id.c_str(),
               cli::prefix(testnet->genesis_hash_hex, 16).c_str());
   if (genesis.mode == chain::ConsensusMode::kPbft) {
@@ -105,10 +142,18 @@ Status cmd_init(const InitOptions& options, bool as_json) {
                 n, genesis.validators.max_faulty(), genesis.validators.quorum());
   }
   std::printf("\n");
-  cli::Table table({"NODE", "PEER", "RPC", "HOME"});
-  for (const auto& node : testnet->nodes)
-    table.add({node.name, node.peer_address, node.rpc.to_string(), node.home});
+  cli::Table table({"NODE", "ROLE", "PEER", "RPC", "HOME"});
+  for (const auto& node : testnet->nodes) {
+    table.add({node.name, to_string(node.role), node.is_validator() ? node.peer_address : "-",
+               node.rpc.to_string(), node.home});
+  }
   std::printf("%s\n", table.render().c_str());
+  if (full > 0) {
+    std::printf(
+        "full nodes hold no validator key: they fetch certified blocks from the validators' RPC "
+        "(their \"upstreams\"), verify every certificate and re-execute every block, and "
+        "serve read-only RPC; transactions sent to them are relayed to a validator\n\n");
+  }
   std::printf("funded accounts: %zu, each with %s, keys in %s/accounts/account-N.json\n",
               testnet->account_files.size(), cli::with_commas(kAccountBalance).c_str(),
               testnet->dir.c_str());
@@ -133,7 +178,7 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
   Cluster cluster(std::move(*testnet));
   std::vector<std::string> kinds(cluster.size());
   for (const auto& item : byzantine) {
-    auto parsed = parse_byzantine(item, cluster.size());
+    auto parsed = parse_byzantine(item, cluster.testnet());
     if (!parsed)
       return parsed.error();
     kinds[parsed->first] = parsed->second;
@@ -178,24 +223,26 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
     }
   }
   if (auto status = cluster.wait_healthy(all, 1, true, std::chrono::seconds(timeout_s),
-                                         "waiting for " + std::to_string(all.size()) + " nodes");
+                                         "waiting for " + describe_nodes(cluster.testnet()));
       !status) {
     return status;
   }
   auto heights = cluster.heights(all);
   std::uint64_t height = heights.empty() ? 0 : heights.begin()->second;
   nlohmann::json nodes = nlohmann::json::array();
-  cli::Table table({"NODE", "PID", "RPC", "LOG"});
+  cli::Table table({"NODE", "PID", "ROLE", "RPC", "LOG"});
   table.right(1);
   for (std::size_t i : all) {
     const auto& node = cluster.node(i);
     auto pid = cluster.process(i).pid;
     nodes.push_back({{"name", node.name},
+                     {"role", to_string(node.role)},
                      {"pid", pid},
                      {"rpc", node.rpc.to_string()},
                      {"log", node.log_file()},
                      {"byzantine", kinds[i]}});
-    table.add({node.name, std::to_string(pid), "http://" + node.rpc.to_string(), node.log_file()});
+    table.add({node.name, std::to_string(pid), to_string(node.role),
+               "http://" + node.rpc.to_string(), node.log_file()});
   }
   if (as_json) {
     print_json(
@@ -206,8 +253,8 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()}});
     return Status::success();
   }
-  std::printf("testnet %s is up: %zu nodes, all peers connected, height %llu (%s)\n\n",
-              cluster.testnet().genesis.chain_id.c_str(), all.size(),
+  std::printf("testnet %s is up: %s, all peers connected, height %llu (%s)\n\n",
+              cluster.testnet().genesis.chain_id.c_str(), describe_nodes(cluster.testnet()).c_str(),
               static_cast<unsigned long long>(height),
               cli::format_duration(Clock::now() - start).c_str());
   std::printf("%s", table.render().c_str());
@@ -219,15 +266,17 @@ Status cmd_status(const std::string& dir, bool as_json) {
   if (!testnet)
     return testnet.error();
   Cluster cluster(std::move(*testnet));
-  cli::Table table({"NODE", "PID", "STATE", "RPC", "HEIGHT", "VIEW", "PRIMARY", "HEAD",
+  // ROLE after STATE: scripts that match "^node-2 +- +down" keep working.
+  cli::Table table({"NODE", "PID", "STATE", "ROLE", "RPC", "HEIGHT", "VIEW", "PRIMARY", "HEAD",
                     "STATE ROOT", "PEERS", "MEMPOOL"});
-  table.right(1).right(4).right(5).right(9).right(10);
+  table.right(1).right(5).right(6).right(10).right(11);
   nlohmann::json rows = nlohmann::json::array();
   std::vector<std::size_t> answering;
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     const auto& node = cluster.node(i);
     auto process = cluster.process(i);
     nlohmann::json row = {{"name", node.name},
+                          {"role", to_string(node.role)},
                           {"pid", process.state == ProcessState::kDown ? 0 : process.pid},
                           {"state", to_string(process.state)},
                           {"rpc", node.rpc.to_string()}};
@@ -245,9 +294,9 @@ Status cmd_status(const std::string& dir, bool as_json) {
                 (kinds.empty() ? "" : ",") + (kind.is_string() ? kind.get<std::string>() : "?");
           state = "up BYZANTINE " + kinds;
         }
-        if ((*answer).value("syncing", false))
+        if (flag(*answer, "syncing"))
           state += " syncing";
-        if ((*answer).value("in_view_change", false))
+        if (flag(*answer, "in_view_change"))
           state += " view-change";
         row["status"] = status;
       } else {
@@ -255,14 +304,16 @@ Status cmd_status(const std::string& dir, bool as_json) {
         row["error"] = answer ? "malformed status" : answer.message();
       }
     }
-    table.add({node.name, process.state == ProcessState::kDown ? "-" : std::to_string(process.pid),
-               state, node.rpc.to_string(), text(status, "height"), text(status, "view"),
-               text(status, "primary_name"), cli::prefix(text(status, "head_hash"), 8),
-               cli::prefix(text(status, "state_root"), 8),
-               status.is_null()
-                   ? ""
-                   : text(status, "peers_connected") + "/" + std::to_string(cluster.size() - 1),
-               text(status, "mempool_size")});
+    // PEERS: a validator's links to the other validators, a full node's reachable upstreams.
+    std::size_t peers_possible = node.possible_peers(cluster.testnet().validator_count());
+    table.add(
+        {node.name, process.state == ProcessState::kDown ? "-" : std::to_string(process.pid), state,
+         to_string(node.role), node.rpc.to_string(), text(status, "height"), text(status, "view"),
+         text(status, "primary_name"), cli::prefix(text(status, "head_hash"), 8),
+         cli::prefix(text(status, "state_root"), 8),
+         status.is_null() ? ""
+                          : text(status, "peers_connected") + "/" + std::to_string(peers_possible),
+         text(status, "mempool_size")});
     rows.push_back(row);
   }
   Agreement agreement;
@@ -292,7 +343,7 @@ Status cmd_signal(const std::string& dir, const std::string& node_text, const st
   auto testnet = load_testnet(dir);
   if (!testnet)
     return testnet.error();
-  auto index = parse_node(node_text, testnet->nodes.size());
+  auto index = find_node(*testnet, node_text);
   if (!index)
     return index.error();
   const NodeInfo& node = testnet->nodes[*index];
@@ -326,9 +377,13 @@ Status cmd_restart(const std::string& dir, const std::string& node_text,
     return testnet.error();
   if (auto status = require_pbft(*testnet); !status)
     return status;
-  auto index = parse_node(node_text, testnet->nodes.size());
+  auto index = find_node(*testnet, node_text);
   if (!index)
     return index.error();
+  if (!byzantine.empty()) {
+    if (auto status = refuse_byzantine_full_node(testnet->nodes[*index]); !status)
+      return status;
+  }
   Cluster cluster(std::move(*testnet));
   const auto& node = cluster.node(*index);
   if (auto status = cluster.stop(*index); !status)
@@ -366,7 +421,18 @@ Status cmd_down(const std::string& dir, std::uint64_t grace_s, bool as_json) {
   if (!testnet)
     return testnet.error();
   nlohmann::json stopped = nlohmann::json::array();
+  // Full nodes first, so they do not spend their last moments on unreachable upstreams.
+  std::vector<const NodeInfo*> order;
   for (const auto& node : testnet->nodes) {
+    if (!node.is_validator())
+      order.push_back(&node);
+  }
+  for (const auto& node : testnet->nodes) {
+    if (node.is_validator())
+      order.push_back(&node);
+  }
+  for (const NodeInfo* entry : order) {
+    const NodeInfo& node = *entry;
     auto process = find_process(node);
     if (process.state == ProcessState::kDown)
       continue;
@@ -399,7 +465,7 @@ Status cmd_logs(const std::string& dir, const std::string& node_text, std::size_
   auto testnet = load_testnet(dir);
   if (!testnet)
     return testnet.error();
-  auto index = parse_node(node_text, testnet->nodes.size());
+  auto index = find_node(*testnet, node_text);
   if (!index)
     return index.error();
   std::string path = testnet->nodes[*index].log_file();
@@ -416,6 +482,7 @@ Status cmd_logs(const std::string& dir, const std::string& node_text, std::size_
   if (follow) {
     std::fflush(stdout);
     std::string count = std::to_string(lines);
+    signal(SIGPIPE, SIG_DFL);  // main() ignores it; tail should stop when its reader does
     execlp("tail", "tail", "-n", count.c_str(), "-F", path.c_str(), static_cast<char*>(nullptr));
     return make_error("cannot run tail to follow " + path);
   }

@@ -1,5 +1,6 @@
 #include "testnet/layout.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -17,8 +18,22 @@ using nlohmann::json;
 
 namespace {
 
+constexpr std::string_view kValidatorPrefix = "node-";
+constexpr std::string_view kFullPrefix = "full-";
+constexpr std::size_t kMaxFullNodes = 64;
+// synod-node accepts at most this many upstreams (node/config.h, kMaxUpstreams).
+constexpr std::size_t kMaxUpstreams = 16;
+
 std::string node_name(std::size_t index) {
-  return "node-" + std::to_string(index);
+  return std::string(kValidatorPrefix) + std::to_string(index);
+}
+
+std::string full_node_name(std::size_t index) {
+  return std::string(kFullPrefix) + std::to_string(index);
+}
+
+std::string loopback(std::uint64_t port) {
+  return "127.0.0.1:" + std::to_string(port);
 }
 
 Status write_text(const fs::path& path, const std::string& text) {
@@ -36,8 +51,8 @@ std::string node_config_json(const std::string& name, std::uint32_t rpc_port,
                              std::uint32_t peer_port) {
   chain::MempoolOptions pool;
   json config = {{"moniker", name},
-                 {"rpc_listen", "127.0.0.1:" + std::to_string(rpc_port)},
-                 {"peer_listen", "127.0.0.1:" + std::to_string(peer_port)},
+                 {"rpc_listen", loopback(rpc_port)},
+                 {"peer_listen", loopback(peer_port)},
                  {"verify_threads", 2},
                  {"batch_delay_ms", 0},
                  {"view_change_timeout_ms", 0},
@@ -52,6 +67,33 @@ std::string node_config_json(const std::string& name, std::uint32_t rpc_port,
   return config.dump(2) + "\n";
 }
 
+// A full node's settings: no peer port, no consensus timers, no mempool; it follows the
+// `upstreams` (validators' RPC endpoints) over JSON-RPC.
+std::string full_node_config_json(const std::string& name, std::uint32_t rpc_port,
+                                  const std::vector<std::string>& upstreams) {
+  json config = {{"moniker", name},
+                 {"rpc_listen", loopback(rpc_port)},
+                 {"upstreams", upstreams},
+                 {"follow_poll_ms", 200},
+                 {"verify_threads", 2},
+                 {"rpc_max_body_bytes", 1 << 20},
+                 {"summary_interval_blocks", 100},
+                 {"log_level", "info"}};
+  return config.dump(2) + "\n";
+}
+
+// The validators full node `full_index` follows: all of them, or with more validators than
+// a node accepts upstreams, a window of them that starts at a different validator for each
+// full node, so the full nodes spread their fetches over the validator set.
+std::vector<std::size_t> upstream_validators(std::size_t validators, std::size_t full_index) {
+  std::vector<std::size_t> out;
+  std::size_t count = std::min(validators, kMaxUpstreams);
+  std::size_t first = validators <= kMaxUpstreams ? 0 : (full_index * kMaxUpstreams) % validators;
+  for (std::size_t k = 0; k < count; ++k)
+    out.push_back((first + k) % validators);
+  return out;
+}
+
 // A fresh chain id per init, so a recreated testnet is a different chain and wallets that
 // pinned the old genesis notice.
 std::string fresh_chain_id() {
@@ -60,7 +102,8 @@ std::string fresh_chain_id() {
 }
 
 bool is_testnet_entry(const std::string& name) {
-  return name == "genesis.json" || name == "accounts" || name.rfind("node-", 0) == 0;
+  return name == "genesis.json" || name == "accounts" || name.rfind(kValidatorPrefix, 0) == 0 ||
+         name.rfind(kFullPrefix, 0) == 0;
 }
 
 Status prepare_directory(const InitOptions& options) {
@@ -96,28 +139,100 @@ Status check_options(const InitOptions& options) {
   }
   if (options.nodes == 0 || options.nodes > 64)
     return make_error("--nodes: must be 1 to 64");
+  if (options.full_nodes > kMaxFullNodes)
+    return make_error("--full-nodes: must be 0 to 64");
   if (options.accounts == 0 || options.accounts > 10'000)
     return make_error("--accounts: must be 1 to 10000");
-  if (options.base_port < 1024 || options.base_port + 2 * options.nodes > 65535) {
+  // Validators and full nodes take two ports each: base .. base + 2 * slots - 1.
+  std::size_t last_port_offset = 2 * (options.nodes + options.full_nodes) - 1;
+  if (options.base_port < 1024 || options.base_port + last_port_offset > 65535) {
     return make_error("--base-port " + std::to_string(options.base_port) + ": ports base .. base+" +
-                      std::to_string(2 * options.nodes - 1) + " must lie in 1024..65535");
+                      std::to_string(last_port_offset) + " must lie in 1024..65535");
+  }
+  return Status::success();
+}
+
+// D/full-j: the genesis, a fresh key (a full node's key identifies it, nothing more; it is
+// in no validator set) and a config that follows the validators' RPC endpoints.
+Status write_full_node_home(const InitOptions& options, std::size_t j,
+                            const std::string& genesis_text) {
+  std::vector<std::string> upstreams;
+  for (std::size_t i : upstream_validators(options.nodes, j))
+    upstreams.push_back(loopback(options.base_port + 2 * i + 1));
+  fs::path home = fs::path(options.dir) / full_node_name(j);
+  std::error_code ec;
+  fs::create_directories(home, ec);
+  if (ec)
+    return make_error("cannot create " + home.string() + ": " + ec.message());
+  // Slot n + j of the port scheme; its peer port base + 2(n + j) stays unused.
+  auto rpc_port = static_cast<std::uint32_t>(options.base_port + 2 * (options.nodes + j) + 1);
+  auto key = crypto::KeyPair::generate();
+  for (auto status : {write_text(home / "genesis.json", genesis_text),
+                      write_text(home / "config.json",
+                                 full_node_config_json(full_node_name(j), rpc_port, upstreams)),
+                      crypto::save_key_file((home / "node_key.json").string(), key, true)}) {
+    if (!status)
+      return status;
+  }
+  return Status::success();
+}
+
+// Fills in the node's home, RPC endpoint and (full nodes) upstreams from its config.json.
+Status read_node_config(const fs::path& root, NodeInfo& node) {
+  node.home = (root / node.name).string();
+  std::string config_path = node.home + "/config.json";
+  auto text = cli::read_file(config_path);
+  if (!text)
+    return make_error("cannot read " + config_path);
+  json config = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!config.is_object() || !config.contains("rpc_listen") || !config["rpc_listen"].is_string())
+    return make_error(config_path + ": no rpc_listen");
+  auto rpc = client::parse_endpoint(config["rpc_listen"].get<std::string>());
+  if (!rpc)
+    return make_error(config_path + ": rpc_listen: " + rpc.message());
+  node.rpc = *rpc;
+  if (node.role == NodeRole::kFull) {
+    if (!config.contains("upstreams") || !config["upstreams"].is_array())
+      return make_error(config_path + ": a full node needs \"upstreams\": [\"HOST:PORT\", ...]");
+    for (const auto& upstream : config["upstreams"]) {
+      if (!upstream.is_string())
+        return make_error(config_path + ": upstreams: expected strings HOST:PORT");
+      node.upstreams.push_back(upstream.get<std::string>());
+    }
   }
   return Status::success();
 }
 
 }  // namespace
 
-Result<std::size_t> parse_node(std::string_view text, std::size_t count) {
+const char* to_string(NodeRole role) {
+  return role == NodeRole::kValidator ? "validator" : "full";
+}
+
+Result<std::size_t> parse_node(std::string_view text, std::size_t validators,
+                               std::size_t full_nodes) {
   std::string_view digits = text;
-  if (digits.rfind("node-", 0) == 0)
-    digits.remove_prefix(5);
+  bool full = digits.rfind(kFullPrefix, 0) == 0;
+  if (full)
+    digits.remove_prefix(kFullPrefix.size());
+  else if (digits.rfind(kValidatorPrefix, 0) == 0)
+    digits.remove_prefix(kValidatorPrefix.size());
+  std::size_t count = full ? full_nodes : validators;
   auto index = cli::parse_unsigned(digits, "NODE");
   if (!index || *index >= count) {
-    return make_error("NODE \"" + std::string(text) + "\": expected an index 0.." +
-                      std::to_string(count - 1) + " or a name node-0..node-" +
-                      std::to_string(count - 1));
+    std::string expected = "expected an index 0.." + std::to_string(validators - 1) +
+                           " or a name node-0..node-" + std::to_string(validators - 1);
+    if (full_nodes > 0)
+      expected += " or full-0..full-" + std::to_string(full_nodes - 1);
+    std::string why = full && full_nodes == 0 ? "this testnet has no full nodes; " : "";
+    return make_error("NODE \"" + std::string(text) + "\": " + why + expected);
   }
-  return static_cast<std::size_t>(*index);
+  return static_cast<std::size_t>(*index) + (full ? validators : 0);
+}
+
+Testnet validators_only(Testnet testnet) {
+  testnet.nodes.resize(testnet.validator_count());
+  return testnet;
 }
 
 Result<Testnet> init_testnet(const InitOptions& options) {
@@ -183,6 +298,11 @@ Result<Testnet> init_testnet(const InitOptions& options) {
         return status.error();
     }
   }
+
+  for (std::size_t j = 0; j < options.full_nodes; ++j) {
+    if (auto status = write_full_node_home(options, j, genesis_text); !status)
+      return status.error();
+  }
   return load_testnet(options.dir);
 }
 
@@ -202,21 +322,21 @@ Result<Testnet> load_testnet(const std::string& dir) {
   testnet.genesis_hash_hex = crypto::to_hex(testnet.genesis.hash().view());
   for (std::size_t i = 0; i < testnet.genesis.validators.size(); ++i) {
     NodeInfo node;
-    node.index = i;
     node.name = node_name(i);
-    node.home = (root / node.name).string();
     node.peer_address = testnet.genesis.validators.at(i).peer_address;
-    std::string config_path = node.home + "/config.json";
-    auto text = cli::read_file(config_path);
-    if (!text)
-      return make_error("cannot read " + config_path);
-    json config = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-    if (!config.is_object() || !config.contains("rpc_listen") || !config["rpc_listen"].is_string())
-      return make_error(config_path + ": no rpc_listen");
-    auto rpc = client::parse_endpoint(config["rpc_listen"].get<std::string>());
-    if (!rpc)
-      return make_error(config_path + ": rpc_listen: " + rpc.message());
-    node.rpc = *rpc;
+    if (auto status = read_node_config(root, node); !status)
+      return status.error();
+    node.index = testnet.nodes.size();
+    testnet.nodes.push_back(std::move(node));
+  }
+  for (std::size_t j = 0; j < kMaxFullNodes && fs::is_directory(root / full_node_name(j), ec);
+       ++j) {
+    NodeInfo node;
+    node.role = NodeRole::kFull;
+    node.name = full_node_name(j);
+    if (auto status = read_node_config(root, node); !status)
+      return status.error();
+    node.index = testnet.nodes.size();
     testnet.nodes.push_back(std::move(node));
   }
   for (std::size_t j = 0;; ++j) {

@@ -1,5 +1,6 @@
 // synod-testnet: make, run, inspect, break and measure a local Synod testnet.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -52,53 +53,66 @@ synod::Result<std::uint64_t> number(const std::string& text, const std::string& 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader that stops early (`| grep -q`, `| head`) must not kill a command halfway, say
+  // `down` between two nodes: with SIGPIPE ignored, output to a closed pipe is just lost.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"synod-testnet: a local Synod testnet — make it, run it, break it, measure it",
                "synod-testnet"};
   app.require_subcommand(1);
   Globals globals;
   add_globals(app, globals);
 
-  std::string nodes = "4", consensus = "pbft", accounts = "8",
+  std::string nodes = "4", full_nodes = "0", consensus = "pbft", accounts = "8",
               base_port = std::to_string(synod::testnet::kDefaultBasePort);
   bool force = false;
   auto* init = app.add_subcommand("init", "Write keys, genesis and node configs for a testnet");
   init->add_option("--nodes", nodes, "Number of validators (PBFT: at least 4; default 4)")
       ->type_name("N");
+  init->add_option("--full-nodes", full_nodes,
+                   "Number of full nodes full-0..full-(K-1) (default 0): non-validating nodes "
+                   "that follow the validators over RPC, verify every certificate and block, "
+                   "serve read-only RPC and relay transactions")
+      ->type_name("K");
   init->add_option("--consensus", consensus, "pbft (default), pow or pos")
       ->type_name("pbft|pow|pos");
   init->add_option("--accounts", accounts, "Number of funded accounts (default 8)")->type_name("N");
   init->add_option("--base-port", base_port,
-                   "Node i listens on base+2i (peers) and base+2i+1 (RPC); default 26656")
+                   "Validator i listens on base+2i (peers) and base+2i+1 (RPC); full node j "
+                   "comes after the N validators, on RPC port base+2(N+j)+1; default 26656")
       ->type_name("PORT");
   init->add_flag("--force", force, "Replace an existing testnet in the directory");
 
   std::vector<std::string> byzantine_items;
   std::string timeout = "60";
-  auto* up = app.add_subcommand("up", "Start every node and wait until the testnet commits");
+  auto* up = app.add_subcommand(
+      "up", "Start every node (validators, then full nodes) and wait until the testnet commits");
   up->add_option("--byzantine", byzantine_items,
-                 "NODE=KIND[,KIND]: start NODE as a malicious node (FOR TESTS; kinds: silent, "
-                 "equivocate, forge-signature, wrong-digest, replay, double-vote, invalid-block, "
-                 "slow-primary, flood); repeatable")
+                 "NODE=KIND[,KIND]: start validator NODE as a malicious node (FOR TESTS; kinds: "
+                 "silent, equivocate, forge-signature, wrong-digest, replay, double-vote, "
+                 "invalid-block, slow-primary, flood); repeatable")
       ->type_name("NODE=KIND[,KIND]");
   up->add_option("--timeout", timeout, "Seconds to wait for the testnet (default 60)")
       ->type_name("SECONDS");
 
-  auto* status = app.add_subcommand("status", "One row per node and whether they agree");
+  auto* status = app.add_subcommand(
+      "status", "One row per node (validators and full nodes) and whether they agree");
 
+  // Node arguments: a validator by index (2) or name (node-2), or a full node by name.
+  const std::string node_help = "Validator index (2) or name (node-2), or full node name (full-0)";
   std::string node;
   auto* kill = app.add_subcommand("kill", "Crash a node with SIGKILL");
-  kill->add_option("node", node, "Node index (2) or name (node-2)")->required();
+  kill->add_option("node", node, node_help)->required();
   auto* pause = app.add_subcommand("pause", "Freeze a node with SIGSTOP");
-  pause->add_option("node", node, "Node index (2) or name (node-2)")->required();
+  pause->add_option("node", node, node_help)->required();
   auto* resume = app.add_subcommand("resume", "Unfreeze a paused node with SIGCONT");
-  resume->add_option("node", node, "Node index (2) or name (node-2)")->required();
+  resume->add_option("node", node, node_help)->required();
 
   std::string restart_byzantine;
   auto* restart = app.add_subcommand("restart", "Stop a node (if running) and start it again");
-  restart->add_option("node", node, "Node index (2) or name (node-2)")->required();
+  restart->add_option("node", node, node_help)->required();
   restart
       ->add_option("--byzantine", restart_byzantine,
-                   "KIND[,KIND]: restart it as a malicious node (FOR TESTS)")
+                   "KIND[,KIND]: restart it as a malicious node (FOR TESTS; validators only)")
       ->type_name("KIND[,KIND]");
   restart->add_option("--timeout", timeout, "Seconds to wait for it (default 60)")
       ->type_name("SECONDS");
@@ -110,14 +124,14 @@ int main(int argc, char** argv) {
   std::string lines = "50";
   bool follow = false;
   auto* logs = app.add_subcommand("logs", "Show a node's log");
-  logs->add_option("node", node, "Node index (2) or name (node-2)")->required();
+  logs->add_option("node", node, node_help)->required();
   logs->add_option("--lines", lines, "How many of the last lines (default 50)")->type_name("N");
   logs->add_flag("-f,--follow", follow, "Keep printing new lines");
 
   synod::testnet::BenchOptions bench_options;
   std::string duration = "10", rate = "max", senders = "4", batch = "100";
-  auto* bench =
-      app.add_subcommand("bench", "Load benchmark: committed tx/s, latency, node CPU/RSS");
+  auto* bench = app.add_subcommand(
+      "bench", "Load benchmark on the validators: committed tx/s, latency, node CPU/RSS");
   bench->add_option("--duration", duration, "Seconds of load (default 10)")->type_name("SECONDS");
   bench->add_option("--rate", rate, "Transfers per second offered, or max (default max)")
       ->type_name("R|max");
@@ -126,7 +140,8 @@ int main(int argc, char** argv) {
       ->type_name("N");
   bench
       ->add_option("--node", bench_options.target,
-                   "Submit everything to this node (default: spread over all nodes)")
+                   "Submit everything to this validator (default: spread over all validators; "
+                   "bench drives validators only)")
       ->type_name("NODE");
 
   std::string scenario_name;
@@ -134,7 +149,9 @@ int main(int argc, char** argv) {
   for (const auto& name : synod::testnet::scenario_names())
     names += (names.empty() ? "" : ", ") + name;
   auto* scenario = app.add_subcommand(
-      "scenario", "Run a narrated fault scenario on the running testnet; ends with PASS or FAIL");
+      "scenario",
+      "Run a narrated fault scenario on the running testnet's validators; ends with PASS "
+      "or FAIL");
   scenario->add_option("name", scenario_name, names)->required();
 
   for (CLI::App* sub :
@@ -166,13 +183,15 @@ int main(int argc, char** argv) {
         return fail(globals, "--consensus: " + mode.message());
       options.mode = *mode;
       auto n = number(nodes, "--nodes", 1, 64);
+      auto full = number(full_nodes, "--full-nodes", 0, 64);
       auto a = number(accounts, "--accounts", 1, 10000);
       auto base = number(base_port, "--base-port", 1024, 65535);
-      for (const auto* parsed : {&n, &a, &base}) {
+      for (const auto* parsed : {&n, &full, &a, &base}) {
         if (!*parsed)
           return fail(globals, parsed->message());
       }
       options.nodes = *n;
+      options.full_nodes = *full;
       options.accounts = *a;
       options.base_port = static_cast<std::uint32_t>(*base);
       result = synod::testnet::cmd_init(options, globals.json);

@@ -543,11 +543,12 @@ int run_scenario(const std::string& name, const std::string& dir, bool as_json) 
     std::fprintf(stderr, "synod-testnet: error: %s\n", testnet.message().c_str());
     return 2;
   }
-  if (testnet->genesis.mode != chain::ConsensusMode::kPbft || testnet->nodes.size() < 4) {
+  if (testnet->genesis.mode != chain::ConsensusMode::kPbft || testnet->validator_count() < 4) {
     std::printf("FAIL: the %s scenario needs a PBFT testnet of at least 4 nodes\n", name.c_str());
     return 1;
   }
-  Cluster cluster(std::move(*testnet));
+  // Faults are injected into validators; full nodes (if any) keep following on their own.
+  Cluster cluster(validators_only(std::move(*testnet)));
   Run run(cluster, as_json);
   run.say("scenario " + name + ": " + description);
   Status result = run.precheck();

@@ -15,7 +15,8 @@ using synod::wallet::Globals;
 // before or after the subcommand name and show in every --help.
 void add_globals(CLI::App& app, Globals& globals) {
   app.add_option("--node", globals.node,
-                 "Node RPC address HOST:PORT (default: $SYNOD_NODE, else " +
+                 "RPC address HOST:PORT of a validator or a full node (default: $SYNOD_NODE, "
+                 "else " +
                      std::string(synod::wallet::kDefaultNode) + ")")
       ->type_name("HOST:PORT");
   app.add_flag("--json", globals.json, "Print one JSON object instead of text");

@@ -11,9 +11,9 @@
 #include "chain/transaction.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
+#include "node/rpc/rpc_client.h"
 #include "wallet/chain_client.h"
 #include "wallet/cli_support.h"
-#include "node/rpc/rpc_client.h"
 
 namespace synod::wallet {
 
@@ -82,6 +82,12 @@ std::uint64_t number(const json& object, const char* key) {
   if (object.contains(key) && object[key].is_number_unsigned())
     return object[key].get<std::uint64_t>();
   return 0;
+}
+
+// A boolean field; absent or null (a full node has no view change, no peer links) is false.
+bool flag(const json& object, const char* key) {
+  return object.is_object() && object.contains(key) && object[key].is_boolean() &&
+         object[key].get<bool>();
 }
 
 std::string text(const json& object, const char* key) {
@@ -514,21 +520,39 @@ Status status(const Globals& globals) {
   const json& s = *result;
   std::string byzantine =
       s.contains("byzantine") && !s["byzantine"].empty() ? s["byzantine"].dump() : "no";
+  // A full node (role "full_node", no validator index) follows upstream nodes over RPC
+  // instead of taking part in consensus; its peers are those upstreams.
+  bool full_node = text(s, "role") == "full_node" || !s.contains("validator_index") ||
+                   !s["validator_index"].is_number_unsigned();
+  std::string role = full_node ? "full node" : "validator " + text(s, "validator_index");
+  std::string peers = text(s, "peers_connected") + " of " +
+                      std::to_string(number(s, "validators") > 0 ? number(s, "validators") - 1 : 0);
+  if (full_node) {
+    // A full node asks one upstream at a time, so the others need not have answered yet.
+    std::string answered;
+    std::size_t upstreams = 0;
+    if (s.contains("upstreams") && s["upstreams"].is_array()) {
+      for (const json& upstream : s["upstreams"]) {
+        ++upstreams;
+        if (flag(upstream, "reachable"))
+          answered += (answered.empty() ? " (" : ", ") + text(upstream, "endpoint");
+      }
+    }
+    peers = text(s, "peers_connected") + " of " + std::to_string(upstreams) +
+            " upstreams answering" + (answered.empty() ? "" : answered + ")");
+  }
   print_text(fields(
-      {{"node", text(s, "node_id") + " (validator " + text(s, "validator_index") + ") at " +
-                    endpoint->to_string()},
+      {{"node", text(s, "node_id") + " (" + role + ") at " + endpoint->to_string()},
        {"chain", text(s, "chain_id") + " (" + text(s, "mode") + ", genesis " +
                      cli::prefix(text(s, "genesis_hash"), 16) + ")"},
        {"height", text(s, "height") + " (stored " + text(s, "stored_height") + ")"},
        {"head hash", text(s, "head_hash")},
        {"state root", text(s, "state_root")},
-       {"view",
-        text(s, "view") + (s.value("in_view_change", false) ? " (view change running)" : "")},
+       {"view", text(s, "view") + (flag(s, "in_view_change") ? " (view change running)" : "")},
        {"primary", text(s, "primary_name") + " (validator " + text(s, "primary") + ")"},
-       {"peers", text(s, "peers_connected") + " of " +
-                     std::to_string(number(s, "validators") > 0 ? number(s, "validators") - 1 : 0)},
+       {"peers", peers},
        {"mempool", text(s, "mempool_size") + " transactions"},
-       {"syncing", s.value("syncing", false) ? "yes" : "no"},
+       {"syncing", flag(s, "syncing") ? "yes" : "no"},
        {"byzantine", byzantine}}));
   return Status::success();
 }
@@ -552,8 +576,7 @@ Status validators(const Globals& globals) {
     for (const json& v : (*result)["validators"]) {
       table.add({text(v, "index"), text(v, "name"), text(v, "address"),
                  cli::prefix(text(v, "public_key"), 16), text(v, "peer_address"), text(v, "power"),
-                 v.value("primary", false) ? "yes" : "",
-                 v.value("connected", false) ? "yes" : "no"});
+                 flag(v, "primary") ? "yes" : "", flag(v, "connected") ? "yes" : "no"});
     }
   }
   print_text(table.render());

@@ -17,7 +17,7 @@ cleanup() {
   kill "$WATCHDOG" 2>/dev/null || true
   if [ -f "$DIR/genesis.json" ]; then
     if [ "$status" -ne 0 ]; then
-      for log in "$DIR"/node-*/node.log; do
+      for log in "$DIR"/node-*/node.log "$DIR"/full-*/node.log; do
         [ -f "$log" ] || continue
         echo "---- last lines of $log"
         tail -n 25 "$log"
@@ -52,8 +52,9 @@ fail() {
 # True when something accepts connections on 127.0.0.1:PORT.
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# A base port for N nodes (2N consecutive ports, none in use), below the kernel's
-# ephemeral range so outgoing connections do not take them meanwhile.
+# A base port for N nodes, validators and full nodes together (2N consecutive ports, none
+# in use), below the kernel's ephemeral range so outgoing connections do not take them
+# meanwhile.
 pick_base_port() {
   local nodes=$1 attempt base port busy
   for attempt in $(seq 1 100); do
@@ -78,7 +79,8 @@ json_field() {
   grep -o "\"$1\": *[^,}]*" | head -n 1 | sed -E 's/^"[^"]*": *//; s/^"//; s/"[[:space:]]*$//'
 }
 
-# rpc_of NODE_INDEX: the node's RPC address (base port from $BASE).
+# rpc_of SLOT: a node's RPC address (base port from $BASE); validator i is slot i, full node j
+# of a testnet with n validators is slot n+j.
 rpc_of() { echo "127.0.0.1:$((BASE + 2 * $1 + 1))"; }
 
 # expect_error PATTERN COMMAND...: the command fails with one line on stderr matching PATTERN.

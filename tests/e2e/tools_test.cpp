@@ -5,12 +5,13 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "chain/genesis.h"
 #include "crypto/key_file.h"
+#include "node/rpc/rpc_client.h"
 #include "testnet/layout.h"
 #include "wallet/cli_support.h"
-#include "node/rpc/rpc_client.h"
 
 namespace fs = std::filesystem;
 using namespace synod;
@@ -91,6 +92,21 @@ TEST_CASE("node names: index or node-N, in range", "[tools]") {
   }
 }
 
+TEST_CASE("node names: full-J names full node J, after the validators", "[tools]") {
+  CHECK(*testnet::parse_node("full-0", 4, 2) == 4);
+  CHECK(*testnet::parse_node("full-1", 4, 2) == 5);
+  CHECK(*testnet::parse_node("3", 4, 2) == 3);  // numbers stay validator indices
+  CHECK(*testnet::parse_node("node-0", 4, 2) == 0);
+  for (const char* bad : {"4", "full-2", "full-", "full--1", "full-x"}) {
+    INFO(bad);
+    CHECK_FALSE(testnet::parse_node(bad, 4, 2).ok());
+  }
+  auto none = testnet::parse_node("full-0", 4);
+  REQUIRE_FALSE(none.ok());
+  CHECK_THAT(none.message(), Catch::Contains("no full nodes"));
+  CHECK_THAT(testnet::parse_node("full-9", 4, 2).message(), Catch::Contains("full-0..full-1"));
+}
+
 namespace {
 
 struct TempDir {
@@ -157,4 +173,121 @@ TEST_CASE("testnet init refuses PBFT with fewer than 4 nodes and explains n = 3f
   options.mode = chain::ConsensusMode::kPow;  // Nakamoto modes have no such bound
   options.nodes = 1;
   CHECK(testnet::init_testnet(options).ok());
+}
+
+TEST_CASE("testnet init --full-nodes writes follower homes after the validators", "[tools]") {
+  TempDir temp;
+  testnet::InitOptions options;
+  options.dir = (temp.path / "net").string();
+  options.base_port = 30000;
+  options.full_nodes = 2;
+  auto net = testnet::init_testnet(options);
+  REQUIRE(net.ok());
+  REQUIRE(net->nodes.size() == 6);
+  CHECK(net->validator_count() == 4);
+  CHECK(net->full_node_count() == 2);
+  CHECK(net->genesis.validators.size() == 4);  // full nodes are not in the validator set
+
+  std::vector<std::string> validator_rpcs;
+  std::set<std::uint32_t> ports;
+  for (const auto& node : net->nodes) {
+    INFO(node.name);
+    CHECK(node.index == static_cast<std::size_t>(&node - net->nodes.data()));
+    CHECK(ports.insert(node.rpc.port).second);
+    if (node.is_validator()) {
+      validator_rpcs.push_back(node.rpc.to_string());
+      auto peer = client::parse_endpoint(node.peer_address);
+      REQUIRE(peer.ok());
+      CHECK(ports.insert(peer->port).second);
+    }
+  }
+  for (std::size_t j = 0; j < 2; ++j) {
+    const auto& node = net->nodes[4 + j];
+    INFO(node.name);
+    CHECK(node.role == testnet::NodeRole::kFull);
+    CHECK(node.name == "full-" + std::to_string(j));
+    CHECK(node.home == (fs::path(options.dir) / node.name).string());
+    CHECK(node.peer_address.empty());
+    // The slot after the validators': RPC on base + 2(n + j) + 1.
+    CHECK(node.rpc.host == "127.0.0.1");
+    CHECK(node.rpc.port == 30000 + 2 * (4 + j) + 1);
+    CHECK(node.upstreams == validator_rpcs);
+
+    auto genesis = chain::load_genesis(node.home + "/genesis.json");
+    REQUIRE(genesis.ok());
+    CHECK(genesis->hash() == net->genesis.hash());
+    auto key = crypto::load_key_file(node.home + "/node_key.json");
+    REQUIRE(key.ok());
+    for (std::size_t i = 0; i < net->genesis.validators.size(); ++i)
+      CHECK(key->public_key() != net->genesis.validators.at(i).public_key);
+    CHECK((fs::status(node.home + "/node_key.json").permissions() &
+           (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+
+    auto text = cli::read_file(node.home + "/config.json");
+    REQUIRE(text.ok());
+    auto config = nlohmann::json::parse(*text);
+    CHECK(config["moniker"] == node.name);
+    CHECK(config["rpc_listen"] == node.rpc.to_string());
+    CHECK(config["upstreams"] == nlohmann::json(validator_rpcs));
+    CHECK_FALSE(config.contains("peer_listen"));
+  }
+  // The two full nodes hold different keys.
+  CHECK(crypto::load_key_file(net->nodes[4].home + "/node_key.json")->public_key() !=
+        crypto::load_key_file(net->nodes[5].home + "/node_key.json")->public_key());
+
+  // load_testnet reads the same layout back; validators_only drops the full nodes.
+  auto loaded = testnet::load_testnet(options.dir);
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->nodes.size() == 6);
+  CHECK(loaded->nodes[5].upstreams == validator_rpcs);
+  auto validators = testnet::validators_only(*loaded);
+  CHECK(validators.nodes.size() == 4);
+  CHECK(validators.full_node_count() == 0);
+
+  // --force with fewer full nodes removes the old full-node homes.
+  options.force = true;
+  options.full_nodes = 1;
+  auto forced = testnet::init_testnet(options);
+  REQUIRE(forced.ok());
+  CHECK(forced->full_node_count() == 1);
+  CHECK_FALSE(fs::exists(fs::path(options.dir) / "full-1"));
+}
+
+TEST_CASE("testnet init gives full nodes at most 16 upstreams, spread over the validators",
+          "[tools]") {
+  TempDir temp;
+  testnet::InitOptions options;
+  options.dir = (temp.path / "net").string();
+  options.base_port = 30000;
+  options.nodes = 22;
+  options.full_nodes = 2;
+  options.accounts = 2;
+  auto net = testnet::init_testnet(options);
+  REQUIRE(net.ok());
+  const auto& first = net->nodes[22].upstreams;
+  const auto& second = net->nodes[23].upstreams;
+  CHECK(first.size() == 16);
+  CHECK(second.size() == 16);
+  CHECK(std::set<std::string>(first.begin(), first.end()).size() == 16);
+  CHECK(std::set<std::string>(second.begin(), second.end()).size() == 16);
+  CHECK(first.front() == net->nodes[0].rpc.to_string());
+  CHECK(second.front() == net->nodes[16].rpc.to_string());  // wraps around past node-21
+}
+
+TEST_CASE("testnet init checks that full nodes' ports fit too", "[tools]") {
+  TempDir temp;
+  testnet::InitOptions options;
+  options.dir = (temp.path / "net").string();
+  // 4 validators + 2 full nodes use base .. base+11.
+  options.full_nodes = 2;
+  options.base_port = 65535 - 11;
+  CHECK(testnet::init_testnet(options).ok());
+  options.force = true;
+  options.base_port = 65535 - 10;
+  auto refused = testnet::init_testnet(options);
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(refused.message(), Catch::Contains("base+11"));
+  options.base_port = 30000;
+  options.full_nodes = 65;
+  CHECK_THAT(testnet::init_testnet(options).message(), Catch::Contains("--full-nodes"));
 }
