@@ -70,6 +70,7 @@ Status Node::Impl::open_full_node(chain::State state, chain::Block head) {
     upstreams.push_back(*endpoint);
   }
   upstream_reachable.assign(upstreams.size(), false);
+  upstream_asked.assign(upstreams.size(), false);
   client::RpcClientOptions client_options;
   client_options.connect_timeout = std::chrono::milliseconds(2000);
   client_options.request_timeout = std::chrono::milliseconds(8000);
@@ -130,6 +131,7 @@ void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, std::uint64_t
       if (stopping)
         return;
       upstream_reachable[upstream] = reachable;
+      upstream_asked[upstream] = true;
       if (!problem.empty()) {
         const std::string& where = upstreams[upstream].to_string();
         if (auto line =
@@ -197,6 +199,11 @@ void Node::Impl::relay(chain::Transaction tx, std::function<void(client::RpcOutc
           done(std::move(outcome));
         });
   });
+}
+
+bool Node::Impl::relayed_recently(const crypto::Hash256& tx_hash) const {
+  auto it = relayed.find(tx_hash);
+  return it != relayed.end() && now_ms() < it->second + kRelayedPendingMs;
 }
 
 }  // namespace synod::node

@@ -82,6 +82,7 @@ struct Node::Impl {
   // upstream): blocking JSON-RPC calls with deadlines, kept off the event loop.
   std::vector<client::Endpoint> upstreams;
   std::vector<bool> upstream_reachable;  // as of the last call to each
+  std::vector<bool> upstream_asked;      // false until the first call to it ends
   std::unique_ptr<boost::asio::thread_pool> fetch_pool;
   std::unique_ptr<boost::asio::thread_pool> relay_pool;
   std::vector<std::unique_ptr<client::RpcClient>> fetch_clients;
@@ -92,6 +93,7 @@ struct Node::Impl {
   // Transactions relayed and not yet seen committed, for get_tx's "pending" (bounded).
   static constexpr std::size_t kMaxRelayedRemembered = 65'536;
   std::unordered_map<crypto::Hash256, chain::TimeMs, crypto::KeyedHash> relayed;
+  static constexpr chain::TimeMs kRelayedPendingMs = 10 * 60 * 1000;
   Counter* blocks_rejected = nullptr;
 
   // get_blocks requests for blocks not committed yet, answered as soon as one commits (or
@@ -193,6 +195,9 @@ struct Node::Impl {
   // Hands a client's transaction to an upstream validator; `done` gets the upstream's
   // answer (or why it could not be relayed) on the event loop.
   void relay(chain::Transaction tx, std::function<void(client::RpcOutcome)> done);
+  // Relayed within kRelayedPendingMs and not seen committed since: get_tx says "pending"
+  // (after that, "unknown", as a validator says once a transaction left its mempool).
+  bool relayed_recently(const crypto::Hash256& tx_hash) const;
 
   // ---- node_rpc.cpp ----
   void register_rpc_methods();

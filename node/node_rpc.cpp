@@ -66,7 +66,8 @@ json Node::Impl::status_json() const {
     json list = json::array();
     for (std::size_t i = 0; i < upstreams.size(); ++i) {
       list.push_back(
-          {{"endpoint", upstreams[i].to_string()}, {"reachable", bool(upstream_reachable[i])}});
+          {{"endpoint", upstreams[i].to_string()},
+           {"reachable", upstream_asked[i] ? json(bool(upstream_reachable[i])) : json(nullptr)}});
     }
     out["upstreams"] = list;
   }
@@ -79,7 +80,8 @@ json Node::Impl::follower_json() const {
   json list = json::array();
   for (std::size_t i = 0; i < upstreams.size(); ++i) {
     list.push_back(
-        {{"endpoint", upstreams[i].to_string()}, {"reachable", bool(upstream_reachable[i])}});
+        {{"endpoint", upstreams[i].to_string()},
+         {"reachable", upstream_asked[i] ? json(bool(upstream_reachable[i])) : json(nullptr)}});
   }
   return {{"role", "full_node"},
           {"head_height", snapshot.head_height},
@@ -261,7 +263,7 @@ void Node::Impl::register_rpc_methods() {
       out["index"] = location->index;
       out["block_hash"] = hex(location->block_hash.view());
       out["confirmations"] = head_height() - location->height + 1;
-    } else if (mempool->contains(*hash) || relayed.count(*hash) != 0) {
+    } else if (mempool->contains(*hash) || relayed_recently(*hash)) {
       out["status"] = "pending";
     } else {
       out["status"] = "unknown";

@@ -172,8 +172,9 @@ Actions Follower::on_blocks_fetched(ReplicaIndex upstream, std::vector<chain::Bl
 
   // Progress means more may be waiting (an upstream may also cut a batch short to bound
   // its answer), so ask again at once; nothing new means caught up with this upstream.
-  r.syncing = !rejected && accepted > 0;
-  if (r.syncing) {
+  // Only a full batch says for sure that the follower is behind.
+  r.syncing = !rejected && accepted >= r.config.fetch_batch_blocks;
+  if (!rejected && accepted > 0) {
     r.fetch(out, now);
     return out;
   }

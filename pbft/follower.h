@@ -65,7 +65,7 @@ struct FollowerSnapshot {
   std::uint64_t stored_height = 0;
   ReplicaIndex upstream = 0;   // the upstream asked last (or being asked)
   bool fetching = false;       // a request is in flight
-  bool syncing = false;        // the last answer brought new blocks: more may be waiting
+  bool syncing = false;        // the last answer was a full batch: the follower is behind
   std::string last_rejection;  // why the most recent rejected block was refused
 };
 

@@ -58,6 +58,29 @@ TEST_CASE("config: every defect is an error naming the field", "[node]") {
   CHECK_THAT(message(R"({"log_level":"loud"})"), Catch::Contains("log_level"));
   CHECK_THAT(message(R"({"mempool":{"max_bites":1}})"), Catch::Contains("mempool.max_bites"));
   CHECK_THAT(message(R"({"rpc_listen":5})"), Catch::Contains("rpc_listen: expected a string"));
+  CHECK_THAT(message(R"({"upstreams":"127.0.0.1:1"})"), Catch::Contains("upstreams"));
+  CHECK_THAT(message(R"({"upstreams":[7]})"), Catch::Contains("upstreams"));
+  CHECK_THAT(message(R"({"upstreams":["no-port"]})"), Catch::Contains("HOST:PORT"));
+  CHECK_THAT(message(R"({"upstreams":["h:70000"]})"), Catch::Contains("bad port"));
+  CHECK_THAT(message(R"({"follow_poll_ms":0})"), Catch::Contains("follow_poll_ms"));
+  std::string seventeen = R"({"upstreams":[)";
+  for (int i = 0; i < 17; ++i)
+    seventeen += std::string(i ? "," : "") + "\"127.0.0.1:" + std::to_string(1000 + i) + "\"";
+  CHECK_THAT(message(seventeen + "]}"), Catch::Contains("at most 16"));
+}
+
+TEST_CASE("config: a full node's upstreams round-trip", "[node]") {
+  auto parsed = node::parse_config(
+      R"({"upstreams":["127.0.0.1:26657","http://localhost:26659/"],"follow_poll_ms":50})");
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->upstreams.size() == 2);
+  CHECK(parsed->upstreams[0] == "127.0.0.1:26657");
+  CHECK(parsed->upstreams[1] == "localhost:26659");
+  CHECK(parsed->follow_poll_ms == 50);
+  auto again = node::parse_config(node::config_to_json(*parsed));
+  REQUIRE(again.ok());
+  CHECK(again->upstreams == parsed->upstreams);
+  CHECK(again->follow_poll_ms == 50);
 }
 
 TEST_CASE("wire: every channel round-trips", "[node]") {
