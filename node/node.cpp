@@ -172,8 +172,8 @@ void Node::Impl::execute(const chain::Actions& actions) {
       count_message(broadcast->message, /*incoming=*/false, genesis->validators.size() - 1);
       peers->broadcast(std::make_shared<const Bytes>(encode_consensus(broadcast->message)));
     } else if (const auto* commit = std::get_if<chain::CommitBlockAction>(&action)) {
-      on_block_committed(commit->block);
-      storage->enqueue(commit->block, commit->diff);
+      on_block_committed(commit->block, commit->tx_hashes);
+      storage->enqueue(commit->block, commit->diff, commit->tx_hashes);
     } else if (const auto* persist = std::get_if<chain::PersistAction>(&action)) {
       // Durable before anything after it is sent: the replica's safety depends on it.
       if (auto status = reader->put_meta(persist->key, persist->value); !status) {
@@ -193,11 +193,13 @@ void Node::Impl::execute(const chain::Actions& actions) {
   refresh_metrics();
 }
 
-void Node::Impl::on_block_committed(const chain::Block& block) {
+void Node::Impl::on_block_committed(const chain::Block& block,
+                                    const std::vector<crypto::Hash256>& tx_hashes) {
+  assert(tx_hashes.size() == block.transactions.size());
   chain::TimeMs now = now_ms();
   crypto::Hash256 block_hash = block.hash();
   for (std::size_t i = 0; i < block.transactions.size(); ++i) {
-    crypto::Hash256 tx_hash = block.transactions[i].hash();
+    const crypto::Hash256& tx_hash = tx_hashes[i];
     unstored_transactions[tx_hash] =
         chain::TxLocation{block.header.height, static_cast<std::uint32_t>(i), block_hash};
     unstored_by_height[block.header.height].push_back(tx_hash);

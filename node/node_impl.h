@@ -90,6 +90,7 @@ struct Node::Impl {
   // the engine is told about new transactions at most once per turn.
   using SubmitDone = std::function<void(std::optional<std::string> refusal)>;
   std::vector<chain::Transaction> submit_queue;
+  std::vector<crypto::Hash256> submit_hashes;
   std::vector<SubmitDone> submit_callbacks;
   bool submit_flush_scheduled = false;
   bool engine_poke_scheduled = false;
@@ -111,7 +112,7 @@ struct Node::Impl {
   static chain::TimeMs now_ms();
   void execute(const chain::Actions& actions);
   void set_timer(std::uint32_t id, chain::TimeMs at_ms);
-  void on_block_committed(const chain::Block& block);
+  void on_block_committed(const chain::Block& block, const std::vector<crypto::Hash256>& tx_hashes);
   void on_block_stored(std::uint64_t height, Status status);
   void refresh_metrics();
   // Counts a consensus message by its type byte, in or out.
@@ -124,11 +125,11 @@ struct Node::Impl {
   void on_peer_frame(chain::ReplicaIndex from, Bytes payload);
   void serve_blocks(chain::ReplicaIndex to, std::uint64_t from_height, std::uint32_t max_blocks);
   // Verifies signatures off the event loop, then admits on it; `done` gets one result per
-  // transaction (nullopt = admitted) on the event loop.
+  // transaction (nullopt = admitted) on the event loop. `hashes` are the transactions'.
   using AdmitResults = std::vector<std::optional<std::string>>;
-  void admit(std::vector<chain::Transaction> transactions, bool from_peer,
-             std::function<void(AdmitResults)> done);
-  void submit(chain::Transaction tx, SubmitDone done);
+  void admit(std::vector<chain::Transaction> transactions, std::vector<crypto::Hash256> hashes,
+             bool from_peer, std::function<void(AdmitResults)> done);
+  void submit(chain::Transaction tx, const crypto::Hash256& tx_hash, SubmitDone done);
   void flush_submissions();
   void poke_engine();
   void queue_gossip(const chain::Transaction& tx);

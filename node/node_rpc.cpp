@@ -133,8 +133,9 @@ void Node::Impl::register_rpc_methods() {
           kInvalidParams,
           "expected {\"tx\": hex of the signed transaction} or {\"transaction\": {...}}");
     }
-    std::string hash = hex(tx.hash().view());
-    submit(std::move(tx), [reply, hash](std::optional<std::string> refusal) mutable {
+    const crypto::Hash256 tx_hash = tx.hash();
+    std::string hash = hex(tx_hash.view());
+    submit(std::move(tx), tx_hash, [reply, hash](std::optional<std::string> refusal) mutable {
       if (refusal) {
         reply.error(kTransactionRefused, "transaction refused: " + *refusal,
                     json{{"reason", *refusal}, {"hash", hash}});
