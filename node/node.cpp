@@ -71,7 +71,7 @@ Status Node::Impl::open(NodeOptions node_options) {
     return make_error("store: accounts do not match the head block's state root");
   }
   stored_height = head->header.height;
-  auto votes = reader->get_meta(pbft::Replica::kVotesKey);
+  auto votes = open_vote_store((home / "data" / "votes.db").string());
   if (!votes)
     return votes.error();
 
@@ -147,6 +147,27 @@ Status Node::Impl::open(NodeOptions node_options) {
   return Status::success();
 }
 
+Result<std::optional<Bytes>> Node::Impl::open_vote_store(const std::string& path) {
+  auto opened = chain::BlockStore::open(path);
+  if (!opened)
+    return opened.error();
+  vote_store = std::move(*opened);
+  const std::string votes_key = pbft::Replica::kVotesKey;
+  auto votes = vote_store->get_meta(votes_key);
+  if (!votes || *votes)
+    return votes;
+  // Data directories from before the separate vote store kept the votes in chain.db: move
+  // them over (durably, then forget the old copy so it can never be read again).
+  auto legacy = reader->get_meta(votes_key);
+  if (!legacy || !*legacy)
+    return legacy;
+  if (auto status = vote_store->put_meta(votes_key, **legacy); !status)
+    return status.error();
+  if (auto status = reader->delete_meta(votes_key); !status)
+    return status.error();
+  return legacy;
+}
+
 void Node::Impl::set_timer(std::uint32_t id, chain::TimeMs at_ms) {
   auto& timer = timers[id];
   if (!timer)
@@ -176,7 +197,7 @@ void Node::Impl::execute(const chain::Actions& actions) {
       storage->enqueue(commit->block, commit->diff, commit->tx_hashes);
     } else if (const auto* persist = std::get_if<chain::PersistAction>(&action)) {
       // Durable before anything after it is sent: the replica's safety depends on it.
-      if (auto status = reader->put_meta(persist->key, persist->value); !status) {
+      if (auto status = vote_store->put_meta(persist->key, persist->value); !status) {
         fatal("cannot persist consensus votes: " + status.message());
         return;
       }

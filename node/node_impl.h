@@ -56,10 +56,14 @@ struct Node::Impl {
   static constexpr std::size_t kMaxPendingVerifications = 65'536;
   std::size_t pending_verifications = 0;
 
-  // The event loop's own store connection: persisted votes, RPC reads, serving blocks to
+  // The event loop's own store connection: RPC reads, serving blocks to
   // peers. Blocks are written through `storage`, on its own connection and thread.
   std::unique_ptr<chain::BlockStore> reader;
   std::unique_ptr<StorageWorker> storage;
+  // The replica's persisted votes, in a database of their own (data/votes.db; only its
+  // meta table is used): a vote's write must not wait for chain.db's write lock while the
+  // storage thread writes a block, since the vote is on the path to sending it.
+  std::unique_ptr<chain::BlockStore> vote_store;
   std::uint64_t stored_height = 0;
 
   std::unique_ptr<chain::Mempool> mempool;
@@ -109,6 +113,8 @@ struct Node::Impl {
 
   // ---- node.cpp ----
   Status open(NodeOptions node_options);
+  // Opens data/votes.db and returns the persisted votes, if any.
+  Result<std::optional<Bytes>> open_vote_store(const std::string& path);
   static chain::TimeMs now_ms();
   void execute(const chain::Actions& actions);
   void set_timer(std::uint32_t id, chain::TimeMs at_ms);
