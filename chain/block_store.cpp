@@ -172,7 +172,7 @@ Status BlockStore::initialize(const Genesis& genesis) {
   TransactionGuard guard(db_);
   if (auto status = guard.begin(); !status)
     return status;
-  if (auto status = write_block(genesis_block, diff); !status)
+  if (auto status = write_block(genesis_block, diff, {}); !status)
     return status;
   if (auto status = guard.commit(); !status)
     return status;
@@ -181,7 +181,9 @@ Status BlockStore::initialize(const Genesis& genesis) {
   return Status::success();
 }
 
-Status BlockStore::write_block(const Block& block, const StateDiff& diff) {
+Status BlockStore::write_block(const Block& block, const StateDiff& diff,
+                               const std::vector<crypto::Hash256>& tx_hashes) {
+  assert(tx_hashes.size() == block.transactions.size());
   Statement insert_block(db_, "INSERT INTO blocks(height, hash, block, undo) VALUES(?, ?, ?, ?)");
   crypto::Hash256 hash = block.hash();
   insert_block.bind(1, static_cast<std::int64_t>(block.header.height));
@@ -193,7 +195,7 @@ Status BlockStore::write_block(const Block& block, const StateDiff& diff) {
 
   Statement insert_tx(db_, "INSERT OR IGNORE INTO transactions(hash, height, idx) VALUES(?, ?, ?)");
   for (std::size_t i = 0; i < block.transactions.size(); ++i) {
-    insert_tx.bind(1, block.transactions[i].hash().view());
+    insert_tx.bind(1, tx_hashes[i].view());
     insert_tx.bind(2, static_cast<std::int64_t>(block.header.height));
     insert_tx.bind(3, static_cast<std::int64_t>(i));
     if (auto status = insert_tx.run("insert transaction"); !status)
@@ -204,6 +206,16 @@ Status BlockStore::write_block(const Block& block, const StateDiff& diff) {
 }
 
 Status BlockStore::append(const Block& block, const StateDiff& diff) {
+  std::vector<crypto::Hash256> tx_hashes;
+  tx_hashes.reserve(block.transactions.size());
+  for (const auto& tx : block.transactions)
+    tx_hashes.push_back(tx.hash());
+  return append(block, diff, tx_hashes);
+}
+
+Status BlockStore::append(const Block& block, const StateDiff& diff,
+                          const std::vector<crypto::Hash256>& tx_hashes) {
+  assert(tx_hashes.size() == block.transactions.size());
   if (!head_height_)
     return make_error("store: not initialised with a genesis");
   if (block.header.height != *head_height_ + 1) {
@@ -217,7 +229,7 @@ Status BlockStore::append(const Block& block, const StateDiff& diff) {
   TransactionGuard guard(db_);
   if (auto status = guard.begin(); !status)
     return status;
-  if (auto status = write_block(block, diff); !status)
+  if (auto status = write_block(block, diff, tx_hashes); !status)
     return status;
   if (auto status = guard.commit(); !status)
     return status;

@@ -45,6 +45,10 @@ class BlockStore {
   // Appends the block at head+1 whose prev_hash is the head's hash, with the state changes
   // it made (the diff from State::apply_block).
   Status append(const Block& block, const StateDiff& diff);
+  // The same, with the hashes of the block's transactions already computed by the caller
+  // (one per transaction, in order; a mismatch in count is a programming error).
+  Status append(const Block& block, const StateDiff& diff,
+                const std::vector<crypto::Hash256>& tx_hashes);
   // Removes the newest block (never block 0) and restores the accounts it changed.
   // Returns the undo diff that was applied.
   Result<StateDiff> rollback_head();
@@ -68,7 +72,8 @@ class BlockStore {
   explicit BlockStore(sqlite3* db) : db_(db) {}
   Status create_schema();
   Status load_head();
-  Status write_block(const Block& block, const StateDiff& diff);
+  Status write_block(const Block& block, const StateDiff& diff,
+                     const std::vector<crypto::Hash256>& tx_hashes);
   Result<std::optional<Block>> read_block_where(const char* sql, ByteView key,
                                                 std::int64_t number) const;
 

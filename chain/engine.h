@@ -37,10 +37,13 @@ struct BroadcastAction {
   Bytes message;
 };
 // A block is final: store it (with its certificate) and the state changes it made, then
-// report on_block_stored(height).
+// report on_block_stored(height). `tx_hashes` holds the hash of each of the block's
+// transactions, in order (the engine computed them when it checked the block), so the
+// driver need not hash them again: exactly one per transaction.
 struct CommitBlockAction {
   Block block;
   StateDiff diff;
+  std::vector<crypto::Hash256> tx_hashes;
 };
 // Durably record `value` under `key` before carrying out any later action.
 struct PersistAction {

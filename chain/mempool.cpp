@@ -118,7 +118,7 @@ std::optional<AdmitError> Mempool::check_admission(const Transaction& tx,
 
 std::optional<AdmitError> Mempool::add(const Transaction& tx, const crypto::Hash256& tx_hash,
                                        const State& committed) {
-  const std::size_t tx_bytes = tx.encode().size();
+  const std::size_t tx_bytes = tx.encoded_size();
   if (auto error = check_admission(tx, tx_hash, tx_bytes, committed))
     return error;
 
@@ -199,7 +199,8 @@ void Mempool::remove_committed(const std::vector<Transaction>& txs, const State&
 
 void Mempool::select_from(const State& state, const Address& sender, const AccountQueue& queue,
                           std::size_t max_count, std::size_t max_bytes, std::size_t& batch_bytes,
-                          std::vector<Transaction>& batch) const {
+                          std::vector<Transaction>& batch,
+                          std::vector<crypto::Hash256>* hashes) const {
   // The sender as the batch changes it. Credits it receives earlier in the same batch are
   // ignored: that only makes the selection more conservative.
   Account working = state.account(sender);
@@ -215,13 +216,20 @@ void Mempool::select_from(const State& state, const Address& sender, const Accou
     working.nonce += 1;
     batch_bytes += pending.bytes;
     batch.push_back(pending.tx);
+    if (hashes != nullptr)
+      hashes->push_back(pending.hash);
   }
 }
 
 std::vector<Transaction> Mempool::select_batch(const State& state, std::size_t max_count,
-                                               std::size_t max_bytes) const {
+                                               std::size_t max_bytes,
+                                               std::vector<crypto::Hash256>* hashes) const {
   std::vector<Transaction> batch;
   batch.reserve(std::min(max_count, size()));
+  if (hashes != nullptr) {
+    hashes->clear();
+    hashes->reserve(batch.capacity());
+  }
   std::size_t batch_bytes = 0;
   // FIFO across accounts: whoever has waited longest goes first. Each account costs two
   // lookups; each selected transaction costs O(1) beyond its copy.
@@ -230,7 +238,7 @@ std::vector<Transaction> Mempool::select_batch(const State& state, std::size_t m
       break;
     auto account = accounts_.find(sender);
     assert(account != accounts_.end());
-    select_from(state, sender, account->second, max_count, max_bytes, batch_bytes, batch);
+    select_from(state, sender, account->second, max_count, max_bytes, batch_bytes, batch, hashes);
   }
   return batch;
 }

@@ -62,9 +62,11 @@ class Mempool {
 
   // Up to max_count transactions / max_bytes encoded bytes that form a valid sequence when
   // executed on `state` (consecutive nonces from each account's next nonce, balances
-  // covering amount + fee), oldest accounts first. Does not remove anything.
+  // covering amount + fee), oldest accounts first. Does not remove anything. With
+  // `hashes`, it receives the hash of each selected transaction, in the same order.
   std::vector<Transaction> select_batch(const State& state, std::size_t max_count,
-                                        std::size_t max_bytes) const;
+                                        std::size_t max_bytes,
+                                        std::vector<crypto::Hash256>* hashes = nullptr) const;
 
   // After a block commits: drops its transactions and every pending transaction whose
   // nonce `state_after` has made stale (for each sender that appears in `txs`).
@@ -107,7 +109,7 @@ class Mempool {
   // the remaining limits.
   void select_from(const State& state, const Address& sender, const AccountQueue& queue,
                    std::size_t max_count, std::size_t max_bytes, std::size_t& batch_bytes,
-                   std::vector<Transaction>& batch) const;
+                   std::vector<Transaction>& batch, std::vector<crypto::Hash256>* hashes) const;
 
   MempoolOptions options_;
   // Ordered maps throughout: keys (hashes, addresses) are chosen by whoever sends

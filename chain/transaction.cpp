@@ -37,7 +37,7 @@ bool Transaction::signature_valid() const {
 
 Bytes Transaction::encode() const {
   Writer out;
-  out.reserve(kMinTransactionBytes + chain_id.size());
+  out.reserve(encoded_size());
   write(out, *this);
   return out.take();
 }

@@ -39,6 +39,7 @@ struct Transaction {
   void sign(const crypto::KeyPair& key);  // the key must be `from`'s
   bool signature_valid() const;
   Bytes encode() const;
+  std::size_t encoded_size() const;  // encode().size(), without encoding
   crypto::Hash256 hash() const;
   Address sender() const { return address_of(from); }
 
@@ -46,6 +47,10 @@ struct Transaction {
 };
 
 inline constexpr std::size_t kMinTransactionBytes = 1 + 4 + 32 + 20 + 8 * 3 + 64;
+
+inline std::size_t Transaction::encoded_size() const {
+  return kMinTransactionBytes + chain_id.size();
+}
 
 void write(Writer& out, const Transaction& tx);
 Transaction read_transaction(Reader& in);

@@ -94,7 +94,7 @@ Status Node::Impl::open(NodeOptions node_options) {
   verify_pool = std::make_unique<boost::asio::thread_pool>(config.verify_threads);
   register_metrics();
   if (validator) {
-    auto votes = reader->get_meta(pbft::Replica::kVotesKey);
+    auto votes = open_vote_store((home / "data" / "votes.db").string());
     if (!votes)
       return votes.error();
     if (auto status =
@@ -175,6 +175,27 @@ void Node::Impl::register_metrics() {
       {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
 }
 
+Result<std::optional<Bytes>> Node::Impl::open_vote_store(const std::string& path) {
+  auto opened = chain::BlockStore::open(path);
+  if (!opened)
+    return opened.error();
+  vote_store = std::move(*opened);
+  const std::string votes_key = pbft::Replica::kVotesKey;
+  auto votes = vote_store->get_meta(votes_key);
+  if (!votes || *votes)
+    return votes;
+  // Data directories from before the separate vote store kept the votes in chain.db: move
+  // them over (durably, then forget the old copy so it can never be read again).
+  auto legacy = reader->get_meta(votes_key);
+  if (!legacy || !*legacy)
+    return legacy;
+  if (auto status = vote_store->put_meta(votes_key, **legacy); !status)
+    return status.error();
+  if (auto status = reader->delete_meta(votes_key); !status)
+    return status.error();
+  return legacy;
+}
+
 void Node::Impl::set_timer(std::uint32_t id, chain::TimeMs at_ms) {
   auto& timer = timers[id];
   if (!timer)
@@ -200,11 +221,11 @@ void Node::Impl::execute(const chain::Actions& actions) {
       count_message(broadcast->message, /*incoming=*/false, genesis->validators.size() - 1);
       peers->broadcast(std::make_shared<const Bytes>(encode_consensus(broadcast->message)));
     } else if (const auto* commit = std::get_if<chain::CommitBlockAction>(&action)) {
-      on_block_committed(commit->block);
-      storage->enqueue(commit->block, commit->diff);
+      on_block_committed(commit->block, commit->tx_hashes);
+      storage->enqueue(commit->block, commit->diff, commit->tx_hashes);
     } else if (const auto* persist = std::get_if<chain::PersistAction>(&action)) {
       // Durable before anything after it is sent: the replica's safety depends on it.
-      if (auto status = reader->put_meta(persist->key, persist->value); !status) {
+      if (auto status = vote_store->put_meta(persist->key, persist->value); !status) {
         fatal("cannot persist consensus votes: " + status.message());
         return;
       }
@@ -225,11 +246,13 @@ void Node::Impl::execute(const chain::Actions& actions) {
   refresh_metrics();
 }
 
-void Node::Impl::on_block_committed(const chain::Block& block) {
+void Node::Impl::on_block_committed(const chain::Block& block,
+                                    const std::vector<crypto::Hash256>& tx_hashes) {
+  assert(tx_hashes.size() == block.transactions.size());
   chain::TimeMs now = now_ms();
   crypto::Hash256 block_hash = block.hash();
   for (std::size_t i = 0; i < block.transactions.size(); ++i) {
-    crypto::Hash256 tx_hash = block.transactions[i].hash();
+    const crypto::Hash256& tx_hash = tx_hashes[i];
     unstored_transactions[tx_hash] =
         chain::TxLocation{block.header.height, static_cast<std::uint32_t>(i), block_hash};
     unstored_by_height[block.header.height].push_back(tx_hash);

@@ -64,10 +64,14 @@ struct Node::Impl {
   static constexpr std::size_t kMaxPendingVerifications = 65'536;
   std::size_t pending_verifications = 0;
 
-  // The event loop's own store connection: persisted votes, RPC reads, serving blocks to
+  // The event loop's own store connection: RPC reads, serving blocks to
   // peers. Blocks are written through `storage`, on its own connection and thread.
   std::unique_ptr<chain::BlockStore> reader;
   std::unique_ptr<StorageWorker> storage;
+  // The replica's persisted votes, in a database of their own (data/votes.db; only its
+  // meta table is used): a vote's write must not wait for chain.db's write lock while the
+  // storage thread writes a block, since the vote is on the path to sending it.
+  std::unique_ptr<chain::BlockStore> vote_store;
   std::uint64_t stored_height = 0;
 
   std::unique_ptr<chain::Mempool> mempool;
@@ -132,6 +136,7 @@ struct Node::Impl {
   // the engine is told about new transactions at most once per turn.
   using SubmitDone = std::function<void(std::optional<std::string> refusal)>;
   std::vector<chain::Transaction> submit_queue;
+  std::vector<crypto::Hash256> submit_hashes;
   std::vector<SubmitDone> submit_callbacks;
   bool submit_flush_scheduled = false;
   bool engine_poke_scheduled = false;
@@ -161,10 +166,12 @@ struct Node::Impl {
   std::uint64_t view() const;  // a full node: the view of its head block's certificate
   chain::ReplicaIndex primary() const;
   std::size_t peers_connected() const;  // a full node: upstreams that answered last time
+  // Opens data/votes.db and returns the persisted votes, if any.
+  Result<std::optional<Bytes>> open_vote_store(const std::string& path);
   static chain::TimeMs now_ms();
   void execute(const chain::Actions& actions);
   void set_timer(std::uint32_t id, chain::TimeMs at_ms);
-  void on_block_committed(const chain::Block& block);
+  void on_block_committed(const chain::Block& block, const std::vector<crypto::Hash256>& tx_hashes);
   void on_block_stored(std::uint64_t height, Status status);
   void refresh_metrics();
   // Counts a consensus message by its type byte, in or out.
@@ -177,11 +184,11 @@ struct Node::Impl {
   void on_peer_frame(chain::ReplicaIndex from, Bytes payload);
   void serve_blocks(chain::ReplicaIndex to, std::uint64_t from_height, std::uint32_t max_blocks);
   // Verifies signatures off the event loop, then admits on it; `done` gets one result per
-  // transaction (nullopt = admitted) on the event loop.
+  // transaction (nullopt = admitted) on the event loop. `hashes` are the transactions'.
   using AdmitResults = std::vector<std::optional<std::string>>;
-  void admit(std::vector<chain::Transaction> transactions, bool from_peer,
-             std::function<void(AdmitResults)> done);
-  void submit(chain::Transaction tx, SubmitDone done);
+  void admit(std::vector<chain::Transaction> transactions, std::vector<crypto::Hash256> hashes,
+             bool from_peer, std::function<void(AdmitResults)> done);
+  void submit(chain::Transaction tx, const crypto::Hash256& tx_hash, SubmitDone done);
   void flush_submissions();
   void poke_engine();
   void queue_gossip(const chain::Transaction& tx);

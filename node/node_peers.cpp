@@ -2,6 +2,8 @@
 // admission, and state transfer (serving and receiving committed blocks).
 #include <spdlog/spdlog.h>
 
+#include <cassert>
+
 #include "node/node_impl.h"
 
 namespace synod::node {
@@ -21,14 +23,19 @@ void Node::Impl::on_peer_frame(chain::ReplicaIndex from, Bytes payload) {
   } else if (auto* gossip = std::get_if<TransactionsFrame>(&*frame)) {
     // Skip what is already pending or already executed before paying for a signature check.
     std::vector<chain::Transaction> fresh;
+    std::vector<crypto::Hash256> fresh_hashes;
     const chain::State& state = replica->state();
     for (auto& tx : gossip->transactions) {
-      if (tx.nonce < state.account(tx.sender()).nonce || mempool->contains(tx.hash()))
+      if (tx.nonce < state.account(tx.sender()).nonce)
+        continue;
+      crypto::Hash256 tx_hash = tx.hash();
+      if (mempool->contains(tx_hash))
         continue;
       fresh.push_back(std::move(tx));
+      fresh_hashes.push_back(tx_hash);
     }
     if (!fresh.empty() && pending_verifications + fresh.size() <= kMaxPendingVerifications) {
-      admit(std::move(fresh), /*from_peer=*/true, [](AdmitResults) {});
+      admit(std::move(fresh), std::move(fresh_hashes), /*from_peer=*/true, [](AdmitResults) {});
     } else if (!fresh.empty()) {
       gauges.transactions_rejected->inc(fresh.size());
     }
@@ -57,16 +64,17 @@ void Node::Impl::serve_blocks(chain::ReplicaIndex to, std::uint64_t from_height,
   peers->send(to, std::make_shared<const Bytes>(encode_fetch_response(blocks)));
 }
 
-void Node::Impl::admit(std::vector<chain::Transaction> transactions, bool from_peer,
+void Node::Impl::admit(std::vector<chain::Transaction> transactions,
+                       std::vector<crypto::Hash256> hashes, bool from_peer,
                        std::function<void(AdmitResults)> done) {
+  assert(hashes.size() == transactions.size());
   // Signatures are checked on the worker pool; the event loop only sees the verdicts.
   pending_verifications += transactions.size();
-  boost::asio::post(*verify_pool, [this, transactions = std::move(transactions), from_peer,
+  boost::asio::post(*verify_pool, [this, transactions = std::move(transactions),
+                                   hashes = std::move(hashes), from_peer,
                                    done = std::move(done)]() mutable {
     std::vector<bool> valid(transactions.size());
-    std::vector<crypto::Hash256> hashes(transactions.size());
     for (std::size_t i = 0; i < transactions.size(); ++i) {
-      hashes[i] = transactions[i].hash();
       // The engine may have verified it already, from a proposal that overtook the gossip.
       valid[i] = verified.contains(hashes[i]) || transactions[i].signature_valid();
       if (valid[i])
@@ -108,12 +116,13 @@ void Node::Impl::admit(std::vector<chain::Transaction> transactions, bool from_p
   });
 }
 
-void Node::Impl::submit(chain::Transaction tx, SubmitDone done) {
+void Node::Impl::submit(chain::Transaction tx, const crypto::Hash256& tx_hash, SubmitDone done) {
   if (pending_verifications + submit_queue.size() >= kMaxPendingVerifications) {
     done(std::string("node_busy"));
     return;
   }
   submit_queue.push_back(std::move(tx));
+  submit_hashes.push_back(tx_hash);
   submit_callbacks.push_back(std::move(done));
   if (submit_flush_scheduled)
     return;
@@ -131,15 +140,17 @@ void Node::Impl::flush_submissions() {
     std::size_t end = std::min(submit_queue.size(), start + kChunk);
     std::vector<chain::Transaction> chunk(std::make_move_iterator(submit_queue.begin() + start),
                                           std::make_move_iterator(submit_queue.begin() + end));
+    std::vector<crypto::Hash256> hashes(submit_hashes.begin() + start, submit_hashes.begin() + end);
     std::vector<SubmitDone> callbacks(std::make_move_iterator(submit_callbacks.begin() + start),
                                       std::make_move_iterator(submit_callbacks.begin() + end));
-    admit(std::move(chunk), /*from_peer=*/false,
+    admit(std::move(chunk), std::move(hashes), /*from_peer=*/false,
           [callbacks = std::move(callbacks)](AdmitResults results) {
             for (std::size_t i = 0; i < callbacks.size(); ++i)
               callbacks[i](std::move(results[i]));
           });
   }
   submit_queue.clear();
+  submit_hashes.clear();
   submit_callbacks.clear();
 }
 

@@ -217,7 +217,8 @@ void Node::Impl::register_rpc_methods() {
           kInvalidParams,
           "expected {\"tx\": hex of the signed transaction} or {\"transaction\": {...}}");
     }
-    std::string hash = hex(tx.hash().view());
+    const crypto::Hash256 tx_hash = tx.hash();
+    std::string hash = hex(tx_hash.view());
     if (is_full_node()) {
       relay(std::move(tx), [reply](client::RpcOutcome outcome) mutable {
         if (outcome.ok())
@@ -230,7 +231,7 @@ void Node::Impl::register_rpc_methods() {
       });
       return;
     }
-    submit(std::move(tx), [reply, hash](std::optional<std::string> refusal) mutable {
+    submit(std::move(tx), tx_hash, [reply, hash](std::optional<std::string> refusal) mutable {
       if (refusal) {
         reply.error(kTransactionRefused, "transaction refused: " + *refusal,
                     json{{"reason", *refusal}, {"hash", hash}});

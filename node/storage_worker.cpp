@@ -9,10 +9,11 @@ StorageWorker::~StorageWorker() {
   stop();
 }
 
-void StorageWorker::enqueue(chain::Block block, chain::StateDiff diff) {
+void StorageWorker::enqueue(chain::Block block, chain::StateDiff diff,
+                            std::vector<crypto::Hash256> tx_hashes) {
   {
     std::lock_guard lock(mutex_);
-    queue_.emplace_back(std::move(block), std::move(diff));
+    queue_.push_back(Item{std::move(block), std::move(diff), std::move(tx_hashes)});
   }
   wake_.notify_one();
 }
@@ -34,7 +35,7 @@ std::size_t StorageWorker::queued() const {
 
 void StorageWorker::loop() {
   for (;;) {
-    std::pair<chain::Block, chain::StateDiff> item;
+    Item item;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -43,8 +44,8 @@ void StorageWorker::loop() {
       item = std::move(queue_.front());
       queue_.pop_front();
     }
-    std::uint64_t height = item.first.header.height;
-    Status status = store_->append(item.first, item.second);
+    std::uint64_t height = item.block.header.height;
+    Status status = store_->append(item.block, item.diff, item.tx_hashes);
     stored_(height, status);
   }
 }

@@ -25,19 +25,26 @@ class StorageWorker {
   StorageWorker(const StorageWorker&) = delete;
   StorageWorker& operator=(const StorageWorker&) = delete;
 
-  void enqueue(chain::Block block, chain::StateDiff diff);
+  // `tx_hashes`: the hashes of the block's transactions, in order (see BlockStore::append).
+  void enqueue(chain::Block block, chain::StateDiff diff, std::vector<crypto::Hash256> tx_hashes);
   // Writes everything queued, then joins the thread. Idempotent.
   void stop();
   std::size_t queued() const;
 
  private:
+  struct Item {
+    chain::Block block;
+    chain::StateDiff diff;
+    std::vector<crypto::Hash256> tx_hashes;
+  };
+
   void loop();
 
   std::unique_ptr<chain::BlockStore> store_;
   Stored stored_;
   mutable std::mutex mutex_;  // guards queue_ and stopping_
   std::condition_variable wake_;
-  std::deque<std::pair<chain::Block, chain::StateDiff>> queue_;
+  std::deque<Item> queue_;
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -52,7 +52,8 @@ struct Follower::Impl {
   // Everything a full node checks before it believes a block: position in the chain,
   // finality (the certificate), and contents (signatures, Merkle root, execution, state
   // root). On success the state has moved to the block.
-  Status accept(const chain::Block& block, chain::StateDiff& diff) {
+  Status accept(const chain::Block& block, chain::StateDiff& diff,
+                std::vector<crypto::Hash256>& tx_hashes) {
     const auto& header = block.header;
     if (header.height != head.height + 1)
       return make_error("wrong height " + std::to_string(header.height));
@@ -65,10 +66,13 @@ struct Follower::Impl {
     }
     if (block.transactions.size() > genesis.pbft.max_block_transactions)
       return make_error("too many transactions");
+    tx_hashes.clear();
+    tx_hashes.reserve(block.transactions.size());
     for (std::size_t i = 0; i < block.transactions.size(); ++i) {
       const auto& tx = block.transactions[i];
-      bool valid =
-          config.signature_check ? config.signature_check(tx, tx.hash()) : tx.signature_valid();
+      tx_hashes.push_back(tx.hash());
+      bool valid = config.signature_check ? config.signature_check(tx, tx_hashes.back())
+                                          : tx.signature_valid();
       if (!valid)
         return make_error("transaction " + std::to_string(i) + " has a bad signature");
     }
@@ -155,7 +159,8 @@ Actions Follower::on_blocks_fetched(ReplicaIndex upstream, std::vector<chain::Bl
     if (block.header.height <= r.head.height)
       continue;  // already have it
     chain::StateDiff diff;
-    if (auto status = r.accept(block, diff); !status) {
+    std::vector<crypto::Hash256> tx_hashes;
+    if (auto status = r.accept(block, diff, tx_hashes); !status) {
       ++r.counters.blocks_rejected;
       r.last_rejection = "block " + std::to_string(block.header.height) + " from upstream " +
                          std::to_string(upstream) + ": " + status.message();
@@ -167,7 +172,8 @@ Actions Follower::on_blocks_fetched(ReplicaIndex upstream, std::vector<chain::Bl
     r.head_view = block.certificate->view;
     ++r.counters.blocks_fetched;
     ++accepted;
-    out.push_back(chain::CommitBlockAction{std::move(block), std::move(diff)});
+    out.push_back(
+        chain::CommitBlockAction{std::move(block), std::move(diff), std::move(tx_hashes)});
   }
 
   // Progress means more may be waiting (an upstream may also cut a batch short to bound

@@ -14,7 +14,8 @@
 // upstream in turn. That rotation
 // is what routes around a dead, slow or censoring upstream. At most one fetch is in flight;
 // a fetch unanswered after fetch_timeout_ms counts as failed. The follower stops fetching
-// while more than max_unstored_blocks committed blocks wait for the driver's storage.
+// once max_unstored_blocks committed blocks wait for the driver's storage (one answer may
+// overshoot that by up to a batch).
 #pragma once
 
 #include <cstdint>

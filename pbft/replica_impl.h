@@ -20,6 +20,7 @@ struct Slot {
   std::optional<Signed<PrePrepare>> pre_prepare;     // accepted in the current view
   crypto::Hash256 digest;                            // of the accepted pre-prepare's block
   chain::StateDiff diff;                             // executing it on the head's state
+  std::vector<crypto::Hash256> tx_hashes;            // of its transactions, in order
   std::optional<Signed<PrePrepare>> pending;         // received before the head got here
   std::map<ReplicaIndex, Signed<Prepare>> prepares;  // current view, first per sender
   std::map<ReplicaIndex, Signed<Commit>> commits;    // current view, first per sender
@@ -117,10 +118,12 @@ struct Replica::Impl {
 
   // ---- normal case (replica_normal.cpp) ----
   void maybe_propose(Actions& out, TimeMs now, bool timer_fired);
-  void propose(Actions& out, std::vector<chain::Transaction> batch, TimeMs now);
+  void propose(Actions& out, std::vector<chain::Transaction> batch,
+               std::vector<crypto::Hash256> tx_hashes, TimeMs now);
   void on_pre_prepare(Actions& out, const Signed<PrePrepare>& message, TimeMs now);
   void accept_pre_prepare(Actions& out, const Signed<PrePrepare>& message, TimeMs now);
-  Status validate_proposal(const PrePrepare& proposal, TimeMs now, chain::StateDiff& diff);
+  Status validate_proposal(const PrePrepare& proposal, TimeMs now, chain::StateDiff& diff,
+                           std::vector<crypto::Hash256>& tx_hashes);
   // Common checks of PREPARE and COMMIT: current view, above the head, inside the window.
   template <typename Vote>
   bool admit_vote(Actions& out, const Signed<Vote>& message, TimeMs now);
@@ -128,9 +131,13 @@ struct Replica::Impl {
   void on_commit(Actions& out, const Signed<Commit>& message, TimeMs now);
   void check_prepared(Actions& out, std::uint64_t sequence, TimeMs now);
   void check_committed(Actions& out, std::uint64_t sequence, TimeMs now);
-  void commit_block(Actions& out, chain::Block block, chain::StateDiff diff, TimeMs now);
+  void commit_block(Actions& out, chain::Block block, chain::StateDiff diff,
+                    std::vector<crypto::Hash256> tx_hashes, TimeMs now);
   void assist_committed(Actions& out, const Signed<PrePrepare>& message);
-  Status check_block_contents(const chain::Block& block, chain::StateDiff& diff);
+  // Checks the transactions of `block` against the head's state; on success `diff` is what
+  // executing them changes and `tx_hashes` their hashes, in order.
+  Status check_block_contents(const chain::Block& block, chain::StateDiff& diff,
+                              std::vector<crypto::Hash256>& tx_hashes);
   void after_head_advanced(Actions& out, TimeMs now);
   void arm_progress_timer(Actions& out, TimeMs now, bool restart = false);
   bool work_pending() const;

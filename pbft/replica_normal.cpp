@@ -1,6 +1,7 @@
 // PBFT's normal case: batching and proposing, pre-prepare validation, prepare and commit
 // quorums, and executing a committed block (Castro & Liskov, section 4.2-4.3).
 #include <algorithm>
+#include <cassert>
 
 #include "chain/certificate.h"
 #include "crypto/merkle.h"
@@ -59,12 +60,13 @@ void Replica::Impl::maybe_propose(Actions& out, TimeMs now, bool timer_fired) {
   const auto& params = genesis.pbft;
   // Room for the header and framing inside the block byte limit.
   std::size_t max_bytes = params.max_block_bytes - 512;
-  auto batch = mempool.select_batch(state, params.max_block_transactions, max_bytes);
+  std::vector<crypto::Hash256> tx_hashes;
+  auto batch = mempool.select_batch(state, params.max_block_transactions, max_bytes, &tx_hashes);
   if (!batch.empty()) {
     bool full = batch.size() >= params.max_block_transactions;
     if (full || timer_fired || batch_delay_ms == 0) {
       cancel_timer(out, kBatchTimer, batch_deadline);
-      propose(out, std::move(batch), now);
+      propose(out, std::move(batch), std::move(tx_hashes), now);
       return;
     }
     TimeMs close_at = now + batch_delay_ms;
@@ -78,18 +80,20 @@ void Replica::Impl::maybe_propose(Actions& out, TimeMs now, bool timer_fired) {
   TimeMs due = last_block_ms + params.empty_block_interval_ms;
   if (now >= due) {
     cancel_timer(out, kBatchTimer, batch_deadline);
-    propose(out, {}, now);
+    propose(out, {}, {}, now);
   } else if (!batch_deadline || *batch_deadline > due) {
     set_timer(out, kBatchTimer, batch_deadline, due);
   }
 }
 
-void Replica::Impl::propose(Actions& out, std::vector<chain::Transaction> batch, TimeMs now) {
+void Replica::Impl::propose(Actions& out, std::vector<chain::Transaction> batch,
+                            std::vector<crypto::Hash256> tx_hashes, TimeMs now) {
+  assert(tx_hashes.size() == batch.size());
   chain::Block block;
   chain::BlockHeader& header = block.header;
   header.height = head.height + 1;
   header.prev_hash = head_hash;
-  header.tx_root = chain::transactions_root(batch);
+  header.tx_root = crypto::merkle_root(tx_hashes);
   header.timestamp_ms = std::max(now, head.timestamp_ms);
   header.proposer = config.key.public_key();
   header.seal = chain::PbftSeal{view, header.height};
@@ -110,6 +114,7 @@ void Replica::Impl::propose(Actions& out, std::vector<chain::Transaction> batch,
   slot.pre_prepare = std::move(message);
   slot.digest = digest;
   slot.diff = std::move(execution.diff);
+  slot.tx_hashes = std::move(tx_hashes);
   arm_progress_timer(out, now);
   check_prepared(out, header.height, now);
 }
@@ -174,7 +179,8 @@ void Replica::Impl::assist_committed(Actions& out, const Signed<PrePrepare>& mes
   broadcast(out, sign_body(Commit{view, sequence, digest}));
 }
 
-Status Replica::Impl::check_block_contents(const chain::Block& block, chain::StateDiff& diff) {
+Status Replica::Impl::check_block_contents(const chain::Block& block, chain::StateDiff& diff,
+                                           std::vector<crypto::Hash256>& tx_hashes) {
   const auto& header = block.header;
   if (block.transactions.size() > genesis.pbft.max_block_transactions) {
     return make_error("too many transactions");
@@ -203,11 +209,13 @@ Status Replica::Impl::check_block_contents(const chain::Block& block, chain::Sta
     return make_error("wrong state root");
   }
   diff = std::move(execution.diff);
+  tx_hashes = std::move(hashes);
   return Status::success();
 }
 
 Status Replica::Impl::validate_proposal(const PrePrepare& proposal, TimeMs now,
-                                        chain::StateDiff& diff) {
+                                        chain::StateDiff& diff,
+                                        std::vector<crypto::Hash256>& tx_hashes) {
   const chain::Block& block = proposal.block;
   const chain::BlockHeader& header = block.header;
   if (header.height != head.height + 1 || proposal.sequence != header.height) {
@@ -233,7 +241,7 @@ Status Replica::Impl::validate_proposal(const PrePrepare& proposal, TimeMs now,
     return make_error("timestamp in the future");
   if (block.encode().size() > genesis.pbft.max_block_bytes)
     return make_error("block too large");
-  return check_block_contents(block, diff);
+  return check_block_contents(block, diff, tx_hashes);
 }
 
 void Replica::Impl::accept_pre_prepare(Actions& out, const Signed<PrePrepare>& message,
@@ -242,7 +250,8 @@ void Replica::Impl::accept_pre_prepare(Actions& out, const Signed<PrePrepare>& m
   Slot& slot = slots[sequence];
   slot.pending.reset();
   chain::StateDiff diff;
-  if (auto status = validate_proposal(message.body, now, diff); !status) {
+  std::vector<crypto::Hash256> tx_hashes;
+  if (auto status = validate_proposal(message.body, now, diff, tx_hashes); !status) {
     // An invalid proposal is evidence against the primary.
     drop(DropReason::kInvalidProposal);
     ++counters.invalid_proposals;
@@ -257,6 +266,7 @@ void Replica::Impl::accept_pre_prepare(Actions& out, const Signed<PrePrepare>& m
   slot.pre_prepare = message;
   slot.digest = digest;
   slot.diff = std::move(diff);
+  slot.tx_hashes = std::move(tx_hashes);
   if (!is_primary()) {
     votes.record(VoteKind::kPrepare, view, sequence, digest);
     persist_votes(out);
@@ -360,11 +370,13 @@ void Replica::Impl::check_committed(Actions& out, std::uint64_t sequence, TimeMs
   chain::Block block = slot.pre_prepare->body.block;
   block.certificate = std::move(certificate);
   chain::StateDiff diff = std::move(slot.diff);
-  commit_block(out, std::move(block), std::move(diff), now);
+  std::vector<crypto::Hash256> tx_hashes = std::move(slot.tx_hashes);
+  commit_block(out, std::move(block), std::move(diff), std::move(tx_hashes), now);
 }
 
 void Replica::Impl::commit_block(Actions& out, chain::Block block, chain::StateDiff diff,
-                                 TimeMs now) {
+                                 std::vector<crypto::Hash256> tx_hashes, TimeMs now) {
+  assert(tx_hashes.size() == block.transactions.size());
   state.apply(diff);
   head = block.header;
   head_hash = block.hash();
@@ -384,7 +396,7 @@ void Replica::Impl::commit_block(Actions& out, chain::Block block, chain::StateD
   // wait (a primary that keeps proposing empty blocks is censoring).
   bool censoring = block.transactions.empty() &&
                    !mempool.select_batch(state, 1, genesis.pbft.max_block_bytes).empty();
-  out.push_back(chain::CommitBlockAction{std::move(block), std::move(diff)});
+  out.push_back(chain::CommitBlockAction{std::move(block), std::move(diff), std::move(tx_hashes)});
   if (!censoring)
     arm_progress_timer(out, now, /*restart=*/true);
   after_head_advanced(out, now);

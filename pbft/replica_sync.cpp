@@ -90,22 +90,24 @@ bool Replica::Impl::commit_with_certificate(Actions& out,
   // this replica persisted (it may have changed view since).
   const chain::Block* candidate = nullptr;
   chain::StateDiff diff;
+  std::vector<crypto::Hash256> tx_hashes;
   auto slot = slots.find(certificate.sequence);
   if (slot != slots.end() && slot->second.pre_prepare &&
       slot->second.digest == certificate.block_hash) {
     candidate = &slot->second.pre_prepare->body.block;
     diff = slot->second.diff;
+    tx_hashes = slot->second.tx_hashes;
   } else if (votes.prepared && votes.prepared->pre_prepare.body.sequence == certificate.sequence &&
              votes.prepared->pre_prepare.body.block.hash() == certificate.block_hash) {
     candidate = &votes.prepared->pre_prepare.body.block;
-    if (!check_block_contents(*candidate, diff))
+    if (!check_block_contents(*candidate, diff, tx_hashes))
       return false;
   }
   if (candidate == nullptr || candidate->header.prev_hash != head_hash)
     return false;
   chain::Block block = *candidate;
   block.certificate = certificate;
-  commit_block(out, std::move(block), std::move(diff), now);
+  commit_block(out, std::move(block), std::move(diff), std::move(tx_hashes), now);
   return true;
 }
 
@@ -162,10 +164,11 @@ void Replica::Impl::on_blocks(Actions& out, ReplicaIndex peer, std::vector<chain
     if (!chain::verify_block_certificate(block, validators, genesis.chain_id))
       break;
     chain::StateDiff diff;
-    if (!check_block_contents(block, diff))
+    std::vector<crypto::Hash256> tx_hashes;
+    if (!check_block_contents(block, diff, tx_hashes))
       break;
     ++counters.blocks_fetched;
-    commit_block(out, std::move(block), std::move(diff), now);
+    commit_block(out, std::move(block), std::move(diff), std::move(tx_hashes), now);
     advanced = true;
   }
   if (!advanced && peer < peer_heights.size() && peer_heights[peer] > head.height) {

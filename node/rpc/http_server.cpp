@@ -126,6 +126,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
       boost::system::error_code ignored;
       socket.close(ignored);
     } else {
+      // Replies are small and latency-bound: never hold one back waiting for an ACK.
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       std::make_shared<Connection>(std::move(socket), state_)->start();
     }
     accept();

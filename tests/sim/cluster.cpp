@@ -285,6 +285,16 @@ void Cluster::commit_block(SlotId slot, chain::CommitBlockAction action) {
     fault(slot, "commit of height " + std::to_string(height) + " does not extend the stored head");
     return;
   }
+  // The engine hands over the hashes it computed while checking the block; drivers store
+  // and index by them, so they must be the transactions' own.
+  bool hashes_match = action.tx_hashes.size() == action.block.transactions.size();
+  for (std::size_t i = 0; hashes_match && i < action.tx_hashes.size(); ++i)
+    hashes_match = action.tx_hashes[i] == action.block.transactions[i].hash();
+  if (!hashes_match) {
+    fault(slot, "commit of height " + std::to_string(height) +
+                    " carries transaction hashes that are not its transactions'");
+    return;
+  }
   chain::State before = node.store.state;
   node.store.state.apply(action.diff);
   node.store.blocks.push_back(std::move(action.block));

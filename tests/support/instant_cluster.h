@@ -108,6 +108,9 @@ struct InstantCluster {
         }
       } else if (const auto* commit = std::get_if<chain::CommitBlockAction>(&action)) {
         assert(commit->block.header.height == node.blocks.size());
+        assert(commit->tx_hashes.size() == commit->block.transactions.size());
+        for (std::size_t t = 0; t < commit->tx_hashes.size(); ++t)
+          assert(commit->tx_hashes[t] == commit->block.transactions[t].hash());
         node.blocks.push_back(commit->block);
         node.state.apply(commit->diff);
         if (node.replica)

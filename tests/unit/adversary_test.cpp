@@ -298,7 +298,7 @@ TEST_CASE("an adversary with no kinds is the honest engine", "[adversary]") {
 
 TEST_CASE("silent drops every message and keeps everything else", "[adversary]") {
   const World& w = world();
-  chain::CommitBlockAction commit_block{w.block, {}};
+  chain::CommitBlockAction commit_block{w.block, {}, {}};
   Harness harness(
       {{persist(), BroadcastAction{w.prepare(0)}, commit_block, chain::SetTimerAction{2, 500},
         SendAction{1, w.commit(0)}, chain::FetchBlocksAction{3, 1, 10}}},

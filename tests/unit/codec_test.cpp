@@ -570,6 +570,15 @@ TEST_CASE("codec round-trips a transaction", "[chain][codec]") {
   CHECK(decode_transaction(sample_transaction().encode())->signature_valid());
 }
 
+TEST_CASE("transaction encoded_size is the length of its encoding", "[chain][codec]") {
+  Transaction tx = sample_transaction();
+  CHECK(tx.encoded_size() == tx.encode().size());
+  tx.chain_id.clear();
+  CHECK(tx.encoded_size() == tx.encode().size());
+  tx.chain_id = std::string(kMaxChainIdBytes, 'c');
+  CHECK(tx.encoded_size() == tx.encode().size());
+}
+
 TEST_CASE("codec round-trips a block header with each seal kind", "[chain][codec]") {
   BlockHeader header = sample_block(false).header;
   Generator generator(3);

@@ -225,6 +225,14 @@ TEST_CASE("mempool select_batch returns a sequence that executes validly", "[mem
   CHECK(batch.size() == 25);
   CHECK(executes(state, batch));
   CHECK(pool.size() == 25);  // selecting removes nothing
+
+  // With hashes requested: the same batch, and each hash is its transaction's.
+  std::vector<crypto::Hash256> hashes = {crypto::Hash256{}};  // stale content is replaced
+  const auto same = pool.select_batch(state, kNoLimit, kNoLimit, &hashes);
+  CHECK(same == batch);
+  REQUIRE(hashes.size() == batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    CHECK(hashes[i] == batch[i].hash());
 }
 
 TEST_CASE("mempool select_batch stops an account where its balance runs out", "[mempool]") {

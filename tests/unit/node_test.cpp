@@ -177,7 +177,7 @@ TEST_CASE("the storage worker writes queued blocks in order and drains on stop",
       REQUIRE(execution.ok());
       block.header.state_root = state.root_after(execution.diff);
       state.apply(execution.diff);
-      worker.enqueue(block, execution.diff);
+      worker.enqueue(block, execution.diff, {block.transactions[0].hash()});
       previous = block;
     }
     worker.stop();
@@ -188,5 +188,10 @@ TEST_CASE("the storage worker writes queued blocks in order and drains on stop",
   auto reopened = chain::BlockStore::open((dir / "chain.db").string());
   REQUIRE(reopened.ok());
   CHECK((*reopened)->head_height() == 20u);
+  // Transactions are indexed under the hashes handed to enqueue.
+  auto found = (*reopened)->find_transaction(sample_transfer(4).hash());
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  CHECK((*found)->height == 5u);
   fs::remove_all(dir);
 }
