@@ -96,6 +96,26 @@ bool send_raw(std::uint16_t port, const std::string& bytes) {
   }
 }
 
+std::string http_get(std::uint16_t port, const std::string& target, int timeout_ms) {
+  try {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::milliseconds(timeout_ms));
+    stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    http::request<http::empty_body> request{http::verb::get, target, 11};
+    request.set(http::field::host, "127.0.0.1");
+    http::write(stream, request);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    http::read(stream, buffer, response);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    return response.body();
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
 std::uint16_t free_port() {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -127,15 +147,6 @@ LocalCluster::LocalCluster(std::size_t n, std::size_t accounts, std::uint64_t ba
   genesis_.pbft.empty_block_interval_ms = 500;
   std::vector<chain::ValidatorInfo> validators;
   std::vector<crypto::KeyPair> keys;
-  // The kernel may hand the same free port out twice in a row: never give one to two nodes.
-  std::set<std::uint16_t> taken;
-  auto distinct_port = [&taken] {
-    for (;;) {
-      std::uint16_t port = free_port();
-      if (taken.insert(port).second)
-        return port;
-    }
-  };
   for (std::size_t i = 0; i < n; ++i) {
     NodeHandle node;
     node.home = (fs::path(dir_) / ("node-" + std::to_string(i))).string();
@@ -162,6 +173,49 @@ LocalCluster::LocalCluster(std::size_t n, std::size_t accounts, std::uint64_t ba
     write_text(fs::path(nodes_[i].home) / "config.json", config.dump(2));
     (void)crypto::save_key_file((fs::path(nodes_[i].home) / "node_key.json").string(), keys[i]);
   }
+}
+
+std::uint16_t LocalCluster::distinct_port() {
+  for (;;) {
+    std::uint16_t port = free_port();
+    if (ports_taken_.insert(port).second)
+      return port;
+  }
+}
+
+std::size_t LocalCluster::add_full_node(const std::vector<std::string>& upstreams) {
+  std::size_t i = nodes_.size();
+  NodeHandle node;
+  node.home = (fs::path(dir_) / ("node-" + std::to_string(i))).string();
+  node.peer_port = distinct_port();
+  node.rpc_port = distinct_port();
+  nodes_.push_back(node);
+  fs::create_directories(node.home);
+  write_text(fs::path(node.home) / "genesis.json", chain::genesis_to_json(genesis_));
+  json config = {{"rpc_listen", "127.0.0.1:" + std::to_string(node.rpc_port)},
+                 {"peer_listen", "127.0.0.1:" + std::to_string(node.peer_port)},
+                 {"verify_threads", 1},
+                 {"summary_interval_blocks", 50},
+                 {"follow_poll_ms", 100}};
+  if (!upstreams.empty())
+    config["upstreams"] = upstreams;
+  write_text(fs::path(node.home) / "config.json", config.dump(2));
+  (void)crypto::save_key_file((fs::path(node.home) / "node_key.json").string(), seeded_key(3, i));
+  return i;
+}
+
+void LocalCluster::set_config(std::size_t i, const json& fields) {
+  fs::path path = fs::path(nodes_.at(i).home) / "config.json";
+  std::ifstream in(path);
+  json config = json::parse(in, nullptr, false);
+  in.close();
+  for (const auto& [key, value] : fields.items())
+    config[key] = value;
+  write_text(path, config.dump(2));
+}
+
+std::string LocalCluster::rpc_endpoint(std::size_t i) const {
+  return "127.0.0.1:" + std::to_string(nodes_.at(i).rpc_port);
 }
 
 LocalCluster::~LocalCluster() {
@@ -232,6 +286,24 @@ bool LocalCluster::running(std::size_t i) const {
   return node.pid > 0 && ::waitpid(node.pid, nullptr, WNOHANG) == 0;
 }
 
+std::optional<int> LocalCluster::wait_exit(std::size_t i, int timeout_ms) {
+  NodeHandle& node = nodes_.at(i);
+  if (node.pid <= 0)
+    return std::nullopt;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(node.pid, &status, WNOHANG) == node.pid) {
+      node.pid = -1;
+      if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+      return 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return std::nullopt;
+}
+
 std::optional<json> LocalCluster::status(std::size_t i) {
   auto result = rpc_call(nodes_.at(i).rpc_port, "status", json::object(), 1000);
   if (!result.transport_ok || !result.body.contains("result"))
@@ -251,10 +323,10 @@ bool LocalCluster::wait_for(std::size_t i, const std::function<bool(const json&)
 }
 
 bool LocalCluster::wait_healthy_all(int timeout_ms) {
-  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+  std::size_t validators = genesis_.validators.size();
+  for (std::size_t i = 0; i < validators; ++i) {
     if (!wait_for(
-            i, [&](const json& s) { return s["peers_connected"] == nodes_.size() - 1; },
-            timeout_ms)) {
+            i, [&](const json& s) { return s["peers_connected"] == validators - 1; }, timeout_ms)) {
       return false;
     }
   }

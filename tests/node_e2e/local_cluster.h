@@ -7,6 +7,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ RpcResult rpc_call(std::uint16_t port, const std::string& method,
 std::string http_raw(std::uint16_t port, const std::string& request, int timeout_ms = 2000);
 // Sends `bytes` to a TCP port and closes; false if the connection failed.
 bool send_raw(std::uint16_t port, const std::string& bytes);
+// GET `target` (e.g. "/metrics"); the response body, or "" when the node cannot be reached.
+std::string http_get(std::uint16_t port, const std::string& target, int timeout_ms = 2000);
 
 std::uint16_t free_port();
 
@@ -43,11 +46,24 @@ class LocalCluster {
   LocalCluster(std::size_t n, std::size_t accounts, std::uint64_t balance = 1'000'000'000);
   ~LocalCluster();  // SIGKILLs whatever still runs, removes the directory
 
+  // Writes the home of a node whose key is not a genesis validator's: a full node following
+  // `upstreams` ("HOST:PORT" JSON-RPC endpoints; none: its config lists no "upstreams").
+  // Returns its index for start(), kill(), status() and the rest; wait_healthy_all() counts
+  // validators only.
+  std::size_t add_full_node(const std::vector<std::string>& upstreams);
+  // Sets (overwrites) fields of node i's config.json; takes effect at the next start.
+  void set_config(std::size_t i, const nlohmann::json& fields);
+  // "127.0.0.1:PORT" of node i's JSON-RPC server, as a full node's upstream.
+  std::string rpc_endpoint(std::size_t i) const;
+
   void start(std::size_t i, const std::string& byzantine = "");
   void start_all();
   void kill(std::size_t i);       // SIGKILL
   bool terminate(std::size_t i);  // SIGTERM, wait; true on exit code 0
   bool running(std::size_t i) const;
+  // Waits up to timeout_ms for node i to exit; its exit code (128 + signal when killed by
+  // one), or nullopt when it is still running or was not started.
+  std::optional<int> wait_exit(std::size_t i, int timeout_ms);
 
   // Polls until pred(status of node i) holds or the deadline passes.
   bool wait_for(std::size_t i, const std::function<bool(const nlohmann::json&)>& pred,
@@ -72,6 +88,9 @@ class LocalCluster {
   std::vector<crypto::KeyPair> accounts_;
   std::vector<std::uint64_t> nonces_;
   std::vector<NodeHandle> nodes_;
+  // The kernel may hand the same free port out twice in a row: never give one to two nodes.
+  std::set<std::uint16_t> ports_taken_;
+  std::uint16_t distinct_port();
 };
 
 }  // namespace synod::e2e
