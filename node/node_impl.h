@@ -211,6 +211,7 @@ struct Node::Impl {
   nlohmann::json status_json() const;
   nlohmann::json consensus_json() const;
   nlohmann::json follower_json() const;
+  nlohmann::json upstreams_json() const;  // each upstream with whether it answered last time
   // get_blocks' answer: committed blocks from `from_height`, as canonical hex.
   Result<nlohmann::json> blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const;
   void answer_block_waiters();

@@ -63,32 +63,30 @@ json Node::Impl::status_json() const {
       {"byzantine", byzantine},
       {"genesis_hash", hex(genesis->hash().view())}};
   if (is_full_node()) {
-    json list = json::array();
-    for (std::size_t i = 0; i < upstreams.size(); ++i) {
-      list.push_back(
-          {{"endpoint", upstreams[i].to_string()},
-           {"reachable", upstream_asked[i] ? json(bool(upstream_reachable[i])) : json(nullptr)}});
-    }
-    out["upstreams"] = list;
+    out["upstreams"] = upstreams_json();
   }
   return out;
 }
 
-json Node::Impl::follower_json() const {
-  auto snapshot = follower->snapshot();
-  const auto& counters = follower->counters();
+json Node::Impl::upstreams_json() const {
   json list = json::array();
   for (std::size_t i = 0; i < upstreams.size(); ++i) {
     list.push_back(
         {{"endpoint", upstreams[i].to_string()},
          {"reachable", upstream_asked[i] ? json(bool(upstream_reachable[i])) : json(nullptr)}});
   }
+  return list;
+}
+
+json Node::Impl::follower_json() const {
+  auto snapshot = follower->snapshot();
+  const auto& counters = follower->counters();
   return {{"role", "full_node"},
           {"head_height", snapshot.head_height},
           {"head_hash", hex(snapshot.head_hash.view())},
           {"head_view", snapshot.head_view},
           {"stored_height", snapshot.stored_height},
-          {"upstreams", list},
+          {"upstreams", upstreams_json()},
           {"upstream", upstreams[snapshot.upstream].to_string()},
           {"fetching", snapshot.fetching},
           {"syncing", snapshot.syncing},
