@@ -86,6 +86,9 @@ Status Node::Impl::open_full_node(chain::State state, chain::Block head) {
   follower_config.upstreams = static_cast<std::uint32_t>(upstreams.size());
   follower_config.poll_interval_ms = config.follow_poll_ms;
   follower_config.fetch_batch_blocks = kMaxFetchBlocks;
+  // Longer than the client's own deadlines (connect, then the long poll and the answer), so
+  // the engine's timeout only fires when the fetch thread itself is stuck.
+  follower_config.fetch_timeout_ms = 15'000;
   follower_config.signature_check = [this](const chain::Transaction& tx,
                                            const crypto::Hash256& tx_hash) {
     return verified.contains(tx_hash) || tx.signature_valid();
@@ -175,7 +178,11 @@ void Node::Impl::relay(chain::Transaction tx, std::function<void(client::RpcOutc
       for (std::size_t attempt = 0; attempt < relay_clients.size(); ++attempt) {
         std::size_t which = (relay_next + attempt) % relay_clients.size();
         auto answer = relay_clients[which]->call("submit_tx", params);
-        if (answer.ok() || answer.error().kind == client::RpcError::Kind::kRpc) {
+        // An answer about the transaction itself is final; anything else (unreachable, an
+        // upstream that is busy or does not speak submit_tx) sends it to the next one.
+        bool final_answer = answer.ok() || answer.is_rpc_error(client::kRpcTransactionRefused) ||
+                            answer.is_rpc_error(client::kRpcInvalidParams);
+        if (final_answer) {
           if (answer.ok()) {
             auto result = answer.result();
             result["relayed_to"] = upstreams[which].to_string();
