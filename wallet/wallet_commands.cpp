@@ -576,7 +576,11 @@ Status validators(const Globals& globals) {
     for (const json& v : (*result)["validators"]) {
       table.add({text(v, "index"), text(v, "name"), text(v, "address"),
                  cli::prefix(text(v, "public_key"), 16), text(v, "peer_address"), text(v, "power"),
-                 flag(v, "primary") ? "yes" : "", flag(v, "connected") ? "yes" : "no"});
+                 flag(v, "primary") ? "yes" : "",
+                 // A full node has no links to validators and leaves "connected" out.
+                 !v.contains("connected") ? "-"
+                 : flag(v, "connected")   ? "yes"
+                                          : "no"});
     }
   }
   print_text(table.render());
