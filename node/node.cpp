@@ -372,8 +372,8 @@ void Node::Impl::refresh_metrics() {
     const auto& counters = follower->counters();
     if (counters.blocks_rejected > blocks_rejected->value())
       blocks_rejected->inc(counters.blocks_rejected - blocks_rejected->value());
-    if (counters.fetch_timeouts > fetch_failures->value())
-      fetch_failures->inc(counters.fetch_timeouts - fetch_failures->value());
+    if (counters.fetch_timeouts > fetch_timeouts->value())
+      fetch_timeouts->inc(counters.fetch_timeouts - fetch_timeouts->value());
     return;
   }
   const auto& counters = replica->counters();

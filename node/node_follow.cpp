@@ -101,7 +101,7 @@ Status Node::Impl::open_full_node(chain::State state, chain::Block head) {
   engine = std::move(*built);
   blocks_rejected = &metrics.counter("synod_follower_blocks_rejected_total",
                                      "Blocks from upstreams that failed verification");
-  fetch_failures = &metrics.counter("synod_follower_fetch_timeouts_total",
+  fetch_timeouts = &metrics.counter("synod_follower_fetch_timeouts_total",
                                     "Block requests to upstreams that were never answered");
   return Status::success();
 }

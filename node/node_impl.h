@@ -111,7 +111,7 @@ struct Node::Impl {
   static constexpr std::size_t kMaxBlockWaiters = 256;
   static constexpr std::uint64_t kMaxBlockWaitMs = 5000;
   std::list<BlockWaiter> block_waiters;
-  Counter* fetch_failures = nullptr;
+  Counter* fetch_timeouts = nullptr;
   std::unique_ptr<HttpServer> rpc;
 
   Metrics metrics;
