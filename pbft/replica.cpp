@@ -56,6 +56,7 @@ Replica::Impl::Impl(ReplicaConfig config_in, chain::Mempool& mempool_in, Replica
                                                   : genesis.pbft.view_change_timeout_ms;
   recent_hashes[head.height] = head_hash;
   peer_heights.assign(validators.size(), 0);
+  peer_views.assign(validators.size(), 0);
   last_block_ms = head.timestamp_ms;
   // The stable checkpoint after a restart: the last checkpoint boundary at or below the
   // head. Its proof is gathered again from peers' checkpoint messages; until then the

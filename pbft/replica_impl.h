@@ -54,6 +54,7 @@ struct Replica::Impl {
   std::map<ReplicaIndex, Signed<ViewChange>> view_changes;  // latest per sender
   std::optional<Signed<NewView>> last_new_view;             // re-sent to replicas that missed it
   std::vector<Message> future_messages;                     // for the view being entered; bounded
+  std::vector<std::uint64_t> peer_views;  // highest view each peer sent a normal-case message in
   VoteLog votes;
 
   // ---- instances and checkpoints ----
@@ -147,6 +148,9 @@ struct Replica::Impl {
   void on_view_change(Actions& out, const Signed<ViewChange>& message, TimeMs now);
   void try_new_view(Actions& out, TimeMs now);
   void on_view_change_timer(Actions& out, TimeMs now);
+  // Notes the view of a peer's pre-prepare, prepare or commit; joins a later view once f+1
+  // peers are seen working in it.
+  void observe_view(Actions& out, ReplicaIndex peer, std::uint64_t peer_view, TimeMs now);
   void on_new_view(Actions& out, const Signed<NewView>& message, TimeMs now);
   void enter_view(Actions& out, std::uint64_t new_view, TimeMs now);
   Signed<ViewChange> make_view_change(std::uint64_t target) const;

@@ -63,13 +63,16 @@ void Replica::Impl::maybe_propose(Actions& out, TimeMs now, bool timer_fired) {
   std::vector<crypto::Hash256> tx_hashes;
   auto batch = mempool.select_batch(state, params.max_block_transactions, max_bytes, &tx_hashes);
   if (!batch.empty()) {
+    // A block closes batch_delay_ms after the previous one committed: a primary that has
+    // been idle that long proposes at once, and a busy one gathers what arrives meanwhile.
+    // Transactions that waited out a block in flight go as soon as it commits.
     bool full = batch.size() >= params.max_block_transactions;
-    if (full || timer_fired || batch_delay_ms == 0) {
+    TimeMs close_at = last_block_ms + batch_delay_ms;
+    if (full || timer_fired || now >= close_at) {
       cancel_timer(out, kBatchTimer, batch_deadline);
       propose(out, std::move(batch), std::move(tx_hashes), now);
       return;
     }
-    TimeMs close_at = now + batch_delay_ms;
     if (!batch_deadline || *batch_deadline > close_at) {
       set_timer(out, kBatchTimer, batch_deadline, close_at);
     }
@@ -123,6 +126,7 @@ void Replica::Impl::on_pre_prepare(Actions& out, const Signed<PrePrepare>& messa
   const PrePrepare& body = message.body;
   if (body.sequence > 0)
     observe_height(out, message.sender, body.sequence - 1, now);
+  observe_view(out, message.sender, body.view, now);
   if (in_view_change || body.view != view) {
     if (!defer_future(message, body.view))
       drop(DropReason::kWrongView);
@@ -283,6 +287,7 @@ bool Replica::Impl::admit_vote(Actions& out, const Signed<Vote>& message, TimeMs
   const Vote& body = message.body;
   if (body.sequence > 0)
     observe_height(out, message.sender, body.sequence - 1, now);
+  observe_view(out, message.sender, body.view, now);
   if (in_view_change || body.view != view) {
     if (!defer_future(message, body.view))
       drop(DropReason::kWrongView);
@@ -410,7 +415,7 @@ void Replica::Impl::after_head_advanced(Actions& out, TimeMs now) {
     accept_pre_prepare(out, pending, now);
   }
   maybe_sync(out, now);
-  maybe_propose(out, now, false);
+  maybe_propose(out, now, /*timer_fired=*/true);  // what waited out the last block goes now
 }
 
 }  // namespace synod::pbft

@@ -7,6 +7,25 @@
 
 namespace synod::pbft {
 
+namespace {
+
+// The view of a deferred pre-prepare, prepare or commit (only those are deferred).
+std::optional<std::uint64_t> normal_case_view(const Message& message) {
+  return std::visit(
+      [](const auto& m) -> std::optional<std::uint64_t> {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, Signed<PrePrepare>> || std::is_same_v<T, Signed<Prepare>> ||
+                      std::is_same_v<T, Signed<Commit>>) {
+          return m.body.view;
+        } else {
+          return std::nullopt;
+        }
+      },
+      message);
+}
+
+}  // namespace
+
 Signed<ViewChange> Replica::Impl::make_view_change(std::uint64_t target) const {
   ViewChange body;
   body.new_view = target;
@@ -34,7 +53,10 @@ void Replica::Impl::start_view_change(Actions& out, std::uint64_t target, TimeMs
   cancel_timer(out, kViewChangeTimer, view_change_deadline);
   for (auto& [sequence, slot] : slots)
     slot = Slot{};
-  future_messages.clear();
+  // Messages already received for the target view are kept: a replica joining the view
+  // its peers work in has just seen them, and they replay once the NEW-VIEW arrives.
+  std::erase_if(future_messages,
+                [target](const Message& message) { return normal_case_view(message) != target; });
 
   votes.view = target;
   votes.in_view_change = true;
@@ -107,6 +129,29 @@ void Replica::Impl::on_view_change(Actions& out, const Signed<ViewChange>& messa
     }
     try_new_view(out, now);
   }
+}
+
+void Replica::Impl::observe_view(Actions& out, ReplicaIndex peer, std::uint64_t peer_view,
+                                 TimeMs now) {
+  if (peer >= peer_views.size() || peer == self || peer_view <= peer_views[peer])
+    return;
+  peer_views[peer] = peer_view;
+  if (peer_view <= view)
+    return;
+  // A replica that missed a NEW-VIEW (it was down, or cut off) and keeps up by state
+  // transfer may never time out, and so never ask for the view everyone else works in.
+  // f+1 peers in later views include a correct one, which got there through a valid
+  // NEW-VIEW: ask for the highest view that many are in. A peer already there answers the
+  // VIEW-CHANGE with its NEW-VIEW.
+  std::vector<std::uint64_t> higher;
+  for (ReplicaIndex i = 0; i < peer_views.size(); ++i) {
+    if (i != self && peer_views[i] > view)
+      higher.push_back(peer_views[i]);
+  }
+  if (higher.size() < weak_quorum())
+    return;
+  std::sort(higher.begin(), higher.end(), std::greater<>());
+  start_view_change(out, higher[weak_quorum() - 1], now);
 }
 
 void Replica::Impl::try_new_view(Actions& out, TimeMs now) {

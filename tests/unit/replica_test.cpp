@@ -134,3 +134,65 @@ TEST_CASE("messages with bad signatures or from impostors are dropped", "[pbft]"
   (void)replica.on_message(2, garbage, cluster.now);
   REQUIRE(replica.counters().dropped[static_cast<int>(pbft::DropReason::kMalformed)] == 1);
 }
+
+TEST_CASE("an idle primary proposes at once; right after a commit it waits batch_delay_ms",
+          "[pbft]") {
+  Cluster cluster(4, 0);
+  const chain::TimeMs delay = cluster.genesis->pbft.batch_delay_ms;
+  REQUIRE(delay > 0);
+  cluster.advance(50);  // idle for longer than the batch delay
+  cluster.submit(0, 0);
+  cluster.deliver_all();  // no time passes
+  for (const auto& node : cluster.nodes)
+    REQUIRE(node.blocks.size() == 2);
+
+  // The block just committed: the next transaction waits for the batch timer.
+  cluster.submit(1, 0);
+  cluster.deliver_all();
+  REQUIRE(cluster.nodes[0].blocks.size() == 2);
+  REQUIRE(cluster.nodes[0].timers.count(pbft::Replica::kBatchTimer) == 1);
+  REQUIRE(cluster.nodes[0].timers[pbft::Replica::kBatchTimer] == cluster.now + delay);
+  cluster.advance(delay + 1, 1);
+  for (const auto& node : cluster.nodes)
+    REQUIRE(node.blocks.size() == 3);
+  REQUIRE(cluster.agree());
+}
+
+TEST_CASE("transactions that arrive while a block is in flight are proposed when it commits",
+          "[pbft]") {
+  Cluster cluster(4, 0);
+  cluster.advance(50);
+  cluster.submit(0, 0);  // proposed at once; its messages are still on the wire
+  cluster.submit(1, 0);  // must wait: one block in flight
+  REQUIRE(cluster.nodes[0].blocks.size() == 1);
+  cluster.deliver_all();  // block 1 commits, then block 2 goes without waiting for a timer
+  for (const auto& node : cluster.nodes) {
+    REQUIRE(node.blocks.size() == 3);
+    REQUIRE(node.blocks[1].transactions.size() == 1);
+    REQUIRE(node.blocks[2].transactions.size() == 1);
+  }
+  REQUIRE(cluster.agree());
+}
+
+TEST_CASE("a replica that missed the NEW-VIEW joins the view f+1 peers work in", "[pbft]") {
+  Cluster cluster(4, 0);
+  cluster.crash(0);
+  cluster.submit(0, 1);
+  cluster.advance(3000);  // the others time out, move to view 1 and commit
+  REQUIRE(cluster.nodes[1].replica->view() >= 1);
+  std::uint64_t others_view = cluster.nodes[1].replica->view();
+  REQUIRE(cluster.nonce_at(1, 0) == 1);
+
+  // Restarted in view 0, the old primary is not in a view change and sends nothing. Its
+  // own progress timer is far off; the new primary's block is the only traffic it sees.
+  cluster.boot(0);
+  REQUIRE(cluster.nodes[0].replica->view() == 0);
+  REQUIRE(others_view % 4 != 0);
+  cluster.submit(1, others_view % 4, /*gossip=*/false);  // to the current primary
+  cluster.advance(60, 1);
+  const auto& replica = *cluster.nodes[0].replica;
+  REQUIRE(replica.view() == others_view);
+  REQUIRE_FALSE(replica.in_view_change());
+  REQUIRE(cluster.nonce_at(0, 1) == 1);
+  REQUIRE(cluster.agree());
+}
