@@ -111,6 +111,7 @@ void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, std::uint64_t
   if (upstream >= upstreams.size())
     return;
   boost::asio::post(*fetch_pool, [this, upstream, from_height, max_blocks] {
+    name_pool_thread("synod-fetch");
     auto outcome = fetch_clients[upstream]->call(
         "get_blocks",
         {{"from_height", from_height}, {"max_blocks", max_blocks}, {"wait_ms", kLongPollMs}});
@@ -159,6 +160,7 @@ void Node::Impl::relay(chain::Transaction tx, std::function<void(client::RpcOutc
   }
   ++pending_relays;
   boost::asio::post(*relay_pool, [this, tx = std::move(tx), done = std::move(done)]() mutable {
+    name_pool_thread("synod-relay");
     crypto::Hash256 hash = tx.hash();
     std::optional<client::RpcOutcome> outcome;
     // Refuse what no validator would take before anyone else pays for it.

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/thread_name.h"
 #include "chain/block_store.h"
 #include "chain/mempool.h"
 #include "crypto/keyed_hash.h"

@@ -73,6 +73,7 @@ void Node::Impl::admit(std::vector<chain::Transaction> transactions,
   boost::asio::post(*verify_pool, [this, transactions = std::move(transactions),
                                    hashes = std::move(hashes), from_peer,
                                    done = std::move(done)]() mutable {
+    name_pool_thread("synod-verify");
     std::vector<bool> valid(transactions.size());
     for (std::size_t i = 0; i < transactions.size(); ++i) {
       // The engine may have verified it already, from a proposal that overtook the gossip.

@@ -1,5 +1,7 @@
 #include "node/storage_worker.h"
 
+#include "base/thread_name.h"
+
 namespace synod::node {
 
 StorageWorker::StorageWorker(std::unique_ptr<chain::BlockStore> store, Stored stored)
@@ -34,6 +36,7 @@ std::size_t StorageWorker::queued() const {
 }
 
 void StorageWorker::loop() {
+  set_thread_name("synod-store");
   for (;;) {
     Item item;
     {
