@@ -9,7 +9,6 @@
 
 #include <boost/asio.hpp>
 #include <chrono>
-#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -111,7 +110,11 @@ struct Node::Impl {
   };
   static constexpr std::size_t kMaxBlockWaiters = 256;
   static constexpr std::uint64_t kMaxBlockWaitMs = 5000;
-  std::list<BlockWaiter> block_waiters;
+  // Keyed by arrival: a deadline handler looks its waiter up rather than holding on to it,
+  // because a block can commit and answer the waiter after the deadline expired but before
+  // its handler ran (cancel() cannot stop a handler that is already queued).
+  std::map<std::uint64_t, BlockWaiter> block_waiters;
+  std::uint64_t block_waiters_added = 0;
   Counter* fetch_timeouts = nullptr;
   std::unique_ptr<HttpServer> rpc;
 

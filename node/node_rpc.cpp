@@ -123,17 +123,18 @@ Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t 
 
 void Node::Impl::answer_block_waiters() {
   for (auto it = block_waiters.begin(); it != block_waiters.end();) {
-    if (it->from_height > head_height()) {
+    BlockWaiter& waiter = it->second;
+    if (waiter.from_height > head_height()) {
       ++it;
       continue;
     }
-    auto answer = blocks_answer(it->from_height, it->max_blocks);
+    auto answer = blocks_answer(waiter.from_height, waiter.max_blocks);
     if (answer) {
-      it->reply.result(std::move(*answer));
+      waiter.reply.result(std::move(*answer));
     } else {
-      it->reply.error(kInternal, answer.message());
+      waiter.reply.error(kInternal, answer.message());
     }
-    it->deadline->cancel();
+    waiter.deadline->cancel();
     it = block_waiters.erase(it);
   }
 }
@@ -351,15 +352,21 @@ void Node::Impl::register_rpc_methods() {
     // at once (empty), so nobody can park requests for heights that are far away.
     bool next_block = from_height == head_height() + 1;
     if (wait_ms > 0 && next_block && block_waiters.size() < kMaxBlockWaiters && !stopping) {
-      auto waiter = block_waiters.insert(
-          block_waiters.end(), BlockWaiter{from_height, max_blocks, reply,
-                                           std::make_unique<boost::asio::steady_timer>(io)});
-      waiter->deadline->expires_after(std::chrono::milliseconds(wait_ms));
-      waiter->deadline->async_wait([this, waiter](const boost::system::error_code& error) {
+      std::uint64_t waiter_key = block_waiters_added++;
+      BlockWaiter& waiter =
+          block_waiters
+              .emplace(waiter_key, BlockWaiter{from_height, max_blocks, reply,
+                                               std::make_unique<boost::asio::steady_timer>(io)})
+              .first->second;
+      waiter.deadline->expires_after(std::chrono::milliseconds(wait_ms));
+      waiter.deadline->async_wait([this, waiter_key](const boost::system::error_code& error) {
         if (error)
           return;  // answered already (the waiter is gone) or stopping
-        waiter->reply.result({{"blocks", json::array()}, {"head_height", head_height()}});
-        block_waiters.erase(waiter);
+        auto expired = block_waiters.find(waiter_key);
+        if (expired == block_waiters.end())
+          return;  // a block answered it after the deadline, before this ran
+        expired->second.reply.result({{"blocks", json::array()}, {"head_height", head_height()}});
+        block_waiters.erase(expired);
       });
       return;
     }
