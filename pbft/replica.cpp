@@ -119,6 +119,7 @@ Result<std::unique_ptr<Replica>> Replica::create(ReplicaConfig config, chain::Me
     impl->votes.prune(impl->head.height);
     impl->view = impl->votes.view;
     impl->in_view_change = impl->votes.in_view_change;
+    impl->proposed_before_restart = impl->votes.proposed_in_view;
   }
   return std::unique_ptr<Replica>(new Replica(std::move(impl)));
 }

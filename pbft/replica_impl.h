@@ -73,6 +73,9 @@ struct Replica::Impl {
   std::uint64_t fetch_attempt = 0;
 
   // ---- timers (absolute deadlines, mirrored to the driver) ----
+  // A view this replica proposed in before it restarted: it proposes nothing more there.
+  std::optional<std::uint64_t> proposed_before_restart;
+
   std::optional<TimeMs> batch_deadline;
   std::optional<TimeMs> progress_deadline;
   std::optional<TimeMs> view_change_deadline;

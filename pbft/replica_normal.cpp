@@ -49,14 +49,10 @@ void Replica::Impl::maybe_propose(Actions& out, TimeMs now, bool timer_fired) {
     return;
   if (next > high_watermark())
     return;
-  // After a restart this replica may already have proposed something for (view, next); it
-  // must not propose anything else there. The view will change.
-  for (const auto& [key, digest] : votes.signed_votes) {
-    if (std::get<0>(key) == VoteKind::kPrePrepare && std::get<1>(key) == view &&
-        std::get<2>(key) == next) {
-      return;
-    }
-  }
+  // Before a restart this replica may have proposed anything at any sequence of this view;
+  // proposing again could contradict it. The view will change.
+  if (proposed_before_restart == view)
+    return;
   const auto& params = genesis.pbft;
   // Room for the header and framing inside the block byte limit.
   std::size_t max_bytes = params.max_block_bytes - 512;
@@ -109,7 +105,10 @@ void Replica::Impl::propose(Actions& out, std::vector<chain::Transaction> batch,
 
   crypto::Hash256 digest = block.hash();
   votes.record(VoteKind::kPrePrepare, view, header.height, digest);
-  persist_votes(out);
+  if (votes.proposed_in_view != view) {
+    votes.proposed_in_view = view;
+    persist_votes(out);  // before the first pre-prepare of the view leaves
+  }
   auto message = sign_body(PrePrepare{view, header.height, std::move(block)});
   broadcast(out, message);
 

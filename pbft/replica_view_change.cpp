@@ -157,6 +157,9 @@ void Replica::Impl::observe_view(Actions& out, ReplicaIndex peer, std::uint64_t 
 void Replica::Impl::try_new_view(Actions& out, TimeMs now) {
   if (!in_view_change || primary() != self)
     return;
+  // It may have sent a NEW-VIEW for this view before it restarted: a second could differ.
+  if (proposed_before_restart == view)
+    return;
   std::vector<Signed<ViewChange>> selected{view_changes.at(self)};
   for (const auto& [sender, view_change] : view_changes) {
     if (selected.size() == quorum())
@@ -175,6 +178,9 @@ void Replica::Impl::try_new_view(Actions& out, TimeMs now) {
     body.pre_prepares.push_back(sign_body(std::move(*reproposal)));
   }
   std::uint64_t floor = highest_head(body.view_changes);
+  // The NEW-VIEW carries this view's first pre-prepare: durable before it leaves.
+  votes.proposed_in_view = view;
+  persist_votes(out);
   auto message = sign_body(std::move(body));
   broadcast(out, message);
   last_new_view = message;

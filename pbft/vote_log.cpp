@@ -42,6 +42,10 @@ Bytes VoteLog::encode() const {
     carrier.body.prepared.push_back(*prepared);
     out.bytes(pbft::encode(Message(carrier)));
   }
+  // Last, so that a log written before the field existed still decodes.
+  out.boolean(proposed_in_view.has_value());
+  if (proposed_in_view)
+    out.u64(*proposed_in_view);
   return out.take();
 }
 
@@ -74,6 +78,8 @@ Result<VoteLog> decode_vote_log(ByteView bytes) {
       }
     }
   }
+  if (in.remaining() > 0 && in.boolean())
+    log.proposed_in_view = in.u64();
   if (auto status = in.finish("vote log"); !status)
     return status.error();
   return log;

@@ -3,7 +3,8 @@
 //
 // The record holds the current view and view-change target, every pre-prepare / prepare /
 // commit the replica signed for sequences above its head, and its best prepared
-// certificate (which a VIEW-CHANGE must report even after a restart).
+// certificate (which a VIEW-CHANGE must report even after a restart), and the last view
+// it proposed in.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,11 @@ struct VoteLog {
   // (kind, view, sequence) -> digest signed
   std::map<std::tuple<VoteKind, std::uint64_t, std::uint64_t>, crypto::Hash256> signed_votes;
   std::optional<PreparedCertificate> prepared;
+  // The latest view in which this replica proposed. A primary records it once per view,
+  // before its first pre-prepare there, not once per block: after a restart it proposes
+  // nothing more in that view (it cannot know at which sequences it did), which is as safe
+  // and spares every block a durable write on the primary.
+  std::optional<std::uint64_t> proposed_in_view;
 
   // False when this replica already signed a different digest for (kind, view, sequence).
   bool allows(VoteKind kind, std::uint64_t view_number, std::uint64_t sequence,

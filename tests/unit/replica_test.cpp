@@ -2,10 +2,13 @@
 // delivered in FIFO order with no latency, timers fire when the test advances time.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "chain/certificate.h"
 #include "pbft/messages.h"
 #include "pbft/replica.h"
 #include "pbft/view_change.h"
+#include "pbft/vote_log.h"
 #include "tests/support/instant_cluster.h"
 
 using namespace synod;
@@ -194,5 +197,94 @@ TEST_CASE("a replica that missed the NEW-VIEW joins the view f+1 peers work in",
   REQUIRE(replica.view() == others_view);
   REQUIRE_FALSE(replica.in_view_change());
   REQUIRE(cluster.nonce_at(0, 1) == 1);
+  REQUIRE(cluster.agree());
+}
+
+TEST_CASE("the vote log round-trips, and one written before proposed_in_view still decodes",
+          "[pbft]") {
+  pbft::VoteLog votes;
+  votes.view = 7;
+  votes.view_floor = 3;
+  votes.record(pbft::VoteKind::kPrepare, 7, 5, crypto::Hash256{});
+  Bytes without = votes.encode();
+  votes.proposed_in_view = 7;
+  auto decoded = pbft::decode_vote_log(votes.encode());
+  REQUIRE(decoded);
+  REQUIRE(decoded->proposed_in_view == std::optional<std::uint64_t>(7));
+  REQUIRE(decoded->view == 7);
+  REQUIRE_FALSE(decoded->allows(pbft::VoteKind::kPrepare, 7, 5, crypto::Hash256{{1}}));
+
+  // The older layout ended right after the prepared certificate.
+  without.pop_back();
+  auto older = pbft::decode_vote_log(without);
+  REQUIRE(older);
+  REQUIRE_FALSE(older->proposed_in_view);
+  Bytes trailing = votes.encode();
+  trailing.push_back(0);
+  REQUIRE_FALSE(pbft::decode_vote_log(trailing));
+}
+
+namespace {
+
+bool is_pre_prepare(const chain::Action& action) {
+  const auto* all = std::get_if<chain::BroadcastAction>(&action);
+  return all != nullptr && !all->message.empty() &&
+         all->message[0] == static_cast<std::uint8_t>(pbft::MessageType::kPrePrepare);
+}
+
+// Puts a transfer in every mempool without telling any replica.
+void add_everywhere(Cluster& cluster, std::size_t account, std::uint64_t nonce) {
+  auto tx =
+      chain::make_transfer(cluster.account_keys[account], cluster.genesis->chain_id,
+                           chain::address_of(cluster.account_keys[0].public_key()), 5, 1, nonce);
+  for (auto& node : cluster.nodes)
+    REQUIRE(!node.mempool->add(tx, tx.hash(), node.state));
+}
+
+}  // namespace
+
+TEST_CASE("a primary makes one durable record per view, before its first pre-prepare", "[pbft]") {
+  Cluster cluster(4, 0);
+  cluster.advance(50);
+  for (std::uint64_t nonce = 0; nonce < 3; ++nonce) {
+    add_everywhere(cluster, 1, nonce);
+    auto actions = cluster.nodes[0].replica->on_transactions(cluster.now);
+    auto proposal = std::find_if(actions.begin(), actions.end(), is_pre_prepare);
+    REQUIRE(proposal != actions.end());
+    auto persisted = std::find_if(actions.begin(), proposal, [](const chain::Action& action) {
+      return std::holds_alternative<chain::PersistAction>(action);
+    });
+    // Only the view's first proposal waits for a write.
+    REQUIRE((persisted != proposal) == (nonce == 0));
+    cluster.run(0, actions);
+    cluster.deliver_all();
+    REQUIRE(cluster.nodes[0].blocks.size() == nonce + 2);
+    cluster.advance(10);
+  }
+  auto votes = pbft::decode_vote_log(cluster.nodes[0].persisted.at(pbft::Replica::kVotesKey));
+  REQUIRE(votes);
+  REQUIRE(votes->proposed_in_view == std::optional<std::uint64_t>(0));
+}
+
+TEST_CASE("a restarted primary proposes nothing more in its view; the others move on", "[pbft]") {
+  Cluster cluster(4, 0);
+  cluster.advance(50);
+  cluster.submit(0, 0);
+  cluster.advance(100);
+  REQUIRE(cluster.nodes[0].blocks.size() == 2);
+  cluster.crash(0);
+  cluster.boot(0);  // back before anyone timed out, still in view 0 and still its primary
+  REQUIRE(cluster.nodes[0].replica->view() == 0);
+  cluster.submit(1, 0);
+  cluster.advance(100);
+  for (const auto& node : cluster.nodes)
+    REQUIRE(node.blocks.size() == 2);  // it did not propose again in view 0
+  cluster.advance(3000);
+  for (std::size_t i = 0; i < 4; ++i) {
+    REQUIRE(cluster.nonce_at(i, 1) == 1);
+    REQUIRE(cluster.nodes[i].replica->view() >= 1);
+  }
+  const auto& seal = std::get<chain::PbftSeal>(cluster.nodes[1].blocks[2].header.seal);
+  REQUIRE(seal.view >= 1);
   REQUIRE(cluster.agree());
 }
