@@ -132,6 +132,9 @@ struct SenderPlan {
   client::Endpoint endpoint;
   std::vector<std::uint32_t> accounts;
   double rate = 0;  // per second; 0: unpaced
+  // When a paced sender's schedule starts, after the run's: K senders offset by 1/K of a
+  // period each submit in turn, an even stream, rather than K at the same instants.
+  std::int64_t phase_ns = 0;
   std::size_t batch_max = 100;
 };
 
@@ -151,7 +154,11 @@ class Sender {
     while (!stop_.load(std::memory_order_relaxed)) {
       std::size_t allowed = plan_.batch_max;
       if (plan_.rate > 0) {
-        double elapsed_s = static_cast<double>(now_ns() - start_ns) / 1e9;
+        double elapsed_s = static_cast<double>(now_ns() - start_ns - plan_.phase_ns) / 1e9;
+        if (elapsed_s < 0) {
+          std::this_thread::sleep_for(std::chrono::microseconds(500));
+          continue;
+        }
         auto due =
             static_cast<std::int64_t>(plan_.rate * elapsed_s) + 1 - static_cast<std::int64_t>(sent);
         if (due <= 0) {
@@ -515,6 +522,9 @@ Status cmd_bench(const BenchOptions& options) {
         plan.accounts.push_back(a);
     }
     plan.rate = static_cast<double>(options.rate) / static_cast<double>(senders);
+    if (plan.rate > 0)
+      plan.phase_ns = static_cast<std::int64_t>(1e9 / plan.rate * static_cast<double>(k) /
+                                                static_cast<double>(senders));
     plan.batch_max = options.batch_max;
     threads.emplace_back([&, k, plan]() mutable {
       Sender sender(*work, std::move(plan), stop_senders);
