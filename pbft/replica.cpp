@@ -167,6 +167,10 @@ Actions Replica::start(TimeMs now) {
     // report was persisted) and wait for the new view.
     r.in_view_change = false;
     r.start_view_change(out, r.view, now);
+  } else if (r.proposed_before_restart == r.view) {
+    // It can propose nothing more in this view (see maybe_propose): hand the view on now
+    // rather than leave the others to time out.
+    r.start_view_change(out, r.view + 1, now);
   } else {
     r.arm_progress_timer(out, now);
     r.maybe_propose(out, now, false);

@@ -101,6 +101,12 @@ void Replica::Impl::on_view_change(Actions& out, const Signed<ViewChange>& messa
     return;
   view_changes[message.sender] = message;
 
+  // The primary itself gives up its view (it restarted and may not propose there again):
+  // there is nothing to wait for. A faulty primary gains nothing by it but a view change.
+  if (!in_view_change && message.sender == primary() && body.new_view == view + 1) {
+    start_view_change(out, view + 1, now);
+  }
+
   // f+1 replicas asking for higher views include a correct one: join the smallest view
   // among them, without waiting for a timeout (section 4.5.2).
   std::vector<std::uint64_t> higher;

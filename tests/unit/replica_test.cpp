@@ -138,7 +138,7 @@ TEST_CASE("messages with bad signatures or from impostors are dropped", "[pbft]"
   REQUIRE(replica.counters().dropped[static_cast<int>(pbft::DropReason::kMalformed)] == 1);
 }
 
-TEST_CASE("an idle primary proposes at once; right after a commit it waits batch_delay_ms",
+TEST_CASE("an idle primary proposes at once, but right after a commit it waits batch_delay_ms",
           "[pbft]") {
   Cluster cluster(4, 0);
   const chain::TimeMs delay = cluster.genesis->pbft.batch_delay_ms;
@@ -266,20 +266,18 @@ TEST_CASE("a primary makes one durable record per view, before its first pre-pre
   REQUIRE(votes->proposed_in_view == std::optional<std::uint64_t>(0));
 }
 
-TEST_CASE("a restarted primary proposes nothing more in its view; the others move on", "[pbft]") {
+TEST_CASE("a restarted primary proposes nothing more in its view and hands it on at once",
+          "[pbft]") {
   Cluster cluster(4, 0);
   cluster.advance(50);
   cluster.submit(0, 0);
   cluster.advance(100);
   REQUIRE(cluster.nodes[0].blocks.size() == 2);
   cluster.crash(0);
-  cluster.boot(0);  // back before anyone timed out, still in view 0 and still its primary
-  REQUIRE(cluster.nodes[0].replica->view() == 0);
+  cluster.boot(0);  // back before anyone timed out, in view 0, whose primary it is
+  // It hands view 0 on at once; the others follow without waiting for a timeout.
   cluster.submit(1, 0);
   cluster.advance(100);
-  for (const auto& node : cluster.nodes)
-    REQUIRE(node.blocks.size() == 2);  // it did not propose again in view 0
-  cluster.advance(3000);
   for (std::size_t i = 0; i < 4; ++i) {
     REQUIRE(cluster.nonce_at(i, 1) == 1);
     REQUIRE(cluster.nodes[i].replica->view() >= 1);
