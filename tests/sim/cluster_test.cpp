@@ -118,7 +118,8 @@ TEST_CASE("timers fire at their time, re-arm, cancel, and die with a crash", "[s
         std::vector<std::string>{"n0 start@0", "n0 timer1@50", "n0 timer2@80", "n0 start@160"});
 }
 
-TEST_CASE("persisted records survive a crash; the engine and mempool do not", "[sim][cluster]") {
+TEST_CASE("persisted records survive a crash, but the engine and mempool do not",
+          "[sim][cluster]") {
   Recorder recorder;
   int built = 0;
   std::vector<std::size_t> kv_sizes;

@@ -105,7 +105,8 @@ TEST_CASE("latency stays between base and cap, and jitter reorders messages", "[
   CHECK(reordered);
 }
 
-TEST_CASE("the same seed replays the same deliveries; another seed does not", "[sim][network]") {
+TEST_CASE("the same seed replays the same deliveries, and another seed does not",
+          "[sim][network]") {
   NetworkOptions options;
   options.drop_probability = 0.1;
   options.duplicate_probability = 0.05;
@@ -120,7 +121,7 @@ TEST_CASE("the same seed replays the same deliveries; another seed does not", "[
   CHECK(trace_a != trace_c);
 }
 
-TEST_CASE("lossy sends drop about drop_probability of messages; reliable ones none",
+TEST_CASE("lossy sends drop about drop_probability of messages, reliable ones none",
           "[sim][network]") {
   NetworkOptions options;
   options.drop_probability = 0.2;

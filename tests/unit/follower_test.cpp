@@ -237,7 +237,7 @@ TEST_CASE("a follower commits an upstream's blocks in order and asks for the nex
   REQUIRE_FALSE(follower->snapshot().syncing);
 }
 
-TEST_CASE("a full batch marks the follower as syncing; a short one refetches all the same",
+TEST_CASE("a full batch marks the follower as syncing, and a short one refetches all the same",
           "[follower]") {
   const Chain& chain = shared_chain();
   auto config = config_for(chain);
@@ -496,7 +496,7 @@ TEST_CASE("a batch with a bad block keeps the good blocks before it", "[follower
   require_fetch(follower->on_timer(Follower::kFetchTimer, now + kPollMs), 1, 3, now + kPollMs);
 }
 
-TEST_CASE("an empty answer rotates upstreams after a pause; new blocks refetch at once",
+TEST_CASE("an empty answer rotates upstreams after a pause, and new blocks refetch at once",
           "[follower]") {
   const Chain& chain = shared_chain();
   auto follower = make_follower(chain, config_for(chain, 3));
