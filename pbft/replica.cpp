@@ -174,7 +174,12 @@ Actions Replica::start(TimeMs now) {
   } else {
     r.arm_progress_timer(out, now);
     r.maybe_propose(out, now, false);
+    return out;
   }
+  // Sent before the driver had connected to any peer, that VIEW-CHANGE is likely lost:
+  // send it again soon rather than a whole view-change timeout later.
+  r.set_timer(out, kViewChangeTimer, r.view_change_deadline,
+              now + std::min<TimeMs>(r.timeout_ms(), Impl::kRestartResendMs));
   return out;
 }
 

@@ -93,6 +93,7 @@ struct Replica::Impl {
   static constexpr std::size_t kMaxFutureMessages = 256;
   static constexpr std::uint32_t kFetchBatchBlocks = 64;
   static constexpr TimeMs kMaxClockDriftMs = 30'000;
+  static constexpr TimeMs kRestartResendMs = 250;
   ReplicaIndex primary() const { return primary_of(view, n()); }
   bool is_primary() const { return primary() == self; }
   // The window is anchored at the stable checkpoint, or at the last checkpoint boundary
