@@ -215,7 +215,18 @@ crypto::Hash256 State::root_after(const StateDiff& diff) {
 }
 
 Result<StateDiff> State::apply_block(const Block& block, SignaturePolicy policy) {
-  if (transactions_root(block.transactions) != block.header.tx_root) {
+  std::vector<crypto::Hash256> tx_hashes;
+  tx_hashes.reserve(block.transactions.size());
+  for (const auto& tx : block.transactions)
+    tx_hashes.push_back(tx.hash());
+  return apply_block(block, tx_hashes, policy);
+}
+
+Result<StateDiff> State::apply_block(const Block& block,
+                                     const std::vector<crypto::Hash256>& tx_hashes,
+                                     SignaturePolicy policy) {
+  if (tx_hashes.size() != block.transactions.size() ||
+      crypto::merkle_root(tx_hashes) != block.header.tx_root) {
     return make_error("block " + std::to_string(block.header.height) +
                       ": tx_root does not match its transactions");
   }

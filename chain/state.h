@@ -104,6 +104,10 @@ class State {
   // when everything holds. Returns the diff it applied.
   Result<StateDiff> apply_block(const Block& block,
                                 SignaturePolicy policy = SignaturePolicy::kVerify);
+  // The same, for a caller that already hashed the block's transactions: `tx_hashes` must
+  // be their hashes, in order (the tx_root is checked against them).
+  Result<StateDiff> apply_block(const Block& block, const std::vector<crypto::Hash256>& tx_hashes,
+                                SignaturePolicy policy = SignaturePolicy::kVerify);
 
  private:
   void set(const Address& address, const std::optional<Account>& value);

@@ -76,7 +76,7 @@ struct Follower::Impl {
       if (!valid)
         return make_error("transaction " + std::to_string(i) + " has a bad signature");
     }
-    auto applied = state.apply_block(block, chain::SignaturePolicy::kAlreadyVerified);
+    auto applied = state.apply_block(block, tx_hashes, chain::SignaturePolicy::kAlreadyVerified);
     if (!applied)
       return applied.error();
     diff = std::move(*applied);

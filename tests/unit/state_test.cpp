@@ -355,6 +355,31 @@ TEST_CASE("state apply_block rejects a wrong tx_root without changing state", "[
   CHECK(state.root() == root);
 }
 
+TEST_CASE("state apply_block with precomputed hashes checks the tx_root against them",
+          "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  const Block block = valid_block(
+      state, {transfer(alice_key(), bob(), 100, 4, 0), transfer(bob_key(), carol(), 20, 1, 0)});
+  std::vector<crypto::Hash256> hashes;
+  for (const auto& tx : block.transactions)
+    hashes.push_back(tx.hash());
+  const crypto::Hash256 root = state.root();
+
+  auto reversed = std::vector<crypto::Hash256>(hashes.rbegin(), hashes.rend());
+  CHECK_THAT(state.apply_block(block, reversed).message(), Catch::Contains("tx_root"));
+  auto short_list = std::vector<crypto::Hash256>(hashes.begin(), hashes.begin() + 1);
+  CHECK_THAT(state.apply_block(block, short_list).message(), Catch::Contains("tx_root"));
+  CHECK(state.root() == root);
+
+  State copy = state;
+  auto with_hashes = state.apply_block(block, hashes);
+  REQUIRE(with_hashes.ok());
+  auto hashing_itself = copy.apply_block(block);
+  REQUIRE(hashing_itself.ok());
+  CHECK(state.root() == copy.root());
+  CHECK(state.root() == block.header.state_root);
+}
+
 TEST_CASE("state apply_block rejects a wrong state_root without changing state", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
   Block block = valid_block(state, {transfer(alice_key(), bob(), 100, 4, 0)});
