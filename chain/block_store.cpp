@@ -116,7 +116,13 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path) {
   }
   std::unique_ptr<BlockStore> store(new BlockStore(db));
   sqlite3_busy_timeout(db, 5000);
-  if (auto status = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", "pragmas");
+  // A 16 MiB page cache (SQLite's default is 2 MiB) keeps the transaction index's upper
+  // levels and recent leaves in memory, and a 16 MiB WAL between checkpoints lets a page
+  // that several blocks touch reach the database file once.
+  if (auto status = exec(db,
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                         "PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=4000;",
+                         "pragmas");
       !status) {
     return status.error();
   }
