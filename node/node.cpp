@@ -262,6 +262,7 @@ void Node::Impl::on_block_committed(const chain::Block& block,
       admitted_at.erase(it);
     }
   }
+  verified.erase(tx_hashes);
   unstored_blocks[block.header.height] = block;
   answer_block_waiters();
   gauges.blocks_committed->inc();

@@ -11,6 +11,7 @@
 #include "node/config.h"
 #include "node/json_view.h"
 #include "node/storage_worker.h"
+#include "node/verified_signatures.h"
 #include "node/wire.h"
 
 using namespace synod;
@@ -194,4 +195,27 @@ TEST_CASE("the storage worker writes queued blocks in order and drains on stop",
   REQUIRE(found->has_value());
   CHECK((*found)->height == 5u);
   fs::remove_all(dir);
+}
+
+TEST_CASE("verified signatures forget committed transactions and stay bounded", "[node]") {
+  node::VerifiedSignatures verified(3);
+  auto hash_of = [](std::uint8_t tag) {
+    crypto::Hash256 hash;
+    hash.data[0] = tag;
+    return hash;
+  };
+  verified.insert(hash_of(1));
+  verified.insert(hash_of(2));
+  REQUIRE(verified.contains(hash_of(1)));
+  REQUIRE(verified.contains(hash_of(2)));
+  verified.erase({hash_of(1), hash_of(9)});  // committed; 9 was never there
+  REQUIRE_FALSE(verified.contains(hash_of(1)));
+  REQUIRE(verified.contains(hash_of(2)));
+  REQUIRE(verified.size() == 1);
+  verified.insert(hash_of(3));
+  verified.insert(hash_of(4));
+  REQUIRE(verified.size() == 3);
+  verified.insert(hash_of(5));  // full: cleared, then the new one kept
+  REQUIRE(verified.size() == 1);
+  REQUIRE(verified.contains(hash_of(5)));
 }
