@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cassert>
 
 #include "chain/sqlite_statement.h"
@@ -31,6 +32,14 @@ CREATE TABLE IF NOT EXISTS meta (
   value BLOB NOT NULL
 ) WITHOUT ROWID;
 )sql";
+
+constexpr const char* kIndexedHeightKey = "store/tx_indexed_height";
+
+Bytes encode_height(std::uint64_t height) {
+  Writer out;
+  out.u64(height);
+  return out.take();
+}
 
 Status exec(sqlite3* db, const char* sql, const char* what) {
   char* message = nullptr;
@@ -130,6 +139,8 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path) {
     return status.error();
   if (auto status = store->load_head(); !status)
     return status.error();
+  if (auto status = store->load_index_state(); !status)
+    return status.error();
   return store;
 }
 
@@ -158,6 +169,70 @@ Status BlockStore::load_head() {
   return Status::success();
 }
 
+Status BlockStore::load_index_state() {
+  indexed_height_ = 0;
+  unindexed_.clear();
+  if (!head_height_)
+    return Status::success();  // empty: initialize() records height 0
+  auto stored = get_meta(kIndexedHeightKey);
+  if (!stored)
+    return stored.error();
+  if (!stored->has_value()) {
+    // Written before bulk indexing, when every block was indexed as it was appended.
+    indexed_height_ = *head_height_;
+    return put_meta(kIndexedHeightKey, encode_height(indexed_height_));
+  }
+  Reader in(**stored);
+  indexed_height_ = in.u64();
+  if (auto status = in.finish("indexed height"); !status)
+    return make_error("store: corrupt " + std::string(kIndexedHeightKey));
+  if (indexed_height_ > *head_height_)
+    return make_error("store: transactions indexed above the head");
+  for (std::uint64_t height = indexed_height_ + 1; height <= *head_height_; ++height) {
+    auto block = block_at(height);
+    if (!block)
+      return block.error();
+    if (!block->has_value())
+      return make_error("store: block " + std::to_string(height) + " missing");
+    crypto::Hash256 block_hash = (*block)->hash();
+    const auto& transactions = (*block)->transactions;
+    for (std::size_t i = 0; i < transactions.size(); ++i) {
+      unindexed_.emplace(transactions[i].hash(),
+                         TxLocation{height, static_cast<std::uint32_t>(i), block_hash});
+    }
+  }
+  return Status::success();
+}
+
+Status BlockStore::index_transactions() {
+  if (unindexed_.empty() || !head_height_)
+    return Status::success();
+  // Sorted by hash, the inserts walk the index once from left to right.
+  std::vector<std::pair<crypto::Hash256, TxLocation>> sorted(unindexed_.begin(), unindexed_.end());
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.first.data < b.first.data; });
+  std::uint64_t through = *head_height_;
+  TransactionGuard guard(db_);
+  if (auto status = guard.begin(); !status)
+    return status;
+  Statement insert_tx(db_, "INSERT OR IGNORE INTO transactions(hash, height, idx) VALUES(?, ?, ?)");
+  for (const auto& [tx_hash, location] : sorted) {
+    insert_tx.bind(1, tx_hash.view());
+    insert_tx.bind(2, static_cast<std::int64_t>(location.height));
+    insert_tx.bind(3, static_cast<std::int64_t>(location.index));
+    if (auto status = insert_tx.run("index transaction"); !status)
+      return status;
+    insert_tx.reset();
+  }
+  if (auto status = put_meta(kIndexedHeightKey, encode_height(through)); !status)
+    return status;
+  if (auto status = guard.commit(); !status)
+    return status;
+  indexed_height_ = through;
+  unindexed_.clear();
+  return Status::success();
+}
+
 Status BlockStore::initialize(const Genesis& genesis) {
   Block genesis_block = make_genesis_block(genesis);
   if (head_height_) {
@@ -180,8 +255,11 @@ Status BlockStore::initialize(const Genesis& genesis) {
     return status;
   if (auto status = write_block(genesis_block, diff, {}); !status)
     return status;
+  if (auto status = put_meta(kIndexedHeightKey, encode_height(0)); !status)
+    return status;
   if (auto status = guard.commit(); !status)
     return status;
+  indexed_height_ = 0;
   head_height_ = 0;
   head_hash_ = genesis_block.hash();
   return Status::success();
@@ -199,15 +277,6 @@ Status BlockStore::write_block(const Block& block, const StateDiff& diff,
   if (auto status = insert_block.run("insert block"); !status)
     return status;
 
-  Statement insert_tx(db_, "INSERT OR IGNORE INTO transactions(hash, height, idx) VALUES(?, ?, ?)");
-  for (std::size_t i = 0; i < block.transactions.size(); ++i) {
-    insert_tx.bind(1, tx_hashes[i].view());
-    insert_tx.bind(2, static_cast<std::int64_t>(block.header.height));
-    insert_tx.bind(3, static_cast<std::int64_t>(i));
-    if (auto status = insert_tx.run("insert transaction"); !status)
-      return status;
-    insert_tx.reset();
-  }
   return write_accounts(db_, diff, /*forward=*/true);
 }
 
@@ -241,6 +310,10 @@ Status BlockStore::append(const Block& block, const StateDiff& diff,
     return status;
   head_height_ = block.header.height;
   head_hash_ = block.hash();
+  for (std::size_t i = 0; i < tx_hashes.size(); ++i) {
+    unindexed_.emplace(tx_hashes[i],
+                       TxLocation{head_height_.value(), static_cast<std::uint32_t>(i), head_hash_});
+  }
   return Status::success();
 }
 
@@ -258,16 +331,27 @@ Result<StateDiff> BlockStore::rollback_head() {
     return status.error();
   if (auto status = write_accounts(db_, **undo, /*forward=*/false); !status)
     return status.error();
-  Statement delete_txs(db_, "DELETE FROM transactions WHERE height = ?");
-  delete_txs.bind(1, static_cast<std::int64_t>(height));
-  if (auto status = delete_txs.run("delete transactions"); !status)
-    return status.error();
+  bool indexed = height <= indexed_height_;
+  if (indexed) {
+    Statement delete_txs(db_, "DELETE FROM transactions WHERE height = ?");
+    delete_txs.bind(1, static_cast<std::int64_t>(height));
+    if (auto status = delete_txs.run("delete transactions"); !status)
+      return status.error();
+    if (auto status = put_meta(kIndexedHeightKey, encode_height(height - 1)); !status)
+      return status.error();
+  }
   Statement delete_block(db_, "DELETE FROM blocks WHERE height = ?");
   delete_block.bind(1, static_cast<std::int64_t>(height));
   if (auto status = delete_block.run("delete block"); !status)
     return status.error();
   if (auto status = guard.commit(); !status)
     return status.error();
+  if (indexed) {
+    indexed_height_ = height - 1;
+  } else {
+    std::erase_if(unindexed_,
+                  [height](const auto& entry) { return entry.second.height == height; });
+  }
   if (auto status = load_head(); !status)
     return status.error();
   return std::move(**undo);
@@ -317,6 +401,8 @@ Result<std::optional<Block>> BlockStore::block_by_hash(const crypto::Hash256& ha
 
 Result<std::optional<TxLocation>> BlockStore::find_transaction(
     const crypto::Hash256& tx_hash) const {
+  if (auto pending = unindexed_.find(tx_hash); pending != unindexed_.end())
+    return std::optional<TxLocation>(pending->second);
   Statement query(db_,
                   "SELECT t.height, t.idx, b.hash FROM transactions t JOIN blocks b "
                   "ON b.height = t.height WHERE t.hash = ?");

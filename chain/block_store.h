@@ -1,9 +1,17 @@
 // The block store: one SQLite database per node (WAL mode, synchronous=FULL).
 //
-// append() writes a block, its certificate, its transaction index, its state changes and
-// its undo data in one SQLite transaction, so after a crash (kill -9, power loss) the store
-// reopens at exactly its last committed block, with the accounts table matching it.
-// rollback_head() undoes the newest block for proof-of-work / proof-of-stake reorgs.
+// append() writes a block, its certificate, its state changes and its undo data in one
+// SQLite transaction, so after a crash (kill -9, power loss) the store reopens at exactly its
+// last committed block, with the accounts table matching it. rollback_head() undoes the
+// newest block for proof-of-work / proof-of-stake reorgs.
+//
+// The transaction index (hash -> height, position) is written in bulk: transaction hashes
+// are random, so indexing each block as it comes dirtied about one B-tree page per
+// transaction, the largest cost of a store at full load. Transactions of blocks above
+// indexed_height() are kept in memory and go into the index kIndexBatch at a time, sorted,
+// in one SQLite transaction with the new indexed height. After a restart they are read
+// back from the blocks. find_transaction() sees indexed blocks, the blocks that were not
+// indexed when this instance opened, and the blocks it appended itself.
 //
 // A small key-value table (`meta`) holds what the consensus engines must persist beyond
 // blocks, such as the PBFT votes a replica has signed.
@@ -15,10 +23,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "base/result.h"
 #include "chain/block.h"
 #include "chain/state.h"
+#include "crypto/keyed_hash.h"
 
 struct sqlite3;
 
@@ -58,6 +68,14 @@ class BlockStore {
   Result<std::optional<Block>> block_at(std::uint64_t height) const;
   Result<std::optional<Block>> block_by_hash(const crypto::Hash256& hash) const;
   Result<std::optional<TxLocation>> find_transaction(const crypto::Hash256& tx_hash) const;
+
+  // Blocks up to this height have their transactions in the SQL index.
+  std::uint64_t indexed_height() const { return indexed_height_; }
+  // Transactions appended (or found at open) above indexed_height().
+  std::size_t unindexed_count() const { return unindexed_.size(); }
+  // Writes every unindexed transaction into the index, in one SQLite transaction.
+  Status index_transactions();
+  static constexpr std::size_t kIndexBatch = 32'768;
   // Undo data stored with the block at `height`.
   Result<std::optional<StateDiff>> undo_at(std::uint64_t height) const;
 
@@ -72,6 +90,9 @@ class BlockStore {
   explicit BlockStore(sqlite3* db) : db_(db) {}
   Status create_schema();
   Status load_head();
+  // Reads the indexed height (an index from before bulk indexing covers every block) and
+  // collects the transactions of the blocks above it.
+  Status load_index_state();
   Status write_block(const Block& block, const StateDiff& diff,
                      const std::vector<crypto::Hash256>& tx_hashes);
   Result<std::optional<Block>> read_block_where(const char* sql, ByteView key,
@@ -80,6 +101,8 @@ class BlockStore {
   sqlite3* db_;
   std::optional<std::uint64_t> head_height_;
   crypto::Hash256 head_hash_;
+  std::uint64_t indexed_height_ = 0;
+  std::unordered_map<crypto::Hash256, TxLocation, crypto::KeyedHash> unindexed_;
 };
 
 }  // namespace synod::chain

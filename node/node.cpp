@@ -86,8 +86,9 @@ Status Node::Impl::open(NodeOptions node_options) {
   if (!writer)
     return writer.error();
   storage = std::make_unique<StorageWorker>(
-      std::move(*writer), [this](std::uint64_t height, Status status) {
-        boost::asio::post(io, [this, height, status] { on_block_stored(height, status); });
+      std::move(*writer), [this](std::uint64_t height, Status status, std::uint64_t indexed) {
+        boost::asio::post(
+            io, [this, height, status, indexed] { on_block_stored(height, status, indexed); });
       });
 
   mempool = std::make_unique<chain::Mempool>(config.mempool);
@@ -253,9 +254,9 @@ void Node::Impl::on_block_committed(const chain::Block& block,
   crypto::Hash256 block_hash = block.hash();
   for (std::size_t i = 0; i < block.transactions.size(); ++i) {
     const crypto::Hash256& tx_hash = tx_hashes[i];
-    unstored_transactions[tx_hash] =
+    unindexed_transactions[tx_hash] =
         chain::TxLocation{block.header.height, static_cast<std::uint32_t>(i), block_hash};
-    unstored_by_height[block.header.height].push_back(tx_hash);
+    unindexed_by_height[block.header.height].push_back(tx_hash);
     relayed.erase(tx_hash);
     if (auto it = admitted_at.find(tx_hash); it != admitted_at.end()) {
       gauges.commit_latency->observe(static_cast<double>(now - it->second) / 1000.0);
@@ -270,18 +271,20 @@ void Node::Impl::on_block_committed(const chain::Block& block,
   log_summary(block);
 }
 
-void Node::Impl::on_block_stored(std::uint64_t height, Status status) {
+void Node::Impl::on_block_stored(std::uint64_t height, Status status,
+                                 std::uint64_t indexed_height) {
   if (!status) {
     fatal("cannot store block " + std::to_string(height) + ": " + status.message());
     return;
   }
   stored_height = height;
   unstored_blocks.erase(unstored_blocks.begin(), unstored_blocks.upper_bound(height));
-  if (auto it = unstored_by_height.find(height); it != unstored_by_height.end()) {
+  auto indexed_end = unindexed_by_height.upper_bound(indexed_height);
+  for (auto it = unindexed_by_height.begin(); it != indexed_end; ++it) {
     for (const auto& tx_hash : it->second)
-      unstored_transactions.erase(tx_hash);
-    unstored_by_height.erase(it);
+      unindexed_transactions.erase(tx_hash);
   }
+  unindexed_by_height.erase(unindexed_by_height.begin(), indexed_end);
   if (!stopping)
     execute(engine->on_block_stored(height, now_ms()));
 }

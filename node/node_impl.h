@@ -128,9 +128,10 @@ struct Node::Impl {
 
   std::map<std::uint32_t, std::unique_ptr<boost::asio::steady_timer>> timers;
 
-  // Transactions committed but not yet written: get_tx answers from here meanwhile.
-  std::unordered_map<crypto::Hash256, chain::TxLocation, crypto::KeyedHash> unstored_transactions;
-  std::map<std::uint64_t, std::vector<crypto::Hash256>> unstored_by_height;
+  // Transactions committed since the node started whose blocks are not yet in the store's
+  // transaction index (written in bulk, see chain/block_store.h): get_tx answers from here.
+  std::unordered_map<crypto::Hash256, chain::TxLocation, crypto::KeyedHash> unindexed_transactions;
+  std::map<std::uint64_t, std::vector<crypto::Hash256>> unindexed_by_height;
   // Committed blocks still queued for the storage thread, served by get_block meanwhile.
   std::map<std::uint64_t, chain::Block> unstored_blocks;
   // Submission times of transactions this node admitted, for the commit-latency histogram.
@@ -176,7 +177,7 @@ struct Node::Impl {
   void execute(const chain::Actions& actions);
   void set_timer(std::uint32_t id, chain::TimeMs at_ms);
   void on_block_committed(const chain::Block& block, const std::vector<crypto::Hash256>& tx_hashes);
-  void on_block_stored(std::uint64_t height, Status status);
+  void on_block_stored(std::uint64_t height, Status status, std::uint64_t indexed_height);
   void refresh_metrics();
   // Counts a consensus message by its type byte, in or out.
   void count_message(ByteView message, bool incoming, std::size_t copies = 1);

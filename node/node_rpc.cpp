@@ -248,7 +248,7 @@ void Node::Impl::register_rpc_methods() {
     if (!hash)
       return reply.error(kInvalidParams, hash.message());
     std::optional<chain::TxLocation> location;
-    if (auto it = unstored_transactions.find(*hash); it != unstored_transactions.end()) {
+    if (auto it = unindexed_transactions.find(*hash); it != unindexed_transactions.end()) {
       location = it->second;
     } else {
       auto found = reader->find_transaction(*hash);

@@ -49,7 +49,9 @@ void StorageWorker::loop() {
     }
     std::uint64_t height = item.block.header.height;
     Status status = store_->append(item.block, item.diff, item.tx_hashes);
-    stored_(height, status);
+    if (status && store_->unindexed_count() >= chain::BlockStore::kIndexBatch)
+      status = store_->index_transactions();
+    stored_(height, status, store_->indexed_height());
   }
 }
 

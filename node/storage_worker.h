@@ -2,7 +2,9 @@
 // transaction (and its fsync) never stalls the event loop that runs consensus.
 //
 // Thread safety: enqueue() and stop() from one thread (the event loop); `stored` is called
-// on the worker thread, in height order, after each block is durable.
+// on the worker thread, in height order, after each block is durable. Once kIndexBatch
+// transactions wait for the transaction index, the worker writes them into it after a
+// block (BlockStore::index_transactions).
 #pragma once
 
 #include <condition_variable>
@@ -18,7 +20,9 @@ namespace synod::node {
 
 class StorageWorker {
  public:
-  using Stored = std::function<void(std::uint64_t height, Status status)>;
+  // `indexed_height`: the store's, after this block (see BlockStore::indexed_height).
+  using Stored =
+      std::function<void(std::uint64_t height, Status status, std::uint64_t indexed_height)>;
 
   StorageWorker(std::unique_ptr<chain::BlockStore> store, Stored stored);
   ~StorageWorker();

@@ -487,3 +487,115 @@ TEST_CASE("block store reopens from disk at its head and keeps going", "[store]"
   CHECK(*head == blocks.back());
   CHECK(stored_state(*store, chain.genesis.chain_id).accounts() == chain.state.accounts());
 }
+
+namespace {
+
+// Where `store` finds each transaction of `blocks` (nullopt: not found).
+void require_found(const BlockStore& store, const std::vector<Block>& blocks) {
+  for (const Block& block : blocks) {
+    for (std::uint32_t i = 0; i < block.transactions.size(); ++i) {
+      auto found = store.find_transaction(block.transactions[i].hash());
+      REQUIRE(found.ok());
+      REQUIRE(found->has_value());
+      CHECK((*found)->height == block.header.height);
+      CHECK((*found)->index == i);
+      CHECK((*found)->block_hash == block.hash());
+    }
+  }
+}
+
+void require_absent(const BlockStore& store, const Block& block) {
+  for (const auto& tx : block.transactions) {
+    auto found = store.find_transaction(tx.hash());
+    REQUIRE(found.ok());
+    CHECK_FALSE(found->has_value());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("block store indexes transactions in bulk and finds them before and after", "[store]") {
+  TempDir dir;
+  std::string path = dir.file("chain.db");
+  TestChain chain;
+  auto writer = open_initialized(path, chain);
+  std::vector<Block> blocks;
+  for (std::size_t i = 0; i < 4; ++i)
+    blocks.push_back(chain.extend(*writer, 9, i));
+  CHECK(writer->indexed_height() == 0);
+  CHECK(writer->unindexed_count() == 36);
+  require_found(*writer, blocks);  // from memory
+
+  // Another connection reads the unindexed blocks back when it opens.
+  auto early_reader = open_store(path);
+  CHECK(early_reader->unindexed_count() == 36);
+  require_found(*early_reader, blocks);
+
+  REQUIRE(writer->index_transactions().ok());
+  CHECK(writer->indexed_height() == 4);
+  CHECK(writer->unindexed_count() == 0);
+  require_found(*writer, blocks);  // from the index now
+  auto late_reader = open_store(path);
+  CHECK(late_reader->indexed_height() == 4);
+  CHECK(late_reader->unindexed_count() == 0);
+  require_found(*late_reader, blocks);
+
+  // Appended after early_reader opened: it sees them once they are indexed.
+  blocks.push_back(chain.extend(*writer, 5, 9));
+  require_absent(*early_reader, blocks.back());
+  REQUIRE(writer->index_transactions().ok());
+  require_found(*early_reader, blocks);
+}
+
+TEST_CASE("block store rolls back unindexed and indexed blocks and reopens consistent", "[store]") {
+  TempDir dir;
+  std::string path = dir.file("chain.db");
+  TestChain chain;
+  auto store = open_initialized(path, chain);
+  std::vector<Block> blocks;
+  for (std::size_t i = 0; i < 3; ++i)
+    blocks.push_back(chain.extend(*store, 6, i));
+  REQUIRE(store->index_transactions().ok());
+  for (std::size_t i = 3; i < 5; ++i)
+    blocks.push_back(chain.extend(*store, 6, i));
+  REQUIRE(store->indexed_height() == 3);
+
+  REQUIRE(store->rollback_head().ok());  // block 5, never indexed
+  require_absent(*store, blocks[4]);
+  CHECK(store->unindexed_count() == 6);
+  REQUIRE(store->rollback_head().ok());  // block 4
+  REQUIRE(store->rollback_head().ok());  // block 3, indexed
+  require_absent(*store, blocks[2]);
+  CHECK(store->indexed_height() == 2);
+  CHECK(store->unindexed_count() == 0);
+  blocks.resize(2);
+  require_found(*store, blocks);
+
+  store.reset();
+  auto reopened = open_store(path);
+  CHECK(reopened->head_height() == 2u);
+  CHECK(reopened->indexed_height() == 2);
+  require_found(*reopened, blocks);
+}
+
+TEST_CASE("block store reopens a store whose every block was indexed as it was appended",
+          "[store]") {
+  TempDir dir;
+  std::string path = dir.file("chain.db");
+  TestChain chain;
+  std::vector<Block> blocks;
+  {
+    auto store = open_initialized(path, chain);
+    for (std::size_t i = 0; i < 3; ++i)
+      blocks.push_back(chain.extend(*store, 4, i));
+    REQUIRE(store->index_transactions().ok());
+    // Such a store has the index and no indexed height recorded.
+    REQUIRE(store->delete_meta("store/tx_indexed_height").ok());
+  }
+  auto reopened = open_store(path);
+  CHECK(reopened->indexed_height() == 3);
+  CHECK(reopened->unindexed_count() == 0);
+  require_found(*reopened, blocks);
+  auto again = open_store(path);  // the height is recorded now
+  CHECK(again->indexed_height() == 3);
+}

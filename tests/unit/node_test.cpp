@@ -162,11 +162,13 @@ TEST_CASE("the storage worker writes queued blocks in order and drains on stop",
     chain::Block previous = chain::make_genesis_block(genesis);
     std::vector<std::uint64_t> stored;
     std::mutex mutex;
-    node::StorageWorker worker(std::move(*store), [&](std::uint64_t height, Status status) {
-      std::lock_guard lock(mutex);
-      if (status)
-        stored.push_back(height);
-    });
+    node::StorageWorker worker(std::move(*store),
+                               [&](std::uint64_t height, Status status, std::uint64_t indexed) {
+                                 std::lock_guard lock(mutex);
+                                 if (status)
+                                   stored.push_back(height);
+                                 CHECK(indexed == 0);  // 20 transactions: far below a batch
+                               });
     for (std::uint64_t height = 1; height <= 20; ++height) {
       chain::Block block;
       block.transactions = {sample_transfer(height - 1)};
