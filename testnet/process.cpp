@@ -60,8 +60,17 @@ bool is_node_of(pid_t pid, const NodeInfo& node) {
     return false;
   std::error_code ec;
   for (std::size_t i = 1; i + 1 < args.size(); ++i) {
-    if (args[i] == "--home")
-      return fs::equivalent(args[i + 1], node.home, ec);
+    if (args[i] != "--home")
+      continue;
+    // A relative home is relative to the node's working directory, not to ours.
+    fs::path home = args[i + 1];
+    if (home.is_relative()) {
+      fs::path cwd = fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd", ec);
+      if (ec)
+        return false;
+      home = cwd / home;
+    }
+    return fs::equivalent(home, node.home, ec);
   }
   return false;
 }
@@ -134,7 +143,10 @@ Result<std::string> node_binary() {
 
 Result<pid_t> start_node(const std::string& binary, const NodeInfo& node,
                          const std::string& byzantine) {
-  std::vector<std::string> args = {binary, "--home", node.home};
+  // An absolute home, so that the process is recognised from any directory.
+  std::error_code ec;
+  fs::path home = fs::absolute(node.home, ec);
+  std::vector<std::string> args = {binary, "--home", ec ? node.home : home.string()};
   if (!byzantine.empty()) {
     args.push_back("--byzantine");
     args.push_back(byzantine);

@@ -75,6 +75,13 @@ echo "$status"
 grep -q "agreement: all 4 answering nodes have block" <<<"$status" || fail "status: no agreement"
 "$TESTNET" status --dir "$DIR" --json | grep -q '"agree": true' || fail "status --json: no agreement"
 
+step "a node restarted with a relative --dir is recognised from any working directory"
+(cd "$(dirname "$DIR")" && "$TESTNET" restart --dir "$(basename "$DIR")" node-3)
+count_up() { "$TESTNET" status --dir "$1" | grep -cE '^node-[0-9]+ +[0-9]+ +up ' || true; }
+[ "$(count_up "$DIR")" = 4 ] || fail "status: node-3 not recognised after a relative restart"
+[ "$(cd "$(dirname "$DIR")" && count_up "$(basename "$DIR")")" = 4 ] ||
+  fail "status with a relative --dir: not every node up"
+
 step "kill node-2, keep transferring, restart it, watch it catch up"
 "$TESTNET" kill --dir "$DIR" 2
 "$TESTNET" status --dir "$DIR" | grep -qE "^node-2 +- +down" || fail "node-2 not shown as down"
