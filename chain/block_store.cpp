@@ -205,7 +205,7 @@ Status BlockStore::load_index_state() {
 }
 
 Status BlockStore::index_transactions() {
-  if (unindexed_.empty() || !head_height_)
+  if (!head_height_ || (unindexed_.empty() && indexed_height_ == *head_height_))
     return Status::success();
   // Sorted by hash, the inserts walk the index once from left to right.
   std::vector<std::pair<crypto::Hash256, TxLocation>> sorted(unindexed_.begin(), unindexed_.end());

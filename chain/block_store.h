@@ -73,9 +73,17 @@ class BlockStore {
   std::uint64_t indexed_height() const { return indexed_height_; }
   // Transactions appended (or found at open) above indexed_height().
   std::size_t unindexed_count() const { return unindexed_.size(); }
-  // Writes every unindexed transaction into the index, in one SQLite transaction.
+  std::uint64_t unindexed_blocks() const { return head_height_.value_or(0) - indexed_height_; }
+  // Writes every unindexed transaction into the index and records the head as indexed, in
+  // one SQLite transaction (also when no transaction waits: a reopen reads back only the
+  // blocks above the indexed height).
   Status index_transactions();
+  // A writer indexes when either many transactions or many blocks wait.
+  bool index_due() const {
+    return unindexed_count() >= kIndexBatch || unindexed_blocks() >= kIndexBlocks;
+  }
   static constexpr std::size_t kIndexBatch = 32'768;
+  static constexpr std::uint64_t kIndexBlocks = 1'024;
   // Undo data stored with the block at `height`.
   Result<std::optional<StateDiff>> undo_at(std::uint64_t height) const;
 

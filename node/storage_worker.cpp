@@ -49,7 +49,7 @@ void StorageWorker::loop() {
     }
     std::uint64_t height = item.block.header.height;
     Status status = store_->append(item.block, item.diff, item.tx_hashes);
-    if (status && store_->unindexed_count() >= chain::BlockStore::kIndexBatch)
+    if (status && store_->index_due())
       status = store_->index_transactions();
     stored_(height, status, store_->indexed_height());
   }

@@ -55,6 +55,7 @@ Replica::Impl::Impl(ReplicaConfig config_in, chain::Mempool& mempool_in, Replica
   base_timeout_ms = config.view_change_timeout_ms ? config.view_change_timeout_ms
                                                   : genesis.pbft.view_change_timeout_ms;
   recent_hashes[head.height] = head_hash;
+  stored_height = head.height;
   peer_heights.assign(validators.size(), 0);
   peer_views.assign(validators.size(), 0);
   last_block_ms = head.timestamp_ms;
@@ -116,10 +117,16 @@ Result<std::unique_ptr<Replica>> Replica::create(ReplicaConfig config, chain::Me
     if (!log)
       return make_error("replica: persisted votes: " + log.message());
     impl->votes = std::move(*log);
-    impl->votes.prune(impl->head.height);
+    impl->votes.prune(impl->head.height);  // the head came from the store: durable
     impl->view = impl->votes.view;
     impl->in_view_change = impl->votes.in_view_change;
     impl->proposed_before_restart = impl->votes.proposed_in_view;
+    // A log written before proposed_in_view existed holds a record of each pre-prepare sent.
+    for (const auto& [key, digest] : impl->votes.signed_votes) {
+      if (std::get<0>(key) == VoteKind::kPrePrepare)
+        impl->proposed_before_restart =
+            std::max(impl->proposed_before_restart.value_or(0), std::get<1>(key));
+    }
   }
   return std::unique_ptr<Replica>(new Replica(std::move(impl)));
 }
@@ -165,8 +172,11 @@ Actions Replica::start(TimeMs now) {
   if (r.in_view_change) {
     // Restarted during a view change: announce it again (the prepared certificate it must
     // report was persisted) and wait for the new view.
+    // The new primary that may have sent this view's NEW-VIEW already cannot send another:
+    // ask for the next view instead.
+    bool spent = r.proposed_before_restart == r.view && r.primary() == r.self;
     r.in_view_change = false;
-    r.start_view_change(out, r.view, now);
+    r.start_view_change(out, spent ? r.view + 1 : r.view, now);
   } else if (r.proposed_before_restart == r.view) {
     // It can propose nothing more in this view (see maybe_propose): hand the view on now
     // rather than leave the others to time out.
@@ -276,6 +286,10 @@ Actions Replica::on_block_stored(std::uint64_t height, TimeMs now) {
   (void)now;
   Actions out;
   Impl& r = *impl_;
+  if (height > r.stored_height) {
+    r.stored_height = std::min(height, r.head.height);
+    r.prune_votes();
+  }
   if (height > 0 && height % r.genesis.pbft.checkpoint_interval == 0)
     r.make_checkpoint(out, height);
   return out;

@@ -46,6 +46,16 @@ struct Replica::Impl {
   std::optional<chain::CommitCertificate> head_certificate;
   std::map<std::uint64_t, crypto::Hash256> recent_hashes;  // height -> hash, bounded
   TimeMs last_block_ms = 0;
+  // The highest block the driver reported durable. Votes are kept down to it, not to the
+  // head: after a crash the replica restarts at this height and must still know what it
+  // signed above it (at most kMaxUnstoredVoteHeights below the head, which bounds the log).
+  std::uint64_t stored_height = 0;
+  static constexpr std::uint64_t kMaxUnstoredVoteHeights = 256;
+  void prune_votes() {
+    std::uint64_t floor =
+        head.height > kMaxUnstoredVoteHeights ? head.height - kMaxUnstoredVoteHeights : 0;
+    votes.prune(std::max(stored_height, floor));
+  }
 
   // ---- view ----
   std::uint64_t view = 0;

@@ -394,7 +394,7 @@ void Replica::Impl::commit_block(Actions& out, chain::Block block, chain::StateD
   counters.transactions_committed += block.transactions.size();
   mempool.remove_committed(block.transactions, state);
   slots.erase(slots.begin(), slots.upper_bound(head.height));
-  votes.prune(head.height);
+  prune_votes();
   consecutive_view_changes = 0;
   // Progress: the request timer restarts, unless the block was empty while transactions
   // wait (a primary that keeps proposing empty blocks is censoring).

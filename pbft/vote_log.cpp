@@ -56,7 +56,9 @@ Result<VoteLog> decode_vote_log(ByteView bytes) {
   log.in_view_change = in.boolean();
   log.last_checkpoint = in.u64();
   log.view_floor = in.u64();
-  std::size_t n = in.count(1024, 1 + 8 + 8 + 32);
+  // Votes are kept for up to 256 unstored heights plus the watermark window, a few per
+  // height and view.
+  std::size_t n = in.count(8192, 1 + 8 + 8 + 32);
   for (std::size_t i = 0; i < n && in.ok(); ++i) {
     std::uint8_t kind = in.u8();
     std::uint64_t view_number = in.u64();

@@ -77,9 +77,9 @@ grep -q "agreement: all 4 answering nodes have block" <<<"$status" || fail "stat
 
 step "a node restarted with a relative --dir is recognised from any working directory"
 (cd "$(dirname "$DIR")" && "$TESTNET" restart --dir "$(basename "$DIR")" node-3)
-count_up() { "$TESTNET" status --dir "$1" | grep -cE '^node-[0-9]+ +[0-9]+ +up ' || true; }
-[ "$(count_up "$DIR")" = 4 ] || fail "status: node-3 not recognised after a relative restart"
-[ "$(cd "$(dirname "$DIR")" && count_up "$(basename "$DIR")")" = 4 ] ||
+all_up() { [ "$("$TESTNET" status --dir "$1" | grep -cE '^node-[0-9]+ +[0-9]+ +up ')" = 4 ]; }
+wait_for 30 "node-3 recognised as up after a relative restart" all_up "$DIR"
+(cd "$(dirname "$DIR")" && all_up "$(basename "$DIR")") ||
   fail "status with a relative --dir: not every node up"
 
 step "kill node-2, keep transferring, restart it, watch it catch up"

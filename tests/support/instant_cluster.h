@@ -33,6 +33,9 @@ struct Node {
   std::map<std::string, Bytes> persisted;
   std::map<std::uint32_t, chain::TimeMs> timers;
   bool up = true;
+  // When set, committed blocks are "stored" only when the test calls store_pending().
+  bool defer_storage = false;
+  std::vector<std::uint64_t> unstored;
 };
 
 struct InstantCluster {
@@ -91,6 +94,14 @@ struct InstantCluster {
     run(i, node.replica->start(now));
   }
 
+  // Reports node i's deferred blocks stored.
+  void store_pending(std::size_t i) {
+    std::vector<std::uint64_t> heights;
+    heights.swap(nodes[i].unstored);
+    for (auto height : heights)
+      run(i, nodes[i].replica->on_block_stored(height, now));
+  }
+
   void crash(std::size_t i) {
     nodes[i].up = false;
     nodes[i].replica.reset();
@@ -113,7 +124,9 @@ struct InstantCluster {
           assert(commit->tx_hashes[t] == commit->block.transactions[t].hash());
         node.blocks.push_back(commit->block);
         node.state.apply(commit->diff);
-        if (node.replica)
+        if (node.defer_storage)
+          node.unstored.push_back(commit->block.header.height);
+        else if (node.replica)
           run(i, node.replica->on_block_stored(commit->block.header.height, now));
       } else if (const auto* persist = std::get_if<chain::PersistAction>(&action)) {
         node.persisted[persist->key] = persist->value;

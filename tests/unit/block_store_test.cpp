@@ -599,3 +599,23 @@ TEST_CASE("block store reopens a store whose every block was indexed as it was a
   auto again = open_store(path);  // the height is recorded now
   CHECK(again->indexed_height() == 3);
 }
+
+TEST_CASE("block store records empty blocks as indexed, so a reopen does not reread them",
+          "[store]") {
+  TempDir dir;
+  std::string path = dir.file("chain.db");
+  TestChain chain;
+  {
+    auto store = open_initialized(path, chain);
+    for (std::size_t i = 0; i < 3; ++i)
+      chain.extend(*store, 0, i);
+    CHECK(store->unindexed_blocks() == 3);
+    CHECK(store->unindexed_count() == 0);
+    REQUIRE(store->index_transactions().ok());
+    CHECK(store->indexed_height() == 3);
+    CHECK(store->unindexed_blocks() == 0);
+    CHECK_FALSE(store->index_due());
+  }
+  auto reopened = open_store(path);
+  CHECK(reopened->indexed_height() == 3);
+}

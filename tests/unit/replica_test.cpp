@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "chain/certificate.h"
 #include "pbft/messages.h"
@@ -285,4 +286,72 @@ TEST_CASE("a restarted primary proposes nothing more in its view and hands it on
   const auto& seal = std::get<chain::PbftSeal>(cluster.nodes[1].blocks[2].header.seal);
   REQUIRE(seal.view >= 1);
   REQUIRE(cluster.agree());
+}
+
+TEST_CASE("a replica keeps the votes of committed blocks until they are stored", "[pbft]") {
+  Cluster cluster(4, 0);
+  cluster.nodes[1].defer_storage = true;
+  auto heights_voted = [&cluster] {
+    auto votes = pbft::decode_vote_log(cluster.nodes[1].persisted.at(pbft::Replica::kVotesKey));
+    REQUIRE(votes);
+    std::set<std::uint64_t> heights;
+    for (const auto& [key, digest] : votes->signed_votes)
+      heights.insert(std::get<2>(key));
+    return heights;
+  };
+  cluster.advance(50);
+  cluster.submit(0, 0);
+  cluster.advance(20);
+  cluster.submit(1, 0);
+  cluster.advance(20);
+  REQUIRE(cluster.nodes[1].blocks.size() == 3);
+  // Blocks 1 and 2 are committed but not durable: a crash now would restart node 1 at
+  // height 0, and it must still know what it signed at heights 1 and 2.
+  CHECK(heights_voted().count(1) == 1);
+  CHECK(heights_voted().count(2) == 1);
+  cluster.store_pending(1);
+  cluster.submit(2, 0);
+  cluster.advance(20);
+  cluster.store_pending(1);
+  CHECK(heights_voted().count(1) == 0);  // stored: pruned with the next write
+  CHECK(cluster.agree());
+}
+
+TEST_CASE("a primary upgraded from a vote log with a record per pre-prepare proposes no more",
+          "[pbft]") {
+  Cluster cluster(4, 0);
+  cluster.advance(50);
+  cluster.submit(0, 0);
+  cluster.advance(100);
+  REQUIRE(cluster.nodes[0].blocks.size() == 2);
+  // What the older layout held after the primary sent PP(0, 2) and before it committed.
+  auto votes = pbft::decode_vote_log(cluster.nodes[0].persisted.at(pbft::Replica::kVotesKey));
+  REQUIRE(votes);
+  votes->proposed_in_view.reset();
+  votes->record(pbft::VoteKind::kPrePrepare, 0, 2, crypto::Hash256{{7}});
+  Bytes older = votes->encode();
+  older.pop_back();  // no proposed_in_view field at all
+  cluster.crash(0);
+  cluster.nodes[0].persisted[pbft::Replica::kVotesKey] = older;
+  cluster.boot(0);
+  cluster.submit(1, 0);
+  cluster.advance(100);
+  for (std::size_t i = 0; i < 4; ++i)
+    REQUIRE(cluster.nonce_at(i, 1) == 1);
+  const auto& seal = std::get<chain::PbftSeal>(cluster.nodes[1].blocks[2].header.seal);
+  CHECK(seal.view >= 1);  // block 2 came from a later view's primary
+  CHECK(cluster.agree());
+}
+
+TEST_CASE("a new primary that restarts during its view change asks for the next view", "[pbft]") {
+  Cluster cluster(4, 0);
+  pbft::VoteLog votes;
+  votes.view = 4;  // node 0 is the primary of view 4
+  votes.in_view_change = true;
+  votes.proposed_in_view = 4;  // its NEW-VIEW may have left
+  cluster.crash(0);
+  cluster.nodes[0].persisted[pbft::Replica::kVotesKey] = votes.encode();
+  cluster.boot(0);
+  CHECK(cluster.nodes[0].replica->view() == 5);
+  CHECK(cluster.nodes[0].replica->in_view_change());
 }
