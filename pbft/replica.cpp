@@ -168,7 +168,8 @@ const ReplicaCounters& Replica::counters() const {
 Actions Replica::start(TimeMs now) {
   Actions out;
   Impl& r = *impl_;
-  r.last_block_ms = std::max(r.last_block_ms, now);
+  // Local time, not the head's timestamp, which another replica's clock set.
+  r.last_block_ms = now;
   if (r.in_view_change) {
     // Restarted during a view change: announce it again (the prepared certificate it must
     // report was persisted) and wait for the new view.
@@ -207,7 +208,10 @@ Actions Replica::on_message(ReplicaIndex from, ByteView bytes, TimeMs now) {
     return out;
   }
   const Message& message = *decoded;
-  if (sender_of(message) != from || from == r.self) {
+  // A NEW-VIEW may come from any peer that entered its view (see on_view_change): it
+  // carries the new primary's signature and 2f+1 signed VIEW-CHANGEs, checked below.
+  bool forwardable = std::holds_alternative<Signed<NewView>>(message);
+  if ((sender_of(message) != from && !forwardable) || from == r.self) {
     r.drop(DropReason::kNotValidator);
     return out;
   }

@@ -32,7 +32,12 @@ bool Replica::Impl::defer_future(const Message& message, std::uint64_t message_v
   bool upcoming = message_view > view || (message_view == view && in_view_change);
   if (!upcoming || message_view > view + 1)
     return false;
-  if (future_messages.size() < kMaxFutureMessages)
+  // A share per sender, so that one faulty replica cannot crowd out the others' messages.
+  ReplicaIndex sender = sender_of(message);
+  auto from_sender = std::count_if(future_messages.begin(), future_messages.end(),
+                                   [sender](const Message& m) { return sender_of(m) == sender; });
+  if (future_messages.size() < kMaxFutureMessages &&
+      static_cast<std::size_t>(from_sender) < kMaxFutureMessages / n())
     future_messages.push_back(message);
   return true;
 }

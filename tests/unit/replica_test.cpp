@@ -355,3 +355,23 @@ TEST_CASE("a new primary that restarts during its view change asks for the next 
   CHECK(cluster.nodes[0].replica->view() == 5);
   CHECK(cluster.nodes[0].replica->in_view_change());
 }
+
+TEST_CASE("a NEW-VIEW forwarded by a backup lets a replica in when the new primary is gone",
+          "[pbft]") {
+  Cluster cluster(4, 0);
+  cluster.advance(50);
+  cluster.submit(0, 0);
+  cluster.advance(100);  // node 0 proposed block 1 in view 0
+  cluster.crash(0);
+  cluster.submit(1, 1);
+  cluster.advance(3000);  // the others move to view 1, whose primary is node 1
+  REQUIRE(cluster.nodes[2].replica->view() == 1);
+  REQUIRE_FALSE(cluster.nodes[2].replica->in_view_change());
+  cluster.crash(1);
+  // Node 0 restarts in view 0, which it proposed in: it asks for view 1 at once. Only
+  // nodes 2 and 3 can answer, with the NEW-VIEW node 1 signed.
+  cluster.boot(0);
+  cluster.advance(50, 1);
+  CHECK(cluster.nodes[0].replica->view() == 1);
+  CHECK_FALSE(cluster.nodes[0].replica->in_view_change());
+}
