@@ -55,6 +55,11 @@ struct Replica::Impl {
     std::uint64_t floor =
         head.height > kMaxUnstoredVoteHeights ? head.height - kMaxUnstoredVoteHeights : 0;
     votes.prune(std::max(stored_height, floor));
+    // The prepared certificate of a committed block goes at once, as before: the head's
+    // commit certificate stands for it, and keeping it would write the whole block into
+    // every vote until the block is stored.
+    if (votes.prepared && votes.prepared->pre_prepare.body.sequence <= head.height)
+      votes.prepared.reset();
   }
 
   // ---- view ----
