@@ -233,6 +233,14 @@ bool is_pre_prepare(const chain::Action& action) {
          all->message[0] == static_cast<std::uint8_t>(pbft::MessageType::kPrePrepare);
 }
 
+// Node 0, the primary of view 0, proposes block 1 and everyone commits it.
+void commit_first_block(Cluster& cluster) {
+  cluster.advance(50);
+  cluster.submit(0, 0);
+  cluster.advance(100);
+  REQUIRE(cluster.nodes[0].blocks.size() == 2);
+}
+
 // Puts a transfer in every mempool without telling any replica.
 void add_everywhere(Cluster& cluster, std::size_t account, std::uint64_t nonce) {
   auto tx =
@@ -270,10 +278,7 @@ TEST_CASE("a primary makes one durable record per view, before its first pre-pre
 TEST_CASE("a restarted primary proposes nothing more in its view and hands it on at once",
           "[pbft]") {
   Cluster cluster(4, 0);
-  cluster.advance(50);
-  cluster.submit(0, 0);
-  cluster.advance(100);
-  REQUIRE(cluster.nodes[0].blocks.size() == 2);
+  commit_first_block(cluster);
   cluster.crash(0);
   cluster.boot(0);  // back before anyone timed out, in view 0, whose primary it is
   // It hands view 0 on at once; the others follow without waiting for a timeout.
@@ -320,10 +325,7 @@ TEST_CASE("a replica keeps the votes of committed blocks until they are stored",
 TEST_CASE("a primary upgraded from a vote log with a record per pre-prepare proposes no more",
           "[pbft]") {
   Cluster cluster(4, 0);
-  cluster.advance(50);
-  cluster.submit(0, 0);
-  cluster.advance(100);
-  REQUIRE(cluster.nodes[0].blocks.size() == 2);
+  commit_first_block(cluster);
   // What the older layout held after the primary sent PP(0, 2) and before it committed.
   auto votes = pbft::decode_vote_log(cluster.nodes[0].persisted.at(pbft::Replica::kVotesKey));
   REQUIRE(votes);
@@ -359,9 +361,7 @@ TEST_CASE("a new primary that restarts during its view change asks for the next 
 TEST_CASE("a NEW-VIEW forwarded by a backup lets a replica in when the new primary is gone",
           "[pbft]") {
   Cluster cluster(4, 0);
-  cluster.advance(50);
-  cluster.submit(0, 0);
-  cluster.advance(100);  // node 0 proposed block 1 in view 0
+  commit_first_block(cluster);  // in view 0
   cluster.crash(0);
   cluster.submit(1, 1);
   cluster.advance(3000);  // the others move to view 1, whose primary is node 1
