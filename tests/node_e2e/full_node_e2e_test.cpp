@@ -20,21 +20,15 @@
 #include "tests/node_e2e/local_cluster.h"
 
 using namespace synod;
+using e2e::kCommitMs;
+using e2e::kStartMs;
 using e2e::LocalCluster;
 using nlohmann::json;
 
 namespace {
 
-constexpr int kStartMs = 20'000;
-constexpr int kCommitMs = 30'000;
-
 bool is_full_node(const json& status) {
   return status.contains("role") && status["role"] == "full_node";
-}
-
-std::uint64_t height_of(LocalCluster& cluster, std::size_t i) {
-  auto status = cluster.status(i);
-  return status ? (*status)["height"].get<std::uint64_t>() : 0;
 }
 
 json block_at(LocalCluster& cluster, std::size_t i, std::uint64_t height) {
@@ -229,7 +223,7 @@ TEST_CASE("a full node follows the validators, relays transactions and catches u
   // The transfers may share a block or two; heartbeat blocks make at least three.
   REQUIRE(cluster.wait_for(
       0, [](const json& s) { return s["height"].get<std::uint64_t>() >= 3; }, kCommitMs));
-  std::uint64_t target = height_of(cluster, 0);
+  std::uint64_t target = cluster.height(0);
   require_same_chain(cluster, full, 0, target);
   for (std::size_t account : {0, 6, 7}) {
     json address = {
@@ -273,7 +267,7 @@ TEST_CASE("a full node follows the validators, relays transactions and catches u
   REQUIRE(get_blocks({{"from_height", 1}, {"wait_ms", 5001}})["error"]["code"] == -32602);
   REQUIRE(get_blocks({{"max_blocks", 1}})["error"]["code"] == -32602);
   REQUIRE(get_blocks({{"from_height", 1'000'000}, {"wait_ms", 5000}})["result"]["blocks"].empty());
-  std::uint64_t head = height_of(cluster, full);
+  std::uint64_t head = cluster.height(full);
   // The validators commit a heartbeat block every 500 ms: a long poll for the next block
   // brings one (a short answer could also be empty, hence the few tries).
   bool got_next = false;
@@ -296,7 +290,7 @@ TEST_CASE("a full node follows the validators, relays transactions and catches u
     REQUIRE(ok);
     REQUIRE(wait_committed(cluster.nodes()[0].rpc_port, hash, kCommitMs));
   }
-  std::uint64_t later = height_of(cluster, 0);
+  std::uint64_t later = cluster.height(0);
   REQUIRE(later > target);
   cluster.start(full);
   REQUIRE(cluster.wait_for(full, is_full_node, kStartMs));
@@ -322,7 +316,7 @@ TEST_CASE("a full node rejects a lying upstream's blocks and follows an honest o
     REQUIRE(ok);
     REQUIRE(wait_committed(cluster.nodes()[0].rpc_port, hash, kCommitMs));
   }
-  std::uint64_t target = height_of(cluster, 1);
+  std::uint64_t target = cluster.height(1);
   require_same_chain(cluster, full, 1, target);
   REQUIRE(liar.blocks_tampered() > 0);
 
@@ -344,12 +338,12 @@ TEST_CASE("a full node rejects a lying upstream's blocks and follows an honest o
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   REQUIRE(rejected_so_far() >= before + 3);
   // Whatever it holds now is the validators' chain.
-  std::uint64_t held = height_of(cluster, full);
+  std::uint64_t held = cluster.height(full);
   require_same_chain(cluster, full, 1, held);
 
   // The honest upstream comes back: the full node catches up past what the liar offered.
   cluster.start(3);
-  std::uint64_t later = height_of(cluster, 1);
+  std::uint64_t later = cluster.height(1);
   REQUIRE(later > held);
   require_same_chain(cluster, full, 1, later);
 

@@ -304,6 +304,11 @@ std::optional<int> LocalCluster::wait_exit(std::size_t i, int timeout_ms) {
   return std::nullopt;
 }
 
+std::uint64_t LocalCluster::height(std::size_t i) {
+  auto answer = status(i);
+  return answer ? (*answer)["height"].get<std::uint64_t>() : 0;
+}
+
 std::optional<json> LocalCluster::status(std::size_t i) {
   auto result = rpc_call(nodes_.at(i).rpc_port, "status", json::object(), 1000);
   if (!result.transport_ok || !result.body.contains("result"))

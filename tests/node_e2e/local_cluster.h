@@ -33,6 +33,10 @@ std::string http_get(std::uint16_t port, const std::string& target, int timeout_
 
 std::uint16_t free_port();
 
+// Deadlines the e2e tests share: nodes answering after a start, and a block committing.
+inline constexpr int kStartMs = 20'000;
+inline constexpr int kCommitMs = 30'000;
+
 class LocalCluster {
  public:
   struct NodeHandle {
@@ -70,6 +74,8 @@ class LocalCluster {
                 int timeout_ms);
   bool wait_healthy_all(int timeout_ms);
   std::optional<nlohmann::json> status(std::size_t i);
+  // Node i's committed height; 0 when it does not answer.
+  std::uint64_t height(std::size_t i);
 
   // Submits a signed transfer from account `from` to account `to`; returns the tx hash or
   // the error message.

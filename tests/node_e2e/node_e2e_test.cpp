@@ -12,18 +12,12 @@
 #include "tests/node_e2e/local_cluster.h"
 
 using namespace synod;
+using e2e::kCommitMs;
+using e2e::kStartMs;
 using e2e::LocalCluster;
 using nlohmann::json;
 
 namespace {
-
-constexpr int kStartMs = 20'000;
-constexpr int kCommitMs = 30'000;
-
-std::uint64_t height_of(LocalCluster& cluster, std::size_t i) {
-  auto status = cluster.status(i);
-  return status ? (*status)["height"].get<std::uint64_t>() : 0;
-}
 
 // Waits until every listed node reaches `height`, then checks they agree on the block hash
 // at that height and on the state root once their heads are equal.
@@ -79,7 +73,7 @@ TEST_CASE("four nodes commit transfers and agree on head and state root", "[e2e]
     REQUIRE(committed);
   }
   // Stop the chain from moving, then compare heads and state roots.
-  std::uint64_t target = height_of(cluster, 0);
+  std::uint64_t target = cluster.height(0);
   require_agreement(cluster, {0, 1, 2, 3}, target);
   std::set<std::string> roots;
   for (std::size_t i = 0; i < 4; ++i) {
@@ -146,7 +140,7 @@ TEST_CASE("a backup killed under load restarts and catches up to the same head",
   REQUIRE(cluster.wait_for(
       0, [](const json& s) { return s["mempool_size"] == 0; }, kCommitMs));
   cluster.start(2);
-  std::uint64_t target = height_of(cluster, 0);
+  std::uint64_t target = cluster.height(0);
   require_agreement(cluster, {0, 1, 2, 3}, target);
 }
 
@@ -159,7 +153,7 @@ TEST_CASE("when the primary is killed the others change view and keep committing
   REQUIRE(submit_load(cluster, {1, 2, 3}, 50) == 50);
   REQUIRE(cluster.wait_for(
       1, [](const json& s) { return s["view"] >= 1 && s["mempool_size"] == 0; }, kCommitMs));
-  std::uint64_t target = height_of(cluster, 1);
+  std::uint64_t target = cluster.height(1);
   require_agreement(cluster, {1, 2, 3}, target);
 }
 
@@ -172,7 +166,7 @@ TEST_CASE("honest nodes agree and commit beside an equivocating primary", "[e2e]
   REQUIRE(submit_load(cluster, {1, 2, 3}, 60) == 60);
   REQUIRE(cluster.wait_for(
       1, [](const json& s) { return s["mempool_size"] == 0; }, kCommitMs));
-  require_agreement(cluster, {1, 2, 3}, height_of(cluster, 1));
+  require_agreement(cluster, {1, 2, 3}, cluster.height(1));
 }
 
 TEST_CASE("honest nodes agree and commit beside a node forging signatures", "[e2e]") {
@@ -184,7 +178,7 @@ TEST_CASE("honest nodes agree and commit beside a node forging signatures", "[e2
   REQUIRE(submit_load(cluster, {0, 2, 3}, 60) == 60);
   REQUIRE(cluster.wait_for(
       0, [](const json& s) { return s["mempool_size"] == 0; }, kCommitMs));
-  require_agreement(cluster, {0, 2, 3}, height_of(cluster, 0));
+  require_agreement(cluster, {0, 2, 3}, cluster.height(0));
   auto dropped = e2e::rpc_call(cluster.nodes()[0].rpc_port, "dump_consensus_state");
   REQUIRE(dropped.body["result"]["dropped"]["bad_signature"] > 0);
 }
