@@ -10,6 +10,7 @@
 #include "chain/block.h"
 #include "crypto/hex.h"
 #include "node/node_impl.h"
+#include "node/rpc/blocks_answer.h"
 #include "node/transport/log_limiter.h"
 
 namespace synod::node {
@@ -20,40 +21,6 @@ namespace {
 transport::LogLimiter& upstream_log_limiter() {
   static transport::LogLimiter limiter(60'000);
   return limiter;
-}
-
-// The blocks of a get_blocks answer, decoded. Stops at the first entry that is not a
-// canonical block (what came before is kept; the engine checks it all anyway).
-std::vector<chain::Block> decode_blocks(const nlohmann::json& result, std::uint32_t max_blocks,
-                                        std::string& problem) {
-  std::vector<chain::Block> blocks;
-  if (!result.is_object() || !result.contains("blocks") || !result["blocks"].is_array()) {
-    problem = "get_blocks: the answer has no \"blocks\" array";
-    return blocks;
-  }
-  const auto& list = result["blocks"];
-  if (list.size() > max_blocks) {
-    problem = "get_blocks: more blocks than asked for";
-    return blocks;
-  }
-  for (const auto& item : list) {
-    if (!item.is_string()) {
-      problem = "get_blocks: a block that is not a hex string";
-      break;
-    }
-    auto bytes = crypto::from_hex(item.get<std::string>());
-    if (!bytes) {
-      problem = "get_blocks: " + bytes.message();
-      break;
-    }
-    auto block = chain::decode_block(*bytes);
-    if (!block) {
-      problem = "get_blocks: " + block.message();
-      break;
-    }
-    blocks.push_back(std::move(*block));
-  }
-  return blocks;
 }
 
 // How long an upstream may hold a request for the next block before answering "nothing
@@ -119,7 +86,9 @@ void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, std::uint64_t
     std::string problem;
     std::vector<chain::Block> blocks;
     if (outcome.ok()) {
-      blocks = decode_blocks(outcome.result(), max_blocks, problem);
+      auto answer = client::decode_blocks_answer(outcome.result(), max_blocks);
+      blocks = std::move(answer.blocks);
+      problem = std::move(answer.problem);
     } else {
       problem = client::describe(outcome.error());
     }

@@ -19,6 +19,7 @@
 #include "chain/transaction.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
+#include "node/rpc/blocks_answer.h"
 #include "testnet/cluster.h"
 #include "wallet/cli_support.h"
 
@@ -313,29 +314,16 @@ Result<std::vector<chain::Block>> decode_blocks(const client::RpcOutcome& outcom
                                                 std::uint64_t from_height) {
   if (!outcome.ok())
     return make_error(client::describe(outcome.error()));
-  const json& result = outcome.result();
-  if (!result.is_object() || !result.contains("blocks") || !result["blocks"].is_array())
-    return make_error("get_blocks: the answer has no \"blocks\" array");
-  const json& list = result["blocks"];
-  if (list.size() > kObserveMaxBlocks)
-    return make_error("get_blocks: more blocks than asked for");
-  std::vector<chain::Block> blocks;
-  for (const json& item : list) {
-    if (!item.is_string())
-      return make_error("get_blocks: a block that is not a hex string");
-    auto bytes = crypto::from_hex(item.get_ref<const std::string&>());
-    if (!bytes)
-      return make_error("get_blocks: " + bytes.message());
-    auto block = chain::decode_block(*bytes);
-    if (!block)
-      return make_error("get_blocks: " + block.message());
-    if (block->header.height != from_height + blocks.size()) {
-      return make_error("get_blocks: block " + std::to_string(block->header.height) + " where " +
-                        std::to_string(from_height + blocks.size()) + " was expected");
+  auto answer = client::decode_blocks_answer(outcome.result(), kObserveMaxBlocks);
+  if (!answer.problem.empty())
+    return make_error(answer.problem);
+  for (std::size_t i = 0; i < answer.blocks.size(); ++i) {
+    if (answer.blocks[i].header.height != from_height + i) {
+      return make_error("get_blocks: block " + std::to_string(answer.blocks[i].header.height) +
+                        " where " + std::to_string(from_height + i) + " was expected");
     }
-    blocks.push_back(std::move(*block));
   }
-  return blocks;
+  return std::move(answer.blocks);
 }
 
 // Matches the transactions of a committed block to the submissions. A transaction's hash is

@@ -27,6 +27,9 @@
 #include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include "chain/state.h"
+#include "crypto/hex.h"
+#include "node/rpc/blocks_answer.h"
 #include "node/rpc/http_server.h"
 #include "node/rpc/json_rpc.h"
 #include "node/rpc/metrics.h"
@@ -976,4 +979,37 @@ TEST_CASE("http server stop closes open connections", "[rpc][unit]") {
   REQUIRE(eventually([&] { return fixture.server().connection_count() == 0; }));
   Client late(fixture.server().port());
   CHECK((!late.connected() || late.wait_closed()));
+}
+
+TEST_CASE("a get_blocks answer decodes up to its first bad entry and names the problem", "[rpc]") {
+  synod::chain::Genesis genesis;
+  genesis.chain_id = "rpc-test";
+  synod::chain::Block first = synod::chain::make_genesis_block(genesis);
+  synod::chain::Block second = first;
+  second.header.height = 1;
+  second.header.prev_hash = first.hash();
+  auto hex_of = [](const synod::chain::Block& block) {
+    return synod::crypto::to_hex(block.encode());
+  };
+
+  auto whole =
+      synod::client::decode_blocks_answer({{"blocks", {hex_of(first), hex_of(second)}}}, 2);
+  CHECK(whole.problem.empty());
+  REQUIRE(whole.blocks.size() == 2);
+  CHECK(whole.blocks[1] == second);
+
+  auto cut =
+      synod::client::decode_blocks_answer({{"blocks", {hex_of(first), "zz", hex_of(second)}}}, 3);
+  CHECK(cut.blocks.size() == 1);
+  CHECK_FALSE(cut.problem.empty());
+  auto truncated = hex_of(second);
+  truncated.resize(truncated.size() - 2);
+  CHECK_FALSE(synod::client::decode_blocks_answer({{"blocks", {truncated}}}, 1).problem.empty());
+  CHECK_FALSE(synod::client::decode_blocks_answer({{"blocks", {7}}}, 1).problem.empty());
+  CHECK_FALSE(synod::client::decode_blocks_answer({{"head_height", 3}}, 1).problem.empty());
+  CHECK_FALSE(synod::client::decode_blocks_answer(nlohmann::json::array(), 1).problem.empty());
+  auto too_many =
+      synod::client::decode_blocks_answer({{"blocks", {hex_of(first), hex_of(second)}}}, 1);
+  CHECK(too_many.blocks.empty());
+  CHECK_FALSE(too_many.problem.empty());
 }
