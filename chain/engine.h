@@ -118,11 +118,18 @@ struct MineAction {
   BlockHeader header;
 };
 struct StopMiningAction {};
+// Something an operator should read in the node's log (a rejected block, a refused reorg).
+// Engines emit few of these: one per event worth a human's attention, never per message.
+struct LogAction {
+  enum class Level : std::uint8_t { kInfo, kWarn };
+  Level level = Level::kInfo;
+  std::string line;
+};
 
-using Action = std::variant<SendAction, BroadcastAction, AppendBlockAction, ReorgAction,
-                            StoreSideBlockAction, PersistAction, SetTimerAction,
-                            CancelTimerAction, FetchBlocksAction, FetchByLocatorAction,
-                            MineAction, StopMiningAction>;
+using Action =
+    std::variant<SendAction, BroadcastAction, AppendBlockAction, ReorgAction, StoreSideBlockAction,
+                 PersistAction, SetTimerAction, CancelTimerAction, FetchBlocksAction,
+                 FetchByLocatorAction, MineAction, StopMiningAction, LogAction>;
 using Actions = std::vector<Action>;
 
 // ---- queries --------------------------------------------------------------------------------
@@ -143,7 +150,7 @@ const char* to_string(Finality finality);
 // One value for the Prometheus endpoint. Counters only grow during an engine's life.
 struct MetricSample {
   enum class Kind : std::uint8_t { kCounter, kGauge };
-  std::string name;  // "synod_..." 
+  std::string name;  // "synod_..."
   std::string help;
   Kind kind = Kind::kGauge;
   std::vector<std::pair<std::string, std::string>> labels;
@@ -216,13 +223,19 @@ class ChainReader {
 
 // Checks a transaction's signature; a driver that verifies elsewhere answers from what it
 // verified. Unset: engines verify themselves.
-using SignatureCheck =
-    std::function<bool(const Transaction& tx, const crypto::Hash256& tx_hash)>;
+using SignatureCheck = std::function<bool(const Transaction& tx, const crypto::Hash256& tx_hash)>;
 
 // Everything a factory needs to build (or rebuild after a restart) a mode's engine.
 struct EngineSetup {
+  EngineSetup(std::shared_ptr<const Genesis> genesis_, crypto::KeyPair key_, State state_,
+              Block head_)
+      : genesis(std::move(genesis_)),
+        key(std::move(key_)),
+        state(std::move(state_)),
+        head(std::move(head_)) {}
+
   std::shared_ptr<const Genesis> genesis;
-  crypto::KeyPair key;                     // this node's key
+  crypto::KeyPair key;                      // this node's key
   std::optional<ReplicaIndex> participant;  // index in genesis.validators; nullopt: full node
   Mempool* mempool = nullptr;               // outlives the engine
   State state;                              // after the stored head
@@ -233,9 +246,9 @@ struct EngineSetup {
   std::uint64_t batch_delay_ms = 0;
   std::uint64_t view_change_timeout_ms = 0;
   std::uint64_t poll_interval_ms = 0;
-  std::uint32_t upstreams = 0;      // full node: how many upstreams it may fetch from
+  std::uint32_t upstreams = 0;  // full node: how many upstreams it may fetch from
   std::uint32_t fetch_batch_blocks = 0;
-  bool mine = true;                 // PoW: whether this participant mines
+  bool mine = true;  // PoW: whether this participant mines
   // Byzantine behaviours by name (validated by the factory) and their seed.
   std::vector<std::string> byzantine;
   std::uint64_t adversary_seed = 0;

@@ -5,11 +5,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <string>
 
 #include "node/node.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"synod-node: a Synod validator (PBFT)"};
+  CLI::App app{"synod-node: a Synod node (PBFT, proof-of-work)"};
   std::string home;
   std::string byzantine;
   std::uint64_t byzantine_seed = 1;
@@ -31,13 +32,14 @@ int main(int argc, char** argv) {
   synod::node::NodeOptions options;
   options.home = home;
   options.adversary_seed = byzantine_seed;
-  if (!byzantine.empty()) {
-    auto kinds = synod::pbft::parse_adversary_kinds(byzantine);
-    if (!kinds) {
-      std::fprintf(stderr, "synod-node: --byzantine: %s\n", kinds.message().c_str());
-      return 2;
-    }
-    options.byzantine = std::move(*kinds);
+  // Each name is checked by the engine's factory, which knows its mode's behaviours.
+  for (std::size_t start = 0; !byzantine.empty() && start <= byzantine.size();) {
+    std::size_t comma = std::min(byzantine.find(',', start), byzantine.size());
+    std::string name = byzantine.substr(start, comma - start);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    options.byzantine.push_back(name);
+    start = comma + 1;
   }
 
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");

@@ -8,8 +8,9 @@
 #include "chain/genesis.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
+#include "node/engine_factory.h"
 #include "node/node_impl.h"
-#include "pbft/messages.h"
+#include "node/stored_chain.h"
 
 namespace synod::node {
 
@@ -24,52 +25,10 @@ chain::TimeMs Node::Impl::now_ms() {
 Status Node::Impl::open(NodeOptions node_options) {
   options = std::move(node_options);
   const fs::path home(options.home);
-  auto loaded_config = load_config((home / "config.json").string());
-  if (!loaded_config)
-    return loaded_config.error();
-  config = std::move(*loaded_config);
-  auto loaded_genesis = chain::load_genesis((home / "genesis.json").string());
-  if (!loaded_genesis)
-    return make_error((home / "genesis.json").string() + ": " + loaded_genesis.message());
-  genesis = std::make_shared<chain::Genesis>(std::move(*loaded_genesis));
-  if (genesis->mode != chain::ConsensusMode::kPbft) {
-    return make_error(std::string("consensus mode ") + chain::to_string(genesis->mode) +
-                      " is not supported by this node yet (pbft only)");
-  }
-  auto loaded_key = crypto::load_key_file((home / "node_key.json").string());
-  if (!loaded_key)
-    return loaded_key.error();
-  key = std::move(*loaded_key);
-  auto validator = genesis->validators.index_of(key->public_key());
-  if (!validator && config.upstreams.empty()) {
-    return make_error(
-        "node_key.json is not one of the genesis validators; to run a non-validating full "
-        "node, list the JSON-RPC endpoints it should follow in config.json \"upstreams\"");
-  }
-  if (validator && !config.upstreams.empty()) {
-    return make_error(
-        "config.json lists \"upstreams\", which only a full node uses, but node_key.json is "
-        "a genesis validator's key");
-  }
-  if (!validator && !options.byzantine.empty())
-    return make_error("--byzantine needs a validator's key (this is a full node)");
-  if (validator) {
-    name = config.moniker.empty() ? genesis->validators.at(*validator).name : config.moniker;
-  } else {
-    name = config.moniker.empty() ? "full-node" : config.moniker;
-  }
+  if (auto status = load_identity(options.home); !status)
+    return status;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
-
-  std::error_code ec;
-  fs::create_directories(home / "data", ec);
-  if (ec)
-    return make_error("cannot create " + (home / "data").string() + ": " + ec.message());
-  const std::string db_path = (home / "data" / "chain.db").string();
-  auto opened = chain::BlockStore::open(db_path);
-  if (!opened)
-    return opened.error();
-  reader = std::move(*opened);
-  if (auto status = reader->initialize(*genesis); !status)
+  if (auto status = open_stores(options.home); !status)
     return status;
   auto head = reader->head();
   if (!head)
@@ -82,29 +41,18 @@ Status Node::Impl::open(NodeOptions node_options) {
   }
   stored_height = head->header.height;
 
-  auto writer = chain::BlockStore::open(db_path);
-  if (!writer)
-    return writer.error();
-  storage = std::make_unique<StorageWorker>(
-      std::move(*writer), [this](std::uint64_t height, Status status, std::uint64_t indexed) {
-        boost::asio::post(
-            io, [this, height, status, indexed] { on_block_stored(height, status, indexed); });
-      });
-
   mempool = std::make_unique<chain::Mempool>(config.mempool);
   verify_pool = std::make_unique<boost::asio::thread_pool>(config.verify_threads);
   register_metrics();
-  if (validator) {
-    auto votes = open_vote_store((home / "data" / "votes.db").string());
-    if (!votes)
-      return votes.error();
-    if (auto status =
-            open_validator(*validator, std::move(*state), std::move(*head), std::move(*votes));
-        !status) {
+  if (is_full_node()) {
+    if (auto status = open_upstreams(); !status)
       return status;
-    }
-  } else if (auto status = open_full_node(std::move(*state), std::move(*head)); !status) {
+  }
+  if (auto status = open_engine(std::move(*state), std::move(*head)); !status)
     return status;
+  if (!is_full_node()) {
+    if (auto status = open_peers(); !status)
+      return status;
   }
 
   HttpServerOptions rpc_options;
@@ -117,44 +65,103 @@ Status Node::Impl::open(NodeOptions node_options) {
   return Status::success();
 }
 
-Status Node::Impl::open_validator(chain::ReplicaIndex validator, chain::State state,
-                                  chain::Block head, std::optional<Bytes> votes) {
-  index = validator;
-  pbft::ReplicaConfig replica_config{
-      genesis, *key, config.batch_delay_ms, config.view_change_timeout_ms, {}};
-  replica_config.signature_check = [this](const chain::Transaction& tx,
-                                          const crypto::Hash256& tx_hash) {
-    if (mempool->contains(tx_hash) || verified.contains(tx_hash))
+Status Node::Impl::load_identity(const std::string& home_dir) {
+  const fs::path home(home_dir);
+  auto loaded_config = load_config((home / "config.json").string());
+  if (!loaded_config)
+    return loaded_config.error();
+  config = std::move(*loaded_config);
+  auto loaded_genesis = chain::load_genesis((home / "genesis.json").string());
+  if (!loaded_genesis)
+    return make_error((home / "genesis.json").string() + ": " + loaded_genesis.message());
+  genesis = std::make_shared<chain::Genesis>(std::move(*loaded_genesis));
+  auto loaded_key = crypto::load_key_file((home / "node_key.json").string());
+  if (!loaded_key)
+    return loaded_key.error();
+  key = std::move(*loaded_key);
+  auto participant = genesis->validators.index_of(key->public_key());
+  if (!participant && config.upstreams.empty()) {
+    return make_error(
+        "node_key.json is not one of the genesis validators; to run a non-validating full "
+        "node, list the JSON-RPC endpoints it should follow in config.json \"upstreams\"");
+  }
+  if (participant && !config.upstreams.empty()) {
+    return make_error(
+        "config.json lists \"upstreams\", which only a full node uses, but node_key.json is "
+        "a genesis validator's key");
+  }
+  full_node = !participant;
+  index = participant.value_or(0);
+  if (participant) {
+    name = config.moniker.empty() ? genesis->validators.at(index).name : config.moniker;
+  } else {
+    name = config.moniker.empty() ? "full-node" : config.moniker;
+  }
+  return Status::success();
+}
+
+Status Node::Impl::open_stores(const std::string& home_dir) {
+  const fs::path home(home_dir);
+  std::error_code ec;
+  fs::create_directories(home / "data", ec);
+  if (ec)
+    return make_error("cannot create " + (home / "data").string() + ": " + ec.message());
+  const std::string db_path = (home / "data" / "chain.db").string();
+  auto opened = chain::BlockStore::open(db_path);
+  if (!opened)
+    return opened.error();
+  reader = std::move(*opened);
+  if (auto status = reader->initialize(*genesis); !status)
+    return status;
+  auto writer = chain::BlockStore::open(db_path);
+  if (!writer)
+    return writer.error();
+  storage = std::make_unique<StorageWorker>(
+      std::move(*writer), [this](std::uint64_t height, Status status, std::uint64_t indexed) {
+        boost::asio::post(
+            io, [this, height, status, indexed] { on_block_stored(height, status, indexed); });
+      });
+  return open_vote_store((home / "data" / "votes.db").string());
+}
+
+Status Node::Impl::open_engine(chain::State state, chain::Block head) {
+  StoredChain stored(*reader, *vote_store);
+  chain::EngineSetup setup(genesis, *key, std::move(state), std::move(head));
+  if (!is_full_node())
+    setup.participant = index;
+  setup.mempool = mempool.get();
+  setup.stored = &stored;
+  setup.batch_delay_ms = config.batch_delay_ms;
+  setup.view_change_timeout_ms = config.view_change_timeout_ms;
+  setup.poll_interval_ms = config.follow_poll_ms;
+  setup.upstreams = static_cast<std::uint32_t>(upstreams.size());
+  setup.fetch_batch_blocks = kMaxFetchBlocks;
+  setup.byzantine = options.byzantine;
+  setup.adversary_seed = options.adversary_seed;
+  setup.signature_check = [this](const chain::Transaction& tx, const crypto::Hash256& tx_hash) {
+    // Admission (or the fetch thread) verified most transactions already.
+    if (verified.contains(tx_hash) || mempool->contains(tx_hash))
       return true;
     bool valid = tx.signature_valid();
     if (valid)
       verified.insert(tx_hash);
     return valid;
   };
-  auto built = pbft::Replica::create(replica_config, *mempool,
-                                     {std::move(state), std::move(head), std::move(votes)});
+  auto built = make_engine(std::move(setup));
   if (!built)
     return built.error();
-  replica = built->get();
-  if (options.byzantine.empty()) {
-    engine = std::move(*built);
-  } else {
-    pbft::AdversaryOptions adversary{
-        options.byzantine, options.adversary_seed, genesis, *key, index, 0};
-    engine = pbft::wrap_adversary(std::move(*built), std::move(adversary));
-  }
+  engine = std::move(*built);
+  engine_metrics = std::make_unique<EngineMetrics>(metrics);
+  return Status::success();
+}
 
+Status Node::Impl::open_peers() {
   PeerManagerOptions peer_options;
   peer_options.listen_address = config.peer_listen;
   peers = std::make_unique<PeerManager>(
       io, genesis, *key, peer_options,
       [this](chain::ReplicaIndex from, Bytes payload) { on_peer_frame(from, std::move(payload)); },
       [](std::string line) { spdlog::warn("peers: {}", line); });
-  for (int reason = 0; reason < static_cast<int>(pbft::DropReason::kCount_); ++reason) {
-    const char* label = pbft::to_string(static_cast<pbft::DropReason>(reason));
-    dropped_by_reason[label] = &metrics.counter("synod_messages_dropped_total",
-                                                "Consensus messages dropped", {{"reason", label}});
-  }
   return Status::success();
 }
 
@@ -162,10 +169,10 @@ void Node::Impl::register_metrics() {
   gauges.height = &metrics.gauge("synod_height", "Height of the last committed block");
   gauges.stored_height =
       &metrics.gauge("synod_stored_height", "Height of the last block written to disk");
-  gauges.view = &metrics.gauge("synod_view", "Current PBFT view");
   gauges.mempool_size = &metrics.gauge("synod_mempool_transactions", "Transactions in the mempool");
   gauges.peers = &metrics.gauge("synod_peers_connected", "Validators connected");
-  gauges.view_changes = &metrics.counter("synod_view_changes_total", "View changes started");
+  gauges.malformed_frames = &metrics.counter("synod_peer_frames_malformed_total",
+                                             "Frames from authenticated peers that did not decode");
   gauges.transactions_committed =
       &metrics.counter("synod_transactions_committed_total", "Transactions committed");
   gauges.blocks_committed = &metrics.counter("synod_blocks_committed_total", "Blocks committed");
@@ -176,25 +183,28 @@ void Node::Impl::register_metrics() {
       {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
 }
 
-Result<std::optional<Bytes>> Node::Impl::open_vote_store(const std::string& path) {
+Status Node::Impl::open_vote_store(const std::string& path) {
   auto opened = chain::BlockStore::open(path);
   if (!opened)
     return opened.error();
   vote_store = std::move(*opened);
-  const std::string votes_key = pbft::Replica::kVotesKey;
+  // Data directories from before the separate vote store kept the PBFT replica's votes
+  // (its only record) in chain.db: move them over durably, then forget the old copy so it
+  // can never be read again.
+  const std::string votes_key = "pbft/votes";
   auto votes = vote_store->get_meta(votes_key);
-  if (!votes || *votes)
-    return votes;
-  // Data directories from before the separate vote store kept the votes in chain.db: move
-  // them over (durably, then forget the old copy so it can never be read again).
+  if (!votes)
+    return votes.error();
+  if (*votes)
+    return Status::success();
   auto legacy = reader->get_meta(votes_key);
-  if (!legacy || !*legacy)
-    return legacy;
+  if (!legacy)
+    return legacy.error();
+  if (!*legacy)
+    return Status::success();
   if (auto status = vote_store->put_meta(votes_key, **legacy); !status)
-    return status.error();
-  if (auto status = reader->delete_meta(votes_key); !status)
-    return status.error();
-  return legacy;
+    return status;
+  return reader->delete_meta(votes_key);
 }
 
 void Node::Impl::set_timer(std::uint32_t id, chain::TimeMs at_ms) {
@@ -221,9 +231,9 @@ void Node::Impl::execute(const chain::Actions& actions) {
     } else if (const auto* broadcast = std::get_if<chain::BroadcastAction>(&action)) {
       count_message(broadcast->message, /*incoming=*/false, genesis->validators.size() - 1);
       peers->broadcast(std::make_shared<const Bytes>(encode_consensus(broadcast->message)));
-    } else if (const auto* commit = std::get_if<chain::CommitBlockAction>(&action)) {
-      on_block_committed(commit->block, commit->tx_hashes);
-      storage->enqueue(commit->block, commit->diff, commit->tx_hashes);
+    } else if (const auto* append = std::get_if<chain::AppendBlockAction>(&action)) {
+      on_block_committed(append->block, append->tx_hashes);
+      storage->enqueue(append->block, append->diff, append->tx_hashes);
     } else if (const auto* persist = std::get_if<chain::PersistAction>(&action)) {
       // Durable before anything after it is sent: the replica's safety depends on it.
       if (auto status = vote_store->put_meta(persist->key, persist->value); !status) {
@@ -242,6 +252,15 @@ void Node::Impl::execute(const chain::Actions& actions) {
         peers->send(fetch->peer, std::make_shared<const Bytes>(
                                      encode_fetch_request(fetch->from_height, fetch->max_blocks)));
       }
+    } else if (const auto* log = std::get_if<chain::LogAction>(&action)) {
+      if (log->level == chain::LogAction::Level::kWarn)
+        spdlog::warn("{}", log->line);
+      else
+        spdlog::info("{}", log->line);
+    } else {
+      fatal(std::string("the engine asked for an action this node cannot carry out (index ") +
+            std::to_string(action.index()) + ")");
+      return;
     }
   }
   refresh_metrics();
@@ -291,42 +310,25 @@ void Node::Impl::on_block_stored(std::uint64_t height, Status status,
 
 void Node::Impl::log_summary(const chain::Block& block) {
   summary_transactions += block.transactions.size();
-  std::uint64_t current_view = view();
-  bool interval_done =
-      block.header.height + 1 >= summary_from_height + config.summary_interval_blocks;
-  if (!interval_done && current_view == summary_view)
+  if (block.header.height + 1 < summary_from_height + config.summary_interval_blocks)
     return;
+  std::string note = engine->progress_note();
   if (is_full_node()) {
-    const auto& counters = follower->counters();
-    spdlog::info(
-        "followed blocks {}-{}: {} transactions, {} blocks rejected, {} fetches timed out, "
-        "{} of {} upstreams reachable",
-        summary_from_height, block.header.height, summary_transactions, counters.blocks_rejected,
-        counters.fetch_timeouts, peers_connected(), upstreams.size());
-    summary_from_height = block.header.height + 1;
-    summary_transactions = 0;
-    summary_view = current_view;
-    return;
+    spdlog::info("followed blocks {}-{}: {} transactions, {}, {} of {} upstreams reachable",
+                 summary_from_height, block.header.height, summary_transactions, note,
+                 peers_connected(), upstreams.size());
+  } else {
+    spdlog::info("blocks {}-{}: {} transactions; {}; {} peers", summary_from_height,
+                 block.header.height, summary_transactions, note, peers->connected_count());
   }
-  const auto& counters = replica->counters();
-  std::uint64_t dropped = 0;
-  for (auto count : counters.dropped)
-    dropped += count;
-  spdlog::info(
-      "view {} (primary {}): blocks {}-{} committed, {} transactions, {} view changes, "
-      "{} invalid proposals, {} messages dropped, {} peers",
-      summary_view, genesis->validators.at(summary_view % genesis->validators.size()).name,
-      summary_from_height, block.header.height, summary_transactions, counters.view_changes,
-      counters.invalid_proposals, dropped, peers->connected_count());
   summary_from_height = block.header.height + 1;
   summary_transactions = 0;
-  summary_view = current_view;
 }
 
 void Node::Impl::count_message(ByteView message, bool incoming, std::size_t copies) {
-  if (message.empty() || message[0] < 1 || message[0] > 6)
+  std::string type = engine->message_type(message);
+  if (type == "unknown")
     return;
-  const char* type = pbft::to_string(static_cast<pbft::MessageType>(message[0]));
   auto& family = incoming ? messages_in_by_type : messages_out_by_type;
   Counter*& counter = family[type];
   if (counter == nullptr) {
@@ -336,27 +338,6 @@ void Node::Impl::count_message(ByteView message, bool incoming, std::size_t copi
                                           {{"type", type}});
   }
   counter->inc(copies);
-}
-
-std::uint64_t Node::Impl::head_height() const {
-  return replica ? replica->head_height() : follower->head_height();
-}
-
-const crypto::Hash256& Node::Impl::head_hash() const {
-  return replica ? replica->head_hash() : follower->head_hash();
-}
-
-const chain::State& Node::Impl::ledger() const {
-  return replica ? replica->state() : follower->state();
-}
-
-std::uint64_t Node::Impl::view() const {
-  return replica ? replica->view() : follower->head_view();
-}
-
-chain::ReplicaIndex Node::Impl::primary() const {
-  return replica ? replica->primary()
-                 : static_cast<chain::ReplicaIndex>(view() % genesis->validators.size());
 }
 
 std::size_t Node::Impl::peers_connected() const {
@@ -369,29 +350,8 @@ std::size_t Node::Impl::peers_connected() const {
 void Node::Impl::refresh_metrics() {
   gauges.height->set(static_cast<double>(head_height()));
   gauges.stored_height->set(static_cast<double>(stored_height));
-  gauges.view->set(static_cast<double>(view()));
   gauges.mempool_size->set(static_cast<double>(mempool->size()));
   gauges.peers->set(static_cast<double>(peers_connected()));
-  if (is_full_node()) {
-    const auto& counters = follower->counters();
-    if (counters.blocks_rejected > blocks_rejected->value())
-      blocks_rejected->inc(counters.blocks_rejected - blocks_rejected->value());
-    if (counters.fetch_timeouts > fetch_timeouts->value())
-      fetch_timeouts->inc(counters.fetch_timeouts - fetch_timeouts->value());
-    return;
-  }
-  const auto& counters = replica->counters();
-  if (counters.view_changes > view_changes_seen) {
-    gauges.view_changes->inc(counters.view_changes - view_changes_seen);
-    view_changes_seen = counters.view_changes;
-  }
-  for (int reason = 0; reason < static_cast<int>(pbft::DropReason::kCount_); ++reason) {
-    if (counters.dropped[reason] > dropped_seen[reason]) {
-      const char* label = pbft::to_string(static_cast<pbft::DropReason>(reason));
-      dropped_by_reason[label]->inc(counters.dropped[reason] - dropped_seen[reason]);
-      dropped_seen[reason] = counters.dropped[reason];
-    }
-  }
 }
 
 void Node::Impl::fatal(const std::string& message) {

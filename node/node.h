@@ -1,8 +1,8 @@
 // synod-node's runtime: one Boost.Asio event-loop thread owns the consensus engine (so the
-// engine needs no locks), the peer transport and the JSON-RPC server. Transaction
-// signatures are verified on a small worker pool and reach the event loop already
-// verified; committed blocks are written by a storage thread, which reports "block stored"
-// back to the engine.
+// engine needs no locks; which engine depends on the genesis' mode), the peer transport and the
+// JSON-RPC server. Transaction signatures are verified on a small worker pool and reach the event
+// loop already verified; committed blocks are written by a storage thread, which reports "block
+// stored" back to the engine.
 #pragma once
 
 #include <memory>
@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "base/result.h"
-#include "pbft/adversary.h"
 
 namespace synod::node {
 
 struct NodeOptions {
   std::string home;  // holds config.json, genesis.json, node_key.json; data goes to data/
-  std::vector<pbft::AdversaryKind> byzantine;  // empty for an honest node
+  // Byzantine behaviours by name, for tests; the engine's factory checks them. Empty for
+  // an honest node.
+  std::vector<std::string> byzantine;
   std::uint64_t adversary_seed = 1;
 };
 

@@ -1,5 +1,6 @@
 // A full node's side of the runtime: following upstreams over JSON-RPC (get_blocks) for
-// the pbft::Follower engine, and relaying clients' transactions to an upstream validator.
+// its engine (in PBFT mode, pbft::Follower), and relaying clients' transactions to an upstream
+// validator.
 //
 // Upstreams are untrusted: their answers are decoded strictly here and every block is
 // checked by the engine (certificate against the genesis, re-execution) before it counts.
@@ -29,7 +30,7 @@ constexpr std::uint64_t kLongPollMs = 2000;
 
 }  // namespace
 
-Status Node::Impl::open_full_node(chain::State state, chain::Block head) {
+Status Node::Impl::open_upstreams() {
   for (const auto& text : config.upstreams) {
     auto endpoint = client::parse_endpoint(text);
     if (!endpoint)
@@ -48,28 +49,6 @@ Status Node::Impl::open_full_node(chain::State state, chain::Block head) {
   fetch_pool = std::make_unique<boost::asio::thread_pool>(1);
   relay_pool = std::make_unique<boost::asio::thread_pool>(1);
 
-  pbft::FollowerConfig follower_config;
-  follower_config.genesis = genesis;
-  follower_config.upstreams = static_cast<std::uint32_t>(upstreams.size());
-  follower_config.poll_interval_ms = config.follow_poll_ms;
-  follower_config.fetch_batch_blocks = kMaxFetchBlocks;
-  // Longer than the client's own deadlines (connect, then the long poll and the answer), so
-  // the engine's timeout only fires when the fetch thread itself is stuck.
-  follower_config.fetch_timeout_ms = 15'000;
-  follower_config.signature_check = [this](const chain::Transaction& tx,
-                                           const crypto::Hash256& tx_hash) {
-    return verified.contains(tx_hash) || tx.signature_valid();
-  };
-  auto built = pbft::Follower::create(std::move(follower_config),
-                                      pbft::FollowerRecovery{std::move(state), std::move(head)});
-  if (!built)
-    return built.error();
-  follower = built->get();
-  engine = std::move(*built);
-  blocks_rejected = &metrics.counter("synod_follower_blocks_rejected_total",
-                                     "Blocks from upstreams that failed verification");
-  fetch_timeouts = &metrics.counter("synod_follower_fetch_timeouts_total",
-                                    "Block requests to upstreams that were never answered");
   return Status::success();
 }
 
@@ -113,10 +92,7 @@ void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, std::uint64_t
           spdlog::warn("{}", *line);
         }
       }
-      auto rejected_before = follower->counters().blocks_rejected;
       execute(engine->on_blocks_fetched(upstream, std::move(blocks), now_ms()));
-      if (follower->counters().blocks_rejected > rejected_before)
-        spdlog::warn("rejected {}", follower->snapshot().last_rejection);
     });
   });
 }

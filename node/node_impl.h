@@ -2,9 +2,10 @@
 // node_peers.cpp (peer frames, gossip, block serving), node_follow.cpp (a full node's
 // upstreams) and node_rpc.cpp (JSON-RPC methods).
 //
-// A node is either a validator (its key is in the genesis; the engine is a pbft::Replica
-// talking to the other validators through `peers`) or a full node (the engine is a
-// pbft::Follower reading certified blocks from `upstreams` over JSON-RPC).
+// A node is either a participant (its key is in the genesis: a PBFT validator, a PoW
+// miner; its engine talks to the other participants through `peers`) or a full node (its
+// engine reads blocks from `upstreams` over JSON-RPC). The node knows its engine only as a
+// chain::Engine, built by make_engine (engine_factory.h) for the genesis' mode.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -20,6 +21,7 @@
 #include "chain/mempool.h"
 #include "crypto/keyed_hash.h"
 #include "node/config.h"
+#include "node/engine_metrics.h"
 #include "node/node.h"
 #include "node/rpc/http_server.h"
 #include "node/rpc/metrics.h"
@@ -28,18 +30,15 @@
 #include "node/transport/peer_manager.h"
 #include "node/verified_signatures.h"
 #include "node/wire.h"
-#include "pbft/follower.h"
-#include "pbft/replica.h"
 
 namespace synod::node {
 
 struct NodeMetrics {
   Gauge* height = nullptr;
   Gauge* stored_height = nullptr;
-  Gauge* view = nullptr;
   Gauge* mempool_size = nullptr;
   Gauge* peers = nullptr;
-  Counter* view_changes = nullptr;
+  Counter* malformed_frames = nullptr;
   Counter* transactions_committed = nullptr;
   Counter* blocks_committed = nullptr;
   Counter* transactions_rejected = nullptr;
@@ -75,12 +74,9 @@ struct Node::Impl {
   std::uint64_t stored_height = 0;
 
   std::unique_ptr<chain::Mempool> mempool;
-  // Exactly one of these is set; both are owned by `engine` (the replica directly or
-  // through an adversary wrapper).
-  pbft::Replica* replica = nullptr;
-  pbft::Follower* follower = nullptr;
+  bool full_node = false;
   std::unique_ptr<chain::Engine> engine;
-  std::unique_ptr<PeerManager> peers;  // validators only
+  std::unique_ptr<PeerManager> peers;  // participants only
 
   // Full nodes only. Each pool has one thread, which alone uses its clients (one per
   // upstream): blocking JSON-RPC calls with deadlines, kept off the event loop.
@@ -98,7 +94,6 @@ struct Node::Impl {
   static constexpr std::size_t kMaxRelayedRemembered = 65'536;
   std::unordered_map<crypto::Hash256, chain::TimeMs, crypto::KeyedHash> relayed;
   static constexpr chain::TimeMs kRelayedPendingMs = 10 * 60 * 1000;
-  Counter* blocks_rejected = nullptr;
 
   // get_blocks requests for blocks not committed yet, answered as soon as one commits (or
   // empty at their deadline): followers learn of a block without polling for it.
@@ -115,16 +110,13 @@ struct Node::Impl {
   // its handler ran (cancel() cannot stop a handler that is already queued).
   std::map<std::uint64_t, BlockWaiter> block_waiters;
   std::uint64_t block_waiters_added = 0;
-  Counter* fetch_timeouts = nullptr;
   std::unique_ptr<HttpServer> rpc;
 
   Metrics metrics;
   NodeMetrics gauges;
   std::map<std::string, Counter*> messages_in_by_type;
   std::map<std::string, Counter*> messages_out_by_type;
-  std::map<std::string, Counter*> dropped_by_reason;
-  std::uint64_t dropped_seen[static_cast<int>(pbft::DropReason::kCount_)] = {};
-  std::uint64_t view_changes_seen = 0;
+  std::unique_ptr<EngineMetrics> engine_metrics;
 
   std::map<std::uint32_t, std::unique_ptr<boost::asio::steady_timer>> timers;
 
@@ -153,26 +145,27 @@ struct Node::Impl {
   // One summary line per interval.
   std::uint64_t summary_from_height = 0;
   std::uint64_t summary_transactions = 0;
-  std::uint64_t summary_view = 0;
 
   bool stopping = false;
   int exit_code = 0;
 
   // ---- node.cpp ----
   Status open(NodeOptions node_options);
-  Status open_validator(chain::ReplicaIndex validator, chain::State state, chain::Block head,
-                        std::optional<Bytes> votes);
+  // Reads config, genesis and key, and decides the node's role and name.
+  Status load_identity(const std::string& home);
+  Status open_stores(const std::string& home);
+  // Builds the engine for the genesis' mode from what the stores hold.
+  Status open_engine(chain::State state, chain::Block head);
+  Status open_peers();
   void register_metrics();
-  bool is_full_node() const { return follower != nullptr; }
+  bool is_full_node() const { return full_node; }
   // The ledger as this node knows it, whichever engine runs.
-  std::uint64_t head_height() const;
-  const crypto::Hash256& head_hash() const;
-  const chain::State& ledger() const;
-  std::uint64_t view() const;  // a full node: the view of its head block's certificate
-  chain::ReplicaIndex primary() const;
+  std::uint64_t head_height() const { return engine->head().height; }
+  crypto::Hash256 head_hash() const { return engine->head().hash; }
+  const chain::State& ledger() const { return engine->state(); }
   std::size_t peers_connected() const;  // a full node: upstreams that answered last time
-  // Opens data/votes.db and returns the persisted votes, if any.
-  Result<std::optional<Bytes>> open_vote_store(const std::string& path);
+  // Opens data/votes.db, moving records a data directory from before it kept in chain.db.
+  Status open_vote_store(const std::string& path);
   static chain::TimeMs now_ms();
   void execute(const chain::Actions& actions);
   void set_timer(std::uint32_t id, chain::TimeMs at_ms);
@@ -200,7 +193,8 @@ struct Node::Impl {
   void flush_gossip();
 
   // ---- node_follow.cpp ----
-  Status open_full_node(chain::State state, chain::Block head);
+  // Reads the upstreams from the config and starts the fetch and relay threads.
+  Status open_upstreams();
   // Carries out a follower's FetchBlocksAction: get_blocks from `upstream`, off the loop.
   void fetch_from_upstream(chain::ReplicaIndex upstream, std::uint64_t from_height,
                            std::uint32_t max_blocks);
@@ -215,7 +209,6 @@ struct Node::Impl {
   void register_rpc_methods();
   nlohmann::json status_json() const;
   nlohmann::json consensus_json() const;
-  nlohmann::json follower_json() const;
   nlohmann::json upstreams_json() const;  // each upstream with whether it answered last time
   // get_blocks' answer: committed blocks from `from_height`, as canonical hex.
   Result<nlohmann::json> blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const;

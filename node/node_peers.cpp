@@ -14,7 +14,7 @@ void Node::Impl::on_peer_frame(chain::ReplicaIndex from, Bytes payload) {
   auto frame = decode_wire(payload);
   if (!frame) {
     // The transport authenticated the peer, so this is a faulty validator: drop and count.
-    dropped_by_reason["malformed"]->inc();
+    gauges.malformed_frames->inc();
     return;
   }
   if (auto* consensus = std::get_if<ConsensusFrame>(&*frame)) {
@@ -24,7 +24,7 @@ void Node::Impl::on_peer_frame(chain::ReplicaIndex from, Bytes payload) {
     // Skip what is already pending or already executed before paying for a signature check.
     std::vector<chain::Transaction> fresh;
     std::vector<crypto::Hash256> fresh_hashes;
-    const chain::State& state = replica->state();
+    const chain::State& state = engine->state();
     for (auto& tx : gossip->transactions) {
       if (tx.nonce < state.account(tx.sender()).nonce)
         continue;
@@ -97,7 +97,7 @@ void Node::Impl::admit(std::vector<chain::Transaction> transactions,
           continue;
         }
         const crypto::Hash256& hash = hashes[i];
-        if (auto error = mempool->add(tx, hash, replica->state())) {
+        if (auto error = mempool->add(tx, hash, engine->state())) {
           results[i] = chain::to_string(*error);
           if (*error != chain::AdmitError::kDuplicate)
             gauges.transactions_rejected->inc();

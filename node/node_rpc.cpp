@@ -37,34 +37,29 @@ std::string hex(ByteView bytes) {
 }  // namespace
 
 json Node::Impl::status_json() const {
-  auto current_primary = primary();
   json byzantine = json::array();
-  for (auto kind : options.byzantine)
-    byzantine.push_back(pbft::to_string(kind));
-  json out = {
-      {"chain_id", genesis->chain_id},
-      {"mode", chain::to_string(genesis->mode)},
-      {"role", is_full_node() ? "full_node" : "validator"},
-      {"node_id", name},
-      {"validator_index", is_full_node() ? json(nullptr) : json(index)},
-      {"public_key", hex(key->public_key().view())},
-      {"height", head_height()},
-      {"stored_height", stored_height},
-      {"head_hash", hex(head_hash().view())},
-      {"state_root", hex(ledger().root().view())},
-      {"view", view()},
-      {"primary", current_primary},
-      {"primary_name", genesis->validators.at(current_primary).name},
-      {"in_view_change", replica ? replica->in_view_change() : false},
-      {"peers_connected", peers_connected()},
-      {"validators", genesis->validators.size()},
-      {"mempool_size", mempool->size()},
-      {"syncing", replica ? replica->snapshot(now_ms()).syncing : follower->snapshot().syncing},
-      {"byzantine", byzantine},
-      {"genesis_hash", hex(genesis->hash().view())}};
-  if (is_full_node()) {
+  for (const auto& kind : options.byzantine)
+    byzantine.push_back(kind);
+  json out = {{"chain_id", genesis->chain_id},
+              {"mode", chain::to_string(genesis->mode)},
+              {"finality", chain::to_string(engine->finality())},
+              {"role", is_full_node() ? "full_node" : "validator"},
+              {"node_id", name},
+              {"validator_index", is_full_node() ? json(nullptr) : json(index)},
+              {"public_key", hex(key->public_key().view())},
+              {"height", head_height()},
+              {"stored_height", stored_height},
+              {"head_hash", hex(head_hash().view())},
+              {"state_root", hex(ledger().root().view())},
+              {"peers_connected", peers_connected()},
+              {"validators", genesis->validators.size()},
+              {"mempool_size", mempool->size()},
+              {"byzantine", byzantine},
+              {"genesis_hash", hex(genesis->hash().view())}};
+  // The mode's own fields (PBFT: view, primary, in_view_change, syncing).
+  out.update(engine->status(now_ms()));
+  if (is_full_node())
     out["upstreams"] = upstreams_json();
-  }
   return out;
 }
 
@@ -76,26 +71,6 @@ json Node::Impl::upstreams_json() const {
          {"reachable", upstream_asked[i] ? json(bool(upstream_reachable[i])) : json(nullptr)}});
   }
   return list;
-}
-
-json Node::Impl::follower_json() const {
-  auto snapshot = follower->snapshot();
-  const auto& counters = follower->counters();
-  return {{"role", "full_node"},
-          {"head_height", snapshot.head_height},
-          {"head_hash", hex(snapshot.head_hash.view())},
-          {"head_view", snapshot.head_view},
-          {"stored_height", snapshot.stored_height},
-          {"upstreams", upstreams_json()},
-          {"upstream", upstreams[snapshot.upstream].to_string()},
-          {"fetching", snapshot.fetching},
-          {"syncing", snapshot.syncing},
-          {"fetches", counters.fetches},
-          {"fetch_timeouts", counters.fetch_timeouts},
-          {"blocks_fetched", counters.blocks_fetched},
-          {"blocks_rejected", counters.blocks_rejected},
-          {"upstream_switches", counters.upstream_switches},
-          {"last_rejection", snapshot.last_rejection}};
 }
 
 Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const {
@@ -140,54 +115,17 @@ void Node::Impl::answer_block_waiters() {
 }
 
 json Node::Impl::consensus_json() const {
-  if (is_full_node())
-    return follower_json();
-  auto snapshot = replica->snapshot(now_ms());
-  json instances = json::array();
-  for (const auto& instance : snapshot.instances) {
-    instances.push_back({{"sequence", instance.sequence},
-                         {"view", instance.view},
-                         {"digest", hex(instance.digest.view())},
-                         {"transactions", instance.transactions},
-                         {"prepares", instance.prepares},
-                         {"commits", instance.commits},
-                         {"prepared", instance.prepared}});
+  json dump = engine->consensus_dump(now_ms());
+  if (is_full_node()) {
+    // The engine numbers its upstreams; the node knows where they are.
+    if (dump.contains("upstream") && dump["upstream"].is_number_unsigned()) {
+      auto which = dump["upstream"].get<std::size_t>();
+      if (which < upstreams.size())
+        dump["upstream"] = upstreams[which].to_string();
+    }
+    dump["upstreams"] = upstreams_json();
   }
-  json votes = json::array();
-  for (const auto& [target, count] : snapshot.view_change_votes) {
-    votes.push_back({{"view", target}, {"replicas", count}});
-  }
-  json dropped = json::object();
-  const auto& counters = replica->counters();
-  for (int reason = 0; reason < static_cast<int>(pbft::DropReason::kCount_); ++reason) {
-    dropped[pbft::to_string(static_cast<pbft::DropReason>(reason))] = counters.dropped[reason];
-  }
-  json deadline = nullptr;
-  if (snapshot.progress_deadline_ms) {
-    auto now = now_ms();
-    deadline = *snapshot.progress_deadline_ms > now ? *snapshot.progress_deadline_ms - now : 0;
-  }
-  return {{"role", "validator"},
-          {"validator_index", snapshot.index},
-          {"view", snapshot.view},
-          {"primary", snapshot.primary},
-          {"in_view_change", snapshot.in_view_change},
-          {"view_change_target", snapshot.view_change_target},
-          {"consecutive_view_changes", snapshot.consecutive_view_changes},
-          {"view_change_votes", votes},
-          {"head_height", snapshot.head_height},
-          {"head_hash", hex(snapshot.head_hash.view())},
-          {"stable_checkpoint", snapshot.stable_checkpoint},
-          {"low_watermark", snapshot.low_watermark},
-          {"high_watermark", snapshot.high_watermark},
-          {"instances", instances},
-          {"request_timer_ms_left", deadline},
-          {"syncing", snapshot.syncing},
-          {"messages_in", counters.messages_in},
-          {"messages_out", counters.messages_out},
-          {"invalid_proposals", counters.invalid_proposals},
-          {"blocks_fetched", counters.blocks_fetched},
-          {"dropped", dropped}};
+  return dump;
 }
 
 void Node::Impl::register_rpc_methods() {
@@ -395,6 +333,10 @@ void Node::Impl::register_rpc_methods() {
   });
 
   rpc->add_method("get_validators", [this](const json&, RpcReply reply) {
+    json facts = engine->validator_facts();
+    std::optional<std::size_t> current_primary;
+    if (facts.contains("primary") && facts["primary"].is_number_unsigned())
+      current_primary = facts["primary"].get<std::size_t>();
     json list = json::array();
     const auto& validators = genesis->validators;
     for (std::size_t i = 0; i < validators.size(); ++i) {
@@ -405,18 +347,16 @@ void Node::Impl::register_rpc_methods() {
                     {"address", chain::to_string(chain::address_of(validator.public_key))},
                     {"peer_address", validator.peer_address},
                     {"power", validator.power},
-                    {"primary", i == primary()}};
+                    {"primary", current_primary == i}};
       // A full node has no links to validators, so it says nothing about them.
       if (peers) {
         entry["connected"] = i == index || peers->is_connected(static_cast<chain::ReplicaIndex>(i));
       }
       list.push_back(std::move(entry));
     }
-    reply.result({{"validators", list},
-                  {"count", validators.size()},
-                  {"max_faulty", validators.max_faulty()},
-                  {"quorum", validators.quorum()},
-                  {"view", view()}});
+    json out = {{"validators", list}, {"count", validators.size()}};
+    out.update(facts);
+    reply.result(out);
   });
 
   rpc->set_health([this] {
@@ -425,7 +365,11 @@ void Node::Impl::register_rpc_methods() {
                 {"height", head_height()},
                 {"peers_connected", peers_connected()}};
   });
-  rpc->set_metrics([this] { return metrics.render(); });
+  // The engine's own series are gathered at scrape time, not after every action.
+  rpc->set_metrics([this] {
+    engine_metrics->publish(engine->metrics());
+    return metrics.render();
+  });
 }
 
 }  // namespace synod::node

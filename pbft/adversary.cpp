@@ -99,10 +99,9 @@ struct Context {
   }
   // The ledger state `block` would be applied to, when the honest engine can tell.
   const chain::State* state_before(const chain::Block& block) const {
-    const auto* replica = dynamic_cast<const Replica*>(honest);
-    if (replica == nullptr || replica->head_hash() != block.header.prev_hash)
+    if (honest->head().hash != block.header.prev_hash)
       return nullptr;
-    return &replica->state();
+    return &honest->state();
   }
 };
 
@@ -726,6 +725,22 @@ class AdversaryEngine final : public chain::Engine {
                             TimeMs now) override {
     return rewrite(honest_->on_blocks_fetched(peer, std::move(blocks), now), now);
   }
+  Actions on_block_mined(std::uint64_t job, std::uint64_t nonce, TimeMs now) override {
+    return rewrite(honest_->on_block_mined(job, nonce, now), now);
+  }
+
+  // Queries describe the honest engine underneath: the node's own view of its chain.
+  chain::ChainHead head() const override { return honest_->head(); }
+  const chain::State& state() const override { return honest_->state(); }
+  chain::Finality finality() const override { return honest_->finality(); }
+  nlohmann::json status(TimeMs now) const override { return honest_->status(now); }
+  nlohmann::json consensus_dump(TimeMs now) const override { return honest_->consensus_dump(now); }
+  nlohmann::json validator_facts() const override { return honest_->validator_facts(); }
+  std::vector<chain::MetricSample> metrics() const override { return honest_->metrics(); }
+  std::string message_type(ByteView message) const override {
+    return honest_->message_type(message);
+  }
+  std::string progress_note() const override { return honest_->progress_note(); }
 
  private:
   Actions rewrite(Actions actions, TimeMs now) {

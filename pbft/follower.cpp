@@ -164,6 +164,8 @@ Actions Follower::on_blocks_fetched(ReplicaIndex upstream, std::vector<chain::Bl
       ++r.counters.blocks_rejected;
       r.last_rejection = "block " + std::to_string(block.header.height) + " from upstream " +
                          std::to_string(upstream) + ": " + status.message();
+      out.push_back(
+          chain::LogAction{chain::LogAction::Level::kWarn, "rejected " + r.last_rejection});
       rejected = true;
       break;
     }
@@ -173,7 +175,7 @@ Actions Follower::on_blocks_fetched(ReplicaIndex upstream, std::vector<chain::Bl
     ++r.counters.blocks_fetched;
     ++accepted;
     out.push_back(
-        chain::CommitBlockAction{std::move(block), std::move(diff), std::move(tx_hashes)});
+        chain::AppendBlockAction{std::move(block), std::move(diff), std::move(tx_hashes)});
   }
 
   // Progress means more may be waiting (an upstream may also cut a batch short to bound
@@ -188,6 +190,10 @@ Actions Follower::on_blocks_fetched(ReplicaIndex upstream, std::vector<chain::Bl
   r.next_upstream();
   r.poll_later(out, now);
   return out;
+}
+
+const chain::Genesis& Follower::genesis() const {
+  return *impl_->config.genesis;
 }
 
 std::uint64_t Follower::head_height() const {

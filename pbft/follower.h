@@ -90,14 +90,25 @@ class Follower final : public chain::Engine {
   Actions on_blocks_fetched(ReplicaIndex upstream, std::vector<chain::Block> blocks,
                             TimeMs now) override;
 
+  // Queries (follower_report.cpp).
+  chain::ChainHead head() const override;
+  const chain::State& state() const override;  // after the head block
+  chain::Finality finality() const override { return chain::Finality::kCertificate; }
+  nlohmann::json status(TimeMs now) const override;
+  nlohmann::json consensus_dump(TimeMs now) const override;
+  nlohmann::json validator_facts() const override;
+  std::vector<chain::MetricSample> metrics() const override;
+  std::string message_type(ByteView message) const override;
+  std::string progress_note() const override;
+
   std::uint64_t head_height() const;
   const crypto::Hash256& head_hash() const;
   std::uint64_t head_view() const;
-  const chain::State& state() const;  // after the head block
   const FollowerCounters& counters() const;
   FollowerSnapshot snapshot() const;
 
  private:
+  const chain::Genesis& genesis() const;
   struct Impl;
   explicit Follower(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

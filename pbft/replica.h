@@ -144,13 +144,23 @@ class Replica final : public chain::Engine {
   Actions on_blocks_fetched(ReplicaIndex peer, std::vector<chain::Block> blocks,
                             TimeMs now) override;
 
+  // Queries (replica_report.cpp).
+  chain::ChainHead head() const override;
+  const chain::State& state() const override;  // after the head block
+  chain::Finality finality() const override { return chain::Finality::kCertificate; }
+  nlohmann::json status(TimeMs now) const override;
+  nlohmann::json consensus_dump(TimeMs now) const override;
+  nlohmann::json validator_facts() const override;
+  std::vector<chain::MetricSample> metrics() const override;
+  std::string message_type(ByteView message) const override;
+  std::string progress_note() const override;
+
   ReplicaIndex index() const;
   std::uint64_t view() const;
   ReplicaIndex primary() const;  // of the current view
   bool in_view_change() const;
   std::uint64_t head_height() const;
   const crypto::Hash256& head_hash() const;
-  const chain::State& state() const;  // after the head block
   const chain::Genesis& genesis() const;
   const crypto::KeyPair& key() const;
   const ReplicaCounters& counters() const;

@@ -405,7 +405,7 @@ void Replica::Impl::commit_block(Actions& out, chain::Block block, chain::StateD
   // wait (a primary that keeps proposing empty blocks is censoring).
   bool censoring = block.transactions.empty() &&
                    !mempool.select_batch(state, 1, genesis.pbft.max_block_bytes).empty();
-  out.push_back(chain::CommitBlockAction{std::move(block), std::move(diff), std::move(tx_hashes)});
+  out.push_back(chain::AppendBlockAction{std::move(block), std::move(diff), std::move(tx_hashes)});
   if (!censoring)
     arm_progress_timer(out, now, /*restart=*/true);
   after_head_advanced(out, now);

@@ -198,7 +198,7 @@ void Cluster::execute(SlotId slot, chain::Actions actions) {
         if (to != node.validator)
           send_message(slot, to, message);
       }
-    } else if (auto* commit = std::get_if<chain::CommitBlockAction>(&action)) {
+    } else if (auto* commit = std::get_if<chain::AppendBlockAction>(&action)) {
       commit_block(slot, std::move(*commit));
     } else if (auto* persist = std::get_if<chain::PersistAction>(&action)) {
       node.store.kv[persist->key] = std::move(persist->value);
@@ -208,6 +208,11 @@ void Cluster::execute(SlotId slot, chain::Actions actions) {
       node.timers.erase(cancel->id);
     } else if (auto* fetch = std::get_if<chain::FetchBlocksAction>(&action)) {
       fetch_blocks(slot, *fetch);
+    } else if (auto* log = std::get_if<chain::LogAction>(&action)) {
+      trace("n" + std::to_string(slot) + " LOG " + log->line);
+    } else {
+      fault(slot, "the engine asked for an action this cluster does not carry out (index " +
+                      std::to_string(action.index()) + ")");
     }
   }
 }
@@ -273,7 +278,7 @@ void Cluster::set_timer(SlotId slot, std::uint32_t id, TimeMs at_ms) {
   });
 }
 
-void Cluster::commit_block(SlotId slot, chain::CommitBlockAction action) {
+void Cluster::commit_block(SlotId slot, chain::AppendBlockAction action) {
   SimNode& node = *nodes_.at(slot);
   const std::uint64_t height = action.block.header.height;
   if (height != node.store.height() + 1) {

@@ -157,7 +157,7 @@ class Cluster {
   void send_message(SlotId from, ReplicaIndex to, const std::shared_ptr<const Bytes>& message);
   void deliver_message(SlotId to, ReplicaIndex from, const std::shared_ptr<const Bytes>& message);
   void set_timer(SlotId slot, std::uint32_t id, TimeMs at_ms);
-  void commit_block(SlotId slot, chain::CommitBlockAction action);
+  void commit_block(SlotId slot, chain::AppendBlockAction action);
   void fetch_blocks(SlotId slot, const chain::FetchBlocksAction& action);
   void gossip_arrived(SlotId slot, const chain::Transaction& tx, const crypto::Hash256& hash);
   // Calls `input` on the slot's engine (if up) and executes what it returns.

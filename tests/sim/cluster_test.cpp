@@ -10,6 +10,7 @@
 #include "tests/sim/runner.h"
 #include "tests/sim/toy_engine.h"
 #include "tests/sim/workload.h"
+#include "tests/support/quiet_queries.h"
 
 using namespace synod;
 using namespace synod::sim;
@@ -22,7 +23,7 @@ struct Recorder {
   std::function<chain::Actions(SlotId, const std::string&)> script;
 };
 
-class RecordingEngine final : public chain::Engine {
+class RecordingEngine final : public testing::QuietQueries {
  public:
   RecordingEngine(SlotId slot, Recorder& recorder) : slot_(slot), recorder_(recorder) {}
   chain::Actions start(TimeMs now) override { return note("start@" + std::to_string(now)); }

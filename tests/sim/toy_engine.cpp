@@ -154,7 +154,7 @@ void ToyEngine::commit(chain::Block block, chain::StateDiff diff, chain::Actions
   std::vector<crypto::Hash256> tx_hashes;
   for (const auto& tx : block.transactions)
     tx_hashes.push_back(tx.hash());
-  out.push_back(chain::CommitBlockAction{std::move(block), std::move(diff), std::move(tx_hashes)});
+  out.push_back(chain::AppendBlockAction{std::move(block), std::move(diff), std::move(tx_hashes)});
   future_.erase(future_.begin(), future_.upper_bound(head_.header.height));
   if (auto next = future_.find(head_.header.height + 1); next != future_.end()) {
     chain::Block pending = std::move(next->second);

@@ -15,10 +15,11 @@
 #include "chain/engine.h"
 #include "chain/genesis.h"
 #include "chain/mempool.h"
+#include "tests/support/quiet_queries.h"
 
 namespace synod::sim {
 
-class ToyEngine final : public chain::Engine {
+class ToyEngine final : public testing::QuietQueries {
  public:
   // `mempool` must outlive the engine; `head` and `state` are the store's.
   ToyEngine(std::shared_ptr<const chain::Genesis> genesis, crypto::KeyPair key,
@@ -32,6 +33,9 @@ class ToyEngine final : public chain::Engine {
   chain::Actions on_block_stored(std::uint64_t height, chain::TimeMs now) override;
   chain::Actions on_blocks_fetched(chain::ReplicaIndex peer, std::vector<chain::Block> blocks,
                                    chain::TimeMs now) override;
+
+  chain::ChainHead head() const override { return {head_.header.height, head_.hash()}; }
+  const chain::State& state() const override { return state_; }
 
  private:
   struct Proposal {

@@ -117,7 +117,7 @@ struct InstantCluster {
           if (to != i)
             wire.emplace_back(to, i, all->message);
         }
-      } else if (const auto* commit = std::get_if<chain::CommitBlockAction>(&action)) {
+      } else if (const auto* commit = std::get_if<chain::AppendBlockAction>(&action)) {
         assert(commit->block.header.height == node.blocks.size());
         assert(commit->tx_hashes.size() == commit->block.transactions.size());
         for (std::size_t t = 0; t < commit->tx_hashes.size(); ++t)

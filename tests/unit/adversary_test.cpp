@@ -22,6 +22,7 @@
 #include "pbft/adversary.h"
 #include "pbft/messages.h"
 #include "pbft/replica.h"
+#include "tests/support/quiet_queries.h"
 
 using namespace synod;
 using namespace synod::pbft;
@@ -118,7 +119,7 @@ const World& world() {
 
 // An engine that answers each input with the next scripted action list (then nothing), and
 // records the timer ids it is given.
-class FakeEngine final : public chain::Engine {
+class FakeEngine final : public testing::QuietQueries {
  public:
   FakeEngine(std::deque<Actions> script, std::shared_ptr<std::vector<std::uint32_t>> timers)
       : script_(std::move(script)), timers_(std::move(timers)) {}
@@ -204,7 +205,7 @@ Bytes dump(const Actions& actions) {
             out.bytes(a.message);
           } else if constexpr (std::is_same_v<A, BroadcastAction>) {
             out.bytes(a.message);
-          } else if constexpr (std::is_same_v<A, chain::CommitBlockAction>) {
+          } else if constexpr (std::is_same_v<A, chain::AppendBlockAction>) {
             out.bytes(a.block.encode());
           } else if constexpr (std::is_same_v<A, chain::PersistAction>) {
             out.string(a.key);
@@ -214,10 +215,13 @@ Bytes dump(const Actions& actions) {
             out.u64(a.at_ms);
           } else if constexpr (std::is_same_v<A, chain::CancelTimerAction>) {
             out.u32(a.id);
-          } else {
+          } else if constexpr (std::is_same_v<A, chain::FetchBlocksAction>) {
             out.u32(a.peer);
             out.u64(a.from_height);
             out.u32(a.max_blocks);
+          } else {
+            // The PBFT replica emits no other action kinds; a change there shows up here.
+            out.string("other");
           }
         },
         action);
@@ -298,7 +302,7 @@ TEST_CASE("an adversary with no kinds is the honest engine", "[adversary]") {
 
 TEST_CASE("silent drops every message and keeps everything else", "[adversary]") {
   const World& w = world();
-  chain::CommitBlockAction commit_block{w.block, {}, {}};
+  chain::AppendBlockAction commit_block{w.block, {}, {}};
   Harness harness(
       {{persist(), BroadcastAction{w.prepare(0)}, commit_block, chain::SetTimerAction{2, 500},
         SendAction{1, w.commit(0)}, chain::FetchBlocksAction{3, 1, 10}}},

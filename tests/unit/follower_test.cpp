@@ -84,8 +84,8 @@ std::vector<T> all_of(const chain::Actions& actions) {
   return out;
 }
 
-std::vector<chain::CommitBlockAction> commits(const chain::Actions& actions) {
-  return all_of<chain::CommitBlockAction>(actions);
+std::vector<chain::AppendBlockAction> commits(const chain::Actions& actions) {
+  return all_of<chain::AppendBlockAction>(actions);
 }
 std::vector<chain::FetchBlocksAction> fetches(const chain::Actions& actions) {
   return all_of<chain::FetchBlocksAction>(actions);
@@ -117,7 +117,7 @@ void require_poll_later(const chain::Actions& actions, chain::TimeMs now) {
   REQUIRE(armed[0].at_ms == now + kPollMs);
 }
 
-void require_heights(const std::vector<chain::CommitBlockAction>& committed, std::uint64_t first,
+void require_heights(const std::vector<chain::AppendBlockAction>& committed, std::uint64_t first,
                      std::uint64_t last) {
   REQUIRE(committed.size() == last - first + 1);
   for (std::size_t i = 0; i < committed.size(); ++i)
