@@ -209,9 +209,14 @@ TEST_CASE(
       REQUIRE(found.ok());
       CHECK_FALSE(found->has_value());
     }
-    auto gone = store->block_by_hash(blocks[h].hash());
-    REQUIRE(gone.ok());
-    CHECK_FALSE(gone->has_value());
+    // The block left the best chain but stays stored, as a side block.
+    auto off_best = store->block_at(h);
+    REQUIRE(off_best.ok());
+    CHECK_FALSE(off_best->has_value());
+    auto kept = store->block_by_hash(blocks[h].hash());
+    REQUIRE(kept.ok());
+    REQUIRE(kept->has_value());
+    CHECK(**kept == blocks[h]);
   }
 
   // Block 0 never goes, and a refused rollback changes nothing.
