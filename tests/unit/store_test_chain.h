@@ -132,6 +132,11 @@ struct TestChain {
   }
 };
 
+inline void require_ok(const Status& status) {
+  INFO(status.message());
+  REQUIRE(status.ok());
+}
+
 inline std::unique_ptr<BlockStore> open_store(const std::string& path) {
   auto store = BlockStore::open(path);
   INFO((store ? std::string() : store.message()));
@@ -181,6 +186,23 @@ inline void require_absent(const BlockStore& store, const Block& block) {
     auto found = store.find_transaction(tx.hash());
     REQUIRE(found.ok());
     CHECK_FALSE(found->has_value());
+  }
+}
+
+// No transaction of `block` is reported in it: each is either not found or found in another
+// block of the best chain (a reorg's branch may include a transaction of an undone block).
+inline void require_not_at(const BlockStore& store, const Block& block) {
+  for (const auto& tx : block.transactions) {
+    auto found = store.find_transaction(tx.hash());
+    REQUIRE(found.ok());
+    if (!found->has_value())
+      continue;
+    CHECK((*found)->block_hash != block.hash());
+    auto holder = store.block_at((*found)->height);
+    REQUIRE(holder.ok());
+    REQUIRE(holder->has_value());
+    CHECK((*holder)->hash() == (*found)->block_hash);
+    CHECK((*holder)->transactions.at((*found)->index) == tx);
   }
 }
 
