@@ -10,45 +10,12 @@
 namespace synod::chain {
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS blocks (
-  height INTEGER PRIMARY KEY,
-  hash   BLOB NOT NULL UNIQUE,
-  block  BLOB NOT NULL,
-  undo   BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS transactions (
-  hash   BLOB PRIMARY KEY,
-  height INTEGER NOT NULL,
-  idx    INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS transactions_by_height ON transactions(height);
-CREATE TABLE IF NOT EXISTS accounts (
-  address BLOB PRIMARY KEY,
-  value   BLOB NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS meta (
-  key   TEXT PRIMARY KEY,
-  value BLOB NOT NULL
-) WITHOUT ROWID;
-)sql";
-
 constexpr const char* kIndexedHeightKey = "store/tx_indexed_height";
 
 Bytes encode_height(std::uint64_t height) {
   Writer out;
   out.u64(height);
   return out.take();
-}
-
-Status exec(sqlite3* db, const char* sql, const char* what) {
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message ? message : "unknown error";
-    sqlite3_free(message);
-    return make_error(std::string("store: ") + what + ": " + text);
-  }
-  return Status::success();
 }
 
 Bytes encode_account(const Account& account) {
@@ -73,44 +40,6 @@ Bytes encode_diff(const StateDiff& diff) {
   Writer out;
   write(out, diff);
   return out.take();
-}
-
-// Rolls back an open SQLite transaction unless commit() was reached.
-class TransactionGuard {
- public:
-  explicit TransactionGuard(sqlite3* db) : db_(db) {}
-  ~TransactionGuard() {
-    if (!committed_)
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  Status begin() { return exec(db_, "BEGIN IMMEDIATE", "begin"); }
-  Status commit() {
-    auto status = exec(db_, "COMMIT", "commit");
-    committed_ = status.ok();
-    return status;
-  }
-
- private:
-  sqlite3* db_;
-  bool committed_ = false;
-};
-
-Status write_accounts(sqlite3* db, const StateDiff& diff, bool forward) {
-  Statement upsert(db, "INSERT OR REPLACE INTO accounts(address, value) VALUES(?, ?)");
-  Statement erase(db, "DELETE FROM accounts WHERE address = ?");
-  if (!upsert.prepared() || !erase.prepared())
-    return upsert.failure("prepare accounts");
-  for (const auto& change : diff.changes) {
-    std::optional<Account> value = forward ? std::optional<Account>(change.after) : change.before;
-    Statement& statement = value ? upsert : erase;
-    statement.bind(1, change.address.view());
-    if (value)
-      statement.bind(2, encode_account(*value));
-    if (auto status = statement.run("write account"); !status)
-      return status;
-    statement.reset();
-  }
-  return Status::success();
 }
 
 }  // namespace
@@ -148,12 +77,9 @@ BlockStore::~BlockStore() {
   sqlite3_close(db_);
 }
 
-Status BlockStore::create_schema() {
-  return exec(db_, kSchema, "create schema");
-}
-
 Status BlockStore::load_head() {
-  Statement query(db_, "SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1");
+  Statement query(db_,
+                  "SELECT height, hash FROM blocks WHERE best = 1 ORDER BY height DESC LIMIT 1");
   int rc = query.step();
   if (rc == SQLITE_DONE) {
     head_height_.reset();
@@ -161,11 +87,11 @@ Status BlockStore::load_head() {
   }
   if (rc != SQLITE_ROW)
     return query.failure("read head");
-  head_height_ = static_cast<std::uint64_t>(query.column_int(0));
-  Bytes hash = query.column_blob(1);
-  if (hash.size() != crypto::Hash256::kSize)
+  auto hash = query.column_hash(1);
+  if (!hash)
     return make_error("store: corrupt head hash");
-  head_hash_ = crypto::Hash256::from(hash);
+  head_height_ = static_cast<std::uint64_t>(query.column_int(0));
+  head_hash_ = *hash;
   return Status::success();
 }
 
@@ -194,12 +120,7 @@ Status BlockStore::load_index_state() {
       return block.error();
     if (!block->has_value())
       return make_error("store: block " + std::to_string(height) + " missing");
-    crypto::Hash256 block_hash = (*block)->hash();
-    const auto& transactions = (*block)->transactions;
-    for (std::size_t i = 0; i < transactions.size(); ++i) {
-      unindexed_.emplace(transactions[i].hash(),
-                         TxLocation{height, static_cast<std::uint32_t>(i), block_hash});
-    }
+    remember_transactions(**block, (*block)->hash(), {});
   }
   return Status::success();
 }
@@ -224,7 +145,7 @@ Status BlockStore::index_transactions() {
       return status;
     insert_tx.reset();
   }
-  if (auto status = put_meta(kIndexedHeightKey, encode_height(through)); !status)
+  if (auto status = write_indexed_height(through); !status)
     return status;
   if (auto status = guard.commit(); !status)
     return status;
@@ -253,9 +174,9 @@ Status BlockStore::initialize(const Genesis& genesis) {
   TransactionGuard guard(db_);
   if (auto status = guard.begin(); !status)
     return status;
-  if (auto status = write_block(genesis_block, diff, {}); !status)
+  if (auto status = write_best_block(genesis_block, diff); !status)
     return status;
-  if (auto status = put_meta(kIndexedHeightKey, encode_height(0)); !status)
+  if (auto status = write_indexed_height(0); !status)
     return status;
   if (auto status = guard.commit(); !status)
     return status;
@@ -265,19 +186,67 @@ Status BlockStore::initialize(const Genesis& genesis) {
   return Status::success();
 }
 
-Status BlockStore::write_block(const Block& block, const StateDiff& diff,
-                               const std::vector<crypto::Hash256>& tx_hashes) {
-  assert(tx_hashes.size() == block.transactions.size());
-  Statement insert_block(db_, "INSERT INTO blocks(height, hash, block, undo) VALUES(?, ?, ?, ?)");
-  crypto::Hash256 hash = block.hash();
-  insert_block.bind(1, static_cast<std::int64_t>(block.header.height));
-  insert_block.bind(2, hash.view());
-  insert_block.bind(3, block.encode());
-  insert_block.bind(4, encode_diff(diff));
-  if (auto status = insert_block.run("insert block"); !status)
+Status BlockStore::write_best_block(const Block& block, const StateDiff& diff) {
+  // A block stored as a side block before keeps its row and becomes best; the block bytes
+  // written last win (a certificate may have been added since).
+  Statement upsert(db_,
+                   "INSERT INTO blocks(hash, height, prev_hash, best, block, undo) "
+                   "VALUES(?, ?, ?, 1, ?, ?) ON CONFLICT(hash) DO UPDATE SET "
+                   "best = 1, block = excluded.block, undo = excluded.undo");
+  upsert.bind(1, block.hash().view());
+  upsert.bind(2, static_cast<std::int64_t>(block.header.height));
+  upsert.bind(3, block.header.prev_hash.view());
+  upsert.bind(4, block.encode());
+  upsert.bind(5, encode_diff(diff));
+  if (auto status = upsert.run("insert block"); !status)
     return status;
+  return write_accounts(diff, /*forward=*/true);
+}
 
-  return write_accounts(db_, diff, /*forward=*/true);
+Status BlockStore::write_accounts(const StateDiff& diff, bool forward) {
+  Statement upsert(db_, "INSERT OR REPLACE INTO accounts(address, value) VALUES(?, ?)");
+  Statement erase(db_, "DELETE FROM accounts WHERE address = ?");
+  if (!upsert.prepared() || !erase.prepared())
+    return upsert.failure("prepare accounts");
+  for (const auto& change : diff.changes) {
+    std::optional<Account> value = forward ? std::optional<Account>(change.after) : change.before;
+    Statement& statement = value ? upsert : erase;
+    statement.bind(1, change.address.view());
+    if (value)
+      statement.bind(2, encode_account(*value));
+    if (auto status = statement.run("write account"); !status)
+      return status;
+    statement.reset();
+  }
+  return Status::success();
+}
+
+Status BlockStore::write_indexed_height(std::uint64_t height) {
+  return put_meta(kIndexedHeightKey, encode_height(height));
+}
+
+Result<std::optional<Account>> BlockStore::read_account(const Address& address) const {
+  Statement query(db_, "SELECT value FROM accounts WHERE address = ?");
+  query.bind(1, address.view());
+  int rc = query.step();
+  if (rc == SQLITE_DONE)
+    return std::optional<Account>{};
+  if (rc != SQLITE_ROW)
+    return query.failure("read account");
+  auto account = decode_account(query.column_blob(0));
+  if (!account)
+    return make_error("store: " + account.message());
+  return std::optional<Account>(*account);
+}
+
+void BlockStore::remember_transactions(const Block& block, const crypto::Hash256& block_hash,
+                                       const std::vector<crypto::Hash256>& tx_hashes) {
+  assert(tx_hashes.empty() || tx_hashes.size() == block.transactions.size());
+  std::uint64_t height = block.header.height;
+  for (std::size_t i = 0; i < block.transactions.size(); ++i) {
+    crypto::Hash256 tx_hash = tx_hashes.empty() ? block.transactions[i].hash() : tx_hashes[i];
+    unindexed_.emplace(tx_hash, TxLocation{height, static_cast<std::uint32_t>(i), block_hash});
+  }
 }
 
 Status BlockStore::append(const Block& block, const StateDiff& diff) {
@@ -304,57 +273,14 @@ Status BlockStore::append(const Block& block, const StateDiff& diff,
   TransactionGuard guard(db_);
   if (auto status = guard.begin(); !status)
     return status;
-  if (auto status = write_block(block, diff, tx_hashes); !status)
+  if (auto status = write_best_block(block, diff); !status)
     return status;
   if (auto status = guard.commit(); !status)
     return status;
   head_height_ = block.header.height;
   head_hash_ = block.hash();
-  for (std::size_t i = 0; i < tx_hashes.size(); ++i) {
-    unindexed_.emplace(tx_hashes[i],
-                       TxLocation{head_height_.value(), static_cast<std::uint32_t>(i), head_hash_});
-  }
+  remember_transactions(block, head_hash_, tx_hashes);
   return Status::success();
-}
-
-Result<StateDiff> BlockStore::rollback_head() {
-  if (!head_height_ || *head_height_ == 0)
-    return make_error("store: nothing to roll back");
-  std::uint64_t height = *head_height_;
-  auto undo = undo_at(height);
-  if (!undo)
-    return undo.error();
-  if (!undo->has_value())
-    return make_error("store: head block vanished");
-  TransactionGuard guard(db_);
-  if (auto status = guard.begin(); !status)
-    return status.error();
-  if (auto status = write_accounts(db_, **undo, /*forward=*/false); !status)
-    return status.error();
-  bool indexed = height <= indexed_height_;
-  if (indexed) {
-    Statement delete_txs(db_, "DELETE FROM transactions WHERE height = ?");
-    delete_txs.bind(1, static_cast<std::int64_t>(height));
-    if (auto status = delete_txs.run("delete transactions"); !status)
-      return status.error();
-    if (auto status = put_meta(kIndexedHeightKey, encode_height(height - 1)); !status)
-      return status.error();
-  }
-  Statement delete_block(db_, "DELETE FROM blocks WHERE height = ?");
-  delete_block.bind(1, static_cast<std::int64_t>(height));
-  if (auto status = delete_block.run("delete block"); !status)
-    return status.error();
-  if (auto status = guard.commit(); !status)
-    return status.error();
-  if (indexed) {
-    indexed_height_ = height - 1;
-  } else {
-    std::erase_if(unindexed_,
-                  [height](const auto& entry) { return entry.second.height == height; });
-  }
-  if (auto status = load_head(); !status)
-    return status.error();
-  return std::move(**undo);
 }
 
 Result<std::optional<Block>> BlockStore::read_block_where(const char* sql, ByteView key,
@@ -391,7 +317,7 @@ Result<Block> BlockStore::head() const {
 Result<std::optional<Block>> BlockStore::block_at(std::uint64_t height) const {
   if (height > static_cast<std::uint64_t>(INT64_MAX))
     return std::optional<Block>{};
-  return read_block_where("SELECT block FROM blocks WHERE height = ?", {},
+  return read_block_where("SELECT block FROM blocks WHERE height = ? AND best = 1", {},
                           static_cast<std::int64_t>(height));
 }
 
@@ -401,11 +327,17 @@ Result<std::optional<Block>> BlockStore::block_by_hash(const crypto::Hash256& ha
 
 Result<std::optional<TxLocation>> BlockStore::find_transaction(
     const crypto::Hash256& tx_hash) const {
-  if (auto pending = unindexed_.find(tx_hash); pending != unindexed_.end())
-    return std::optional<TxLocation>(pending->second);
+  if (auto pending = unindexed_.find(tx_hash); pending != unindexed_.end()) {
+    // Another instance may have undone the block since this one remembered it.
+    auto best = best_hash_at(pending->second.height);
+    if (!best)
+      return best.error();
+    if (*best == pending->second.block_hash)
+      return std::optional<TxLocation>(pending->second);
+  }
   Statement query(db_,
                   "SELECT t.height, t.idx, b.hash FROM transactions t JOIN blocks b "
-                  "ON b.height = t.height WHERE t.hash = ?");
+                  "ON b.height = t.height AND b.best = 1 WHERE t.hash = ?");
   query.bind(1, tx_hash.view());
   int rc = query.step();
   if (rc == SQLITE_DONE)
@@ -415,12 +347,33 @@ Result<std::optional<TxLocation>> BlockStore::find_transaction(
   TxLocation location;
   location.height = static_cast<std::uint64_t>(query.column_int(0));
   location.index = static_cast<std::uint32_t>(query.column_int(1));
-  location.block_hash = crypto::Hash256::from(query.column_blob(2));
+  auto block_hash = query.column_hash(2);
+  if (!block_hash)
+    return make_error("store: corrupt block hash");
+  location.block_hash = *block_hash;
   return std::optional<TxLocation>(location);
 }
 
+Result<std::optional<crypto::Hash256>> BlockStore::best_hash_at(std::uint64_t height) const {
+  if (height > static_cast<std::uint64_t>(INT64_MAX))
+    return std::optional<crypto::Hash256>{};
+  Statement query(db_, "SELECT hash FROM blocks WHERE height = ? AND best = 1");
+  query.bind(1, static_cast<std::int64_t>(height));
+  int rc = query.step();
+  if (rc == SQLITE_DONE)
+    return std::optional<crypto::Hash256>{};
+  if (rc != SQLITE_ROW)
+    return query.failure("read best hash");
+  auto hash = query.column_hash(0);
+  if (!hash)
+    return make_error("store: corrupt block hash");
+  return std::optional<crypto::Hash256>(*hash);
+}
+
 Result<std::optional<StateDiff>> BlockStore::undo_at(std::uint64_t height) const {
-  Statement query(db_, "SELECT undo FROM blocks WHERE height = ?");
+  if (height > static_cast<std::uint64_t>(INT64_MAX))
+    return std::optional<StateDiff>{};
+  Statement query(db_, "SELECT undo FROM blocks WHERE height = ? AND best = 1");
   query.bind(1, static_cast<std::int64_t>(height));
   int rc = query.step();
   if (rc == SQLITE_DONE)

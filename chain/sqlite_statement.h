@@ -1,13 +1,16 @@
-// A thin RAII wrapper over a prepared SQLite statement, private to chain/.
+// Thin RAII wrappers over SQLite (a prepared statement, an open transaction), private to
+// chain/.
 #pragma once
 
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "crypto/sha256.h"
 
 namespace synod::chain {
 
@@ -53,6 +56,13 @@ class Statement {
     return data ? Bytes(data, data + size) : Bytes{};
   }
   std::int64_t column_int(int column) const { return sqlite3_column_int64(statement_, column); }
+  // A 32-byte hash column; nullopt when the column holds anything else (corrupt data).
+  std::optional<crypto::Hash256> column_hash(int column) const {
+    Bytes bytes = column_blob(column);
+    if (bytes.size() != crypto::Hash256::kSize)
+      return std::nullopt;
+    return crypto::Hash256::from(bytes);
+  }
 
   Error failure(const char* what) const {
     return make_error(std::string("store: ") + what + ": " + sqlite3_errmsg(db_));
@@ -61,6 +71,46 @@ class Statement {
  private:
   sqlite3* db_;
   sqlite3_stmt* statement_ = nullptr;
+};
+
+// Runs SQL that returns no rows (several statements are fine).
+inline Status exec(sqlite3* db, const char* sql, const char* what) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    return make_error(std::string("store: ") + what + ": " + text);
+  }
+  return Status::success();
+}
+
+// Rolls back an open SQLite transaction unless commit() was reached.
+class TransactionGuard {
+ public:
+  explicit TransactionGuard(sqlite3* db) : db_(db) {}
+  ~TransactionGuard() {
+    if (begun_ && !committed_)
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  TransactionGuard(const TransactionGuard&) = delete;
+  TransactionGuard& operator=(const TransactionGuard&) = delete;
+
+  // Takes the write lock at once, so reads made inside see what the writes will change.
+  Status begin() {
+    auto status = exec(db_, "BEGIN IMMEDIATE", "begin");
+    begun_ = status.ok();
+    return status;
+  }
+  Status commit() {
+    auto status = exec(db_, "COMMIT", "commit");
+    committed_ = status.ok();
+    return status;
+  }
+
+ private:
+  sqlite3* db_;
+  bool begun_ = false;
+  bool committed_ = false;
 };
 
 }  // namespace synod::chain

@@ -1,25 +1,37 @@
 // Helper for block_store_crash_test: appends blocks of real signed transfers to a block
 // store until it is killed.
 //
-//   store_crash_writer DB_PATH [--max-blocks N] [--transactions N]
+//   store_crash_writer DB_PATH [--max-blocks N] [--transactions N] [--seed S]
 //
 // It opens (or creates) the store with a fixed genesis, reloads the ledger with load_state,
 // checks it against the head block, and then appends block after block on top of the stored
-// head. The blocks are a deterministic function of the stored state, so a writer restarted
-// after a kill carries on the same chain.
+// head. The blocks it appends are a deterministic function of the stored state, so a writer
+// restarted after a kill carries on the same chain.
 //
-// On stdout it reports "ready H" once the store is open at head H, and "appended H" each time
-// append() has returned for block H (so the block is committed). The test uses these lines
-// to time some kills and to check that no reported block is lost.
+// With --seed, each step is instead drawn from a generator seeded with S and the starting
+// head: mostly an append, otherwise a reorg (undo the top 1 to 3 blocks and append a branch
+// one block longer, whose first block may be a side block stored before), a side block (a
+// rival of the head), or bulk transaction indexing. Reorgs and appends both raise the head by
+// one; --max-blocks counts them.
+//
+// On stdout it reports, once each call has returned (so what it names is committed):
+//   ready H HASH      the store is open at head H
+//   appended H HASH   append() stored block H
+//   reorged H HASH    reorg() made H the head
+//   side H HASH       store_side_block() stored a block at height H
+//   indexed H         index_transactions() indexed the best chain through H
+// The test uses these lines to time some kills and to check that no reported block is lost.
 //
 // Exit codes: 0 after --max-blocks blocks, 2 for bad arguments, 3 when the stored data is
 // inconsistent, 4 when a store call fails.
 //
 // The genesis here must match crash_test_genesis() in block_store_crash_test.cpp; the test
 // checks that it does by initialising the store with its own copy.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -27,6 +39,7 @@
 #include "chain/genesis.h"
 #include "chain/state.h"
 #include "chain/transaction.h"
+#include "crypto/hex.h"
 
 using namespace synod;
 using namespace synod::chain;
@@ -88,38 +101,40 @@ Address recipient(std::size_t index) {
   std::exit(code);
 }
 
-// The signed transfers of block `height`: senders in a rotating order, most paying another
-// sender, every fourth paying an address from the recipient pool.
+// The signed transfers of block `height`: senders in a rotating order (shifted by `variant`,
+// which tells rival blocks at one height apart), most paying another sender, every fourth
+// paying an address from the recipient pool.
 std::vector<Transaction> transfers(const Keys& keys, const Genesis& genesis, const State& state,
-                                   std::uint64_t height, std::size_t count) {
+                                   std::uint64_t height, std::size_t count, std::uint64_t variant) {
   std::vector<std::uint64_t> nonces;
   for (const auto& sender : keys.senders)
     nonces.push_back(state.account(address_of(sender.public_key())).nonce);
   std::vector<Transaction> out;
   out.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
-    std::size_t from = (height * 7 + i) % keys.senders.size();
+    std::size_t from = (height * 7 + variant * 5 + i) % keys.senders.size();
     Address to = i % 4 == 3
-                     ? recipient(height * 13 + i)
+                     ? recipient(height * 13 + variant + i)
                      : address_of(keys.senders[(from + 1 + i % 5) % kSenderCount].public_key());
-    std::uint64_t amount = 1 + (height * 1'000 + i) % 997;
+    std::uint64_t amount = 1 + (height * 1'000 + variant * 100 + i) % 997;
     out.push_back(
         make_transfer(keys.senders[from], genesis.chain_id, to, amount, 1, nonces[from]++));
   }
   return out;
 }
 
-// Executes the next block on `state`, advancing it, and returns the block.
+// Executes the next block on `state`, advancing it, and returns the block. Appends use
+// variant 0; rival blocks at the same height use others.
 Block next_block(const Keys& keys, const Genesis& genesis, State& state, const Block& parent,
-                 std::size_t count, StateDiff& diff) {
+                 std::size_t count, std::uint64_t variant, StateDiff& diff) {
   Block block;
   block.header.height = parent.header.height + 1;
   block.header.prev_hash = parent.hash();
-  block.header.timestamp_ms = parent.header.timestamp_ms + 500;
-  std::size_t primary = block.header.height % keys.validators.size();
+  block.header.timestamp_ms = parent.header.timestamp_ms + 500 + variant;
+  std::size_t primary = (block.header.height + variant) % keys.validators.size();
   block.header.proposer = keys.validators[primary].public_key();
   block.header.seal = PbftSeal{0, block.header.height};
-  block.transactions = transfers(keys, genesis, state, block.header.height, count);
+  block.transactions = transfers(keys, genesis, state, block.header.height, count, variant);
   block.header.tx_root = transactions_root(block.transactions);
   // The transfers were signed just above; the test is about storage, not signatures.
   Execution execution = state.execute(block.transactions, address_of(block.header.proposer),
@@ -143,8 +158,9 @@ Block next_block(const Keys& keys, const Genesis& genesis, State& state, const B
 }
 
 // One line on stdout, flushed at once: the test reads it while the writer still runs.
-void report(const char* what, std::uint64_t height) {
-  std::printf("%s %llu\n", what, static_cast<unsigned long long>(height));
+void report(const char* what, std::uint64_t height, const Block* block = nullptr) {
+  std::string hash = block ? " " + crypto::to_hex(block->hash().view()) : "";
+  std::printf("%s %llu%s\n", what, static_cast<unsigned long long>(height), hash.c_str());
   std::fflush(stdout);
 }
 
@@ -152,11 +168,12 @@ struct Options {
   std::string path;
   std::optional<std::uint64_t> max_blocks;
   std::size_t transactions = kDefaultTransactions;
+  std::optional<std::uint64_t> seed;
 };
 
 Options parse_options(int argc, char** argv) {
   if (argc < 2)
-    fail(2, "usage: store_crash_writer DB_PATH [--max-blocks N] [--transactions N]");
+    fail(2, "usage: store_crash_writer DB_PATH [--max-blocks N] [--transactions N] [--seed S]");
   Options options;
   options.path = argv[1];
   for (int i = 2; i < argc; i += 2) {
@@ -171,6 +188,8 @@ Options parse_options(int argc, char** argv) {
       options.max_blocks = value;
     } else if (flag == "--transactions" && value >= 1 && value <= 5000) {
       options.transactions = static_cast<std::size_t>(value);
+    } else if (flag == "--seed") {
+      options.seed = value;
     } else {
       fail(2, "unknown flag or bad value: " + flag);
     }
@@ -178,39 +197,145 @@ Options parse_options(int argc, char** argv) {
   return options;
 }
 
+template <typename T>
+T must(Result<T> result, int code = 4) {
+  if (!result)
+    fail(code, result.message());
+  return std::move(*result);
+}
+
+void must(const Status& status) {
+  if (!status)
+    fail(4, status.message());
+}
+
+// The writer's view of the store: the head block and the ledger after it.
+class ChainWriter {
+ public:
+  ChainWriter(const Options& options, BlockStore& store)
+      : options_(options), keys_(make_keys()), genesis_(make_genesis(keys_)), store_(store) {}
+
+  // Initialises the store and loads the head and the ledger, checking that they agree.
+  void load() {
+    must(store_.initialize(genesis_));
+    parent_ = must(store_.head(), 3);
+    state_ = must(store_.load_state(genesis_.chain_id), 3);
+    if (state_.root() != parent_.header.state_root)
+      fail(3, "stored accounts do not match the head block's state root");
+    report("ready", height(), &parent_);
+  }
+
+  std::uint64_t height() const { return parent_.header.height; }
+
+  void append() {
+    StateDiff diff;
+    Block block = next_block(keys_, genesis_, state_, parent_, options_.transactions, 0, diff);
+    must(store_.append(block, diff));
+    parent_ = std::move(block);
+    report("appended", height(), &parent_);
+  }
+
+  // Undoes the top `depth` blocks and appends a branch of depth + 1 blocks.
+  void reorg(std::uint64_t depth, std::uint64_t variant) {
+    std::uint64_t fork_height = height() - depth;
+    State state = ledger_at(fork_height);
+    Block parent = best_block(fork_height);
+    if (state.root() != parent.header.state_root)
+      fail(3, "undo data does not lead back to block " + std::to_string(fork_height));
+    const crypto::Hash256 fork_hash = parent.hash();
+    std::vector<BranchBlock> branch;
+    for (std::uint64_t i = 0; i <= depth; ++i) {
+      StateDiff diff;
+      Block block =
+          next_block(keys_, genesis_, state, parent, options_.transactions, variant, diff);
+      parent = block;
+      branch.push_back(BranchBlock{std::move(block), std::move(diff), {}});
+    }
+    must(store_.reorg(fork_height, fork_hash, branch));
+    state_ = std::move(state);
+    parent_ = std::move(parent);
+    report("reorged", height(), &parent_);
+  }
+
+  // Stores a rival of the head block as a side block.
+  void store_rival(std::uint64_t variant) {
+    State state = ledger_at(height() - 1);
+    Block parent = best_block(height() - 1);
+    StateDiff diff;
+    Block block = next_block(keys_, genesis_, state, parent, options_.transactions, variant, diff);
+    must(store_.store_side_block(block));
+    report("side", block.header.height, &block);
+  }
+
+  void index() {
+    must(store_.index_transactions());
+    report("indexed", store_.indexed_height());
+  }
+
+ private:
+  Block best_block(std::uint64_t height) const {
+    auto block = must(store_.block_at(height), 3);
+    if (!block)
+      fail(3, "best block " + std::to_string(height) + " missing");
+    return std::move(*block);
+  }
+
+  // The ledger after best block `fork_height`, from the head's by the stored undo data.
+  State ledger_at(std::uint64_t fork_height) const {
+    State state = state_;
+    for (std::uint64_t h = height(); h > fork_height; --h) {
+      auto undo = must(store_.undo_at(h), 3);
+      if (!undo)
+        fail(3, "no undo data for best block " + std::to_string(h));
+      state.revert(*undo);
+    }
+    return state;
+  }
+
+  const Options& options_;
+  Keys keys_;
+  Genesis genesis_;
+  BlockStore& store_;
+  Block parent_;
+  State state_{""};
+};
+
+// One step drawn from `rng`: 55% append, 20% reorg, 15% side block, 10% indexing. Returns
+// whether the head grew.
+bool random_step(ChainWriter& writer, std::mt19937_64& rng) {
+  std::uint64_t roll = rng() % 100;
+  std::uint64_t variant = 1 + rng() % 3;
+  if (roll < 55 || writer.height() == 0) {
+    writer.append();
+    return true;
+  }
+  if (roll < 75) {
+    writer.reorg(1 + rng() % std::min<std::uint64_t>(3, writer.height()), variant);
+    return true;
+  }
+  if (roll < 90) {
+    writer.store_rival(variant);
+  } else {
+    writer.index();
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options options = parse_options(argc, argv);
-  Keys keys = make_keys();
-  Genesis genesis = make_genesis(keys);
-
-  auto opened = BlockStore::open(options.path);
-  if (!opened)
-    fail(4, opened.message());
-  BlockStore& store = **opened;
-  if (auto status = store.initialize(genesis); !status)
-    fail(4, status.message());
-  auto head = store.head();
-  if (!head)
-    fail(3, head.message());
-  auto loaded = store.load_state(genesis.chain_id);
-  if (!loaded)
-    fail(3, loaded.message());
-  State state = std::move(*loaded);
-  if (state.root() != head->header.state_root)
-    fail(3, "stored accounts do not match the head block's state root");
-
-  Block parent = std::move(*head);
-  report("ready", parent.header.height);
-  for (std::uint64_t appended = 0; !options.max_blocks || appended < *options.max_blocks;
-       ++appended) {
-    StateDiff diff;
-    Block block = next_block(keys, genesis, state, parent, options.transactions, diff);
-    if (auto status = store.append(block, diff); !status)
-      fail(4, status.message());
-    report("appended", block.header.height);
-    parent = std::move(block);
+  auto store = must(BlockStore::open(options.path));
+  ChainWriter writer(options, *store);
+  writer.load();
+  std::mt19937_64 rng(options.seed.value_or(0) ^ writer.height());
+  for (std::uint64_t grown = 0; !options.max_blocks || grown < *options.max_blocks;) {
+    if (!options.seed) {
+      writer.append();
+      ++grown;
+    } else if (random_step(writer, rng)) {
+      ++grown;
+    }
   }
   return 0;
 }
