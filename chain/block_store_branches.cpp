@@ -303,9 +303,22 @@ Result<std::vector<Block>> BlockStore::side_blocks(std::uint64_t min_height) con
 
 Result<std::vector<ChainTip>> BlockStore::chain_tips() const {
   std::vector<ChainTip> tips;
-  if (!head_height_)
+  // One snapshot for every query below, and the head read from it rather than from this
+  // instance's cache: another connection (the node's storage thread) may have moved it.
+  TransactionGuard snapshot(db_);
+  if (auto status = snapshot.begin_read(); !status)
+    return status.error();
+  Statement head(db_,
+                 "SELECT height, hash FROM blocks WHERE best = 1 ORDER BY height DESC LIMIT 1");
+  int head_rc = head.step();
+  if (head_rc == SQLITE_DONE)
     return tips;
-  tips.push_back(ChainTip{*head_height_, head_hash_, 0, true});
+  if (head_rc != SQLITE_ROW)
+    return head.failure("read head");
+  auto head_hash = head.column_hash(1);
+  if (!head_hash)
+    return make_error("store: corrupt head hash");
+  tips.push_back(ChainTip{static_cast<std::uint64_t>(head.column_int(0)), *head_hash, 0, true});
   // Every child of a side block is a side block, so the side tips are the side blocks that
   // no side block names as its parent.
   std::map<crypto::Hash256, BlockLink> side;

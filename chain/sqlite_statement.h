@@ -101,6 +101,13 @@ class TransactionGuard {
     begun_ = status.ok();
     return status;
   }
+  // A read transaction: every query inside sees one snapshot of the database, whatever
+  // another connection commits meanwhile (WAL mode). Ended by the destructor.
+  Status begin_read() {
+    auto status = exec(db_, "BEGIN", "begin read");
+    begun_ = status.ok();
+    return status;
+  }
   Status commit() {
     auto status = exec(db_, "COMMIT", "commit");
     committed_ = status.ok();

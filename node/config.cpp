@@ -44,6 +44,23 @@ Status read_text(const json& object, const char* key, std::string& out, const st
   return Status::success();
 }
 
+Status read_mining(const json& root, NodeConfig& config) {
+  if (!root.contains("mining"))
+    return Status::success();
+  const json& mining = root["mining"];
+  const std::string where = "config mining.";
+  if (!mining.is_object())
+    return make_error("config mining: expected an object");
+  if (auto status = check_known(mining, {"enabled", "hash_rate_limit"}, where); !status)
+    return status;
+  if (mining.contains("enabled")) {
+    if (!mining["enabled"].is_boolean())
+      return make_error(where + "enabled: expected true or false");
+    config.mining_enabled = mining["enabled"].get<bool>();
+  }
+  return read_number(mining, "hash_rate_limit", config.hash_rate_limit, where);
+}
+
 }  // namespace
 
 Result<NodeConfig> parse_config(const std::string& json_text) {
@@ -55,7 +72,7 @@ Result<NodeConfig> parse_config(const std::string& json_text) {
           check_known(root,
                       {"moniker", "rpc_listen", "peer_listen", "verify_threads", "batch_delay_ms",
                        "view_change_timeout_ms", "rpc_max_body_bytes", "summary_interval_blocks",
-                       "log_level", "mempool", "upstreams", "follow_poll_ms"},
+                       "log_level", "mempool", "upstreams", "follow_poll_ms", "mining"},
                       where);
       !status) {
     return status.error();
@@ -93,6 +110,8 @@ Result<NodeConfig> parse_config(const std::string& json_text) {
   if (config.follow_poll_ms == 0 || config.follow_poll_ms > 60'000) {
     return make_error("config follow_poll_ms: must be 1 to 60000");
   }
+  if (auto status = read_mining(root, config); !status)
+    return status.error();
   if (root.contains("mempool")) {
     const json& pool = root["mempool"];
     const std::string pool_where = "config mempool.";
@@ -140,22 +159,24 @@ Result<NodeConfig> load_config(const std::string& path) {
 }
 
 std::string config_to_json(const NodeConfig& config) {
-  json root = {{"moniker", config.moniker},
-               {"rpc_listen", config.rpc_listen},
-               {"peer_listen", config.peer_listen},
-               {"verify_threads", config.verify_threads},
-               {"batch_delay_ms", config.batch_delay_ms},
-               {"view_change_timeout_ms", config.view_change_timeout_ms},
-               {"rpc_max_body_bytes", config.rpc_max_body_bytes},
-               {"summary_interval_blocks", config.summary_interval_blocks},
-               {"log_level", config.log_level},
-               {"upstreams", config.upstreams},
-               {"follow_poll_ms", config.follow_poll_ms},
-               {"mempool",
-                {{"max_transactions", config.mempool.max_transactions},
-                 {"max_bytes", config.mempool.max_bytes},
-                 {"nonce_window", config.mempool.nonce_window},
-                 {"min_fee", config.mempool.min_fee}}}};
+  json root = {
+      {"moniker", config.moniker},
+      {"rpc_listen", config.rpc_listen},
+      {"peer_listen", config.peer_listen},
+      {"verify_threads", config.verify_threads},
+      {"batch_delay_ms", config.batch_delay_ms},
+      {"view_change_timeout_ms", config.view_change_timeout_ms},
+      {"rpc_max_body_bytes", config.rpc_max_body_bytes},
+      {"summary_interval_blocks", config.summary_interval_blocks},
+      {"log_level", config.log_level},
+      {"upstreams", config.upstreams},
+      {"follow_poll_ms", config.follow_poll_ms},
+      {"mining", {{"enabled", config.mining_enabled}, {"hash_rate_limit", config.hash_rate_limit}}},
+      {"mempool",
+       {{"max_transactions", config.mempool.max_transactions},
+        {"max_bytes", config.mempool.max_bytes},
+        {"nonce_window", config.mempool.nonce_window},
+        {"min_fee", config.mempool.min_fee}}}};
   return root.dump(2) + "\n";
 }
 

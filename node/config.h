@@ -27,6 +27,11 @@ struct NodeConfig {
   // blocks once caught up.
   std::vector<std::string> upstreams;
   std::uint64_t follow_poll_ms = 200;
+  // Proof-of-work miners only ("mining": {"enabled": true, "hash_rate_limit": N}): whether
+  // this node mines, and at most how many hashes a second (0: as fast as one core goes).
+  // A limit makes each node's share of the hash power exact on a shared machine.
+  bool mining_enabled = true;
+  std::uint64_t hash_rate_limit = 0;
 };
 
 inline constexpr std::size_t kMaxUpstreams = 16;

@@ -116,11 +116,9 @@ Status Node::Impl::open_stores(const std::string& home_dir) {
   auto writer = chain::BlockStore::open(db_path);
   if (!writer)
     return writer.error();
-  storage = std::make_unique<StorageWorker>(
-      std::move(*writer), [this](std::uint64_t height, Status status, std::uint64_t indexed) {
-        boost::asio::post(
-            io, [this, height, status, indexed] { on_block_stored(height, status, indexed); });
-      });
+  storage = std::make_unique<StorageWorker>(std::move(*writer), [this](WriteReport report) {
+    boost::asio::post(io, [this, report = std::move(report)] { on_written(report); });
+  });
   return open_vote_store((home / "data" / "votes.db").string());
 }
 
@@ -138,6 +136,7 @@ Status Node::Impl::open_engine(chain::State state, chain::Block head) {
   setup.fetch_batch_blocks = kMaxFetchBlocks;
   setup.byzantine = options.byzantine;
   setup.adversary_seed = options.adversary_seed;
+  setup.mine = config.mining_enabled;
   setup.signature_check = [this](const chain::Transaction& tx, const crypto::Hash256& tx_hash) {
     // Admission (or the fetch thread) verified most transactions already.
     if (verified.contains(tx_hash) || mempool->contains(tx_hash))
@@ -173,6 +172,8 @@ void Node::Impl::register_metrics() {
   gauges.peers = &metrics.gauge("synod_peers_connected", "Validators connected");
   gauges.malformed_frames = &metrics.counter("synod_peer_frames_malformed_total",
                                              "Frames from authenticated peers that did not decode");
+  gauges.hash_rate = &metrics.gauge("synod_hash_rate", "Proof-of-work hashes a second (mining)");
+  gauges.hashes = &metrics.counter("synod_hashes_total", "Proof-of-work hashes tried");
   gauges.transactions_committed =
       &metrics.counter("synod_transactions_committed_total", "Transactions committed");
   gauges.blocks_committed = &metrics.counter("synod_blocks_committed_total", "Blocks committed");
@@ -232,8 +233,18 @@ void Node::Impl::execute(const chain::Actions& actions) {
       count_message(broadcast->message, /*incoming=*/false, genesis->validators.size() - 1);
       peers->broadcast(std::make_shared<const Bytes>(encode_consensus(broadcast->message)));
     } else if (const auto* append = std::get_if<chain::AppendBlockAction>(&action)) {
-      on_block_committed(append->block, append->tx_hashes);
-      storage->enqueue(append->block, append->diff, append->tx_hashes);
+      on_append(*append);
+    } else if (const auto* reorg = std::get_if<chain::ReorgAction>(&action)) {
+      on_reorg(*reorg);
+    } else if (const auto* side = std::get_if<chain::StoreSideBlockAction>(&action)) {
+      storage->enqueue_side_block(side->block);
+    } else if (const auto* locate = std::get_if<chain::FetchByLocatorAction>(&action)) {
+      fetch_by_locator(*locate);
+    } else if (const auto* mine = std::get_if<chain::MineAction>(&action)) {
+      start_mining(*mine);
+    } else if (std::holds_alternative<chain::StopMiningAction>(action)) {
+      if (miner)
+        miner->stop_job();
     } else if (const auto* persist = std::get_if<chain::PersistAction>(&action)) {
       // Durable before anything after it is sent: the replica's safety depends on it.
       if (auto status = vote_store->put_meta(persist->key, persist->value); !status) {
@@ -264,48 +275,6 @@ void Node::Impl::execute(const chain::Actions& actions) {
     }
   }
   refresh_metrics();
-}
-
-void Node::Impl::on_block_committed(const chain::Block& block,
-                                    const std::vector<crypto::Hash256>& tx_hashes) {
-  assert(tx_hashes.size() == block.transactions.size());
-  chain::TimeMs now = now_ms();
-  crypto::Hash256 block_hash = block.hash();
-  for (std::size_t i = 0; i < block.transactions.size(); ++i) {
-    const crypto::Hash256& tx_hash = tx_hashes[i];
-    unindexed_transactions[tx_hash] =
-        chain::TxLocation{block.header.height, static_cast<std::uint32_t>(i), block_hash};
-    unindexed_by_height[block.header.height].push_back(tx_hash);
-    relayed.erase(tx_hash);
-    if (auto it = admitted_at.find(tx_hash); it != admitted_at.end()) {
-      gauges.commit_latency->observe(static_cast<double>(now - it->second) / 1000.0);
-      admitted_at.erase(it);
-    }
-  }
-  verified.erase(tx_hashes);
-  unstored_blocks[block.header.height] = block;
-  answer_block_waiters();
-  gauges.blocks_committed->inc();
-  gauges.transactions_committed->inc(block.transactions.size());
-  log_summary(block);
-}
-
-void Node::Impl::on_block_stored(std::uint64_t height, Status status,
-                                 std::uint64_t indexed_height) {
-  if (!status) {
-    fatal("cannot store block " + std::to_string(height) + ": " + status.message());
-    return;
-  }
-  stored_height = height;
-  unstored_blocks.erase(unstored_blocks.begin(), unstored_blocks.upper_bound(height));
-  auto indexed_end = unindexed_by_height.upper_bound(indexed_height);
-  for (auto it = unindexed_by_height.begin(); it != indexed_end; ++it) {
-    for (const auto& tx_hash : it->second)
-      unindexed_transactions.erase(tx_hash);
-  }
-  unindexed_by_height.erase(unindexed_by_height.begin(), indexed_end);
-  if (!stopping)
-    execute(engine->on_block_stored(height, now_ms()));
 }
 
 void Node::Impl::log_summary(const chain::Block& block) {
@@ -367,6 +336,10 @@ void Node::Impl::shutdown() {
   spdlog::info("stopping: writing pending blocks and closing the store");
   for (auto& [id, timer] : timers)
     timer->cancel();
+  if (hash_rate_timer)
+    hash_rate_timer->cancel();
+  if (miner)
+    miner->shutdown();
   signals.cancel();
   if (rpc)
     rpc->stop();

@@ -22,6 +22,7 @@
 #include "crypto/keyed_hash.h"
 #include "node/config.h"
 #include "node/engine_metrics.h"
+#include "node/miner.h"
 #include "node/node.h"
 #include "node/rpc/http_server.h"
 #include "node/rpc/metrics.h"
@@ -39,6 +40,8 @@ struct NodeMetrics {
   Gauge* mempool_size = nullptr;
   Gauge* peers = nullptr;
   Counter* malformed_frames = nullptr;
+  Gauge* hash_rate = nullptr;  // proof-of-work: hashes a second over the last second
+  Counter* hashes = nullptr;
   Counter* transactions_committed = nullptr;
   Counter* blocks_committed = nullptr;
   Counter* transactions_rejected = nullptr;
@@ -124,8 +127,22 @@ struct Node::Impl {
   // transaction index (written in bulk, see chain/block_store.h): get_tx answers from here.
   std::unordered_map<crypto::Hash256, chain::TxLocation, crypto::KeyedHash> unindexed_transactions;
   std::map<std::uint64_t, std::vector<crypto::Hash256>> unindexed_by_height;
-  // Committed blocks still queued for the storage thread, served by get_block meanwhile.
-  std::map<std::uint64_t, chain::Block> unstored_blocks;
+  // Best-chain blocks still queued for the storage thread, served by get_block meanwhile,
+  // each with the sequence number of the storage item that writes it.
+  struct UnstoredBlock {
+    std::uint64_t sequence = 0;
+    chain::Block block;
+  };
+  std::map<std::uint64_t, UnstoredBlock> unstored_blocks;
+  std::uint64_t last_reorg_sequence = 0;
+  std::uint64_t reorgs_seen = 0;
+
+  // Proof-of-work: the nonce search, started by the first MineAction.
+  std::unique_ptr<Miner> miner;
+  std::uint64_t hash_rate_hashes = 0;  // miner->hashes() at the last rate sample
+  std::chrono::steady_clock::time_point hash_rate_at;
+  double hash_rate = 0;
+  std::unique_ptr<boost::asio::steady_timer> hash_rate_timer;
   // Submission times of transactions this node admitted, for the commit-latency histogram.
   std::unordered_map<crypto::Hash256, chain::TimeMs, crypto::KeyedHash> admitted_at;
 
@@ -169,8 +186,20 @@ struct Node::Impl {
   static chain::TimeMs now_ms();
   void execute(const chain::Actions& actions);
   void set_timer(std::uint32_t id, chain::TimeMs at_ms);
-  void on_block_committed(const chain::Block& block, const std::vector<crypto::Hash256>& tx_hashes);
-  void on_block_stored(std::uint64_t height, Status status, std::uint64_t indexed_height);
+
+  // ---- node_chain.cpp ----
+  void on_append(const chain::AppendBlockAction& append);
+  void on_reorg(const chain::ReorgAction& reorg);
+  // Records a new best-chain block for the RPC until it is written (and indexed).
+  void note_best_block(const chain::Block& block, const std::vector<crypto::Hash256>& tx_hashes,
+                       std::uint64_t sequence);
+  // Drops what the node remembers of best-chain blocks above `fork_height`.
+  void forget_above(std::uint64_t fork_height);
+  void on_written(const WriteReport& report);
+
+  // ---- node_mining.cpp ----
+  void start_mining(const chain::MineAction& mine);
+  void sample_hash_rate();
   void refresh_metrics();
   // Counts a consensus message by its type byte, in or out.
   void count_message(ByteView message, bool incoming, std::size_t copies = 1);
@@ -181,6 +210,10 @@ struct Node::Impl {
   // ---- node_peers.cpp ----
   void on_peer_frame(chain::ReplicaIndex from, Bytes payload);
   void serve_blocks(chain::ReplicaIndex to, std::uint64_t from_height, std::uint32_t max_blocks);
+  // Blocks of the best chain after the first locator hash on it (from block 1 if none is).
+  void serve_locator(chain::ReplicaIndex to, const std::vector<crypto::Hash256>& locator,
+                     std::uint32_t max_blocks);
+  void fetch_by_locator(const chain::FetchByLocatorAction& fetch);
   // Verifies signatures off the event loop, then admits on it; `done` gets one result per
   // transaction (nullopt = admitted) on the event loop. `hashes` are the transactions'.
   using AdmitResults = std::vector<std::optional<std::string>>;
@@ -213,6 +246,10 @@ struct Node::Impl {
   // get_blocks' answer: committed blocks from `from_height`, as canonical hex.
   Result<nlohmann::json> blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const;
   void answer_block_waiters();
+  // The best chain's block at `height` (nullopt above the head), from memory or the store.
+  Result<std::optional<chain::Block>> best_block_at(std::uint64_t height) const;
+  // Any known block by hash: on the best chain or a stored side branch.
+  Result<std::optional<chain::Block>> any_block(const crypto::Hash256& hash) const;
 };
 
 }  // namespace synod::node

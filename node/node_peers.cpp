@@ -41,6 +41,8 @@ void Node::Impl::on_peer_frame(chain::ReplicaIndex from, Bytes payload) {
     }
   } else if (auto* request = std::get_if<FetchRequestFrame>(&*frame)) {
     serve_blocks(from, request->from_height, request->max_blocks);
+  } else if (auto* locator = std::get_if<LocatorRequestFrame>(&*frame)) {
+    serve_locator(from, locator->locator, locator->max_blocks);
   } else if (auto* response = std::get_if<FetchResponseFrame>(&*frame)) {
     execute(engine->on_blocks_fetched(from, std::move(response->blocks), now_ms()));
   }
@@ -62,6 +64,31 @@ void Node::Impl::serve_blocks(chain::ReplicaIndex to, std::uint64_t from_height,
       break;  // keep a response well under the frame limit
   }
   peers->send(to, std::make_shared<const Bytes>(encode_fetch_response(blocks)));
+}
+
+void Node::Impl::serve_locator(chain::ReplicaIndex to, const std::vector<crypto::Hash256>& locator,
+                               std::uint32_t max_blocks) {
+  auto found = reader->locate(locator);
+  if (!found) {
+    spdlog::warn("cannot look up a peer's block locator: {}", found.message());
+    return;
+  }
+  // Nothing in common but block 0 (every chain of this genesis shares it): from block 1.
+  serve_blocks(to, found->value_or(0) + 1, max_blocks);
+}
+
+void Node::Impl::fetch_by_locator(const chain::FetchByLocatorAction& fetch) {
+  if (is_full_node()) {
+    // A full node reads upstreams over JSON-RPC by height; the locator's newest hash that
+    // the node itself has is where the upstream's answer must start.
+    fetch_from_upstream(fetch.peer, head_height() + 1, fetch.max_blocks);
+    return;
+  }
+  std::vector<crypto::Hash256> locator = fetch.locator;
+  if (locator.size() > kMaxLocatorHashes)
+    locator.resize(kMaxLocatorHashes);
+  peers->send(fetch.peer, std::make_shared<const Bytes>(encode_locator_request(
+                              locator, std::min(fetch.max_blocks, kMaxFetchBlocks))));
 }
 
 void Node::Impl::admit(std::vector<chain::Transaction> transactions,

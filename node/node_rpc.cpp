@@ -58,6 +58,10 @@ json Node::Impl::status_json() const {
               {"genesis_hash", hex(genesis->hash().view())}};
   // The mode's own fields (PBFT: view, primary, in_view_change, syncing).
   out.update(engine->status(now_ms()));
+  if (engine->finality() == chain::Finality::kProbabilistic)
+    out["reorgs"] = reorgs_seen;
+  if (miner)
+    out["hash_rate"] = hash_rate;
   if (is_full_node())
     out["upstreams"] = upstreams_json();
   return out;
@@ -81,7 +85,7 @@ Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t 
        height <= head && blocks.size() < max_blocks && bytes < kMaxBlocksAnswerBytes; ++height) {
     Bytes encoded;
     if (auto queued = unstored_blocks.find(height); queued != unstored_blocks.end()) {
-      encoded = queued->second.encode();
+      encoded = queued->second.block.encode();
     } else {
       auto block = reader->block_at(height);
       if (!block)
@@ -94,6 +98,23 @@ Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t 
     blocks.push_back(hex(encoded));
   }
   return json{{"blocks", std::move(blocks)}, {"head_height", head}};
+}
+
+Result<std::optional<chain::Block>> Node::Impl::best_block_at(std::uint64_t height) const {
+  if (height > head_height())
+    return std::optional<chain::Block>{};
+  // Blocks still queued for the storage thread are served from memory.
+  if (auto queued = unstored_blocks.find(height); queued != unstored_blocks.end())
+    return std::optional<chain::Block>(queued->second.block);
+  return reader->block_at(height);
+}
+
+Result<std::optional<chain::Block>> Node::Impl::any_block(const crypto::Hash256& hash) const {
+  for (const auto& [height, queued] : unstored_blocks) {
+    if (queued.block.hash() == hash)
+      return std::optional<chain::Block>(queued.block);
+  }
+  return reader->block_by_hash(hash);
 }
 
 void Node::Impl::answer_block_waiters() {
@@ -201,6 +222,7 @@ void Node::Impl::register_rpc_methods() {
       out["index"] = location->index;
       out["block_hash"] = hex(location->block_hash.view());
       out["confirmations"] = head_height() - location->height + 1;
+      out["in_best_chain"] = true;
     } else if (mempool->contains(*hash) || relayed_recently(*hash)) {
       out["status"] = "pending";
     } else {
@@ -220,34 +242,15 @@ void Node::Impl::register_rpc_methods() {
       which = &params[0];
     }
     Result<std::optional<chain::Block>> block = std::optional<chain::Block>{};
-    // Blocks committed but still queued for the storage thread are served from memory.
-    auto pending = [&](auto matches) -> bool {
-      for (const auto& [height, queued] : unstored_blocks) {
-        if (matches(height, queued)) {
-          block = std::optional<chain::Block>(queued);
-          return true;
-        }
-      }
-      return false;
-    };
     if (which == nullptr || (which->is_string() && which->get<std::string>() == "latest")) {
-      std::uint64_t latest = head_height();
-      if (!pending([&](std::uint64_t height, const chain::Block&) { return height == latest; })) {
-        block = reader->block_at(stored_height);
-      }
+      block = best_block_at(head_height());
     } else if (which->is_number_unsigned()) {
-      std::uint64_t wanted = which->get<std::uint64_t>();
-      if (!pending([&](std::uint64_t height, const chain::Block&) { return height == wanted; })) {
-        block = reader->block_at(wanted);
-      }
+      block = best_block_at(which->get<std::uint64_t>());
     } else if (which->is_string()) {
       auto hash = crypto::fixed_from_hex<crypto::Hash256>(which->get<std::string>(), "hash");
       if (!hash)
         return reply.error(kInvalidParams, hash.message());
-      if (!pending(
-              [&](std::uint64_t, const chain::Block& queued) { return queued.hash() == *hash; })) {
-        block = reader->block_by_hash(*hash);
-      }
+      block = any_block(*hash);
     } else {
       return reply.error(kInvalidParams, "expected {\"height\": N}, {\"hash\": hex} or \"latest\"");
     }
@@ -255,7 +258,29 @@ void Node::Impl::register_rpc_methods() {
       return reply.error(kInternal, block.message());
     if (!block->has_value())
       return reply.error(kNotFound, "no such block");
-    reply.result(block_to_json(**block));
+    auto best = best_block_at((*block)->header.height);
+    if (!best)
+      return reply.error(kInternal, best.message());
+    bool in_best_chain = best->has_value() && (*best)->hash() == (*block)->hash();
+    json out = block_to_json(**block);
+    out["in_best_chain"] = in_best_chain;
+    out["confirmations"] = in_best_chain ? head_height() - (*block)->header.height + 1 : 0;
+    out["finality"] = chain::to_string(engine->finality());
+    reply.result(out);
+  });
+
+  rpc->add_method("get_chain_tips", [this](const json&, RpcReply reply) {
+    auto tips = reader->chain_tips();
+    if (!tips)
+      return reply.error(kInternal, tips.message());
+    json list = json::array();
+    for (const auto& tip : *tips) {
+      list.push_back({{"height", tip.height},
+                      {"hash", hex(tip.hash.view())},
+                      {"branch_length", tip.branch_length},
+                      {"status", tip.active ? "active" : "valid-fork"}});
+    }
+    reply.result({{"tips", list}, {"stored_height", stored_height}});
   });
 
   // Committed blocks with their certificates, as canonical hex, for full nodes following

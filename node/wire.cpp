@@ -42,6 +42,17 @@ Bytes encode_fetch_response(const std::vector<chain::Block>& blocks) {
   return out.take();
 }
 
+Bytes encode_locator_request(const std::vector<crypto::Hash256>& locator,
+                             std::uint32_t max_blocks) {
+  Writer out;
+  out.u8(static_cast<std::uint8_t>(Channel::kLocatorRequest));
+  out.count(locator.size());
+  for (const auto& hash : locator)
+    out.fixed(hash);
+  out.u32(max_blocks);
+  return out.take();
+}
+
 Result<WireFrame> decode_wire(ByteView frame) {
   if (frame.empty())
     return make_error("empty frame");
@@ -73,6 +84,16 @@ Result<WireFrame> decode_wire(ByteView frame) {
         std::size_t n = in.count(kMaxFetchBlocks, 100);
         for (std::size_t i = 0; i < n && in.ok(); ++i)
           out.blocks.push_back(chain::read_block(in));
+        return WireFrame(std::move(out));
+      });
+    case Channel::kLocatorRequest:
+      return chain::decode_all<WireFrame>(body, "locator request", [](Reader& in) {
+        LocatorRequestFrame out;
+        std::size_t n = in.count(kMaxLocatorHashes, 32);
+        out.locator.reserve(n);
+        for (std::size_t i = 0; i < n && in.ok(); ++i)
+          out.locator.push_back(in.fixed<crypto::Hash256>());
+        out.max_blocks = in.u32();
         return WireFrame(std::move(out));
       });
   }

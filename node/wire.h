@@ -12,14 +12,17 @@
 namespace synod::node {
 
 enum class Channel : std::uint8_t {
-  kConsensus = 1,      // an engine message (pbft/messages.h)
-  kTransactions = 2,   // gossip: a batch of signed transactions
-  kFetchRequest = 3,   // state transfer: blocks from a height
-  kFetchResponse = 4,  // state transfer: committed blocks with certificates
+  kConsensus = 1,       // an engine message (pbft/messages.h)
+  kTransactions = 2,    // gossip: a batch of signed transactions
+  kFetchRequest = 3,    // state transfer: blocks from a height
+  kFetchResponse = 4,   // state transfer: committed blocks with certificates
+  kLocatorRequest = 5,  // sync: best-chain blocks after the first known locator hash
 };
 
 inline constexpr std::size_t kMaxGossipBatch = 4096;
 inline constexpr std::uint32_t kMaxFetchBlocks = 64;
+// A Bitcoin-style locator of a chain of 2^64 blocks has about 10 + 64 hashes.
+inline constexpr std::size_t kMaxLocatorHashes = 101;
 
 struct ConsensusFrame {
   Bytes message;
@@ -34,13 +37,18 @@ struct FetchRequestFrame {
 struct FetchResponseFrame {
   std::vector<chain::Block> blocks;
 };
-using WireFrame =
-    std::variant<ConsensusFrame, TransactionsFrame, FetchRequestFrame, FetchResponseFrame>;
+struct LocatorRequestFrame {
+  std::vector<crypto::Hash256> locator;  // newest first
+  std::uint32_t max_blocks = 0;
+};
+using WireFrame = std::variant<ConsensusFrame, TransactionsFrame, FetchRequestFrame,
+                               FetchResponseFrame, LocatorRequestFrame>;
 
 Bytes encode_consensus(ByteView message);
 Bytes encode_transactions(const std::vector<chain::Transaction>& transactions);
 Bytes encode_fetch_request(std::uint64_t from_height, std::uint32_t max_blocks);
 Bytes encode_fetch_response(const std::vector<chain::Block>& blocks);
+Bytes encode_locator_request(const std::vector<crypto::Hash256>& locator, std::uint32_t max_blocks);
 // Strict: unknown channels, over-limit counts and trailing bytes are errors.
 Result<WireFrame> decode_wire(ByteView frame);
 

@@ -162,13 +162,12 @@ TEST_CASE("the storage worker writes queued blocks in order and drains on stop",
     chain::Block previous = chain::make_genesis_block(genesis);
     std::vector<std::uint64_t> stored;
     std::mutex mutex;
-    node::StorageWorker worker(std::move(*store),
-                               [&](std::uint64_t height, Status status, std::uint64_t indexed) {
-                                 std::lock_guard lock(mutex);
-                                 if (status)
-                                   stored.push_back(height);
-                                 CHECK(indexed == 0);  // 20 transactions: far below a batch
-                               });
+    node::StorageWorker worker(std::move(*store), [&](node::WriteReport report) {
+      std::lock_guard lock(mutex);
+      if (report.status && report.best_chain_changed)
+        stored.push_back(report.head_height);
+      CHECK(report.indexed_height == 0);  // 20 transactions: far below a batch
+    });
     for (std::uint64_t height = 1; height <= 20; ++height) {
       chain::Block block;
       block.transactions = {sample_transfer(height - 1)};
@@ -180,7 +179,7 @@ TEST_CASE("the storage worker writes queued blocks in order and drains on stop",
       REQUIRE(execution.ok());
       block.header.state_root = state.root_after(execution.diff);
       state.apply(execution.diff);
-      worker.enqueue(block, execution.diff, {block.transactions[0].hash()});
+      worker.enqueue_append({block, execution.diff, {block.transactions[0].hash()}});
       previous = block;
     }
     worker.stop();
