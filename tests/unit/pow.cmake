@@ -1,0 +1,3 @@
+# Unit tests for pow_pos/ (proof-of-work arithmetic, rules, block tree, engine).
+synod_test(unit_pow_math LABEL pow SOURCES pow_uint256_test.cpp pow_rules_test.cpp
+  LIBS synod_pow_pos)
