@@ -542,7 +542,7 @@ TEST_CASE("genesis: a pow object outside pow mode is rejected", "[chain][genesis
   CHECK_THAT(parse_error(document), Catch::Contains("genesis pow: only allowed with"));
 }
 
-TEST_CASE("genesis: a pow genesis with one miner is accepted; power is not required",
+TEST_CASE("genesis: a pow genesis with one miner is accepted and power is not required",
           "[chain][genesis]") {
   json document = valid_pow_genesis();
   document["validators"] = json::array({validator(3)});
