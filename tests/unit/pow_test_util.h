@@ -106,7 +106,8 @@ inline std::uint64_t grind_nonce(BlockHeader header) {
 }
 
 // Builds blocks on any known parent, keeping every block's state: valid by default, or
-// broken by `tamper` (applied before grinding, so the work is always right).
+// broken by `tamper` or invalid transactions (the work is always right; a broken block's
+// children are built on its parent's state).
 struct BlockOptions {
   std::vector<Transaction> transactions;
   std::optional<std::uint64_t> timestamp_ms;  // default: parent + kInterval
@@ -157,6 +158,8 @@ class ChainBuilder {
     if (execution.ok() && !options.tamper) {
       states_.emplace(hash, std::move(state));
       diffs_.emplace(hash, std::move(execution.diff));
+    } else {
+      states_.emplace(hash, states_.at(parent));  // broken: children build on the parent's
     }
     return block;
   }
