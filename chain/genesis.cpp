@@ -46,6 +46,14 @@ std::optional<std::uint32_t> ValidatorSet::index_of(const crypto::PublicKey& key
   return std::nullopt;
 }
 
+crypto::Hash256 PowParams::default_initial_target() {
+  crypto::Hash256 target;
+  target.data.fill(0xff);
+  target.data[0] = 0;
+  target.data[1] = 0;
+  return target;
+}
+
 crypto::Hash256 Genesis::hash() const {
   Writer out;
   out.raw(as_bytes("synod/genesis/v1"));
@@ -70,6 +78,16 @@ crypto::Hash256 Genesis::hash() const {
     out.fixed(account.address);
     out.u64(account.balance);
     out.u64(account.stake);
+  }
+  // Appended in PoW mode only: PBFT (and PoS) geneses keep their hash.
+  if (mode == ConsensusMode::kPow) {
+    out.fixed(pow.initial_target);
+    for (std::uint64_t value :
+         {pow.block_interval_ms, pow.retarget_window, pow.max_retarget_factor, pow.max_reorg_depth,
+          pow.block_reward, pow.max_future_ms, pow.median_time_window, pow.max_block_transactions,
+          pow.max_block_bytes}) {
+      out.u64(value);
+    }
   }
   return crypto::sha256(out.data());
 }
@@ -169,6 +187,84 @@ Result<PbftParams> parse_pbft_params(const json& object) {
   return params;
 }
 
+Result<crypto::Hash256> parse_target(Fields& fields, const char* key,
+                                     const crypto::Hash256& fallback) {
+  if (!fields.has(key))
+    return fallback;
+  std::string text = fields.text(key, 128);
+  if (!fields.error.empty())
+    return make_error(fields.error);
+  std::string where = fields.where + key;
+  if (text.size() != 64)
+    return make_error(where + ": expected 64 hex digits (a big-endian 256-bit number)");
+  auto target = crypto::fixed_from_hex<crypto::Hash256>(text, where);
+  if (!target)
+    return target.error();
+  if (target->is_zero())
+    return make_error(where + ": must be > 0");
+  return *target;
+}
+
+// Range checks of the PoW parameters; the bounds keep every product of them (window *
+// interval, ...) far from 64-bit overflow and every in-memory window small.
+Status check_pow_params(const PowParams& params) {
+  struct Range {
+    const char* name;
+    std::uint64_t value;
+    std::uint64_t min;
+    std::uint64_t max;
+  };
+  const Range ranges[] = {
+      {"block_interval_ms", params.block_interval_ms, 1, 86'400'000},
+      {"retarget_window", params.retarget_window, 1, 10'000},
+      {"max_retarget_factor", params.max_retarget_factor, 1, 256},
+      {"max_reorg_depth", params.max_reorg_depth, 1, 10'000},
+      {"max_future_ms", params.max_future_ms, 1, 86'400'000},
+      {"median_time_window", params.median_time_window, 1, 255},
+      {"max_block_transactions", params.max_block_transactions, 1, kMaxBlockTransactions},
+      {"max_block_bytes", params.max_block_bytes, 1024, kMaxBlockBytes},
+  };
+  for (const Range& range : ranges) {
+    if (range.value < range.min || range.value > range.max) {
+      return make_error(std::string("genesis pow.") + range.name + ": must be " +
+                        std::to_string(range.min) + " to " + std::to_string(range.max));
+    }
+  }
+  return Status::success();
+}
+
+Result<PowParams> parse_pow_params(const json& object) {
+  PowParams defaults;
+  if (!object.is_object())
+    return make_error("genesis pow: expected an object");
+  Fields fields{object, "genesis pow.", ""};
+  fields.only({"initial_target", "block_interval_ms", "retarget_window", "max_retarget_factor",
+               "max_reorg_depth", "block_reward", "max_future_ms", "median_time_window",
+               "max_block_transactions", "max_block_bytes"});
+  if (!fields.error.empty())
+    return make_error(fields.error);
+  auto target = parse_target(fields, "initial_target", defaults.initial_target);
+  if (!target)
+    return target.error();
+  PowParams params;
+  params.initial_target = *target;
+  params.block_interval_ms = fields.number("block_interval_ms", defaults.block_interval_ms);
+  params.retarget_window = fields.number("retarget_window", defaults.retarget_window);
+  params.max_retarget_factor = fields.number("max_retarget_factor", defaults.max_retarget_factor);
+  params.max_reorg_depth = fields.number("max_reorg_depth", defaults.max_reorg_depth);
+  params.block_reward = fields.number("block_reward", defaults.block_reward);
+  params.max_future_ms = fields.number("max_future_ms", defaults.max_future_ms);
+  params.median_time_window = fields.number("median_time_window", defaults.median_time_window);
+  params.max_block_transactions =
+      fields.number("max_block_transactions", defaults.max_block_transactions);
+  params.max_block_bytes = fields.number("max_block_bytes", defaults.max_block_bytes);
+  if (!fields.error.empty())
+    return make_error(fields.error);
+  if (auto status = check_pow_params(params); !status)
+    return status.error();
+  return params;
+}
+
 Result<ValidatorInfo> parse_validator(const json& object, std::size_t index) {
   std::string where = "genesis validators[" + std::to_string(index) + "].";
   if (!object.is_object())
@@ -234,7 +330,8 @@ Result<Genesis> parse_genesis(const std::string& json_text) {
   if (!root.is_object())
     return make_error("genesis: expected a JSON object");
   Fields fields{root, "genesis ", ""};
-  fields.only({"chain_id", "consensus", "genesis_time_ms", "pbft", "validators", "accounts"});
+  fields.only(
+      {"chain_id", "consensus", "genesis_time_ms", "pbft", "pow", "validators", "accounts"});
   Genesis genesis;
   genesis.chain_id = fields.text("chain_id", kMaxChainIdBytes);
   std::string mode_text = fields.text("consensus", 16);
@@ -251,6 +348,14 @@ Result<Genesis> parse_genesis(const std::string& json_text) {
     if (!params)
       return params.error();
     genesis.pbft = *params;
+  }
+  if (root.contains("pow")) {
+    if (genesis.mode != ConsensusMode::kPow)
+      return make_error("genesis pow: only allowed with \"consensus\": \"pow\"");
+    auto params = parse_pow_params(root["pow"]);
+    if (!params)
+      return params.error();
+    genesis.pow = *params;
   }
 
   if (!root.contains("validators") || !root["validators"].is_array()) {
@@ -344,6 +449,19 @@ std::string genesis_to_json(const Genesis& genesis) {
                  {"empty_block_interval_ms", p.empty_block_interval_ms}}},
                {"validators", validators},
                {"accounts", accounts}};
+  if (genesis.mode == ConsensusMode::kPow) {
+    const PowParams& w = genesis.pow;
+    root["pow"] = {{"initial_target", crypto::to_hex(w.initial_target.view())},
+                   {"block_interval_ms", w.block_interval_ms},
+                   {"retarget_window", w.retarget_window},
+                   {"max_retarget_factor", w.max_retarget_factor},
+                   {"max_reorg_depth", w.max_reorg_depth},
+                   {"block_reward", w.block_reward},
+                   {"max_future_ms", w.max_future_ms},
+                   {"median_time_window", w.median_time_window},
+                   {"max_block_transactions", w.max_block_transactions},
+                   {"max_block_bytes", w.max_block_bytes}};
+  }
   return root.dump(2) + "\n";
 }
 

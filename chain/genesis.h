@@ -2,6 +2,12 @@
 // funded accounts. Loaded from JSON and validated in full; its hash (over a canonical
 // binary encoding) is the previous-hash of block 0, so two nodes with different geneses
 // can never share a chain.
+//
+// In proof-of-work mode ("consensus": "pow") the `validators` list names the miners (name,
+// public key, peer address; at least one): they are the peers a miner talks to, and only
+// their keys mine (a full node follows them). `power` is accepted but unused there. The
+// optional "pow" object holds the mining parameters (PowParams); it is part of the hash
+// in PoW mode only, so a PBFT genesis keeps the hash it always had.
 #pragma once
 
 #include <cstdint>
@@ -64,11 +70,36 @@ struct PbftParams {
   std::uint64_t empty_block_interval_ms = 1000;  // idle primary heartbeat block; 0 = never
 };
 
+// Proof-of-work parameters every miner must agree on (genesis "pow" object). Targets are
+// 256-bit numbers written as 64 big-endian hex digits; a block's hash, read the same way,
+// must not exceed its target.
+struct PowParams {
+  // The easiest target the chain allows: block 1's target, and the cap of every retarget.
+  crypto::Hash256 initial_target = default_initial_target();
+  std::uint64_t block_interval_ms = 5000;  // the block spacing retargeting aims at
+  // Per-block retarget: the next target is the mean target of the last `retarget_window`
+  // blocks scaled by (their actual timespan / the expected one) ...
+  std::uint64_t retarget_window = 20;
+  // ... and moves at most this factor per block (1: a fixed difficulty).
+  std::uint64_t max_retarget_factor = 4;
+  // Deepest reorg a node performs; a heavier branch forking deeper is refused.
+  std::uint64_t max_reorg_depth = 100;
+  std::uint64_t block_reward = 50;        // minted to each block's proposer, on top of fees
+  std::uint64_t max_future_ms = 15'000;   // a timestamp may run this far ahead of a node's now
+  std::uint64_t median_time_window = 11;  // a timestamp must exceed the median of this many
+  std::uint64_t max_block_transactions = 2000;
+  std::uint64_t max_block_bytes = 1024 * 1024;
+
+  // 0x0000ffff...ff: about 65,536 hashes per block, a fraction of a second on one core.
+  static crypto::Hash256 default_initial_target();
+};
+
 struct Genesis {
   std::string chain_id;
   ConsensusMode mode = ConsensusMode::kPbft;
   std::uint64_t genesis_time_ms = 0;
   PbftParams pbft;
+  PowParams pow;  // meaningful (and hashed) only when mode == kPow
   ValidatorSet validators;
   std::vector<GenesisAccount> accounts;
 

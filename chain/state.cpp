@@ -111,7 +111,7 @@ std::optional<TxError> State::check(const Transaction& tx, const Account& sender
 }
 
 Execution State::execute(const std::vector<Transaction>& transactions, const Address& fee_recipient,
-                         SignaturePolicy policy) const {
+                         SignaturePolicy policy, std::uint64_t reward) const {
   // Working copies of every touched account; the state itself is never written here.
   // An ordered map: receiver addresses are chosen by senders, so no hashing scheme of ours
   // decides how they spread, and the diff comes out sorted by address for free.
@@ -158,6 +158,17 @@ Execution State::execute(const std::vector<Transaction>& transactions, const Add
       collector.balance += tx.fee;
     }
   }
+  if (reward > 0) {
+    const std::size_t index = transactions.size();
+    if (reward > std::numeric_limits<std::uint64_t>::max() - supply_) {
+      return reject(index, TxError::kOverflow, "block reward: total supply would exceed 2^64-1");
+    }
+    Account& collector = working(fee_recipient);
+    if (collector.balance > std::numeric_limits<std::uint64_t>::max() - reward) {
+      return reject(index, TxError::kOverflow, "block reward: proposer balance");
+    }
+    collector.balance += reward;
+  }
 
   result.diff.changes.reserve(touched.size());
   for (const auto& [address, after] : touched) {
@@ -175,6 +186,10 @@ Execution State::execute(const std::vector<Transaction>& transactions, const Add
 
 void State::set(const Address& address, const std::optional<Account>& value) {
   root_cache_.reset();
+  if (auto it = accounts_.find(address); it != accounts_.end())
+    supply_ -= it->second.balance + it->second.stake;
+  if (value)
+    supply_ += value->balance + value->stake;
   if (value) {
     accounts_[address] = *value;
     leaf_hashes_[address] = account_leaf_hash(address, *value);
@@ -214,23 +229,25 @@ crypto::Hash256 State::root_after(const StateDiff& diff) {
   return after;
 }
 
-Result<StateDiff> State::apply_block(const Block& block, SignaturePolicy policy) {
+Result<StateDiff> State::apply_block(const Block& block, SignaturePolicy policy,
+                                     std::uint64_t reward) {
   std::vector<crypto::Hash256> tx_hashes;
   tx_hashes.reserve(block.transactions.size());
   for (const auto& tx : block.transactions)
     tx_hashes.push_back(tx.hash());
-  return apply_block(block, tx_hashes, policy);
+  return apply_block(block, tx_hashes, policy, reward);
 }
 
 Result<StateDiff> State::apply_block(const Block& block,
                                      const std::vector<crypto::Hash256>& tx_hashes,
-                                     SignaturePolicy policy) {
+                                     SignaturePolicy policy, std::uint64_t reward) {
   if (tx_hashes.size() != block.transactions.size() ||
       crypto::merkle_root(tx_hashes) != block.header.tx_root) {
     return make_error("block " + std::to_string(block.header.height) +
                       ": tx_root does not match its transactions");
   }
-  Execution execution = execute(block.transactions, address_of(block.header.proposer), policy);
+  Execution execution =
+      execute(block.transactions, address_of(block.header.proposer), policy, reward);
   if (!execution.ok()) {
     return make_error("block " + std::to_string(block.header.height) + ": " +
                       execution.rejection->message());

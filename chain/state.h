@@ -6,6 +6,11 @@
 // The state root is the Merkle root (crypto/merkle.h) over the accounts sorted by address,
 // each leaf being SHA-256("synod/account/v1" || address || balance || nonce || stake).
 // Two nodes agree on the whole ledger exactly when they agree on this one hash.
+//
+// Supply: transfers move value and fees go to the block's proposer, so the total of all
+// balances and stakes changes only through a block reward (proof-of-work's coinbase). The
+// genesis caps the initial supply at 2^64 - 1 and a reward that would take it past that is
+// rejected, so no balance can ever overflow.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +45,7 @@ enum class TxError : std::uint8_t {
 const char* to_string(TxError error);
 
 struct TxRejection {
-  std::size_t index = 0;  // position in the block
+  std::size_t index = 0;  // position in the block; the block's size: its reward
   TxError reason = TxError::kBadSignature;
   std::string detail;
   std::string message() const;
@@ -88,10 +93,16 @@ class State {
   // Checks one transaction against an account snapshot (no signature check).
   std::optional<TxError> check(const Transaction& tx, const Account& sender) const;
 
+  // The sum of every balance and stake (at most 2^64 - 1, see above).
+  std::uint64_t supply() const { return supply_; }
+
   // Validates `transactions` in order, as if applied one after another, crediting fees to
-  // `fee_recipient`. Leaves this state untouched.
+  // `fee_recipient`, then mints `reward` to it (a coinbase; PBFT blocks have none). A
+  // reward that would overflow the recipient's balance or the total supply is rejected
+  // (kOverflow, index = transactions.size()). Leaves this state untouched.
   Execution execute(const std::vector<Transaction>& transactions, const Address& fee_recipient,
-                    SignaturePolicy policy = SignaturePolicy::kVerify) const;
+                    SignaturePolicy policy = SignaturePolicy::kVerify,
+                    std::uint64_t reward = 0) const;
 
   void apply(const StateDiff& diff);
   void revert(const StateDiff& diff);  // undo of apply(diff)
@@ -100,14 +111,17 @@ class State {
   crypto::Hash256 root_after(const StateDiff& diff);
   crypto::Hash256 root() const;
 
-  // Executes a block's transactions and checks its tx_root and state_root; applies it only
-  // when everything holds. Returns the diff it applied.
+  // Executes a block's transactions (and mints `reward` to its proposer) and checks its
+  // tx_root and state_root; applies it only when everything holds. Returns the diff it
+  // applied.
   Result<StateDiff> apply_block(const Block& block,
-                                SignaturePolicy policy = SignaturePolicy::kVerify);
+                                SignaturePolicy policy = SignaturePolicy::kVerify,
+                                std::uint64_t reward = 0);
   // The same, for a caller that already hashed the block's transactions: `tx_hashes` must
   // be their hashes, in order (the tx_root is checked against them).
   Result<StateDiff> apply_block(const Block& block, const std::vector<crypto::Hash256>& tx_hashes,
-                                SignaturePolicy policy = SignaturePolicy::kVerify);
+                                SignaturePolicy policy = SignaturePolicy::kVerify,
+                                std::uint64_t reward = 0);
 
  private:
   void set(const Address& address, const std::optional<Account>& value);
@@ -116,6 +130,9 @@ class State {
   std::map<Address, Account> accounts_;
   std::map<Address, crypto::Hash256> leaf_hashes_;  // cache: one per account
   mutable std::optional<crypto::Hash256> root_cache_;
+  // Kept by set(). Arithmetic modulo 2^64: a diff applied one account at a time may pass
+  // through a larger intermediate sum, but the final sum always fits.
+  std::uint64_t supply_ = 0;
 };
 
 crypto::Hash256 account_leaf_hash(const Address& address, const Account& account);

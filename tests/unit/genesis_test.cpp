@@ -428,3 +428,173 @@ TEST_CASE("validator set finds validators by key", "[chain][genesis]") {
   CHECK(genesis.validators.index_of(key_from(0x12).public_key()) == 2u);
   CHECK_FALSE(genesis.validators.index_of(key_from(0x55).public_key()).has_value());
 }
+
+// ---- proof-of-work parameters -------------------------------------------------------------
+
+namespace {
+
+json valid_pow_genesis() {
+  json document = valid_genesis();
+  document["consensus"] = "pow";
+  document["validators"] = json::array({validator(0), validator(1)});
+  document["pow"] = {
+      {"initial_target", "00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff00"},
+      {"block_interval_ms", 2000},
+      {"retarget_window", 10},
+      {"max_retarget_factor", 2},
+      {"max_reorg_depth", 30},
+      {"block_reward", 25},
+      {"max_future_ms", 5000},
+      {"median_time_window", 5},
+      {"max_block_transactions", 300},
+      {"max_block_bytes", 4096}};
+  return document;
+}
+
+}  // namespace
+
+TEST_CASE("genesis: pow parameters parse with every field", "[chain][genesis]") {
+  const Genesis genesis = parse_ok(valid_pow_genesis());
+  CHECK(genesis.mode == ConsensusMode::kPow);
+  CHECK(genesis.pow.initial_target.data[0] == 0x00);
+  CHECK(genesis.pow.initial_target.data[1] == 0xff);
+  CHECK(genesis.pow.initial_target.data[31] == 0x00);
+  CHECK(genesis.pow.block_interval_ms == 2000);
+  CHECK(genesis.pow.retarget_window == 10);
+  CHECK(genesis.pow.max_retarget_factor == 2);
+  CHECK(genesis.pow.max_reorg_depth == 30);
+  CHECK(genesis.pow.block_reward == 25);
+  CHECK(genesis.pow.max_future_ms == 5000);
+  CHECK(genesis.pow.median_time_window == 5);
+  CHECK(genesis.pow.max_block_transactions == 300);
+  CHECK(genesis.pow.max_block_bytes == 4096);
+}
+
+TEST_CASE("genesis: pow parameters take their defaults", "[chain][genesis]") {
+  json document = valid_pow_genesis();
+  document.erase("pow");
+  const PowParams defaults;
+  const Genesis genesis = parse_ok(document);
+  CHECK(genesis.pow.initial_target == PowParams::default_initial_target());
+  CHECK(crypto::to_hex(defaults.initial_target.view()) ==
+        "0000ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+  CHECK(genesis.pow.block_interval_ms == defaults.block_interval_ms);
+  CHECK(genesis.pow.median_time_window == 11);
+  document["pow"] = json::object({{"block_reward", 0}});
+  CHECK(parse_ok(document).pow.block_reward == 0);
+  CHECK(parse_ok(document).pow.retarget_window == defaults.retarget_window);
+}
+
+TEST_CASE("genesis: pow parameters are range-checked naming the field", "[chain][genesis]") {
+  const std::vector<std::pair<std::string, json>> bad = {{"block_interval_ms", 0},
+                                                         {"block_interval_ms", 86'400'001},
+                                                         {"retarget_window", 0},
+                                                         {"retarget_window", 10'001},
+                                                         {"max_retarget_factor", 0},
+                                                         {"max_retarget_factor", 257},
+                                                         {"max_reorg_depth", 0},
+                                                         {"max_reorg_depth", 10'001},
+                                                         {"max_future_ms", 0},
+                                                         {"median_time_window", 0},
+                                                         {"median_time_window", 256},
+                                                         {"max_block_transactions", 0},
+                                                         {"max_block_transactions", 20'001},
+                                                         {"max_block_bytes", 1023},
+                                                         {"max_block_bytes", 8 * 1024 * 1024 + 1},
+                                                         {"block_reward", -1},
+                                                         {"block_interval_ms", "1000"},
+                                                         {"retarget_window", 1.5}};
+  for (const auto& [field, value] : bad) {
+    json document = valid_pow_genesis();
+    document["pow"][field] = value;
+    INFO(field << " = " << value.dump());
+    CHECK_THAT(parse_error(document), Catch::Contains("genesis pow." + field + ":"));
+  }
+  json document = valid_pow_genesis();
+  document["pow"] = "fast";
+  CHECK_THAT(parse_error(document), Catch::Contains("genesis pow: expected an object"));
+  document = valid_pow_genesis();
+  document["pow"]["difficulty"] = 3;
+  CHECK_THAT(parse_error(document), Catch::Contains("pow.difficulty: unknown field"));
+}
+
+TEST_CASE("genesis: a pow initial_target must be 64 hex digits and not zero", "[chain][genesis]") {
+  const std::string ok = valid_pow_genesis()["pow"]["initial_target"];
+  const std::vector<std::pair<json, std::string>> bad = {
+      {json(ok.substr(2)), "expected 64 hex digits"},
+      {json(ok + "ff"), "expected 64 hex digits"},
+      {json("zz" + ok.substr(2)), "non-hex"},
+      {json(std::string(64, '0')), "must be > 0"},
+      {json(""), "initial_target"},
+      {json(5), "initial_target: expected a string"}};
+  for (const auto& [value, message] : bad) {
+    json document = valid_pow_genesis();
+    document["pow"]["initial_target"] = value;
+    INFO(value.dump());
+    CHECK_THAT(parse_error(document),
+               Catch::Contains("genesis pow.initial_target") && Catch::Contains(message));
+  }
+}
+
+TEST_CASE("genesis: a pow object outside pow mode is rejected", "[chain][genesis]") {
+  json document = valid_genesis();
+  document["pow"] = json::object();
+  CHECK_THAT(parse_error(document), Catch::Contains("genesis pow: only allowed with"));
+}
+
+TEST_CASE("genesis: a pow genesis with one miner is accepted and power is not required",
+          "[chain][genesis]") {
+  json document = valid_pow_genesis();
+  document["validators"] = json::array({validator(3)});
+  document["validators"][0].erase("power");
+  CHECK(parse_ok(document).validators.size() == 1);
+  document["validators"] = json::array();
+  CHECK_THAT(parse_error(document), Catch::Contains("at least one validator"));
+}
+
+TEST_CASE("genesis: the pow parameters are part of the hash in pow mode", "[chain][genesis]") {
+  const Genesis base = parse_ok(valid_pow_genesis());
+  const crypto::Hash256 base_hash = base.hash();
+  using Change = std::function<void(PowParams&)>;
+  const std::vector<std::pair<const char*, Change>> changes = {
+      {"initial_target", [](PowParams& p) { p.initial_target.data[31] ^= 1; }},
+      {"block_interval_ms", [](PowParams& p) { p.block_interval_ms += 1; }},
+      {"retarget_window", [](PowParams& p) { p.retarget_window += 1; }},
+      {"max_retarget_factor", [](PowParams& p) { p.max_retarget_factor += 1; }},
+      {"max_reorg_depth", [](PowParams& p) { p.max_reorg_depth += 1; }},
+      {"block_reward", [](PowParams& p) { p.block_reward += 1; }},
+      {"max_future_ms", [](PowParams& p) { p.max_future_ms += 1; }},
+      {"median_time_window", [](PowParams& p) { p.median_time_window += 1; }},
+      {"max_block_transactions", [](PowParams& p) { p.max_block_transactions += 1; }},
+      {"max_block_bytes", [](PowParams& p) { p.max_block_bytes += 1; }},
+  };
+  for (const auto& [field, change] : changes) {
+    Genesis changed = base;
+    change(changed.pow);
+    INFO(field);
+    CHECK(changed.hash() != base_hash);
+  }
+}
+
+TEST_CASE("genesis: a PBFT genesis hash ignores the pow parameters and is unchanged",
+          "[chain][genesis]") {
+  const Genesis base = parse_ok(valid_genesis());
+  Genesis changed = base;
+  changed.pow.block_reward += 1;
+  changed.pow.initial_target.data[0] = 0x7f;
+  CHECK(changed.hash() == base.hash());
+  // Golden value: the PBFT encoding predates the pow parameters and must not move.
+  CHECK(crypto::to_hex(base.hash().view()) ==
+        "75d76043b82af2606e6e2bcbd734e84b4e48007bf21c304c1fa5dc2d2367411d");
+  CHECK(genesis_to_json(base).find("\"pow\"") == std::string::npos);
+}
+
+TEST_CASE("genesis: a pow genesis round-trips through genesis_to_json", "[chain][genesis]") {
+  const Genesis genesis = parse_ok(valid_pow_genesis());
+  auto again = parse_genesis(genesis_to_json(genesis));
+  REQUIRE(again.ok());
+  CHECK(again->hash() == genesis.hash());
+  CHECK(again->pow.initial_target == genesis.pow.initial_target);
+  CHECK(again->pow.median_time_window == 5);
+  CHECK(genesis_to_json(*again) == genesis_to_json(genesis));
+}

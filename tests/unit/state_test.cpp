@@ -533,3 +533,103 @@ TEST_CASE("make_genesis_block links to genesis.hash()", "[chain][state]") {
   other.mode = ConsensusMode::kPos;
   CHECK(std::holds_alternative<PosSeal>(make_genesis_block(other).header.seal));
 }
+
+// ---- block reward (proof-of-work coinbase) ------------------------------------------------
+
+namespace {
+
+// A block valid on top of `state` when `reward` is minted to its proposer.
+Block rewarded_block(const State& state, std::vector<Transaction> transactions,
+                     std::uint64_t reward) {
+  Block block = valid_block(state, {});
+  block.header.seal = PowSeal{};
+  block.header.tx_root = transactions_root(transactions);
+  Execution execution = state.execute(transactions, proposer(), SignaturePolicy::kVerify, reward);
+  REQUIRE(execution.ok());
+  State after = state;
+  after.apply(execution.diff);
+  block.header.state_root = after.root();
+  block.transactions = std::move(transactions);
+  return block;
+}
+
+}  // namespace
+
+TEST_CASE("state supply is the sum of balances and stakes and follows diffs", "[chain][state]") {
+  State state = State::from_genesis(make_genesis(1000, 50));
+  CHECK(state.supply() == 1000 + 50 + 7);
+  Execution execution = state.execute({transfer(alice_key(), bob(), 100, 3, 0)}, proposer());
+  REQUIRE(execution.ok());
+  state.apply(execution.diff);
+  CHECK(state.supply() == 1057);  // a transfer and its fee move value, never create it
+  state.revert(execution.diff);
+  CHECK(state.supply() == 1057);
+}
+
+TEST_CASE("state block reward is minted to the proposer on top of the fees", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  const std::uint64_t supply_before = state.supply();
+  const Block block = rewarded_block(state, {transfer(alice_key(), bob(), 100, 4, 0)}, 50);
+  auto diff = state.apply_block(block, SignaturePolicy::kVerify, 50);
+  REQUIRE(diff.ok());
+  CHECK(state.account(proposer()).balance == 54);
+  CHECK(state.supply() == supply_before + 50);
+  CHECK(state.root() == block.header.state_root);
+  // The undo data takes the reward back out as well.
+  state.revert(*diff);
+  CHECK(state.supply() == supply_before);
+  CHECK_FALSE(state.contains(proposer()));
+}
+
+TEST_CASE("state an empty block with a reward creates the proposer's account", "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  Execution execution = state.execute({}, proposer(), SignaturePolicy::kVerify, 7);
+  REQUIRE(execution.ok());
+  REQUIRE(execution.diff.changes.size() == 1);
+  CHECK(execution.diff.changes[0].address == proposer());
+  CHECK_FALSE(execution.diff.changes[0].before.has_value());
+  CHECK(execution.diff.changes[0].after == Account{7, 0, 0});
+}
+
+TEST_CASE("state a block whose root omits the reward is rejected with the reward, and vice versa",
+          "[chain][state]") {
+  State state = State::from_genesis(make_genesis());
+  const crypto::Hash256 root = state.root();
+  const Block without = valid_block(state, {transfer(alice_key(), bob(), 10, 1, 0)});
+  CHECK_FALSE(state.apply_block(without, SignaturePolicy::kVerify, 50).ok());
+  const Block with = rewarded_block(state, {transfer(alice_key(), bob(), 10, 1, 0)}, 50);
+  CHECK_FALSE(state.apply_block(with).ok());  // default: no reward
+  CHECK(state.root() == root);
+  CHECK(state.apply_block(with, SignaturePolicy::kVerify, 50).ok());
+}
+
+TEST_CASE("state a reward that takes the total supply past 2^64-1 is rejected", "[chain][state]") {
+  // alice 1000 + bob 50 + bob's stake 7: the supply may grow by kMax - 1057 and no more.
+  State state = State::from_genesis(make_genesis());
+  const std::uint64_t room = kMax - state.supply();
+  CHECK(state.execute({}, proposer(), SignaturePolicy::kVerify, room).ok());
+  Execution execution = state.execute({transfer(alice_key(), bob(), 1, 1, 0)}, proposer(),
+                                      SignaturePolicy::kVerify, room + 1);
+  REQUIRE_FALSE(execution.ok());
+  CHECK(execution.rejection->index == 1);  // after the block's one transaction
+  CHECK(execution.rejection->reason == TxError::kOverflow);
+  CHECK_THAT(execution.rejection->detail, Catch::Contains("total supply"));
+
+  Block block = rewarded_block(state, {}, 1);
+  const crypto::Hash256 root = state.root();
+  auto applied = state.apply_block(block, SignaturePolicy::kVerify, room + 1);
+  REQUIRE_FALSE(applied.ok());
+  CHECK_THAT(applied.message(), Catch::Contains("overflow"));
+  CHECK(state.root() == root);
+}
+
+TEST_CASE("state a supply at the maximum accepts no reward but still accepts transfers",
+          "[chain][state]") {
+  Genesis genesis = make_genesis(kMax - 57, 50);  // + bob's stake 7 = kMax
+  State state = State::from_genesis(genesis);
+  REQUIRE(state.supply() == kMax);
+  CHECK_FALSE(state.execute({}, proposer(), SignaturePolicy::kVerify, 1).ok());
+  CHECK(state.execute({transfer(alice_key(), bob(), 1, 1, 0)}, proposer()).ok());
+  // A reward of zero never fails.
+  CHECK(state.execute({}, proposer(), SignaturePolicy::kVerify, 0).ok());
+}

@@ -1,0 +1,182 @@
+// Choosing the best chain and switching to it: appends, reorgs, invalid branches, the
+// mempool after a switch, pruning and the work anchor.
+#include <set>
+
+#include "pow_pos/pow_engine_impl.h"
+
+namespace synod::pow_pos {
+
+// Moves to the most-work valid chain. Each failed attempt marks at least one block invalid,
+// so the loop ends within as many rounds as the tree has blocks.
+void PowEngine::Impl::activate_best(TimeMs now, Actions& out) {
+  for (std::size_t round = 0; round <= tree.size(); ++round) {
+    const TreeEntry& best = tree.best();
+    const TreeEntry& current = tip();
+    if (best.hash == active || best.chain_work <= current.chain_work)
+      return;  // equal work: the chain we have arrived first
+    auto fork_hash = tree.fork_point(active, best.hash);
+    if (!fork_hash) {
+      ++counters.local_errors;
+      return;
+    }
+    const TreeEntry& fork = *tree.find(*fork_hash);
+    if (current.height() - fork.height() > params.max_reorg_depth) {
+      refuse_deep_reorg(fork, best, now);
+      continue;
+    }
+    if (switch_to(fork, best, now, out))
+      return;
+  }
+}
+
+void PowEngine::Impl::refuse_deep_reorg(const TreeEntry& fork, const TreeEntry& target,
+                                        TimeMs now) {
+  ++counters.deep_reorgs_refused;
+  const std::uint64_t depth = tip().height() - fork.height();
+  std::vector<const TreeEntry*> branch = tree.path(fork.hash, target.hash);
+  const TreeEntry& first = *branch.front();
+  record(target.hash, target.height(), std::nullopt,
+         Verdict::rejected(Rejection::kReorgTooDeep,
+                           "a heavier branch forks " + std::to_string(depth) +
+                               " blocks below the best tip (max_reorg_depth " +
+                               std::to_string(params.max_reorg_depth) + ")"),
+         now);
+  tree.mark_invalid(first.hash, Rejection::kReorgTooDeep);
+}
+
+// Rolls the state back to `fork`, executes fork..target, and on success emits the switch.
+// On a failing block: marks it (and its descendants) invalid, restores the state and
+// returns false.
+bool PowEngine::Impl::switch_to(const TreeEntry& fork, const TreeEntry& target, TimeMs now,
+                                Actions& out) {
+  const std::vector<const TreeEntry*> undone = tree.path(fork.hash, active);
+  const std::vector<const TreeEntry*> branch = tree.path(fork.hash, target.hash);
+  for (const TreeEntry* entry : undone) {
+    if (!entry->diff) {  // recovered without undo data: deeper than a reorg may go
+      record(target.hash, target.height(), std::nullopt,
+             Verdict::error("no undo data for block " + std::to_string(entry->height())), now);
+      tree.mark_invalid(branch.front()->hash, Rejection::kReorgTooDeep);
+      return false;
+    }
+  }
+  for (auto it = undone.rbegin(); it != undone.rend(); ++it)
+    state.revert(*(*it)->diff);
+  std::size_t applied = 0;
+  std::optional<Verdict> failure;
+  for (; applied < branch.size(); ++applied) {
+    const TreeEntry& entry = *branch[applied];
+    if (entry.validity == Validity::kValid && entry.diff) {
+      state.apply(*entry.diff);
+      continue;
+    }
+    BodyCheck check = check_body(*entry.block, state, params, signature_check);
+    if (!check.verdict.ok()) {
+      failure = std::move(check.verdict);
+      break;
+    }
+    state.apply(check.diff);
+    tree.set_valid(entry.hash, std::move(check.diff), std::move(check.tx_hashes));
+  }
+  if (failure) {
+    const TreeEntry& bad = *branch[applied];
+    record(bad.hash, bad.height(), std::nullopt, *failure, now);
+    for (std::size_t i = applied; i-- > 0;)
+      state.revert(*branch[i]->diff);
+    for (const TreeEntry* entry : undone)
+      state.apply(*entry->diff);
+    // check_body has no failure of its own: a verdict that is not kRejected cannot occur.
+    tree.mark_invalid(bad.hash, failure->kind() == Verdict::Kind::kRejected
+                                    ? failure->reason()
+                                    : Rejection::kMalformed);
+    return false;
+  }
+  emit_switch(fork, undone, branch, out);
+  update_mempool(undone, branch);
+  counters.blocks_connected += branch.size();
+  active = target.hash;
+  return true;
+}
+
+void PowEngine::Impl::emit_switch(const TreeEntry& fork,
+                                  const std::vector<const TreeEntry*>& undone,
+                                  const std::vector<const TreeEntry*>& branch, Actions& out) {
+  std::vector<chain::AppendBlockAction> appends;
+  appends.reserve(branch.size());
+  for (const TreeEntry* entry : branch)
+    appends.push_back(chain::AppendBlockAction{*entry->block, *entry->diff, entry->tx_hashes});
+  if (undone.empty()) {
+    for (auto& append : appends)
+      out.push_back(std::move(append));
+    return;
+  }
+  ++counters.reorgs;
+  counters.deepest_reorg = std::max<std::uint64_t>(counters.deepest_reorg, undone.size());
+  out.push_back(chain::ReorgAction{fork.height(), fork.hash, std::move(appends)});
+}
+
+// The new branch's transactions leave the mempool; the abandoned blocks' transactions that
+// the branch did not include go back to it, admitted against the new state (so one that
+// the branch made stale, or that no longer fits the balance, is dropped, never applied
+// twice).
+void PowEngine::Impl::update_mempool(const std::vector<const TreeEntry*>& undone,
+                                     const std::vector<const TreeEntry*>& branch) {
+  std::set<crypto::Hash256> included;
+  for (const TreeEntry* entry : branch) {
+    mempool.remove_committed(entry->block->transactions, state);
+    included.insert(entry->tx_hashes.begin(), entry->tx_hashes.end());
+  }
+  for (const TreeEntry* entry : undone) {
+    const auto& transactions = entry->block->transactions;
+    for (std::size_t i = 0; i < transactions.size(); ++i) {
+      if (included.count(entry->tx_hashes[i]) != 0)
+        continue;
+      if (!mempool.add(transactions[i], entry->tx_hashes[i], state).has_value())
+        ++counters.transactions_returned;
+    }
+  }
+}
+
+// After the best tip moved: persist the work anchor, prune, and mine on the new tip.
+void PowEngine::Impl::after_tip_change(TimeMs now, Actions& out) {
+  persist_anchor(out);
+  prune();
+  if (!mining_enabled())
+    return;
+  if (template_timer_armed) {
+    out.push_back(chain::CancelTimerAction{kTemplateTimer});
+    template_timer_armed = false;
+  }
+  new_template(now, out);
+}
+
+void PowEngine::Impl::prune() {
+  const std::uint64_t height = tip().height();
+  const std::uint64_t keep_from =
+      height > limits.retained_depth ? height - limits.retained_depth : 0;
+  // Prune in steps of anchor_interval blocks, so the O(tree) walk is rare.
+  if (keep_from < tree.root().height() + limits.anchor_interval)
+    return;
+  const TreeEntry* new_root = tree.ancestor(active, keep_from);
+  if (new_root == nullptr)
+    return;
+  tree.prune(new_root->hash);
+  orphans.drop_at_or_below(keep_from);
+}
+
+// A block max_reorg_depth below the tip can no longer be undone: its cumulative work is a
+// safe starting point for a restarted engine (see recover_engine).
+void PowEngine::Impl::persist_anchor(Actions& out) {
+  const std::uint64_t height = tip().height();
+  if (height <= params.max_reorg_depth)
+    return;
+  const std::uint64_t anchor_height = height - params.max_reorg_depth;
+  if (anchor && anchor_height < anchor->height + limits.anchor_interval)
+    return;
+  const TreeEntry* entry = tree.ancestor(active, anchor_height);
+  if (entry == nullptr)
+    return;
+  anchor = WorkAnchor{anchor_height, entry->hash, entry->chain_work};
+  out.push_back(chain::PersistAction{kWorkAnchorKey, encode_anchor(*anchor)});
+}
+
+}  // namespace synod::pow_pos
