@@ -67,31 +67,53 @@ Uint256 seal_work(const chain::Block& block) {
   return seal ? block_work(Uint256::from_hash(seal->target)) : Uint256();
 }
 
-// The cumulative work of the best chain's block at `height`: from the persisted anchor when
-// it is still on the best chain at or below `height`, else from block 0.
-Result<Uint256> work_at(const chain::ChainReader& reader, std::uint64_t height,
-                        std::optional<WorkAnchor>& anchor) {
-  std::uint64_t from = 0;
-  Uint256 work;
+// The persisted work anchor, if it names a block of the stored best chain.
+std::optional<WorkAnchor> stored_anchor(const chain::ChainReader& reader) {
   auto persisted = reader.persisted(PowEngine::kWorkAnchorKey);
-  if (persisted && persisted->has_value()) {
-    auto decoded = decode_anchor(**persisted);
-    if (decoded && decoded->height <= height) {
-      auto block = stored_block(reader, decoded->height);
-      if (block && block->hash() == decoded->hash) {
-        anchor = *decoded;
-        from = decoded->height;
-        work = decoded->chain_work;
-      }
-    }
-  }
-  for (std::uint64_t h = from + 1; h <= height; ++h) {
+  if (!persisted || !persisted->has_value())
+    return std::nullopt;
+  auto anchor = decode_anchor(**persisted);
+  if (!anchor)
+    return std::nullopt;
+  auto block = stored_block(reader, anchor->height);
+  if (!block || block->hash() != anchor->hash)
+    return std::nullopt;
+  return *anchor;
+}
+
+// The sum of the work of the best chain's blocks in (from, to].
+Result<Uint256> work_between(const chain::ChainReader& reader, std::uint64_t from,
+                             std::uint64_t to) {
+  Uint256 work;
+  for (std::uint64_t h = from + 1; h <= to; ++h) {
     auto block = stored_block(reader, h);
     if (!block)
       return block.error();
     work = work.add_saturating(seal_work(*block));
   }
   return work;
+}
+
+// The cumulative work of the best chain's block at `height`: counted from the persisted
+// anchor (forwards or backwards) when it is on the best chain, else from block 0.
+Result<Uint256> work_at(const chain::ChainReader& reader, std::uint64_t height,
+                        std::optional<WorkAnchor>& anchor) {
+  anchor = stored_anchor(reader);
+  if (anchor && anchor->height <= height) {
+    auto more = work_between(reader, anchor->height, height);
+    if (!more)
+      return more.error();
+    return anchor->chain_work.add_saturating(*more);
+  }
+  if (anchor) {
+    auto above = work_between(reader, height, anchor->height);
+    if (!above)
+      return above.error();
+    if (auto work = anchor->chain_work.sub_checked(*above))
+      return *work;
+    anchor.reset();  // inconsistent with the blocks: ignore it
+  }
+  return work_between(reader, 0, height);
 }
 
 // The best chain from its oldest retained block up to the head; undo data for the top

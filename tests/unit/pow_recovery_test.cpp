@@ -173,6 +173,16 @@ TEST_CASE("pow restart of a long chain keeps a bounded window and the full work"
     engine = Harness::create(restart_setup(harness, store));
     CHECK(engine->tip_work() == Uint256(1000 + 20 * 15));
   }
+  SECTION("an anchor above the oldest block kept counts backwards from it") {
+    store.values[PowEngine::kWorkAnchorKey] = anchor_bytes(20, chain[19].hash(), Uint256(1000));
+    engine = Harness::create(restart_setup(harness, store));
+    CHECK(engine->tip_work() == Uint256(1000 + 5 * 15));
+  }
+  SECTION("an anchor with less work than its blocks hold is ignored") {
+    store.values[PowEngine::kWorkAnchorKey] = anchor_bytes(20, chain[19].hash(), Uint256(100));
+    engine = Harness::create(restart_setup(harness, store));
+    CHECK(engine->tip_work() == Uint256(25 * 15));
+  }
   SECTION("an anchor off the best chain is ignored") {
     store.values[PowEngine::kWorkAnchorKey] = anchor_bytes(5, chain[3].hash(), Uint256(1000));
     engine = Harness::create(restart_setup(harness, store));
