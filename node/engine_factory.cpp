@@ -2,6 +2,7 @@
 
 #include "chain/genesis.h"
 #include "pbft/factory.h"
+#include "pow_pos/factory.h"
 
 namespace synod::node {
 
@@ -10,6 +11,7 @@ Result<std::unique_ptr<chain::Engine>> make_engine(chain::EngineSetup setup) {
     case chain::ConsensusMode::kPbft:
       return pbft::make_pbft_engine(std::move(setup));
     case chain::ConsensusMode::kPow:
+      return pow_pos::make_pow_engine(std::move(setup));
     case chain::ConsensusMode::kPos:
       break;
   }

@@ -38,20 +38,15 @@ struct Harness {
     return std::make_shared<const Genesis>(genesis);
   }
 
-  // EngineSetup has no default constructor (KeyPair and State have none): designated
-  // initializers, in declaration order.
   EngineSetup setup() {
-    return EngineSetup{.genesis = genesis,
-                       .key = miner_key(options.participant.value_or(0)),
-                       .participant = options.participant,
-                       .mempool = &mempool,
-                       .state = State::from_genesis(*genesis),
-                       .head = builder.genesis_block(),
-                       .signature_check = {},
-                       .upstreams = options.upstreams,
-                       .fetch_batch_blocks = options.fetch_batch_blocks,
-                       .mine = options.mine,
-                       .byzantine = {}};
+    EngineSetup out(genesis, miner_key(options.participant.value_or(0)),
+                    State::from_genesis(*genesis), builder.genesis_block());
+    out.participant = options.participant;
+    out.mempool = &mempool;
+    out.upstreams = options.upstreams;
+    out.fetch_batch_blocks = options.fetch_batch_blocks;
+    out.mine = options.mine;
+    return out;
   }
 
   static std::unique_ptr<PowEngine> create(EngineSetup setup) {
