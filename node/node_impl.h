@@ -238,8 +238,18 @@ struct Node::Impl {
   // (after that, "unknown", as a validator says once a transaction left its mempool).
   bool relayed_recently(const crypto::Hash256& tx_hash) const;
 
-  // ---- node_rpc.cpp ----
+  // ---- node_rpc.cpp, node_rpc_tx.cpp, node_rpc_blocks.cpp ----
   void register_rpc_methods();
+  void rpc_status(const nlohmann::json& params, RpcReply reply);
+  void rpc_dump_consensus_state(const nlohmann::json& params, RpcReply reply);
+  void rpc_submit_tx(const nlohmann::json& params, RpcReply reply);
+  void rpc_get_tx(const nlohmann::json& params, RpcReply reply);
+  void rpc_get_block(const nlohmann::json& params, RpcReply reply);
+  void rpc_get_blocks(const nlohmann::json& params, RpcReply reply);
+  void rpc_get_chain_tips(const nlohmann::json& params, RpcReply reply);
+  void rpc_get_account(const nlohmann::json& params, RpcReply reply);
+  void rpc_get_genesis(const nlohmann::json& params, RpcReply reply);
+  void rpc_get_validators(const nlohmann::json& params, RpcReply reply);
   nlohmann::json status_json() const;
   nlohmann::json consensus_json() const;
   nlohmann::json upstreams_json() const;  // each upstream with whether it answered last time

@@ -1,0 +1,185 @@
+// The JSON-RPC methods about blocks: get_block, get_blocks (long-polled by full nodes and
+// the bench) and get_chain_tips; blocks still queued for the storage thread are served
+// from memory.
+#include "chain/genesis.h"
+#include "chain/limits.h"
+#include "node/json_view.h"
+#include "node/node_impl.h"
+#include "node/rpc_detail.h"
+
+namespace synod::node {
+
+using nlohmann::json;
+using namespace rpc_detail;
+
+namespace {
+
+// get_blocks answers at most this many bytes of blocks (before hex), whatever was asked.
+constexpr std::size_t kMaxBlocksAnswerBytes = 8u << 20;
+
+}  // namespace
+
+Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const {
+  json blocks = json::array();
+  std::size_t bytes = 0;
+  std::uint64_t head = head_height();
+  for (std::uint64_t height = from_height;
+       height <= head && blocks.size() < max_blocks && bytes < kMaxBlocksAnswerBytes; ++height) {
+    Bytes encoded;
+    if (auto queued = unstored_blocks.find(height); queued != unstored_blocks.end()) {
+      encoded = queued->second.block.encode();
+    } else {
+      auto block = reader->block_at(height);
+      if (!block)
+        return block.error();
+      if (!block->has_value())
+        break;
+      encoded = (*block)->encode();
+    }
+    bytes += encoded.size();
+    blocks.push_back(hex(encoded));
+  }
+  return json{{"blocks", std::move(blocks)}, {"head_height", head}};
+}
+
+Result<std::optional<chain::Block>> Node::Impl::best_block_at(std::uint64_t height) const {
+  if (height > head_height())
+    return std::optional<chain::Block>{};
+  // Blocks still queued for the storage thread are served from memory.
+  if (auto queued = unstored_blocks.find(height); queued != unstored_blocks.end())
+    return std::optional<chain::Block>(queued->second.block);
+  return reader->block_at(height);
+}
+
+Result<std::optional<chain::Block>> Node::Impl::any_block(const crypto::Hash256& hash) const {
+  for (const auto& [height, queued] : unstored_blocks) {
+    if (queued.block.hash() == hash)
+      return std::optional<chain::Block>(queued.block);
+  }
+  return reader->block_by_hash(hash);
+}
+
+void Node::Impl::answer_block_waiters() {
+  for (auto it = block_waiters.begin(); it != block_waiters.end();) {
+    BlockWaiter& waiter = it->second;
+    if (waiter.from_height > head_height()) {
+      ++it;
+      continue;
+    }
+    auto answer = blocks_answer(waiter.from_height, waiter.max_blocks);
+    if (answer) {
+      waiter.reply.result(std::move(*answer));
+    } else {
+      waiter.reply.error(kInternal, answer.message());
+    }
+    waiter.deadline->cancel();
+    it = block_waiters.erase(it);
+  }
+}
+
+void Node::Impl::rpc_get_block(const json& params, RpcReply reply) {
+  const json* which = nullptr;
+  if (params.is_object()) {
+    if (params.contains("height"))
+      which = &params["height"];
+    if (params.contains("hash"))
+      which = &params["hash"];
+  } else if (params.is_array() && !params.empty()) {
+    which = &params[0];
+  }
+  Result<std::optional<chain::Block>> block = std::optional<chain::Block>{};
+  if (which == nullptr || (which->is_string() && which->get<std::string>() == "latest")) {
+    block = best_block_at(head_height());
+  } else if (which->is_number_unsigned()) {
+    block = best_block_at(which->get<std::uint64_t>());
+  } else if (which->is_string()) {
+    auto hash = crypto::fixed_from_hex<crypto::Hash256>(which->get<std::string>(), "hash");
+    if (!hash)
+      return reply.error(kInvalidParams, hash.message());
+    block = any_block(*hash);
+  } else {
+    return reply.error(kInvalidParams, "expected {\"height\": N}, {\"hash\": hex} or \"latest\"");
+  }
+  if (!block)
+    return reply.error(kInternal, block.message());
+  if (!block->has_value())
+    return reply.error(kNotFound, "no such block");
+  auto best = best_block_at((*block)->header.height);
+  if (!best)
+    return reply.error(kInternal, best.message());
+  bool in_best_chain = best->has_value() && (*best)->hash() == (*block)->hash();
+  json out = block_to_json(**block);
+  out["in_best_chain"] = in_best_chain;
+  out["confirmations"] = in_best_chain ? head_height() - (*block)->header.height + 1 : 0;
+  out["finality"] = chain::to_string(engine->finality());
+  reply.result(out);
+}
+
+void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
+  if (!params.is_object() || !params.contains("from_height") ||
+      !params["from_height"].is_number_unsigned()) {
+    return reply.error(kInvalidParams, "expected {\"from_height\": N, \"max_blocks\": M (1 to " +
+                                           std::to_string(kMaxFetchBlocks) +
+                                           "), \"wait_ms\": W (0 to " +
+                                           std::to_string(kMaxBlockWaitMs) + ")}");
+  }
+  std::uint64_t from_height = params["from_height"].get<std::uint64_t>();
+  std::uint64_t max_blocks = kMaxFetchBlocks;
+  if (params.contains("max_blocks")) {
+    const json& value = params["max_blocks"];
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() == 0 ||
+        value.get<std::uint64_t>() > kMaxFetchBlocks) {
+      return reply.error(kInvalidParams, "max_blocks: 1 to " + std::to_string(kMaxFetchBlocks));
+    }
+    max_blocks = value.get<std::uint64_t>();
+  }
+  std::uint64_t wait_ms = 0;
+  if (params.contains("wait_ms")) {
+    const json& value = params["wait_ms"];
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() > kMaxBlockWaitMs)
+      return reply.error(kInvalidParams, "wait_ms: 0 to " + std::to_string(kMaxBlockWaitMs));
+    wait_ms = value.get<std::uint64_t>();
+  }
+  // Only the very next block is worth waiting for; a request further ahead is answered
+  // at once (empty), so nobody can park requests for heights that are far away.
+  bool next_block = from_height == head_height() + 1;
+  if (wait_ms > 0 && next_block && block_waiters.size() < kMaxBlockWaiters && !stopping) {
+    std::uint64_t waiter_key = block_waiters_added++;
+    BlockWaiter& waiter =
+        block_waiters
+            .emplace(waiter_key, BlockWaiter{from_height, max_blocks, reply,
+                                             std::make_unique<boost::asio::steady_timer>(io)})
+            .first->second;
+    waiter.deadline->expires_after(std::chrono::milliseconds(wait_ms));
+    waiter.deadline->async_wait([this, waiter_key](const boost::system::error_code& error) {
+      if (error)
+        return;  // answered already (the waiter is gone) or stopping
+      auto expired = block_waiters.find(waiter_key);
+      if (expired == block_waiters.end())
+        return;  // a block answered it after the deadline, before this ran
+      expired->second.reply.result({{"blocks", json::array()}, {"head_height", head_height()}});
+      block_waiters.erase(expired);
+    });
+    return;
+  }
+  auto answer = blocks_answer(from_height, max_blocks);
+  if (!answer)
+    return reply.error(kInternal, answer.message());
+  reply.result(std::move(*answer));
+}
+
+void Node::Impl::rpc_get_chain_tips(const json&, RpcReply reply) {
+  auto tips = reader->chain_tips();
+  if (!tips)
+    return reply.error(kInternal, tips.message());
+  json list = json::array();
+  for (const auto& tip : *tips) {
+    list.push_back({{"height", tip.height},
+                    {"hash", hex(tip.hash.view())},
+                    {"branch_length", tip.branch_length},
+                    {"status", tip.active ? "active" : "valid-fork"}});
+  }
+  reply.result({{"tips", list}, {"stored_height", stored_height}});
+}
+
+}  // namespace synod::node

@@ -1,0 +1,90 @@
+// The JSON-RPC methods about transactions: submit_tx (a full node relays it to an
+// upstream) and get_tx.
+#include "chain/genesis.h"
+#include "chain/limits.h"
+#include "node/json_view.h"
+#include "node/node_impl.h"
+#include "node/rpc_detail.h"
+
+namespace synod::node {
+
+using nlohmann::json;
+using namespace rpc_detail;
+
+void Node::Impl::rpc_submit_tx(const json& params, RpcReply reply) {
+  chain::Transaction tx;
+  if (const json* raw = param(params, "tx"); raw && raw->is_string()) {
+    auto bytes = crypto::from_hex(raw->get<std::string>());
+    if (!bytes)
+      return reply.error(kInvalidParams, "tx: " + bytes.message());
+    auto decoded = chain::decode_transaction(*bytes);
+    if (!decoded)
+      return reply.error(kInvalidParams, decoded.message());
+    tx = std::move(*decoded);
+  } else if (const json* form = param(params, "transaction"); form && form->is_object()) {
+    auto parsed = transaction_from_json(*form);
+    if (!parsed)
+      return reply.error(kInvalidParams, parsed.message());
+    tx = std::move(*parsed);
+  } else {
+    return reply.error(
+        kInvalidParams,
+        "expected {\"tx\": hex of the signed transaction} or {\"transaction\": {...}}");
+  }
+  const crypto::Hash256 tx_hash = tx.hash();
+  std::string hash = hex(tx_hash.view());
+  if (is_full_node()) {
+    relay(std::move(tx), [reply](client::RpcOutcome outcome) mutable {
+      if (outcome.ok())
+        return reply.result(outcome.result());
+      const auto& error = outcome.error();
+      if (error.kind == client::RpcError::Kind::kRpc)
+        return reply.error(error.code, error.message, error.data);
+      reply.error(kUpstreamUnavailable,
+                  "no upstream could take the transaction: " + client::describe(error));
+    });
+    return;
+  }
+  submit(std::move(tx), tx_hash, [reply, hash](std::optional<std::string> refusal) mutable {
+    if (refusal) {
+      reply.error(kTransactionRefused, "transaction refused: " + *refusal,
+                  json{{"reason", *refusal}, {"hash", hash}});
+    } else {
+      reply.result({{"hash", hash}, {"status", "pending"}});
+    }
+  });
+}
+
+void Node::Impl::rpc_get_tx(const json& params, RpcReply reply) {
+  const json* value = param(params, "hash");
+  if (!value || !value->is_string())
+    return reply.error(kInvalidParams, "expected {\"hash\": hex}");
+  auto hash = crypto::fixed_from_hex<crypto::Hash256>(value->get<std::string>(), "hash");
+  if (!hash)
+    return reply.error(kInvalidParams, hash.message());
+  std::optional<chain::TxLocation> location;
+  if (auto it = unindexed_transactions.find(*hash); it != unindexed_transactions.end()) {
+    location = it->second;
+  } else {
+    auto found = reader->find_transaction(*hash);
+    if (!found)
+      return reply.error(kInternal, found.message());
+    location = *found;
+  }
+  json out = {{"hash", value->get<std::string>()}};
+  if (location) {
+    out["status"] = "committed";
+    out["height"] = location->height;
+    out["index"] = location->index;
+    out["block_hash"] = hex(location->block_hash.view());
+    out["confirmations"] = head_height() - location->height + 1;
+    out["in_best_chain"] = true;
+  } else if (mempool->contains(*hash) || relayed_recently(*hash)) {
+    out["status"] = "pending";
+  } else {
+    out["status"] = "unknown";
+  }
+  reply.result(out);
+}
+
+}  // namespace synod::node

@@ -1,0 +1,33 @@
+// Helpers shared by the JSON-RPC method files (node_rpc*.cpp): error codes, parameters.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/bytes.h"
+#include "crypto/hex.h"
+
+namespace synod::node::rpc_detail {
+
+using nlohmann::json;
+
+inline constexpr int kInvalidParams = -32602;
+inline constexpr int kTransactionRefused = -32001;
+inline constexpr int kNotFound = -32004;
+inline constexpr int kInternal = -32603;
+inline constexpr int kUpstreamUnavailable = -32010;
+
+// Named parameter `key` from an object, or the first positional one from an array.
+inline const json* param(const json& params, const char* key) {
+  if (params.is_object() && params.contains(key))
+    return &params[key];
+  if (params.is_array() && !params.empty())
+    return &params[0];
+  return nullptr;
+}
+
+inline std::string hex(ByteView bytes) {
+  return crypto::to_hex(bytes);
+}
+
+}  // namespace synod::node::rpc_detail
