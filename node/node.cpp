@@ -258,7 +258,7 @@ void Node::Impl::execute(const chain::Actions& actions) {
         it->second->cancel();
     } else if (const auto* fetch = std::get_if<chain::FetchBlocksAction>(&action)) {
       if (is_full_node()) {
-        fetch_from_upstream(fetch->peer, fetch->from_height, fetch->max_blocks);
+        fetch_from_upstream(fetch->peer, {{"from_height", fetch->from_height}}, fetch->max_blocks);
       } else {
         peers->send(fetch->peer, std::make_shared<const Bytes>(
                                      encode_fetch_request(fetch->from_height, fetch->max_blocks)));

@@ -52,15 +52,15 @@ Status Node::Impl::open_upstreams() {
   return Status::success();
 }
 
-void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, std::uint64_t from_height,
+void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, nlohmann::json request,
                                      std::uint32_t max_blocks) {
   if (upstream >= upstreams.size())
     return;
-  boost::asio::post(*fetch_pool, [this, upstream, from_height, max_blocks] {
+  request["max_blocks"] = max_blocks;
+  request["wait_ms"] = kLongPollMs;
+  boost::asio::post(*fetch_pool, [this, upstream, request = std::move(request), max_blocks] {
     name_pool_thread("synod-fetch");
-    auto outcome = fetch_clients[upstream]->call(
-        "get_blocks",
-        {{"from_height", from_height}, {"max_blocks", max_blocks}, {"wait_ms", kLongPollMs}});
+    auto outcome = fetch_clients[upstream]->call("get_blocks", request);
     bool reachable = outcome.ok() || outcome.error().kind == client::RpcError::Kind::kRpc;
     std::string problem;
     std::vector<chain::Block> blocks;

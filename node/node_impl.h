@@ -229,7 +229,8 @@ struct Node::Impl {
   // Reads the upstreams from the config and starts the fetch and relay threads.
   Status open_upstreams();
   // Carries out a follower's FetchBlocksAction: get_blocks from `upstream`, off the loop.
-  void fetch_from_upstream(chain::ReplicaIndex upstream, std::uint64_t from_height,
+  // `request`: {"from_height": N} or {"locator": [hex, ...]} (see get_blocks).
+  void fetch_from_upstream(chain::ReplicaIndex upstream, nlohmann::json request,
                            std::uint32_t max_blocks);
   // Hands a client's transaction to an upstream validator; `done` gets the upstream's
   // answer (or why it could not be relayed) on the event loop.
@@ -258,6 +259,8 @@ struct Node::Impl {
   void answer_block_waiters();
   // The best chain's block at `height` (nullopt above the head), from memory or the store.
   Result<std::optional<chain::Block>> best_block_at(std::uint64_t height) const;
+  // The height of the first hash of a JSON locator on the best chain (0 if none is).
+  Result<std::uint64_t> locate_best(const std::vector<crypto::Hash256>& locator) const;
   // Any known block by hash: on the best chain or a stored side branch.
   Result<std::optional<chain::Block>> any_block(const crypto::Hash256& hash) const;
 };

@@ -4,6 +4,7 @@
 
 #include <cassert>
 
+#include "crypto/hex.h"
 #include "node/node_impl.h"
 
 namespace synod::node {
@@ -78,15 +79,18 @@ void Node::Impl::serve_locator(chain::ReplicaIndex to, const std::vector<crypto:
 }
 
 void Node::Impl::fetch_by_locator(const chain::FetchByLocatorAction& fetch) {
-  if (is_full_node()) {
-    // A full node reads upstreams over JSON-RPC by height; the locator's newest hash that
-    // the node itself has is where the upstream's answer must start.
-    fetch_from_upstream(fetch.peer, head_height() + 1, fetch.max_blocks);
-    return;
-  }
   std::vector<crypto::Hash256> locator = fetch.locator;
   if (locator.size() > kMaxLocatorHashes)
     locator.resize(kMaxLocatorHashes);
+  if (is_full_node()) {
+    // A full node reads its upstreams over JSON-RPC (get_blocks takes a locator too).
+    nlohmann::json hashes = nlohmann::json::array();
+    for (const auto& hash : locator)
+      hashes.push_back(crypto::to_hex(hash.view()));
+    fetch_from_upstream(fetch.peer, {{"locator", std::move(hashes)}},
+                        std::min(fetch.max_blocks, kMaxFetchBlocks));
+    return;
+  }
   peers->send(fetch.peer, std::make_shared<const Bytes>(encode_locator_request(
                               locator, std::min(fetch.max_blocks, kMaxFetchBlocks))));
 }

@@ -17,6 +17,23 @@ namespace {
 // get_blocks answers at most this many bytes of blocks (before hex), whatever was asked.
 constexpr std::size_t kMaxBlocksAnswerBytes = 8u << 20;
 
+Result<std::vector<crypto::Hash256>> parse_locator(const json& locator) {
+  if (!locator.is_array() || locator.size() > kMaxLocatorHashes) {
+    return make_error("locator: expected an array of at most " + std::to_string(kMaxLocatorHashes) +
+                      " block hashes, newest first");
+  }
+  std::vector<crypto::Hash256> hashes;
+  for (const auto& item : locator) {
+    if (!item.is_string())
+      return make_error("locator: expected hex block hashes");
+    auto hash = crypto::fixed_from_hex<crypto::Hash256>(item.get<std::string>(), "hash");
+    if (!hash)
+      return make_error("locator: " + hash.message());
+    hashes.push_back(*hash);
+  }
+  return hashes;
+}
+
 }  // namespace
 
 Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const {
@@ -57,6 +74,20 @@ Result<std::optional<chain::Block>> Node::Impl::any_block(const crypto::Hash256&
       return std::optional<chain::Block>(queued.block);
   }
   return reader->block_by_hash(hash);
+}
+
+Result<std::uint64_t> Node::Impl::locate_best(const std::vector<crypto::Hash256>& hashes) const {
+  // The newest blocks may still wait for the storage thread.
+  for (const auto& hash : hashes) {
+    for (const auto& [height, queued] : unstored_blocks) {
+      if (queued.block.hash() == hash)
+        return height;
+    }
+  }
+  auto found = reader->locate(hashes);
+  if (!found)
+    return found.error();
+  return found->value_or(0);  // nothing in common: every chain shares block 0
 }
 
 void Node::Impl::answer_block_waiters() {
@@ -116,14 +147,29 @@ void Node::Impl::rpc_get_block(const json& params, RpcReply reply) {
 }
 
 void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
-  if (!params.is_object() || !params.contains("from_height") ||
-      !params["from_height"].is_number_unsigned()) {
-    return reply.error(kInvalidParams, "expected {\"from_height\": N, \"max_blocks\": M (1 to " +
-                                           std::to_string(kMaxFetchBlocks) +
-                                           "), \"wait_ms\": W (0 to " +
-                                           std::to_string(kMaxBlockWaitMs) + ")}");
+  bool by_height = params.is_object() && params.contains("from_height") &&
+                   params["from_height"].is_number_unsigned();
+  bool by_locator = params.is_object() && params.contains("locator");
+  if (by_height == by_locator) {
+    return reply.error(kInvalidParams,
+                       "expected {\"from_height\": N or \"locator\": [hex, ...] (newest first, at "
+                       "most " +
+                           std::to_string(kMaxLocatorHashes) + "), \"max_blocks\": M (1 to " +
+                           std::to_string(kMaxFetchBlocks) + "), \"wait_ms\": W (0 to " +
+                           std::to_string(kMaxBlockWaitMs) + ")}");
   }
-  std::uint64_t from_height = params["from_height"].get<std::uint64_t>();
+  std::uint64_t from_height = 0;
+  if (by_height) {
+    from_height = params["from_height"].get<std::uint64_t>();
+  } else {
+    auto locator = parse_locator(params["locator"]);
+    if (!locator)
+      return reply.error(kInvalidParams, locator.message());
+    auto located = locate_best(*locator);
+    if (!located)
+      return reply.error(kInternal, located.message());
+    from_height = *located + 1;
+  }
   std::uint64_t max_blocks = kMaxFetchBlocks;
   if (params.contains("max_blocks")) {
     const json& value = params["max_blocks"];
