@@ -17,9 +17,9 @@
 
 #include "chain/block.h"
 #include "chain/transaction.h"
+#include "client/blocks_answer.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
-#include "node/rpc/blocks_answer.h"
 #include "testnet/cluster.h"
 #include "wallet/cli_support.h"
 

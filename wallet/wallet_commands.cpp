@@ -9,9 +9,9 @@
 
 #include "chain/address.h"
 #include "chain/transaction.h"
+#include "client/rpc_client.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
-#include "node/rpc/rpc_client.h"
 #include "wallet/chain_client.h"
 #include "wallet/cli_support.h"
 
