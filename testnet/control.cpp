@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "client/json_fields.h"
+#include "client/process.h"
 #include "testnet/cluster.h"
 #include "testnet/process.h"
 #include "wallet/cli_support.h"
@@ -20,20 +22,6 @@ namespace {
 
 void print_json(const json& value) {
   std::printf("%s\n", value.dump(2).c_str());
-}
-
-std::string text(const json& object, const char* key) {
-  if (!object.is_object() || !object.contains(key))
-    return "";
-  if (object[key].is_string())
-    return object[key].get<std::string>();
-  return object[key].dump();
-}
-
-// A boolean field; absent or null (as on a full node, which has no view change) is false.
-bool flag(const json& object, const char* key) {
-  return object.is_object() && object.contains(key) && object[key].is_boolean() &&
-         object[key].get<bool>();
 }
 
 Status require_pbft(const Testnet& testnet) {
@@ -294,9 +282,9 @@ Status cmd_status(const std::string& dir, bool as_json) {
                 (kinds.empty() ? "" : ",") + (kind.is_string() ? kind.get<std::string>() : "?");
           state = "up BYZANTINE " + kinds;
         }
-        if (flag(*answer, "syncing"))
+        if (client::bool_field(*answer, "syncing"))
           state += " syncing";
-        if (flag(*answer, "in_view_change"))
+        if (client::bool_field(*answer, "in_view_change"))
           state += " view-change";
         row["status"] = status;
       } else {
@@ -308,12 +296,14 @@ Status cmd_status(const std::string& dir, bool as_json) {
     std::size_t peers_possible = node.possible_peers(cluster.testnet().validator_count());
     table.add(
         {node.name, process.state == ProcessState::kDown ? "-" : std::to_string(process.pid), state,
-         to_string(node.role), node.rpc.to_string(), text(status, "height"), text(status, "view"),
-         text(status, "primary_name"), cli::prefix(text(status, "head_hash"), 8),
-         cli::prefix(text(status, "state_root"), 8),
-         status.is_null() ? ""
-                          : text(status, "peers_connected") + "/" + std::to_string(peers_possible),
-         text(status, "mempool_size")});
+         to_string(node.role), node.rpc.to_string(), client::field_text(status, "height"),
+         client::field_text(status, "view"), client::field_text(status, "primary_name"),
+         cli::prefix(client::field_text(status, "head_hash"), 8),
+         cli::prefix(client::field_text(status, "state_root"), 8),
+         status.is_null()
+             ? ""
+             : client::field_text(status, "peers_connected") + "/" + std::to_string(peers_possible),
+         client::field_text(status, "mempool_size")});
     rows.push_back(row);
   }
   Agreement agreement;
@@ -476,7 +466,7 @@ Status cmd_logs(const std::string& dir, const std::string& node_text, std::size_
   if (as_json) {
     print_json({{"node", testnet->nodes[*index].name},
                 {"file", path},
-                {"lines", tail_lines(path, lines)}});
+                {"lines", client::tail_lines(path, lines)}});
     return Status::success();
   }
   if (follow) {
@@ -486,7 +476,7 @@ Status cmd_logs(const std::string& dir, const std::string& node_text, std::size_
     execlp("tail", "tail", "-n", count.c_str(), "-F", path.c_str(), static_cast<char*>(nullptr));
     return make_error("cannot run tail to follow " + path);
   }
-  for (const auto& line : tail_lines(path, lines))
+  for (const auto& line : client::tail_lines(path, lines))
     std::printf("%s\n", line.c_str());
   return Status::success();
 }
