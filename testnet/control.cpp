@@ -20,10 +20,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-void print_json(const json& value) {
-  std::printf("%s\n", value.dump(2).c_str());
-}
-
 Status require_pbft(const Testnet& testnet) {
   if (testnet.genesis.mode != chain::ConsensusMode::kPbft) {
     return make_error(std::string("this testnet's genesis uses ") +
@@ -49,6 +45,25 @@ Status refuse_if_running(const std::string& dir) {
 // A node named on the command line: a validator (2, node-2) or a full node (full-0).
 Result<std::size_t> find_node(const Testnet& testnet, const std::string& text) {
   return parse_node(text, testnet.validator_count(), testnet.full_node_count());
+}
+
+// A testnet and one node of it that the command line named.
+struct NamedNode {
+  Testnet testnet;
+  std::size_t index = 0;
+  const NodeInfo& node() const { return testnet.nodes[index]; }
+};
+
+// The opening of the commands that act on one node (kill, pause, resume, logs): the
+// testnet in `dir`, and the node `node_text` names in it.
+Result<NamedNode> load_named_node(const std::string& dir, const std::string& node_text) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return testnet.error();
+  auto index = find_node(*testnet, node_text);
+  if (!index)
+    return index.error();
+  return NamedNode{std::move(*testnet), *index};
 }
 
 Status refuse_byzantine_full_node(const NodeInfo& node) {
@@ -106,14 +121,14 @@ Status cmd_init(const InitOptions& options, bool as_json) {
         item["upstreams"] = node.upstreams;
       nodes.push_back(std::move(item));
     }
-    print_json({{"dir", testnet->dir},
-                {"chain_id", genesis.chain_id},
-                {"consensus", chain::to_string(genesis.mode)},
-                {"genesis_hash", testnet->genesis_hash_hex},
-                {"nodes", nodes},
-                {"accounts", testnet->account_files},
-                {"account_balance", kAccountBalance},
-                {"runnable", genesis.mode == chain::ConsensusMode::kPbft}});
+    cli::print_json({{"dir", testnet->dir},
+                     {"chain_id", genesis.chain_id},
+                     {"consensus", chain::to_string(genesis.mode)},
+                     {"genesis_hash", testnet->genesis_hash_hex},
+                     {"nodes", nodes},
+                     {"accounts", testnet->account_files},
+                     {"account_balance", kAccountBalance},
+                     {"runnable", genesis.mode == chain::ConsensusMode::kPbft}});
     return Status::success();
   }
   std::size_t n = testnet->validator_count();
@@ -233,7 +248,7 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
                "http://" + node.rpc.to_string(), node.log_file()});
   }
   if (as_json) {
-    print_json(
+    cli::print_json(
         {{"chain_id", cluster.testnet().genesis.chain_id},
          {"height", height},
          {"nodes", nodes},
@@ -312,15 +327,15 @@ Status cmd_status(const std::string& dir, bool as_json) {
   else
     agreement.message = "agreement: no node is running";
   if (as_json) {
-    print_json({{"chain_id", cluster.testnet().genesis.chain_id},
-                {"nodes", rows},
-                {"agreement",
-                 {{"agree", agreement.agree},
-                  {"height", agreement.height},
-                  {"hash", agreement.hash_hex},
-                  {"nodes", agreement.nodes},
-                  {"certificate_signatures", agreement.signatures},
-                  {"message", agreement.message}}}});
+    cli::print_json({{"chain_id", cluster.testnet().genesis.chain_id},
+                     {"nodes", rows},
+                     {"agreement",
+                      {{"agree", agreement.agree},
+                       {"height", agreement.height},
+                       {"hash", agreement.hash_hex},
+                       {"nodes", agreement.nodes},
+                       {"certificate_signatures", agreement.signatures},
+                       {"message", agreement.message}}}});
     return Status::success();
   }
   std::printf("testnet %s in %s\n\n%s\n%s\n", cluster.testnet().genesis.chain_id.c_str(),
@@ -330,13 +345,10 @@ Status cmd_status(const std::string& dir, bool as_json) {
 
 Status cmd_signal(const std::string& dir, const std::string& node_text, const std::string& action,
                   bool as_json) {
-  auto testnet = load_testnet(dir);
-  if (!testnet)
-    return testnet.error();
-  auto index = find_node(*testnet, node_text);
-  if (!index)
-    return index.error();
-  const NodeInfo& node = testnet->nodes[*index];
+  auto named = load_named_node(dir, node_text);
+  if (!named)
+    return named.error();
+  const NodeInfo& node = named->node();
   int signal = action == "kill" ? SIGKILL : action == "pause" ? SIGSTOP : SIGCONT;
   auto before = find_process(node);
   if (before.state == ProcessState::kDown)
@@ -347,7 +359,7 @@ Status cmd_signal(const std::string& dir, const std::string& node_text, const st
                      : action == "pause" ? "paused (SIGSTOP)"
                                          : "resumed (SIGCONT)";
   if (as_json) {
-    print_json({{"node", node.name}, {"pid", before.pid}, {"action", action}});
+    cli::print_json({{"node", node.name}, {"pid", before.pid}, {"action", action}});
   } else {
     std::printf("%s %s (pid %d)\n", node.name.c_str(), what.c_str(), before.pid);
     if (action == "kill")
@@ -392,11 +404,11 @@ Status cmd_restart(const std::string& dir, const std::string& node_text,
     highest = std::max(highest, height);
   auto pid = cluster.process(*index).pid;
   if (as_json) {
-    print_json({{"node", node.name},
-                {"pid", pid},
-                {"height", own},
-                {"highest", highest},
-                {"byzantine", byzantine}});
+    cli::print_json({{"node", node.name},
+                     {"pid", pid},
+                     {"height", own},
+                     {"highest", highest},
+                     {"byzantine", byzantine}});
     return Status::success();
   }
   std::printf("restarted %s (pid %d)%s at height %llu; highest height in the testnet %llu\n",
@@ -438,7 +450,7 @@ Status cmd_down(const std::string& dir, std::uint64_t grace_s, bool as_json) {
       std::printf("stopped %s (pid %d)\n", node.name.c_str(), process.pid);
   }
   if (as_json) {
-    print_json({{"stopped", stopped}});
+    cli::print_json({{"stopped", stopped}});
   } else if (stopped.empty()) {
     std::printf("no node of the testnet in %s was running\n", dir.c_str());
   } else {
@@ -452,21 +464,18 @@ Status cmd_down(const std::string& dir, std::uint64_t grace_s, bool as_json) {
 
 Status cmd_logs(const std::string& dir, const std::string& node_text, std::size_t lines,
                 bool follow, bool as_json) {
-  auto testnet = load_testnet(dir);
-  if (!testnet)
-    return testnet.error();
-  auto index = find_node(*testnet, node_text);
-  if (!index)
-    return index.error();
-  std::string path = testnet->nodes[*index].log_file();
+  auto named = load_named_node(dir, node_text);
+  if (!named)
+    return named.error();
+  const NodeInfo& node = named->node();
+  std::string path = node.log_file();
   if (access(path.c_str(), R_OK) != 0)
-    return make_error("no log yet for " + testnet->nodes[*index].name + " (" + path + ")");
+    return make_error("no log yet for " + node.name + " (" + path + ")");
   if (follow && as_json)
     return make_error("--follow and --json do not combine");
   if (as_json) {
-    print_json({{"node", testnet->nodes[*index].name},
-                {"file", path},
-                {"lines", client::tail_lines(path, lines)}});
+    cli::print_json(
+        {{"node", node.name}, {"file", path}, {"lines", client::tail_lines(path, lines)}});
     return Status::success();
   }
   if (follow) {

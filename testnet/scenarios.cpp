@@ -58,7 +58,7 @@ class Run {
                   {"steps", steps_}};
       if (!details.empty())
         out["details"] = details;
-      std::printf("%s\n", out.dump(2).c_str());
+      cli::print_json(out);
     } else {
       if (!details.empty())
         std::printf("%s\n", details.c_str());
