@@ -171,17 +171,15 @@ Status cmd_init(const InitOptions& options, bool as_json) {
   return Status::success();
 }
 
-Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
-              std::uint64_t timeout_s, bool as_json) {
-  auto testnet = load_testnet(dir);
-  if (!testnet)
-    return testnet.error();
-  if (auto status = require_pbft(*testnet); !status)
-    return status;
-  Cluster cluster(std::move(*testnet));
-  std::vector<std::string> kinds(cluster.size());
-  for (const auto& item : byzantine) {
-    auto parsed = parse_byzantine(item, cluster.testnet());
+namespace {
+
+// The Byzantine kinds of `up --byzantine NODE=KIND[,KIND]...`, by node index ("" for an
+// honest node). Warns on stderr when there are more than f.
+Result<std::vector<std::string>> byzantine_kinds(const std::vector<std::string>& items,
+                                                 const Testnet& testnet) {
+  std::vector<std::string> kinds(testnet.nodes.size());
+  for (const auto& item : items) {
+    auto parsed = parse_byzantine(item, testnet);
     if (!parsed)
       return parsed.error();
     kinds[parsed->first] = parsed->second;
@@ -189,17 +187,21 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
   std::size_t byzantine_count = 0;
   for (const auto& item : kinds)
     byzantine_count += item.empty() ? 0 : 1;
-  std::size_t f = cluster.testnet().genesis.validators.max_faulty();
+  std::size_t f = testnet.genesis.validators.max_faulty();
   if (byzantine_count > f) {
     std::fprintf(stderr,
                  "synod-testnet: warning: %zu Byzantine nodes exceed f = %zu; PBFT promises "
                  "neither safety nor liveness beyond f faulty nodes\n",
                  byzantine_count, f);
   }
-  auto start = Clock::now();
-  std::vector<std::size_t> all;
+  return kinds;
+}
+
+// Starts every node that is down (node i with `kinds[i]`); one line per node for people.
+// A paused node, or a running one that was to be Byzantine, is an error.
+Status start_all(Cluster& cluster, const std::string& dir, const std::vector<std::string>& kinds,
+                 bool as_json) {
   for (std::size_t i = 0; i < cluster.size(); ++i) {
-    all.push_back(i);
     auto process = cluster.process(i);
     if (process.state != ProcessState::kDown) {
       if (!as_json)
@@ -218,20 +220,20 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
       std::fflush(stdout);
     }
   }
-  for (std::size_t i : all) {
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (cluster.process(i).state == ProcessState::kPaused) {
       return make_error(cluster.node(i).name +
                         " is paused; resume it with: synod-testnet resume --dir " + dir + " " +
                         cluster.node(i).name);
     }
   }
-  if (auto status = cluster.wait_healthy(all, 1, true, std::chrono::seconds(timeout_s),
-                                         "waiting for " + describe_nodes(cluster.testnet()));
-      !status) {
-    return status;
-  }
-  auto heights = cluster.heights(all);
-  std::uint64_t height = heights.empty() ? 0 : heights.begin()->second;
+  return Status::success();
+}
+
+// The report of `up`: every node with its pid, role, RPC and log.
+void print_up(Cluster& cluster, const std::vector<std::size_t>& all,
+              const std::vector<std::string>& kinds, std::uint64_t height, Clock::duration elapsed,
+              bool as_json) {
   nlohmann::json nodes = nlohmann::json::array();
   cli::Table table({"NODE", "PID", "ROLE", "RPC", "LOG"});
   table.right(1);
@@ -252,17 +254,107 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
         {{"chain_id", cluster.testnet().genesis.chain_id},
          {"height", height},
          {"nodes", nodes},
-         {"elapsed_ms",
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()}});
-    return Status::success();
+         {"elapsed_ms", std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()}});
+    return;
   }
   std::printf("testnet %s is up: %s, all peers connected, height %llu (%s)\n\n",
               cluster.testnet().genesis.chain_id.c_str(), describe_nodes(cluster.testnet()).c_str(),
-              static_cast<unsigned long long>(height),
-              cli::format_duration(Clock::now() - start).c_str());
+              static_cast<unsigned long long>(height), cli::format_duration(elapsed).c_str());
   std::printf("%s", table.render().c_str());
+}
+
+}  // namespace
+
+Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
+              std::uint64_t timeout_s, bool as_json) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return testnet.error();
+  if (auto status = require_pbft(*testnet); !status)
+    return status;
+  Cluster cluster(std::move(*testnet));
+  auto kinds = byzantine_kinds(byzantine, cluster.testnet());
+  if (!kinds)
+    return kinds.error();
+  auto start = Clock::now();
+  if (auto status = start_all(cluster, dir, *kinds, as_json); !status)
+    return status;
+  std::vector<std::size_t> all;
+  for (std::size_t i = 0; i < cluster.size(); ++i)
+    all.push_back(i);
+  if (auto status = cluster.wait_healthy(all, 1, true, std::chrono::seconds(timeout_s),
+                                         "waiting for " + describe_nodes(cluster.testnet()));
+      !status) {
+    return status;
+  }
+  auto heights = cluster.heights(all);
+  std::uint64_t height = heights.empty() ? 0 : heights.begin()->second;
+  print_up(cluster, all, *kinds, height, Clock::now() - start, as_json);
   return Status::success();
 }
+
+namespace {
+
+// One node's line in `status`: its JSON row, its table cells, and whether it answered.
+struct StatusLine {
+  nlohmann::json row;
+  std::vector<std::string> cells;
+  bool answered = false;
+};
+
+StatusLine status_line(Cluster& cluster, std::size_t i) {
+  StatusLine line;
+  const auto& node = cluster.node(i);
+  auto process = cluster.process(i);
+  nlohmann::json row = {{"name", node.name},
+                        {"role", to_string(node.role)},
+                        {"pid", process.state == ProcessState::kDown ? 0 : process.pid},
+                        {"state", to_string(process.state)},
+                        {"rpc", node.rpc.to_string()}};
+  std::string state = to_string(process.state);
+  nlohmann::json status;
+  if (process.state == ProcessState::kRunning) {
+    auto answer = cluster.call(i, "status");
+    if (answer && answer->is_object()) {
+      status = *answer;
+      line.answered = true;
+      if ((*answer)["byzantine"].is_array() && !(*answer)["byzantine"].empty()) {
+        std::string kinds;
+        for (const auto& kind : (*answer)["byzantine"])
+          kinds += (kinds.empty() ? "" : ",") + (kind.is_string() ? kind.get<std::string>() : "?");
+        state = "up BYZANTINE " + kinds;
+      }
+      if (client::bool_field(*answer, "syncing"))
+        state += " syncing";
+      if (client::bool_field(*answer, "in_view_change"))
+        state += " view-change";
+      row["status"] = status;
+    } else {
+      state = "up (no answer)";
+      row["error"] = answer ? "malformed status" : answer.message();
+    }
+  }
+  // PEERS: a validator's links to the other validators, a full node's reachable upstreams.
+  std::size_t peers_possible = node.possible_peers(cluster.testnet().validator_count());
+  line.cells = {node.name,
+                process.state == ProcessState::kDown ? "-" : std::to_string(process.pid),
+                state,
+                to_string(node.role),
+                node.rpc.to_string(),
+                client::field_text(status, "height"),
+                client::field_text(status, "view"),
+                client::field_text(status, "primary_name"),
+                cli::prefix(client::field_text(status, "head_hash"), 8),
+                cli::prefix(client::field_text(status, "state_root"), 8),
+                status.is_null() ? ""
+                                 : client::field_text(status, "peers_connected") + "/" +
+                                       std::to_string(peers_possible),
+                client::field_text(status, "mempool_size")};
+  line.row = std::move(row);
+  return line;
+}
+
+}  // namespace
 
 Status cmd_status(const std::string& dir, bool as_json) {
   auto testnet = load_testnet(dir);
@@ -276,50 +368,11 @@ Status cmd_status(const std::string& dir, bool as_json) {
   nlohmann::json rows = nlohmann::json::array();
   std::vector<std::size_t> answering;
   for (std::size_t i = 0; i < cluster.size(); ++i) {
-    const auto& node = cluster.node(i);
-    auto process = cluster.process(i);
-    nlohmann::json row = {{"name", node.name},
-                          {"role", to_string(node.role)},
-                          {"pid", process.state == ProcessState::kDown ? 0 : process.pid},
-                          {"state", to_string(process.state)},
-                          {"rpc", node.rpc.to_string()}};
-    std::string state = to_string(process.state);
-    nlohmann::json status;
-    if (process.state == ProcessState::kRunning) {
-      auto answer = cluster.call(i, "status");
-      if (answer && answer->is_object()) {
-        status = *answer;
-        answering.push_back(i);
-        if ((*answer)["byzantine"].is_array() && !(*answer)["byzantine"].empty()) {
-          std::string kinds;
-          for (const auto& kind : (*answer)["byzantine"])
-            kinds +=
-                (kinds.empty() ? "" : ",") + (kind.is_string() ? kind.get<std::string>() : "?");
-          state = "up BYZANTINE " + kinds;
-        }
-        if (client::bool_field(*answer, "syncing"))
-          state += " syncing";
-        if (client::bool_field(*answer, "in_view_change"))
-          state += " view-change";
-        row["status"] = status;
-      } else {
-        state = "up (no answer)";
-        row["error"] = answer ? "malformed status" : answer.message();
-      }
-    }
-    // PEERS: a validator's links to the other validators, a full node's reachable upstreams.
-    std::size_t peers_possible = node.possible_peers(cluster.testnet().validator_count());
-    table.add(
-        {node.name, process.state == ProcessState::kDown ? "-" : std::to_string(process.pid), state,
-         to_string(node.role), node.rpc.to_string(), client::field_text(status, "height"),
-         client::field_text(status, "view"), client::field_text(status, "primary_name"),
-         cli::prefix(client::field_text(status, "head_hash"), 8),
-         cli::prefix(client::field_text(status, "state_root"), 8),
-         status.is_null()
-             ? ""
-             : client::field_text(status, "peers_connected") + "/" + std::to_string(peers_possible),
-         client::field_text(status, "mempool_size")});
-    rows.push_back(row);
+    StatusLine line = status_line(cluster, i);
+    table.add(std::move(line.cells));
+    rows.push_back(std::move(line.row));
+    if (line.answered)
+      answering.push_back(i);
   }
   Agreement agreement;
   if (!answering.empty())
