@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "node/rpc/rpc_client.h"
+#include "client/rpc_client.h"
 
 namespace synod::node {
 

@@ -9,9 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include "chain/block.h"
+#include "client/blocks_answer.h"
 #include "crypto/hex.h"
 #include "node/node_impl.h"
-#include "node/rpc/blocks_answer.h"
 #include "node/transport/log_limiter.h"
 
 namespace synod::node {

@@ -17,9 +17,9 @@
 
 #include "chain/block.h"
 #include "chain/transaction.h"
+#include "client/blocks_answer.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
-#include "node/rpc/blocks_answer.h"
 #include "testnet/cluster.h"
 #include "wallet/cli_support.h"
 
@@ -417,6 +417,353 @@ std::string mb_text(std::uint64_t bytes) {
   return text;
 }
 
+// The validator every sender submits to (--node), if one was named.
+Result<std::optional<std::size_t>> find_target(const BenchOptions& options,
+                                               const Testnet& testnet) {
+  if (options.target.empty())
+    return std::optional<std::size_t>();
+  auto index = parse_node(options.target, testnet.validator_count(), testnet.full_node_count());
+  if (!index)
+    return make_error("--node: " + index.message());
+  if (!testnet.nodes[*index].is_validator()) {
+    return make_error("--node: " + testnet.nodes[*index].name +
+                      " is a full node; bench sends its load to validators");
+  }
+  return std::optional<std::size_t>(*index);
+}
+
+// Every node of `cluster` runs and is connected to all its peers.
+Status check_all_up(Cluster& cluster, const std::string& dir) {
+  std::vector<std::size_t> all;
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    if (cluster.process(i).state != ProcessState::kRunning) {
+      return make_error(cluster.node(i).name + " is not running; bench needs the whole testnet " +
+                        "up (synod-testnet up --dir " + dir + ")");
+    }
+    all.push_back(i);
+  }
+  return cluster.wait_healthy(all, 1, true, std::chrono::seconds(20), "checking nodes");
+}
+
+// The funded accounts' keys and their next nonces, as node-0 sees them.
+struct Accounts {
+  std::vector<crypto::KeyPair> keys;
+  std::vector<std::uint64_t> nonces;
+};
+
+Result<Accounts> load_accounts(Cluster& cluster) {
+  Accounts accounts;
+  for (const auto& file : cluster.testnet().account_files) {
+    auto key = crypto::load_key_file(file);
+    if (!key)
+      return make_error(file + ": " + key.message());
+    auto account = cluster.call(
+        0, "get_account", {{"address", chain::to_string(chain::address_of(key->public_key()))}});
+    if (!account)
+      return account.error();
+    accounts.nonces.push_back(account->value("nonce", std::uint64_t{0}));
+    accounts.keys.push_back(*key);
+  }
+  if (accounts.keys.empty())
+    return make_error("the testnet has no funded accounts");
+  return accounts;
+}
+
+// How many transfers to pre-sign: the offered rate over the run plus a second's worth, or in
+// max mode the budget per second; never more than kMaxPresigned.
+std::uint64_t presign_count(const BenchOptions& options) {
+  double duration = options.duration_s;
+  std::uint64_t budget =
+      options.rate > 0
+          ? static_cast<std::uint64_t>(std::ceil(static_cast<double>(options.rate) * duration)) +
+                options.rate
+          : static_cast<std::uint64_t>(kMaxModeBudgetPerSecond * duration);
+  return std::min(budget, kMaxPresigned);
+}
+
+std::vector<NodeUsage> start_usage(Cluster& cluster) {
+  std::vector<NodeUsage> usage;
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    NodeUsage item{cluster.node(i).name, cluster.process(i).pid, {}, {}, 0};
+    if (auto sample = sample_process(item.pid)) {
+      item.start = *sample;
+      item.rss_max = sample->rss_bytes;
+    }
+    usage.push_back(item);
+  }
+  return usage;
+}
+
+// Sender k of `senders`: its node, its share of the accounts and of the rate, its phase.
+SenderPlan plan_sender(const Cluster& cluster, const BenchOptions& options,
+                       std::optional<std::size_t> target, std::size_t accounts, std::size_t k,
+                       std::size_t senders) {
+  SenderPlan plan;
+  plan.endpoint = cluster.node(target ? *target : k % cluster.size()).rpc;
+  for (std::uint32_t a = 0; a < accounts; ++a) {
+    if (a % senders == k)
+      plan.accounts.push_back(a);
+  }
+  plan.rate = static_cast<double>(options.rate) / static_cast<double>(senders);
+  if (plan.rate > 0)
+    plan.phase_ns = static_cast<std::int64_t>(1e9 / plan.rate * static_cast<double>(k) /
+                                              static_cast<double>(senders));
+  plan.batch_max = options.batch_max;
+  return plan;
+}
+
+// What the load run measured.
+struct LoadRun {
+  std::vector<SenderReport> senders;
+  ObserverReport observer;
+  std::int64_t start_ns = 0;
+  std::int64_t end_ns = 0;       // when the senders stopped
+  double generator_cpu_s = 0;    // this process's CPU time during the load
+  std::vector<NodeUsage> usage;  // the nodes' CPU and memory
+};
+
+// Until `end_at`: a progress line and the nodes' peak memory, once a second.
+void watch_load(const Workload& work, std::vector<NodeUsage>& usage, std::int64_t start_ns,
+                Clock::time_point end_at, cli::Progress& progress) {
+  while (Clock::now() < end_at) {
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(end_at - Clock::now(), std::chrono::seconds(1)));
+    for (auto& item : usage) {
+      if (auto sample = sample_process(item.pid))
+        item.rss_max = std::max(item.rss_max, sample->rss_bytes);
+    }
+    double elapsed = static_cast<double>(now_ns() - start_ns) / 1e9;
+    progress.update(cli::with_commas(work.accepted.load()) + " submitted, " +
+                    cli::with_commas(work.committed.load()) + " committed (" +
+                    cli::with_commas(static_cast<std::uint64_t>(
+                        static_cast<double>(work.committed.load()) / std::max(elapsed, 0.001))) +
+                    " tx/s)");
+  }
+}
+
+// Gives what was accepted up to 15 s to commit, for the latency figures.
+void drain(const Workload& work, cli::Progress& progress) {
+  auto drain_until = Clock::now() + std::chrono::seconds(15);
+  while (work.committed.load() < work.accepted.load() && Clock::now() < drain_until) {
+    progress.update("draining: " + cli::with_commas(work.accepted.load() - work.committed.load()) +
+                    " accepted transfers not yet committed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// The run: an observer on node-0 from `first_height`, `senders` sender threads for the
+// duration, then the drain.
+LoadRun run_load(Cluster& cluster, Workload& work, const BenchOptions& options,
+                 std::optional<std::size_t> target, std::size_t accounts, std::size_t senders,
+                 std::uint64_t first_height) {
+  LoadRun run;
+  run.usage = start_usage(cluster);
+  std::atomic<bool> stop_senders{false};
+  std::atomic<bool> stop_observer{false};
+  run.start_ns = now_ns();
+  double generator_start = generator_cpu_seconds();
+  std::thread observer(
+      [&] { run.observer = observe(work, cluster.node(0).rpc, first_height, stop_observer); });
+  run.senders.resize(senders);
+  std::vector<std::thread> threads;
+  for (std::size_t k = 0; k < senders; ++k) {
+    SenderPlan plan = plan_sender(cluster, options, target, accounts, k, senders);
+    threads.emplace_back([&, k, plan]() mutable {
+      Sender sender(work, std::move(plan), stop_senders);
+      run.senders[k] = sender.run(run.start_ns);
+    });
+  }
+  cli::Progress progress("bench", std::chrono::milliseconds(0));
+  watch_load(work, run.usage, run.start_ns,
+             Clock::now() +
+                 std::chrono::milliseconds(static_cast<std::int64_t>(options.duration_s * 1000)),
+             progress);
+  stop_senders = true;
+  for (auto& thread : threads)
+    thread.join();
+  run.end_ns = now_ns();
+  run.generator_cpu_s = generator_cpu_seconds() - generator_start;
+  for (auto& item : run.usage) {
+    if (auto sample = sample_process(item.pid)) {
+      item.end = *sample;
+      item.rss_max = std::max(item.rss_max, sample->rss_bytes);
+    }
+  }
+  drain(work, progress);
+  stop_observer = true;
+  observer.join();
+  progress.finish();
+  return run;
+}
+
+// The figures bench reports.
+struct Figures {
+  double window_s = 0;
+  std::uint64_t committed_in_window = 0;
+  std::vector<std::int64_t> latencies_ns;  // sorted
+  std::map<std::string, std::uint64_t> refused;
+  std::uint64_t retried = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t transport_errors = 0;
+  bool exhausted = false;
+  double tps = 0;
+  double mean_block = 0;
+  std::uint64_t submitted = 0;
+  std::uint64_t committed = 0;
+  std::uint64_t uncommitted = 0;  // accepted, not committed after the drain
+};
+
+// The senders' reports summed; an error when one of them gave up.
+Status add_sender_reports(const std::vector<SenderReport>& reports, Figures& figures) {
+  for (const auto& report : reports) {
+    for (const auto& [reason, count] : report.refused)
+      figures.refused[reason] += count;
+    figures.retried += report.retried;
+    figures.requests += report.requests;
+    figures.transport_errors += report.transport_errors;
+    figures.exhausted = figures.exhausted || report.exhausted;
+    if (!report.fatal.empty())
+      return make_error("bench: " + report.fatal);
+  }
+  return Status::success();
+}
+
+Result<Figures> figures_of(const Workload& work, const LoadRun& run) {
+  Figures figures;
+  figures.window_s = static_cast<double>(run.end_ns - run.start_ns) / 1e9;
+  for (std::size_t i = 0; i < work.txs.size(); ++i) {
+    std::int64_t committed_at = work.commit_ns[i].load();
+    std::int64_t submitted_at = work.submit_ns[i].load();
+    if (committed_at == 0 || submitted_at == 0)
+      continue;
+    if (committed_at <= run.end_ns)
+      ++figures.committed_in_window;
+    figures.latencies_ns.push_back(std::max<std::int64_t>(0, committed_at - submitted_at));
+  }
+  std::sort(figures.latencies_ns.begin(), figures.latencies_ns.end());
+  if (auto status = add_sender_reports(run.senders, figures); !status)
+    return status.error();
+  figures.tps = static_cast<double>(figures.committed_in_window) / figures.window_s;
+  figures.mean_block = run.observer.blocks == 0
+                           ? 0
+                           : static_cast<double>(run.observer.block_transactions) /
+                                 static_cast<double>(run.observer.blocks);
+  figures.submitted = work.accepted.load();
+  figures.committed = work.committed.load();
+  figures.uncommitted = figures.submitted - std::min(figures.submitted, figures.committed);
+  return figures;
+}
+
+double max_latency_ms(const Figures& figures) {
+  return figures.latencies_ns.empty() ? 0.0
+                                      : static_cast<double>(figures.latencies_ns.back()) / 1e6;
+}
+
+// A node's CPU use over the window, in percent of one core.
+double cpu_percent(const NodeUsage& item, double window_s) {
+  return (item.end.cpu_seconds - item.start.cpu_seconds) / window_s * 100.0;
+}
+
+void print_bench_json(const Cluster& cluster, const BenchOptions& options, std::size_t senders,
+                      const LoadRun& run, const Figures& f) {
+  json nodes = json::array();
+  double total_cpu = 0;
+  for (const auto& item : run.usage) {
+    double cpu = cpu_percent(item, f.window_s);
+    total_cpu += cpu;
+    nodes.push_back({{"name", item.name},
+                     {"pid", item.pid},
+                     {"cpu_percent", std::round(cpu * 10) / 10},
+                     {"rss_mb_start", item.start.rss_bytes / (1024 * 1024)},
+                     {"rss_mb_max", item.rss_max / (1024 * 1024)},
+                     {"rss_mb_end", item.end.rss_bytes / (1024 * 1024)}});
+  }
+  json refused = json::object();
+  for (const auto& [reason, count] : f.refused)
+    refused[reason] = count;
+  json out = {{"nodes_count", cluster.size()},
+              {"duration_s", std::round(f.window_s * 100) / 100},
+              {"rate_target", options.rate == 0 ? json("max") : json(options.rate)},
+              {"senders", senders},
+              {"observer", cluster.node(0).name},
+              {"submitted", f.submitted},
+              {"requests", f.requests},
+              {"retried_mempool_full", f.retried},
+              {"refused", refused},
+              {"transport_errors", f.transport_errors},
+              {"presigned_exhausted", f.exhausted},
+              {"committed", f.committed},
+              {"committed_in_window", f.committed_in_window},
+              {"uncommitted_after_drain", f.uncommitted},
+              {"tps", std::round(f.tps * 10) / 10},
+              {"latency_ms",
+               {{"p50", percentile_ms(f.latencies_ns, 0.50)},
+                {"p90", percentile_ms(f.latencies_ns, 0.90)},
+                {"p99", percentile_ms(f.latencies_ns, 0.99)},
+                {"max", max_latency_ms(f)},
+                {"samples", f.latencies_ns.size()}}},
+              {"blocks", run.observer.blocks},
+              {"mean_block_transactions", std::round(f.mean_block * 10) / 10},
+              {"nodes", nodes},
+              {"nodes_cpu_percent_total", std::round(total_cpu * 10) / 10},
+              {"generator_cpu_percent", std::round(run.generator_cpu_s / f.window_s * 1000) / 10}};
+  cli::print_json(out);
+}
+
+// The table of the nodes' CPU and memory, and the line under it.
+void print_usage_text(const LoadRun& run, const Figures& f) {
+  cli::Table table({"NODE", "PID", "CPU", "RSS START", "RSS MAX", "RSS END"});
+  table.right(1).right(2).right(3).right(4).right(5);
+  double total_cpu = 0;
+  for (const auto& item : run.usage) {
+    double cpu = cpu_percent(item, f.window_s);
+    total_cpu += cpu;
+    char cpu_text[16];
+    std::snprintf(cpu_text, sizeof cpu_text, "%.0f%%", cpu);
+    table.add({item.name, std::to_string(item.pid), cpu_text, mb_text(item.start.rss_bytes),
+               mb_text(item.rss_max), mb_text(item.end.rss_bytes)});
+  }
+  std::printf("\n%s", table.render().c_str());
+  std::printf("nodes together %.0f%% CPU (%u cores); load generator %.0f%%\n", total_cpu,
+              std::thread::hardware_concurrency(), run.generator_cpu_s / f.window_s * 100.0);
+}
+
+void print_bench_text(const Cluster& cluster, const BenchOptions& options, std::size_t senders,
+                      const LoadRun& run, const Figures& f) {
+  std::printf("bench: %zu nodes, %zu senders, rate %s, %.1f s, commits observed on %s\n\n",
+              cluster.size(), senders,
+              options.rate == 0 ? "max" : (cli::with_commas(options.rate) + " tx/s").c_str(),
+              f.window_s, cluster.node(0).name.c_str());
+  std::printf(
+      "submitted   %s transfers in %s requests (%s tx/s offered)%s\n",
+      cli::with_commas(f.submitted).c_str(), cli::with_commas(f.requests).c_str(),
+      cli::with_commas(static_cast<std::uint64_t>(static_cast<double>(f.submitted) / f.window_s))
+          .c_str(),
+      f.exhausted ? " — ran out of pre-signed transfers" : "");
+  std::printf("committed   %s in the window: %s tx/s\n",
+              cli::with_commas(f.committed_in_window).c_str(),
+              cli::with_commas(static_cast<std::uint64_t>(f.tps)).c_str());
+  std::printf("latency     p50 %s, p90 %s, p99 %s, max %s (submit to commit, %s samples)\n",
+              ms_text(percentile_ms(f.latencies_ns, 0.5)).c_str(),
+              ms_text(percentile_ms(f.latencies_ns, 0.9)).c_str(),
+              ms_text(percentile_ms(f.latencies_ns, 0.99)).c_str(),
+              ms_text(max_latency_ms(f)).c_str(), cli::with_commas(f.latencies_ns.size()).c_str());
+  std::printf("blocks      %s, %.1f transfers per block on average\n",
+              cli::with_commas(run.observer.blocks).c_str(), f.mean_block);
+  if (!f.refused.empty() || f.retried > 0 || f.transport_errors > 0 || f.uncommitted > 0) {
+    std::string line;
+    for (const auto& [reason, count] : f.refused)
+      line += " " + reason + "=" + std::to_string(count);
+    std::printf(
+        "problems    refused:%s; mempool-full retries %llu; transport errors %llu; "
+        "not committed after drain %llu\n",
+        line.empty() ? " none" : line.c_str(), static_cast<unsigned long long>(f.retried),
+        static_cast<unsigned long long>(f.transport_errors),
+        static_cast<unsigned long long>(f.uncommitted));
+  }
+  print_usage_text(run, f);
+}
+
 }  // namespace
 
 Status cmd_bench(const BenchOptions& options) {
@@ -427,266 +774,31 @@ Status cmd_bench(const BenchOptions& options) {
   auto testnet = load_testnet(options.dir);
   if (!testnet)
     return testnet.error();
-  std::optional<std::size_t> target;
-  if (!options.target.empty()) {
-    auto index = parse_node(options.target, testnet->validator_count(), testnet->full_node_count());
-    if (!index)
-      return make_error("--node: " + index.message());
-    if (!testnet->nodes[*index].is_validator()) {
-      return make_error("--node: " + testnet->nodes[*index].name +
-                        " is a full node; bench sends its load to validators");
-    }
-    target = *index;
-  }
+  auto target = find_target(options, *testnet);
+  if (!target)
+    return target.error();
   // The load goes to validators only; full nodes (if any) keep following on their own.
   Cluster cluster(validators_only(std::move(*testnet)));
-  std::vector<std::size_t> all;
-  for (std::size_t i = 0; i < cluster.size(); ++i) {
-    if (cluster.process(i).state != ProcessState::kRunning) {
-      return make_error(cluster.node(i).name + " is not running; bench needs the whole testnet " +
-                        "up (synod-testnet up --dir " + options.dir + ")");
-    }
-    all.push_back(i);
-  }
-  if (auto status = cluster.wait_healthy(all, 1, true, std::chrono::seconds(20), "checking nodes");
-      !status)
+  if (auto status = check_all_up(cluster, options.dir); !status)
     return status;
-
-  // Keys and next nonces of the funded accounts.
-  std::vector<crypto::KeyPair> keys;
-  std::vector<std::uint64_t> nonces;
-  for (const auto& file : cluster.testnet().account_files) {
-    auto key = crypto::load_key_file(file);
-    if (!key)
-      return make_error(file + ": " + key.message());
-    auto account = cluster.call(
-        0, "get_account", {{"address", chain::to_string(chain::address_of(key->public_key()))}});
-    if (!account)
-      return account.error();
-    nonces.push_back(account->value("nonce", std::uint64_t{0}));
-    keys.push_back(*key);
-  }
-  if (keys.empty())
-    return make_error("the testnet has no funded accounts");
-  std::size_t senders = std::min(options.senders, keys.size());
-  double duration = options.duration_s;
-  std::uint64_t budget =
-      options.rate > 0
-          ? static_cast<std::uint64_t>(std::ceil(static_cast<double>(options.rate) * duration)) +
-                options.rate
-          : static_cast<std::uint64_t>(kMaxModeBudgetPerSecond * duration);
-  budget = std::min(budget, kMaxPresigned);
-  auto work = prepare(keys, nonces, cluster.testnet().genesis.chain_id, budget);
-
+  auto accounts = load_accounts(cluster);
+  if (!accounts)
+    return accounts.error();
+  std::size_t senders = std::min(options.senders, accounts->keys.size());
+  auto work = prepare(accounts->keys, accounts->nonces, cluster.testnet().genesis.chain_id,
+                      presign_count(options));
   auto first_height = cluster.heights({0});
   if (first_height.empty())
     return make_error("node-0 does not answer");
-  std::vector<NodeUsage> usage;
-  for (std::size_t i : all) {
-    NodeUsage item{cluster.node(i).name, cluster.process(i).pid, {}, {}, 0};
-    if (auto sample = sample_process(item.pid)) {
-      item.start = *sample;
-      item.rss_max = sample->rss_bytes;
-    }
-    usage.push_back(item);
-  }
-
-  std::atomic<bool> stop_senders{false};
-  std::atomic<bool> stop_observer{false};
-  std::int64_t start_ns = now_ns();
-  double generator_start = generator_cpu_seconds();
-  ObserverReport observer_report;
-  std::thread observer([&] {
-    observer_report =
-        observe(*work, cluster.node(0).rpc, first_height.begin()->second + 1, stop_observer);
-  });
-  std::vector<SenderReport> reports(senders);
-  std::vector<std::thread> threads;
-  for (std::size_t k = 0; k < senders; ++k) {
-    SenderPlan plan;
-    plan.endpoint = cluster.node(target ? *target : k % cluster.size()).rpc;
-    for (std::uint32_t a = 0; a < keys.size(); ++a) {
-      if (a % senders == k)
-        plan.accounts.push_back(a);
-    }
-    plan.rate = static_cast<double>(options.rate) / static_cast<double>(senders);
-    if (plan.rate > 0)
-      plan.phase_ns = static_cast<std::int64_t>(1e9 / plan.rate * static_cast<double>(k) /
-                                                static_cast<double>(senders));
-    plan.batch_max = options.batch_max;
-    threads.emplace_back([&, k, plan]() mutable {
-      Sender sender(*work, std::move(plan), stop_senders);
-      reports[k] = sender.run(start_ns);
-    });
-  }
-
-  // The run: progress and memory samples once a second.
-  cli::Progress progress("bench", std::chrono::milliseconds(0));
-  auto end_at =
-      Clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(duration * 1000));
-  while (Clock::now() < end_at) {
-    std::this_thread::sleep_for(
-        std::min<Clock::duration>(end_at - Clock::now(), std::chrono::seconds(1)));
-    for (auto& item : usage) {
-      if (auto sample = sample_process(item.pid))
-        item.rss_max = std::max(item.rss_max, sample->rss_bytes);
-    }
-    double elapsed = static_cast<double>(now_ns() - start_ns) / 1e9;
-    progress.update(cli::with_commas(work->accepted.load()) + " submitted, " +
-                    cli::with_commas(work->committed.load()) + " committed (" +
-                    cli::with_commas(static_cast<std::uint64_t>(
-                        static_cast<double>(work->committed.load()) / std::max(elapsed, 0.001))) +
-                    " tx/s)");
-  }
-  stop_senders = true;
-  for (auto& thread : threads)
-    thread.join();
-  std::int64_t end_ns = now_ns();
-  double generator_cpu = generator_cpu_seconds() - generator_start;
-  for (auto& item : usage) {
-    if (auto sample = sample_process(item.pid)) {
-      item.end = *sample;
-      item.rss_max = std::max(item.rss_max, sample->rss_bytes);
-    }
-  }
-  // Drain: give what was accepted time to commit, for the latency figures.
-  auto drain_until = Clock::now() + std::chrono::seconds(15);
-  while (work->committed.load() < work->accepted.load() && Clock::now() < drain_until) {
-    progress.update(
-        "draining: " + cli::with_commas(work->accepted.load() - work->committed.load()) +
-        " accepted transfers not yet committed");
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  stop_observer = true;
-  observer.join();
-  progress.finish();
-
-  // Figures.
-  double window_s = static_cast<double>(end_ns - start_ns) / 1e9;
-  std::uint64_t committed_in_window = 0;
-  std::vector<std::int64_t> latencies;
-  for (std::size_t i = 0; i < work->txs.size(); ++i) {
-    std::int64_t committed_at = work->commit_ns[i].load();
-    std::int64_t submitted_at = work->submit_ns[i].load();
-    if (committed_at == 0 || submitted_at == 0)
-      continue;
-    if (committed_at <= end_ns)
-      ++committed_in_window;
-    latencies.push_back(std::max<std::int64_t>(0, committed_at - submitted_at));
-  }
-  std::sort(latencies.begin(), latencies.end());
-  std::map<std::string, std::uint64_t> refused;
-  std::uint64_t retried = 0;
-  std::uint64_t requests = 0;
-  std::uint64_t transport_errors = 0;
-  bool exhausted = false;
-  for (const auto& report : reports) {
-    for (const auto& [reason, count] : report.refused)
-      refused[reason] += count;
-    retried += report.retried;
-    requests += report.requests;
-    transport_errors += report.transport_errors;
-    exhausted = exhausted || report.exhausted;
-    if (!report.fatal.empty())
-      return make_error("bench: " + report.fatal);
-  }
-  double tps = static_cast<double>(committed_in_window) / window_s;
-  double mean_block = observer_report.blocks == 0
-                          ? 0
-                          : static_cast<double>(observer_report.block_transactions) /
-                                static_cast<double>(observer_report.blocks);
-
-  json nodes = json::array();
-  cli::Table table({"NODE", "PID", "CPU", "RSS START", "RSS MAX", "RSS END"});
-  table.right(1).right(2).right(3).right(4).right(5);
-  double total_cpu = 0;
-  for (const auto& item : usage) {
-    double cpu = (item.end.cpu_seconds - item.start.cpu_seconds) / window_s * 100.0;
-    total_cpu += cpu;
-    nodes.push_back({{"name", item.name},
-                     {"pid", item.pid},
-                     {"cpu_percent", std::round(cpu * 10) / 10},
-                     {"rss_mb_start", item.start.rss_bytes / (1024 * 1024)},
-                     {"rss_mb_max", item.rss_max / (1024 * 1024)},
-                     {"rss_mb_end", item.end.rss_bytes / (1024 * 1024)}});
-    char cpu_text[16];
-    std::snprintf(cpu_text, sizeof cpu_text, "%.0f%%", cpu);
-    table.add({item.name, std::to_string(item.pid), cpu_text, mb_text(item.start.rss_bytes),
-               mb_text(item.rss_max), mb_text(item.end.rss_bytes)});
-  }
-  json refused_json = json::object();
-  for (const auto& [reason, count] : refused)
-    refused_json[reason] = count;
-  std::uint64_t uncommitted =
-      work->accepted.load() - std::min(work->accepted.load(), work->committed.load());
-  if (options.json) {
-    std::printf(
-        "%s\n",
-        json{{"nodes_count", cluster.size()},
-             {"duration_s", std::round(window_s * 100) / 100},
-             {"rate_target", options.rate == 0 ? json("max") : json(options.rate)},
-             {"senders", senders},
-             {"observer", cluster.node(0).name},
-             {"submitted", work->accepted.load()},
-             {"requests", requests},
-             {"retried_mempool_full", retried},
-             {"refused", refused_json},
-             {"transport_errors", transport_errors},
-             {"presigned_exhausted", exhausted},
-             {"committed", work->committed.load()},
-             {"committed_in_window", committed_in_window},
-             {"uncommitted_after_drain", uncommitted},
-             {"tps", std::round(tps * 10) / 10},
-             {"latency_ms",
-              {{"p50", percentile_ms(latencies, 0.50)},
-               {"p90", percentile_ms(latencies, 0.90)},
-               {"p99", percentile_ms(latencies, 0.99)},
-               {"max", latencies.empty() ? 0.0 : static_cast<double>(latencies.back()) / 1e6},
-               {"samples", latencies.size()}}},
-             {"blocks", observer_report.blocks},
-             {"mean_block_transactions", std::round(mean_block * 10) / 10},
-             {"nodes", nodes},
-             {"nodes_cpu_percent_total", std::round(total_cpu * 10) / 10},
-             {"generator_cpu_percent", std::round(generator_cpu / window_s * 1000) / 10}}
-            .dump(2)
-            .c_str());
-    return Status::success();
-  }
-  std::printf("bench: %zu nodes, %zu senders, rate %s, %.1f s, commits observed on %s\n\n",
-              cluster.size(), senders,
-              options.rate == 0 ? "max" : (cli::with_commas(options.rate) + " tx/s").c_str(),
-              window_s, cluster.node(0).name.c_str());
-  std::printf("submitted   %s transfers in %s requests (%s tx/s offered)%s\n",
-              cli::with_commas(work->accepted.load()).c_str(), cli::with_commas(requests).c_str(),
-              cli::with_commas(
-                  static_cast<std::uint64_t>(static_cast<double>(work->accepted.load()) / window_s))
-                  .c_str(),
-              exhausted ? " — ran out of pre-signed transfers" : "");
-  std::printf("committed   %s in the window: %s tx/s\n",
-              cli::with_commas(committed_in_window).c_str(),
-              cli::with_commas(static_cast<std::uint64_t>(tps)).c_str());
-  std::printf("latency     p50 %s, p90 %s, p99 %s, max %s (submit to commit, %s samples)\n",
-              ms_text(percentile_ms(latencies, 0.5)).c_str(),
-              ms_text(percentile_ms(latencies, 0.9)).c_str(),
-              ms_text(percentile_ms(latencies, 0.99)).c_str(),
-              ms_text(latencies.empty() ? 0 : static_cast<double>(latencies.back()) / 1e6).c_str(),
-              cli::with_commas(latencies.size()).c_str());
-  std::printf("blocks      %s, %.1f transfers per block on average\n",
-              cli::with_commas(observer_report.blocks).c_str(), mean_block);
-  if (!refused.empty() || retried > 0 || transport_errors > 0 || uncommitted > 0) {
-    std::string line;
-    for (const auto& [reason, count] : refused)
-      line += " " + reason + "=" + std::to_string(count);
-    std::printf(
-        "problems    refused:%s; mempool-full retries %llu; transport errors %llu; "
-        "not committed after drain %llu\n",
-        line.empty() ? " none" : line.c_str(), static_cast<unsigned long long>(retried),
-        static_cast<unsigned long long>(transport_errors),
-        static_cast<unsigned long long>(uncommitted));
-  }
-  std::printf("\n%s", table.render().c_str());
-  std::printf("nodes together %.0f%% CPU (%u cores); load generator %.0f%%\n", total_cpu,
-              std::thread::hardware_concurrency(), generator_cpu / window_s * 100.0);
+  LoadRun run = run_load(cluster, *work, options, *target, accounts->keys.size(), senders,
+                         first_height.begin()->second + 1);
+  auto figures = figures_of(*work, run);
+  if (!figures)
+    return figures.error();
+  if (options.json)
+    print_bench_json(cluster, options, senders, run, *figures);
+  else
+    print_bench_text(cluster, options, senders, run, *figures);
   return Status::success();
 }
 

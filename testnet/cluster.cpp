@@ -4,6 +4,8 @@
 #include <thread>
 
 #include "chain/transaction.h"
+#include "client/json_fields.h"
+#include "client/process.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
 #include "wallet/chain_client.h"
@@ -13,22 +15,6 @@ namespace synod::testnet {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-namespace {
-
-std::uint64_t number(const json& object, const char* key) {
-  if (object.is_object() && object.contains(key) && object[key].is_number_unsigned())
-    return object[key].get<std::uint64_t>();
-  return 0;
-}
-
-std::string text(const json& object, const char* key) {
-  if (object.is_object() && object.contains(key) && object[key].is_string())
-    return object[key].get<std::string>();
-  return "";
-}
-
-}  // namespace
 
 Cluster::Cluster(Testnet testnet) : testnet_(std::move(testnet)) {
   clients_.resize(testnet_.nodes.size());
@@ -96,7 +82,7 @@ Status Cluster::stop(std::size_t index, std::chrono::milliseconds grace) {
 
 std::string Cluster::log_tail(std::size_t index, std::size_t lines) const {
   std::string out;
-  for (const auto& line : tail_lines(node(index).log_file(), lines))
+  for (const auto& line : client::tail_lines(node(index).log_file(), lines))
     out += "\n    " + line;
   if (out.empty())
     out = "\n    (" + node(index).log_file() + " is empty)";
@@ -120,14 +106,14 @@ Status Cluster::wait_healthy(const std::vector<std::size_t>& indices, std::uint6
       }
       auto body = rpc(i).get("/health");
       json health = body ? json::parse(*body, nullptr, false) : json();
-      if (text(health, "status") != "ok") {
+      if (client::string_field(health, "status") != "ok") {
         lowest = 0;
         problem = node(i).name + " not answering yet";
         continue;
       }
-      std::uint64_t connected = number(health, "peers_connected");
+      std::uint64_t connected = client::unsigned_field(health, "peers_connected");
       peers += connected;
-      lowest = std::min(lowest, number(health, "height"));
+      lowest = std::min(lowest, client::unsigned_field(health, "height"));
       if (!all_peers || connected >= node(i).peers_when_up(testnet_.validator_count()))
         ++healthy;
     }
@@ -161,7 +147,7 @@ Status Cluster::wait_height(std::size_t index, std::uint64_t height, std::chrono
     }
     auto status = call(index, "status");
     if (status)
-      current = number(*status, "stored_height");
+      current = client::unsigned_field(*status, "stored_height");
     if (status && current >= height) {
       progress.finish();
       return Status::success();
@@ -182,7 +168,7 @@ std::map<std::size_t, std::uint64_t> Cluster::heights(const std::vector<std::siz
   std::map<std::size_t, std::uint64_t> out;
   for (std::size_t i : indices) {
     if (auto status = call(i, "status"))
-      out[i] = number(*status, "stored_height");
+      out[i] = client::unsigned_field(*status, "stored_height");
   }
   return out;
 }
@@ -218,7 +204,7 @@ Result<std::vector<std::string>> Cluster::submit_transfers(std::size_t via, std:
                           {{"address", chain::to_string(chain::address_of(key.public_key()))}});
       if (!account)
         return account.error();
-      nonces[from] = number(*account, "nonce");
+      nonces[from] = client::unsigned_field(*account, "nonce");
     }
     auto to = chain::address_of((*keys)[(from + 1) % accounts].public_key());
     // `via` may not have stored the newest block yet, so its nonce can be one that is
@@ -232,7 +218,7 @@ Result<std::vector<std::string>> Cluster::submit_transfers(std::size_t via, std:
         break;
       }
       const json& data = outcome.error().data;
-      std::string reason = text(data, "reason");
+      std::string reason = client::string_field(data, "reason");
       bool taken = reason == "duplicate" || reason == "stale_nonce" || reason == "nonce_taken";
       if (!taken || attempt >= 64) {
         return make_error(node(via).name +
@@ -257,9 +243,9 @@ Result<std::vector<std::uint64_t>> Cluster::wait_committed(std::size_t index,
       if (done[i])
         continue;
       auto tx = call(index, "get_tx", {{"hash", hashes[i]}});
-      if (!tx || text(*tx, "status") != "committed")
+      if (!tx || client::string_field(*tx, "status") != "committed")
         break;  // commits come in order per sender; check the rest next round
-      heights[i] = number(*tx, "height");
+      heights[i] = client::unsigned_field(*tx, "height");
       done[i] = true;
       ++committed;
     }
@@ -294,11 +280,11 @@ Agreement check_agreement(Cluster& cluster, const std::vector<std::size_t>& indi
   std::map<std::string, std::vector<std::string>> by_hash;
   for (const auto& [index, height] : heights) {
     auto block = cluster.call(index, "get_block", {{"height", common}});
-    if (!block || text(*block, "hash").empty()) {
+    if (!block || client::string_field(*block, "hash").empty()) {
       out.message = "agreement: no common block yet (lowest height " + std::to_string(common) + ")";
       return out;
     }
-    by_hash[text(*block, "hash")].push_back(cluster.node(index).name);
+    by_hash[client::string_field(*block, "hash")].push_back(cluster.node(index).name);
   }
   out.any_block = true;
   if (by_hash.size() > 1) {

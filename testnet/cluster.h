@@ -16,8 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "client/rpc_client.h"
 #include "crypto/ed25519.h"
-#include "node/rpc/rpc_client.h"
 #include "testnet/layout.h"
 #include "testnet/process.h"
 

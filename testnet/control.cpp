@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "client/json_fields.h"
+#include "client/process.h"
 #include "testnet/cluster.h"
 #include "testnet/process.h"
 #include "wallet/cli_support.h"
@@ -17,24 +19,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-void print_json(const json& value) {
-  std::printf("%s\n", value.dump(2).c_str());
-}
-
-std::string text(const json& object, const char* key) {
-  if (!object.is_object() || !object.contains(key))
-    return "";
-  if (object[key].is_string())
-    return object[key].get<std::string>();
-  return object[key].dump();
-}
-
-// A boolean field; absent or null (as on a full node, which has no view change) is false.
-bool flag(const json& object, const char* key) {
-  return object.is_object() && object.contains(key) && object[key].is_boolean() &&
-         object[key].get<bool>();
-}
 
 Status require_pbft(const Testnet& testnet) {
   if (testnet.genesis.mode != chain::ConsensusMode::kPbft) {
@@ -61,6 +45,25 @@ Status refuse_if_running(const std::string& dir) {
 // A node named on the command line: a validator (2, node-2) or a full node (full-0).
 Result<std::size_t> find_node(const Testnet& testnet, const std::string& text) {
   return parse_node(text, testnet.validator_count(), testnet.full_node_count());
+}
+
+// A testnet and one node of it that the command line named.
+struct NamedNode {
+  Testnet testnet;
+  std::size_t index = 0;
+  const NodeInfo& node() const { return testnet.nodes[index]; }
+};
+
+// The opening of the commands that act on one node (kill, pause, resume, logs): the
+// testnet in `dir`, and the node `node_text` names in it.
+Result<NamedNode> load_named_node(const std::string& dir, const std::string& node_text) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return testnet.error();
+  auto index = find_node(*testnet, node_text);
+  if (!index)
+    return index.error();
+  return NamedNode{std::move(*testnet), *index};
 }
 
 Status refuse_byzantine_full_node(const NodeInfo& node) {
@@ -118,14 +121,14 @@ Status cmd_init(const InitOptions& options, bool as_json) {
         item["upstreams"] = node.upstreams;
       nodes.push_back(std::move(item));
     }
-    print_json({{"dir", testnet->dir},
-                {"chain_id", genesis.chain_id},
-                {"consensus", chain::to_string(genesis.mode)},
-                {"genesis_hash", testnet->genesis_hash_hex},
-                {"nodes", nodes},
-                {"accounts", testnet->account_files},
-                {"account_balance", kAccountBalance},
-                {"runnable", genesis.mode == chain::ConsensusMode::kPbft}});
+    cli::print_json({{"dir", testnet->dir},
+                     {"chain_id", genesis.chain_id},
+                     {"consensus", chain::to_string(genesis.mode)},
+                     {"genesis_hash", testnet->genesis_hash_hex},
+                     {"nodes", nodes},
+                     {"accounts", testnet->account_files},
+                     {"account_balance", kAccountBalance},
+                     {"runnable", genesis.mode == chain::ConsensusMode::kPbft}});
     return Status::success();
   }
   std::size_t n = testnet->validator_count();
@@ -168,17 +171,15 @@ Status cmd_init(const InitOptions& options, bool as_json) {
   return Status::success();
 }
 
-Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
-              std::uint64_t timeout_s, bool as_json) {
-  auto testnet = load_testnet(dir);
-  if (!testnet)
-    return testnet.error();
-  if (auto status = require_pbft(*testnet); !status)
-    return status;
-  Cluster cluster(std::move(*testnet));
-  std::vector<std::string> kinds(cluster.size());
-  for (const auto& item : byzantine) {
-    auto parsed = parse_byzantine(item, cluster.testnet());
+namespace {
+
+// The Byzantine kinds of `up --byzantine NODE=KIND[,KIND]...`, by node index ("" for an
+// honest node). Warns on stderr when there are more than f.
+Result<std::vector<std::string>> byzantine_kinds(const std::vector<std::string>& items,
+                                                 const Testnet& testnet) {
+  std::vector<std::string> kinds(testnet.nodes.size());
+  for (const auto& item : items) {
+    auto parsed = parse_byzantine(item, testnet);
     if (!parsed)
       return parsed.error();
     kinds[parsed->first] = parsed->second;
@@ -186,17 +187,21 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
   std::size_t byzantine_count = 0;
   for (const auto& item : kinds)
     byzantine_count += item.empty() ? 0 : 1;
-  std::size_t f = cluster.testnet().genesis.validators.max_faulty();
+  std::size_t f = testnet.genesis.validators.max_faulty();
   if (byzantine_count > f) {
     std::fprintf(stderr,
                  "synod-testnet: warning: %zu Byzantine nodes exceed f = %zu; PBFT promises "
                  "neither safety nor liveness beyond f faulty nodes\n",
                  byzantine_count, f);
   }
-  auto start = Clock::now();
-  std::vector<std::size_t> all;
+  return kinds;
+}
+
+// Starts every node that is down (node i with `kinds[i]`); one line per node for people.
+// A paused node, or a running one that was to be Byzantine, is an error.
+Status start_all(Cluster& cluster, const std::string& dir, const std::vector<std::string>& kinds,
+                 bool as_json) {
   for (std::size_t i = 0; i < cluster.size(); ++i) {
-    all.push_back(i);
     auto process = cluster.process(i);
     if (process.state != ProcessState::kDown) {
       if (!as_json)
@@ -215,20 +220,20 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
       std::fflush(stdout);
     }
   }
-  for (std::size_t i : all) {
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (cluster.process(i).state == ProcessState::kPaused) {
       return make_error(cluster.node(i).name +
                         " is paused; resume it with: synod-testnet resume --dir " + dir + " " +
                         cluster.node(i).name);
     }
   }
-  if (auto status = cluster.wait_healthy(all, 1, true, std::chrono::seconds(timeout_s),
-                                         "waiting for " + describe_nodes(cluster.testnet()));
-      !status) {
-    return status;
-  }
-  auto heights = cluster.heights(all);
-  std::uint64_t height = heights.empty() ? 0 : heights.begin()->second;
+  return Status::success();
+}
+
+// The report of `up`: every node with its pid, role, RPC and log.
+void print_up(Cluster& cluster, const std::vector<std::size_t>& all,
+              const std::vector<std::string>& kinds, std::uint64_t height, Clock::duration elapsed,
+              bool as_json) {
   nlohmann::json nodes = nlohmann::json::array();
   cli::Table table({"NODE", "PID", "ROLE", "RPC", "LOG"});
   table.right(1);
@@ -245,21 +250,111 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
                "http://" + node.rpc.to_string(), node.log_file()});
   }
   if (as_json) {
-    print_json(
+    cli::print_json(
         {{"chain_id", cluster.testnet().genesis.chain_id},
          {"height", height},
          {"nodes", nodes},
-         {"elapsed_ms",
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()}});
-    return Status::success();
+         {"elapsed_ms", std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()}});
+    return;
   }
   std::printf("testnet %s is up: %s, all peers connected, height %llu (%s)\n\n",
               cluster.testnet().genesis.chain_id.c_str(), describe_nodes(cluster.testnet()).c_str(),
-              static_cast<unsigned long long>(height),
-              cli::format_duration(Clock::now() - start).c_str());
+              static_cast<unsigned long long>(height), cli::format_duration(elapsed).c_str());
   std::printf("%s", table.render().c_str());
+}
+
+}  // namespace
+
+Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
+              std::uint64_t timeout_s, bool as_json) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return testnet.error();
+  if (auto status = require_pbft(*testnet); !status)
+    return status;
+  Cluster cluster(std::move(*testnet));
+  auto kinds = byzantine_kinds(byzantine, cluster.testnet());
+  if (!kinds)
+    return kinds.error();
+  auto start = Clock::now();
+  if (auto status = start_all(cluster, dir, *kinds, as_json); !status)
+    return status;
+  std::vector<std::size_t> all;
+  for (std::size_t i = 0; i < cluster.size(); ++i)
+    all.push_back(i);
+  if (auto status = cluster.wait_healthy(all, 1, true, std::chrono::seconds(timeout_s),
+                                         "waiting for " + describe_nodes(cluster.testnet()));
+      !status) {
+    return status;
+  }
+  auto heights = cluster.heights(all);
+  std::uint64_t height = heights.empty() ? 0 : heights.begin()->second;
+  print_up(cluster, all, *kinds, height, Clock::now() - start, as_json);
   return Status::success();
 }
+
+namespace {
+
+// One node's line in `status`: its JSON row, its table cells, and whether it answered.
+struct StatusLine {
+  nlohmann::json row;
+  std::vector<std::string> cells;
+  bool answered = false;
+};
+
+StatusLine status_line(Cluster& cluster, std::size_t i) {
+  StatusLine line;
+  const auto& node = cluster.node(i);
+  auto process = cluster.process(i);
+  nlohmann::json row = {{"name", node.name},
+                        {"role", to_string(node.role)},
+                        {"pid", process.state == ProcessState::kDown ? 0 : process.pid},
+                        {"state", to_string(process.state)},
+                        {"rpc", node.rpc.to_string()}};
+  std::string state = to_string(process.state);
+  nlohmann::json status;
+  if (process.state == ProcessState::kRunning) {
+    auto answer = cluster.call(i, "status");
+    if (answer && answer->is_object()) {
+      status = *answer;
+      line.answered = true;
+      if ((*answer)["byzantine"].is_array() && !(*answer)["byzantine"].empty()) {
+        std::string kinds;
+        for (const auto& kind : (*answer)["byzantine"])
+          kinds += (kinds.empty() ? "" : ",") + (kind.is_string() ? kind.get<std::string>() : "?");
+        state = "up BYZANTINE " + kinds;
+      }
+      if (client::bool_field(*answer, "syncing"))
+        state += " syncing";
+      if (client::bool_field(*answer, "in_view_change"))
+        state += " view-change";
+      row["status"] = status;
+    } else {
+      state = "up (no answer)";
+      row["error"] = answer ? "malformed status" : answer.message();
+    }
+  }
+  // PEERS: a validator's links to the other validators, a full node's reachable upstreams.
+  std::size_t peers_possible = node.possible_peers(cluster.testnet().validator_count());
+  line.cells = {node.name,
+                process.state == ProcessState::kDown ? "-" : std::to_string(process.pid),
+                state,
+                to_string(node.role),
+                node.rpc.to_string(),
+                client::field_text(status, "height"),
+                client::field_text(status, "view"),
+                client::field_text(status, "primary_name"),
+                cli::prefix(client::field_text(status, "head_hash"), 8),
+                cli::prefix(client::field_text(status, "state_root"), 8),
+                status.is_null() ? ""
+                                 : client::field_text(status, "peers_connected") + "/" +
+                                       std::to_string(peers_possible),
+                client::field_text(status, "mempool_size")};
+  line.row = std::move(row);
+  return line;
+}
+
+}  // namespace
 
 Status cmd_status(const std::string& dir, bool as_json) {
   auto testnet = load_testnet(dir);
@@ -273,48 +368,11 @@ Status cmd_status(const std::string& dir, bool as_json) {
   nlohmann::json rows = nlohmann::json::array();
   std::vector<std::size_t> answering;
   for (std::size_t i = 0; i < cluster.size(); ++i) {
-    const auto& node = cluster.node(i);
-    auto process = cluster.process(i);
-    nlohmann::json row = {{"name", node.name},
-                          {"role", to_string(node.role)},
-                          {"pid", process.state == ProcessState::kDown ? 0 : process.pid},
-                          {"state", to_string(process.state)},
-                          {"rpc", node.rpc.to_string()}};
-    std::string state = to_string(process.state);
-    nlohmann::json status;
-    if (process.state == ProcessState::kRunning) {
-      auto answer = cluster.call(i, "status");
-      if (answer && answer->is_object()) {
-        status = *answer;
-        answering.push_back(i);
-        if ((*answer)["byzantine"].is_array() && !(*answer)["byzantine"].empty()) {
-          std::string kinds;
-          for (const auto& kind : (*answer)["byzantine"])
-            kinds +=
-                (kinds.empty() ? "" : ",") + (kind.is_string() ? kind.get<std::string>() : "?");
-          state = "up BYZANTINE " + kinds;
-        }
-        if (flag(*answer, "syncing"))
-          state += " syncing";
-        if (flag(*answer, "in_view_change"))
-          state += " view-change";
-        row["status"] = status;
-      } else {
-        state = "up (no answer)";
-        row["error"] = answer ? "malformed status" : answer.message();
-      }
-    }
-    // PEERS: a validator's links to the other validators, a full node's reachable upstreams.
-    std::size_t peers_possible = node.possible_peers(cluster.testnet().validator_count());
-    table.add(
-        {node.name, process.state == ProcessState::kDown ? "-" : std::to_string(process.pid), state,
-         to_string(node.role), node.rpc.to_string(), text(status, "height"), text(status, "view"),
-         text(status, "primary_name"), cli::prefix(text(status, "head_hash"), 8),
-         cli::prefix(text(status, "state_root"), 8),
-         status.is_null() ? ""
-                          : text(status, "peers_connected") + "/" + std::to_string(peers_possible),
-         text(status, "mempool_size")});
-    rows.push_back(row);
+    StatusLine line = status_line(cluster, i);
+    table.add(std::move(line.cells));
+    rows.push_back(std::move(line.row));
+    if (line.answered)
+      answering.push_back(i);
   }
   Agreement agreement;
   if (!answering.empty())
@@ -322,15 +380,15 @@ Status cmd_status(const std::string& dir, bool as_json) {
   else
     agreement.message = "agreement: no node is running";
   if (as_json) {
-    print_json({{"chain_id", cluster.testnet().genesis.chain_id},
-                {"nodes", rows},
-                {"agreement",
-                 {{"agree", agreement.agree},
-                  {"height", agreement.height},
-                  {"hash", agreement.hash_hex},
-                  {"nodes", agreement.nodes},
-                  {"certificate_signatures", agreement.signatures},
-                  {"message", agreement.message}}}});
+    cli::print_json({{"chain_id", cluster.testnet().genesis.chain_id},
+                     {"nodes", rows},
+                     {"agreement",
+                      {{"agree", agreement.agree},
+                       {"height", agreement.height},
+                       {"hash", agreement.hash_hex},
+                       {"nodes", agreement.nodes},
+                       {"certificate_signatures", agreement.signatures},
+                       {"message", agreement.message}}}});
     return Status::success();
   }
   std::printf("testnet %s in %s\n\n%s\n%s\n", cluster.testnet().genesis.chain_id.c_str(),
@@ -340,13 +398,10 @@ Status cmd_status(const std::string& dir, bool as_json) {
 
 Status cmd_signal(const std::string& dir, const std::string& node_text, const std::string& action,
                   bool as_json) {
-  auto testnet = load_testnet(dir);
-  if (!testnet)
-    return testnet.error();
-  auto index = find_node(*testnet, node_text);
-  if (!index)
-    return index.error();
-  const NodeInfo& node = testnet->nodes[*index];
+  auto named = load_named_node(dir, node_text);
+  if (!named)
+    return named.error();
+  const NodeInfo& node = named->node();
   int signal = action == "kill" ? SIGKILL : action == "pause" ? SIGSTOP : SIGCONT;
   auto before = find_process(node);
   if (before.state == ProcessState::kDown)
@@ -357,7 +412,7 @@ Status cmd_signal(const std::string& dir, const std::string& node_text, const st
                      : action == "pause" ? "paused (SIGSTOP)"
                                          : "resumed (SIGCONT)";
   if (as_json) {
-    print_json({{"node", node.name}, {"pid", before.pid}, {"action", action}});
+    cli::print_json({{"node", node.name}, {"pid", before.pid}, {"action", action}});
   } else {
     std::printf("%s %s (pid %d)\n", node.name.c_str(), what.c_str(), before.pid);
     if (action == "kill")
@@ -402,11 +457,11 @@ Status cmd_restart(const std::string& dir, const std::string& node_text,
     highest = std::max(highest, height);
   auto pid = cluster.process(*index).pid;
   if (as_json) {
-    print_json({{"node", node.name},
-                {"pid", pid},
-                {"height", own},
-                {"highest", highest},
-                {"byzantine", byzantine}});
+    cli::print_json({{"node", node.name},
+                     {"pid", pid},
+                     {"height", own},
+                     {"highest", highest},
+                     {"byzantine", byzantine}});
     return Status::success();
   }
   std::printf("restarted %s (pid %d)%s at height %llu; highest height in the testnet %llu\n",
@@ -448,7 +503,7 @@ Status cmd_down(const std::string& dir, std::uint64_t grace_s, bool as_json) {
       std::printf("stopped %s (pid %d)\n", node.name.c_str(), process.pid);
   }
   if (as_json) {
-    print_json({{"stopped", stopped}});
+    cli::print_json({{"stopped", stopped}});
   } else if (stopped.empty()) {
     std::printf("no node of the testnet in %s was running\n", dir.c_str());
   } else {
@@ -462,21 +517,18 @@ Status cmd_down(const std::string& dir, std::uint64_t grace_s, bool as_json) {
 
 Status cmd_logs(const std::string& dir, const std::string& node_text, std::size_t lines,
                 bool follow, bool as_json) {
-  auto testnet = load_testnet(dir);
-  if (!testnet)
-    return testnet.error();
-  auto index = find_node(*testnet, node_text);
-  if (!index)
-    return index.error();
-  std::string path = testnet->nodes[*index].log_file();
+  auto named = load_named_node(dir, node_text);
+  if (!named)
+    return named.error();
+  const NodeInfo& node = named->node();
+  std::string path = node.log_file();
   if (access(path.c_str(), R_OK) != 0)
-    return make_error("no log yet for " + testnet->nodes[*index].name + " (" + path + ")");
+    return make_error("no log yet for " + node.name + " (" + path + ")");
   if (follow && as_json)
     return make_error("--follow and --json do not combine");
   if (as_json) {
-    print_json({{"node", testnet->nodes[*index].name},
-                {"file", path},
-                {"lines", tail_lines(path, lines)}});
+    cli::print_json(
+        {{"node", node.name}, {"file", path}, {"lines", client::tail_lines(path, lines)}});
     return Status::success();
   }
   if (follow) {
@@ -486,7 +538,7 @@ Status cmd_logs(const std::string& dir, const std::string& node_text, std::size_
     execlp("tail", "tail", "-n", count.c_str(), "-F", path.c_str(), static_cast<char*>(nullptr));
     return make_error("cannot run tail to follow " + path);
   }
-  for (const auto& line : tail_lines(path, lines))
+  for (const auto& line : client::tail_lines(path, lines))
     std::printf("%s\n", line.c_str());
   return Status::success();
 }

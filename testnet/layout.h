@@ -26,7 +26,7 @@
 
 #include "base/result.h"
 #include "chain/genesis.h"
-#include "node/rpc/rpc_client.h"
+#include "client/rpc_client.h"
 
 namespace synod::testnet {
 

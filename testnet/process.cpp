@@ -1,23 +1,20 @@
 #include "testnet/process.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <linux/close_range.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "client/process.h"
 #include "wallet/cli_support.h"
 
 namespace synod::testnet {
@@ -85,19 +82,6 @@ std::optional<pid_t> read_pid_file(const std::string& path) {
   return static_cast<pid_t>(*pid);
 }
 
-void write_all(int fd, const void* data, std::size_t size) {
-  const char* bytes = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t n = write(fd, bytes, size);
-    if (n <= 0 && errno != EINTR)
-      return;
-    if (n > 0) {
-      bytes += n;
-      size -= static_cast<std::size_t>(n);
-    }
-  }
-}
-
 }  // namespace
 
 const char* to_string(ProcessState state) {
@@ -146,79 +130,26 @@ Result<pid_t> start_node(const std::string& binary, const NodeInfo& node,
   // An absolute home, so that the process is recognised from any directory.
   std::error_code ec;
   fs::path home = fs::absolute(node.home, ec);
-  std::vector<std::string> args = {binary, "--home", ec ? node.home : home.string()};
+  client::SpawnOptions spawn;
+  spawn.argv = {binary, "--home", ec ? node.home : home.string()};
   if (!byzantine.empty()) {
-    args.push_back("--byzantine");
-    args.push_back(byzantine);
+    spawn.argv.push_back("--byzantine");
+    spawn.argv.push_back(byzantine);
   }
-  std::vector<char*> argv;
-  for (auto& arg : args)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::string log = node.log_file();
-
-  // The grandchild's pid comes back through `pids`; an exec failure's errno through
-  // `errors` (close-on-exec, so a successful exec closes it empty).
-  int pids[2];
-  int errors[2];
-  if (pipe(pids) != 0)
-    return make_error(std::string("pipe: ") + std::strerror(errno));
-  if (pipe2(errors, O_CLOEXEC) != 0) {
-    close(pids[0]);
-    close(pids[1]);
-    return make_error(std::string("pipe: ") + std::strerror(errno));
+  spawn.log_file = node.log_file();
+  spawn.detach = true;  // the node outlives this command
+  auto started = client::spawn_process(spawn);
+  switch (started.failure) {
+    case client::SpawnFailure::kNone:
+      break;
+    case client::SpawnFailure::kSystem:
+      return make_error(started.message);
+    case client::SpawnFailure::kNoProcess:
+      return make_error("could not start " + node.name + ": " + started.message);
+    case client::SpawnFailure::kNotStarted:
+      return make_error("could not start " + node.name + " (" + binary + "): " + started.message);
   }
-  pid_t child = fork();
-  if (child < 0)
-    return make_error(std::string("fork: ") + std::strerror(errno));
-  if (child == 0) {
-    // Child: new session, then fork again so the node is not our child (no zombie when it
-    // dies while we run) and has no controlling terminal.
-    close(pids[0]);
-    close(errors[0]);
-    setsid();
-    pid_t grandchild = fork();
-    if (grandchild == 0) {
-      close(pids[1]);
-      // Descriptors this process holds (RPC connections, ...) must not leak into the node.
-      close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-      int in = open("/dev/null", O_RDONLY);
-      int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (in < 0 || out < 0) {
-        int error = errno;
-        write_all(errors[1], &error, sizeof error);
-        _exit(127);
-      }
-      dup2(in, STDIN_FILENO);
-      dup2(out, STDOUT_FILENO);
-      dup2(out, STDERR_FILENO);
-      close(in);
-      close(out);
-      signal(SIGPIPE, SIG_DFL);
-      execv(argv[0], argv.data());
-      int error = errno;
-      write_all(errors[1], &error, sizeof error);
-      _exit(127);
-    }
-    write_all(pids[1], &grandchild, sizeof grandchild);
-    _exit(grandchild > 0 ? 0 : 1);
-  }
-  close(pids[1]);
-  close(errors[1]);
-  pid_t pid = -1;
-  ssize_t got = read(pids[0], &pid, sizeof pid);
-  close(pids[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
-  int exec_error = 0;
-  ssize_t error_bytes = read(errors[0], &exec_error, sizeof exec_error);
-  close(errors[0]);
-  if (got != sizeof pid || pid <= 0)
-    return make_error("could not start " + node.name + ": fork failed");
-  if (error_bytes == sizeof exec_error) {
-    return make_error("could not start " + node.name + " (" + binary +
-                      "): " + std::strerror(exec_error));
-  }
+  pid_t pid = started.pid;
   std::ofstream pid_file(node.pid_file(), std::ios::trunc);
   pid_file << pid << "\n";
   pid_file.close();
@@ -300,18 +231,6 @@ std::optional<ProcessSample> sample_process(pid_t pid) {
   sample.rss_bytes =
       std::strtoull(fields[21].c_str(), nullptr, 10) * static_cast<std::uint64_t>(page);
   return sample;
-}
-
-std::vector<std::string> tail_lines(const std::string& path, std::size_t count) {
-  std::ifstream in(path);
-  std::deque<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    lines.push_back(line);
-    if (lines.size() > count)
-      lines.pop_front();
-  }
-  return {lines.begin(), lines.end()};
 }
 
 }  // namespace synod::testnet

@@ -1,6 +1,6 @@
-// Node processes of a local testnet: start them detached (own session, output to the
-// node's log), find them again through their pid files, signal them, and read their CPU
-// time and memory from /proc.
+// Node processes of a local testnet: start them detached (client::spawn_process: own
+// session, output to the node's log), find them again through their pid files, signal
+// them, and read their CPU time and memory from /proc.
 #pragma once
 
 #include <sys/types.h>
@@ -54,8 +54,5 @@ struct ProcessSample {
   std::uint64_t rss_bytes = 0;
 };
 std::optional<ProcessSample> sample_process(pid_t pid);
-
-// The last `count` lines of a file (empty if unreadable).
-std::vector<std::string> tail_lines(const std::string& path, std::size_t count);
 
 }  // namespace synod::testnet

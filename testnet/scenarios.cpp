@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "client/json_fields.h"
 #include "testnet/cluster.h"
 #include "wallet/cli_support.h"
 
@@ -21,12 +22,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::seconds;
 
 namespace {
-
-std::uint64_t number(const json& object, const char* key) {
-  if (object.is_object() && object.contains(key) && object[key].is_number_unsigned())
-    return object[key].get<std::uint64_t>();
-  return 0;
-}
 
 struct ViewInfo {
   std::uint64_t view = 0;
@@ -63,7 +58,7 @@ class Run {
                   {"steps", steps_}};
       if (!details.empty())
         out["details"] = details;
-      std::printf("%s\n", out.dump(2).c_str());
+      cli::print_json(out);
     } else {
       if (!details.empty())
         std::printf("%s\n", details.c_str());
@@ -139,8 +134,9 @@ class Run {
     auto status = cluster_.call(via, "status");
     if (!status)
       return status.error();
-    return ViewInfo{number(*status, "view"), static_cast<std::size_t>(number(*status, "primary")),
-                    number(*status, "stored_height")};
+    return ViewInfo{client::unsigned_field(*status, "view"),
+                    static_cast<std::size_t>(client::unsigned_field(*status, "primary")),
+                    client::unsigned_field(*status, "stored_height")};
   }
 
   // The first running node not in `except`.
@@ -201,14 +197,12 @@ class Run {
 
   std::uint64_t dropped(std::size_t via, const char* reason) {
     auto state = cluster_.call(via, "dump_consensus_state");
-    if (!state || !state->is_object() || !state->contains("dropped"))
-      return 0;
-    return number((*state)["dropped"], reason);
+    return state ? client::unsigned_field(client::field(*state, "dropped"), reason) : 0;
   }
 
   std::uint64_t counter(std::size_t via, const char* key) {
     auto state = cluster_.call(via, "dump_consensus_state");
-    return state ? number(*state, key) : 0;
+    return state ? client::unsigned_field(*state, key) : 0;
   }
 
   Status restart(std::size_t index, const std::string& byzantine) {

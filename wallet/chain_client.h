@@ -18,7 +18,7 @@
 #include "base/result.h"
 #include "chain/block.h"
 #include "chain/genesis.h"
-#include "node/rpc/rpc_client.h"
+#include "client/rpc_client.h"
 
 namespace synod::client {
 

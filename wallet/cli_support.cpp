@@ -2,12 +2,56 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <sstream>
 
 namespace synod::cli {
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    const std::string& program = app.get_name();
+    std::fprintf(stderr, "%s: error: %s (see %s --help)\n", program.c_str(), e.what(),
+                 program.c_str());
+    return 2;
+  }
+  return std::nullopt;
+}
+
+int run_command(std::string_view program, bool as_json, const std::string& unreadable_answer,
+                const std::function<Result<int>()>& command) {
+  try {
+    auto exit_code = command();
+    if (!exit_code)
+      return print_failure(program, as_json, exit_code.message());
+    return *exit_code;
+  } catch (const nlohmann::json::exception&) {
+    return print_failure(program, as_json, unreadable_answer);
+  } catch (const std::exception& e) {
+    return print_failure(program, as_json, e.what());
+  }
+}
+
+int print_failure(std::string_view program, bool as_json, const std::string& message) {
+  std::fprintf(stderr, "%.*s: error: %s\n", static_cast<int>(program.size()), program.data(),
+               message.c_str());
+  if (as_json)
+    std::printf("%s\n", nlohmann::json{{"error", message}}.dump().c_str());
+  return 1;
+}
+
+void print_json(const nlohmann::json& value) {
+  std::printf("%s\n", value.dump(2).c_str());
+}
 
 namespace {
 

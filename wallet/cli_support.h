@@ -1,17 +1,46 @@
-// Pieces both user tools share: strict number parsing for command-line arguments, tables
-// for people, a progress line on stderr for anything that takes more than a second, and
-// small text helpers.
+// Pieces both user tools share: parsing the command line, running a command and printing
+// how it ended (one JSON value, or a one-line error), strict number parsing for
+// command-line arguments, tables for people, a progress line on stderr for anything that
+// takes more than a second, and small text helpers.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/result.h"
 
+namespace CLI {
+class App;
+}
+
 namespace synod::cli {
+
+// Parses the command line into `app`. nullopt: parsed, run the command. Otherwise the exit
+// code to end with: --help printed the help (0), or a command line that does not parse
+// printed "PROGRAM: error: WHAT (see PROGRAM --help)" on stderr (2). PROGRAM is
+// app.get_name().
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
+
+// Runs a parsed command and returns the tool's exit code: the one `command` returns, or 1
+// after print_failure when it returns an error or throws. A JSON type error escaping it
+// means a node's answer had a shape the command did not expect; it is reported as
+// `unreadable_answer`.
+int run_command(std::string_view program, bool as_json, const std::string& unreadable_answer,
+                const std::function<Result<int>()>& command);
+
+// The one-line error of a failed command: "PROGRAM: error: MESSAGE" on stderr and, with
+// --json, {"error": MESSAGE} on stdout too. Returns 1, the exit code of a failed command.
+int print_failure(std::string_view program, bool as_json, const std::string& message);
+
+// A command's result with --json: one JSON value, indented, on stdout.
+void print_json(const nlohmann::json& value);
 
 // An integer amount in the smallest unit: decimal digits only, no sign, no fraction, no
 // exponent, at most 2^64 - 1. `what` names the argument in the error ("--amount").

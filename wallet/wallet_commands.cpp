@@ -4,27 +4,29 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "chain/address.h"
 #include "chain/transaction.h"
+#include "client/json_fields.h"
+#include "client/rpc_client.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
-#include "node/rpc/rpc_client.h"
 #include "wallet/chain_client.h"
 #include "wallet/cli_support.h"
 
 namespace synod::wallet {
 
+using client::bool_field;
+using client::field_text;
+using client::unsigned_field;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-void print_json(const json& value) {
-  std::printf("%s\n", value.dump(2).c_str());
-}
 
 void print_text(const std::string& text) {
   std::fputs(text.c_str(), stdout);
@@ -41,7 +43,18 @@ std::string fields(const std::vector<std::pair<std::string, std::string>>& rows)
   return out;
 }
 
-Result<client::Endpoint> node_endpoint(const Globals& globals) {
+Result<crypto::KeyPair> load_key(const std::string& path) {
+  if (path.empty())
+    return make_error("--key: a key file is required");
+  auto key = crypto::load_key_file(path);
+  if (!key)
+    return make_error("--key: " + key.message());
+  return key;
+}
+
+// The opening of every command that talks to a node: a client for the node named by --node,
+// else $SYNOD_NODE, else the local testnet's node-0. (It connects on its first call.)
+Result<std::unique_ptr<client::RpcClient>> open_node(const Globals& globals) {
   std::string text = globals.node;
   if (text.empty()) {
     const char* env = std::getenv("SYNOD_NODE");
@@ -50,22 +63,42 @@ Result<client::Endpoint> node_endpoint(const Globals& globals) {
   auto endpoint = client::parse_endpoint(text);
   if (!endpoint)
     return make_error("--node: " + endpoint.message());
-  return endpoint;
+  return std::make_unique<client::RpcClient>(*endpoint);
 }
 
-std::optional<std::string> genesis_file(const Globals& globals) {
-  if (globals.genesis_file.empty())
-    return std::nullopt;
-  return globals.genesis_file;
+// The opening of the commands that verify blocks: the genesis to verify them against,
+// from --genesis FILE, else the one pinned for the node's chain (pinned now, with a note on
+// stderr, on first use).
+Result<client::TrustedGenesis> trust_genesis(client::RpcClient& node, const Globals& globals) {
+  std::optional<std::string> genesis_file;
+  if (!globals.genesis_file.empty())
+    genesis_file = globals.genesis_file;
+  auto trusted = client::trusted_genesis(node, genesis_file);
+  if (trusted && trusted->newly_pinned) {
+    std::fprintf(stderr,
+                 "synod-wallet: pinned the genesis of chain \"%s\" (hash %s) in %s; later runs "
+                 "check the node against it\n",
+                 trusted->genesis.chain_id.c_str(), cli::prefix(trusted->hash_hex, 16).c_str(),
+                 trusted->source.c_str());
+  }
+  return trusted;
 }
 
-Result<crypto::KeyPair> load_key(const std::string& path) {
-  if (path.empty())
-    return make_error("--key: a key file is required");
-  auto key = crypto::load_key_file(path);
-  if (!key)
-    return make_error("--key: " + key.message());
-  return key;
+// A node and the genesis its blocks are verified against.
+struct VerifyingNode {
+  std::unique_ptr<client::RpcClient> client;
+  client::TrustedGenesis trusted;
+};
+
+// The opening of the commands that verify what the node says (transfer, block).
+Result<VerifyingNode> open_verifying_node(const Globals& globals) {
+  auto node = open_node(globals);
+  if (!node)
+    return node.error();
+  auto trusted = trust_genesis(**node, globals);
+  if (!trusted)
+    return trusted.error();
+  return VerifyingNode{std::move(*node), std::move(*trusted)};
 }
 
 Result<json> call(client::RpcClient& node, const std::string& method, const json& params) {
@@ -77,25 +110,22 @@ Result<json> call(client::RpcClient& node, const std::string& method, const json
   return outcome.result();
 }
 
-// Reads an unsigned field of a node's answer, tolerating a node that omits it.
-std::uint64_t number(const json& object, const char* key) {
-  if (object.contains(key) && object[key].is_number_unsigned())
-    return object[key].get<std::uint64_t>();
-  return 0;
-}
-
-// A boolean field; absent or null (a full node has no view change, no peer links) is false.
-bool flag(const json& object, const char* key) {
-  return object.is_object() && object.contains(key) && object[key].is_boolean() &&
-         object[key].get<bool>();
-}
-
-std::string text(const json& object, const char* key) {
-  if (!object.contains(key))
-    return "";
-  if (object[key].is_string())
-    return object[key].get<std::string>();
-  return object[key].dump();
+// The commands that show one answer of the node (balance, status, validators): asks
+// `method`; with --json prints the answer as it came, else hands it to `show` with the
+// node's address.
+Status show_answer(const Globals& globals, const std::string& method, const json& params,
+                   const std::function<void(const json&, const client::Endpoint&)>& show) {
+  auto node = open_node(globals);
+  if (!node)
+    return node.error();
+  auto result = call(**node, method, params);
+  if (!result)
+    return result.error();
+  if (globals.json)
+    cli::print_json(*result);
+  else
+    show(*result, (*node)->endpoint());
+  return Status::success();
 }
 
 Result<crypto::Hash256> parse_hash(const std::string& hex) {
@@ -117,16 +147,6 @@ json certificate_json(const client::VerifiedBlock& block) {
           {"quorum", block.quorum}};
 }
 
-void note_pin(const client::TrustedGenesis& trusted) {
-  if (trusted.newly_pinned) {
-    std::fprintf(stderr,
-                 "synod-wallet: pinned the genesis of chain \"%s\" (hash %s) in %s; later runs "
-                 "check the node against it\n",
-                 trusted.genesis.chain_id.c_str(), cli::prefix(trusted.hash_hex, 16).c_str(),
-                 trusted.source.c_str());
-  }
-}
-
 }  // namespace
 
 Status keygen(const Globals& globals, const std::string& out_file) {
@@ -141,7 +161,7 @@ Status keygen(const Globals& globals, const std::string& out_file) {
   std::string address_text = chain::to_string(chain::address_of(key.public_key()));
   std::string public_hex = crypto::to_hex(key.public_key().view());
   if (globals.json) {
-    print_json({{"file", out_file}, {"address", address_text}, {"public_key", public_hex}});
+    cli::print_json({{"file", out_file}, {"address", address_text}, {"public_key", public_hex}});
     return Status::success();
   }
   print_text(fields({{"key file", out_file + " (mode 0600)"},
@@ -157,7 +177,7 @@ Status address(const Globals& globals, const std::string& key_file) {
     return key.error();
   std::string address_text = chain::to_string(chain::address_of(key->public_key()));
   if (globals.json) {
-    print_json(
+    cli::print_json(
         {{"address", address_text}, {"public_key", crypto::to_hex(key->public_key().view())}});
   } else {
     std::printf("%s\n", address_text.c_str());
@@ -181,23 +201,15 @@ Status balance(const Globals& globals, const std::string& address_text,
       return make_error("address " + address_text + ": " + parsed.message());
     address = *parsed;
   }
-  auto endpoint = node_endpoint(globals);
-  if (!endpoint)
-    return endpoint.error();
-  client::RpcClient node(*endpoint);
-  auto account = call(node, "get_account", {{"address", chain::to_string(address)}});
-  if (!account)
-    return account.error();
-  if (globals.json) {
-    print_json(*account);
-    return Status::success();
-  }
-  print_text(fields({{"address", text(*account, "address")},
-                     {"balance", cli::with_commas(number(*account, "balance"))},
-                     {"nonce", std::to_string(number(*account, "nonce"))},
-                     {"stake", cli::with_commas(number(*account, "stake"))},
-                     {"at height", std::to_string(number(*account, "height"))}}));
-  return Status::success();
+  return show_answer(
+      globals, "get_account", {{"address", chain::to_string(address)}},
+      [](const json& account, const client::Endpoint&) {
+        print_text(fields({{"address", field_text(account, "address")},
+                           {"balance", cli::with_commas(unsigned_field(account, "balance"))},
+                           {"nonce", std::to_string(unsigned_field(account, "nonce"))},
+                           {"stake", cli::with_commas(unsigned_field(account, "stake"))},
+                           {"at height", std::to_string(unsigned_field(account, "height"))}}));
+      });
 }
 
 namespace {
@@ -221,7 +233,7 @@ Result<Submitted> sign_and_submit(client::RpcClient& node, const crypto::KeyPair
                         {{"address", chain::to_string(chain::address_of(key.public_key()))}});
     if (!account)
       return account.error();
-    nonce = number(*account, "nonce");
+    nonce = unsigned_field(*account, "nonce");
   }
   constexpr int kMaxNonceSteps = 64;
   for (int attempt = 0;; ++attempt) {
@@ -230,9 +242,7 @@ Result<Submitted> sign_and_submit(client::RpcClient& node, const crypto::KeyPair
     if (outcome.ok())
       return Submitted{crypto::to_hex(tx.hash().view()), nonce};
     const auto& error = outcome.error();
-    std::string reason;
-    if (error.data.is_object() && error.data.contains("reason") && error.data["reason"].is_string())
-      reason = error.data["reason"].get<std::string>();
+    std::string reason = client::string_field(error.data, "reason");
     if (outcome.is_rpc_error(client::kRpcTransactionRefused) && reason == "nonce_taken" &&
         !chosen_nonce && attempt < kMaxNonceSteps) {
       ++nonce;
@@ -257,10 +267,11 @@ Result<Commit> wait_for_commit(client::RpcClient& node, const std::string& hash,
     auto tx = call(node, "get_tx", {{"hash", hash}});
     if (!tx)
       return tx.error();
-    std::string state = text(*tx, "status");
+    std::string state = field_text(*tx, "status");
     if (state == "committed") {
       progress.finish();
-      return Commit{number(*tx, "height"), text(*tx, "block_hash"), Clock::now() - start};
+      return Commit{unsigned_field(*tx, "height"), field_text(*tx, "block_hash"),
+                    Clock::now() - start};
     }
     if (Clock::now() - start >= timeout) {
       progress.finish();
@@ -274,9 +285,17 @@ Result<Commit> wait_for_commit(client::RpcClient& node, const std::string& hash,
   }
 }
 
-}  // namespace
+// A transfer's arguments, checked.
+struct TransferPlan {
+  crypto::KeyPair key;
+  chain::Address to;
+  std::uint64_t amount = 0;
+  std::uint64_t fee = 0;
+  std::optional<std::uint64_t> nonce;  // none: the account's next nonce
+  std::chrono::seconds timeout;
+};
 
-Status transfer(const Globals& globals, const TransferArgs& args) {
+Result<TransferPlan> check_transfer_args(const TransferArgs& args) {
   auto key = load_key(args.key_file);
   if (!key)
     return key.error();
@@ -305,55 +324,71 @@ Status transfer(const Globals& globals, const TransferArgs& args) {
     return timeout.error();
   if (*timeout == 0 || *timeout > 86400)
     return make_error("--timeout: must be 1 to 86400 seconds");
+  return TransferPlan{*key, *to, *amount, *fee, nonce, std::chrono::seconds(*timeout)};
+}
 
-  auto endpoint = node_endpoint(globals);
-  if (!endpoint)
-    return endpoint.error();
-  client::RpcClient node(*endpoint);
-  auto trusted = client::trusted_genesis(node, genesis_file(globals));
-  if (!trusted)
-    return trusted.error();
-  note_pin(*trusted);
-  const chain::Genesis& genesis = trusted->genesis;
+// The block a committed transfer landed in, verified, and checked to contain it.
+Result<client::VerifiedBlock> block_of_commit(client::RpcClient& node,
+                                              const chain::Genesis& genesis, const Commit& commit,
+                                              const std::string& hash) {
+  auto block =
+      client::fetch_committed_block(node, genesis, commit.height, std::chrono::milliseconds(5000));
+  if (!block)
+    return make_error("transaction committed at height " + std::to_string(commit.height) +
+                      " but its block failed verification: " + block.message());
+  bool included = false;
+  for (const auto& tx : block->block.transactions)
+    included = included || crypto::to_hex(tx.hash().view()) == hash;
+  if (!included) {
+    return make_error("node says the transaction is in block " + std::to_string(commit.height) +
+                      ", but that block does not contain it");
+  }
+  return block;
+}
 
-  std::string from_text = chain::to_string(chain::address_of(key->public_key()));
-  auto submitted = sign_and_submit(node, *key, genesis, *to, *amount, *fee, nonce);
+}  // namespace
+
+Status transfer(const Globals& globals, const TransferArgs& args) {
+  auto plan = check_transfer_args(args);
+  if (!plan)
+    return plan.error();
+  auto opened = open_verifying_node(globals);
+  if (!opened)
+    return opened.error();
+  client::RpcClient& node = *opened->client;
+  const chain::Genesis& genesis = opened->trusted.genesis;
+
+  std::string from_text = chain::to_string(chain::address_of(plan->key.public_key()));
+  auto submitted =
+      sign_and_submit(node, plan->key, genesis, plan->to, plan->amount, plan->fee, plan->nonce);
   if (!submitted)
     return submitted.error();
   json out = {{"hash", submitted->hash}, {"from", from_text}, {"to", args.to},
-              {"amount", *amount},       {"fee", *fee},       {"nonce", submitted->nonce},
+              {"amount", plan->amount},  {"fee", plan->fee},  {"nonce", submitted->nonce},
               {"status", "pending"}};
   if (!globals.json) {
     std::printf("transfer  %s from %s to %s (fee %s, nonce %llu)\n",
-                cli::with_commas(*amount).c_str(), from_text.c_str(), args.to.c_str(),
-                cli::with_commas(*fee).c_str(), static_cast<unsigned long long>(submitted->nonce));
+                cli::with_commas(plan->amount).c_str(), from_text.c_str(), args.to.c_str(),
+                cli::with_commas(plan->fee).c_str(),
+                static_cast<unsigned long long>(submitted->nonce));
     std::printf("tx        %s\n", submitted->hash.c_str());
     std::fflush(stdout);
   }
   if (args.no_wait) {
     if (globals.json)
-      print_json(out);
+      cli::print_json(out);
     else
       std::printf("status    pending (not waiting; check with: synod-wallet tx %s)\n",
                   submitted->hash.c_str());
     return Status::success();
   }
 
-  auto commit = wait_for_commit(node, submitted->hash, std::chrono::seconds(*timeout));
+  auto commit = wait_for_commit(node, submitted->hash, plan->timeout);
   if (!commit)
     return commit.error();
-  auto block =
-      client::fetch_committed_block(node, genesis, commit->height, std::chrono::milliseconds(5000));
+  auto block = block_of_commit(node, genesis, *commit, submitted->hash);
   if (!block)
-    return make_error("transaction committed at height " + std::to_string(commit->height) +
-                      " but its block failed verification: " + block.message());
-  bool included = false;
-  for (const auto& tx : block->block.transactions)
-    included = included || crypto::to_hex(tx.hash().view()) == submitted->hash;
-  if (!included) {
-    return make_error("node says the transaction is in block " + std::to_string(commit->height) +
-                      ", but that block does not contain it");
-  }
+    return block.error();
   auto waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(commit->waited).count();
   out["status"] = "committed";
   out["height"] = commit->height;
@@ -362,7 +397,7 @@ Status transfer(const Globals& globals, const TransferArgs& args) {
   if (genesis.mode == chain::ConsensusMode::kPbft)
     out["certificate"] = certificate_json(*block);
   if (globals.json) {
-    print_json(out);
+    cli::print_json(out);
     return Status::success();
   }
   std::printf("committed block %llu (hash %s) after %s\n",
@@ -379,27 +414,25 @@ Status show_tx(const Globals& globals, const std::string& hash_text) {
   if (!hash)
     return hash.error();
   std::string hash_hex = crypto::to_hex(hash->view());
-  auto endpoint = node_endpoint(globals);
-  if (!endpoint)
-    return endpoint.error();
-  client::RpcClient node(*endpoint);
-  auto tx = call(node, "get_tx", {{"hash", hash_hex}});
+  auto node = open_node(globals);
+  if (!node)
+    return node.error();
+  auto tx = call(**node, "get_tx", {{"hash", hash_hex}});
   if (!tx)
     return tx.error();
-  std::string state = text(*tx, "status");
+  std::string state = field_text(*tx, "status");
   if (state == "unknown") {
     return make_error("transaction " + hash_hex + " is unknown to the node at " +
-                      endpoint->to_string() + " (not pending, not committed)");
+                      (*node)->endpoint().to_string() + " (not pending, not committed)");
   }
   json out = *tx;
   std::vector<std::pair<std::string, std::string>> rows = {{"hash", hash_hex}, {"status", state}};
   if (state == "committed") {
-    auto trusted = client::trusted_genesis(node, genesis_file(globals));
+    auto trusted = trust_genesis(**node, globals);
     if (!trusted)
       return trusted.error();
-    note_pin(*trusted);
-    auto block = client::fetch_committed_block(node, trusted->genesis, number(*tx, "height"),
-                                               std::chrono::milliseconds(5000));
+    auto block = client::fetch_committed_block(
+        **node, trusted->genesis, unsigned_field(*tx, "height"), std::chrono::milliseconds(5000));
     if (!block)
       return block.error();
     for (const auto& item : block->block.transactions) {
@@ -418,61 +451,34 @@ Status show_tx(const Globals& globals, const std::string& hash_text) {
     }
     if (!out.contains("from"))
       return make_error("node places the transaction in a block that does not contain it");
-    rows.push_back({"block", std::to_string(number(*tx, "height")) + " (hash " +
-                                 cli::prefix(text(*tx, "block_hash"), 16) + "), index " +
-                                 std::to_string(number(*tx, "index"))});
-    rows.push_back({"confirmations", std::to_string(number(*tx, "confirmations"))});
+    rows.push_back({"block", std::to_string(unsigned_field(*tx, "height")) + " (hash " +
+                                 cli::prefix(field_text(*tx, "block_hash"), 16) + "), index " +
+                                 std::to_string(unsigned_field(*tx, "index"))});
+    rows.push_back({"confirmations", std::to_string(unsigned_field(*tx, "confirmations"))});
     if (trusted->genesis.mode == chain::ConsensusMode::kPbft) {
       out["certificate"] = certificate_json(*block);
       rows.push_back({"certificate", certificate_line(*block).substr(12)});
     }
   }
   if (globals.json)
-    print_json(out);
+    cli::print_json(out);
   else
     print_text(fields(rows));
   return Status::success();
 }
 
-Status show_block(const Globals& globals, const std::string& which_text) {
-  json which = json::array({"latest"});
-  if (!which_text.empty() && which_text != "latest") {
-    auto height = cli::parse_unsigned(which_text, "HEIGHT");
-    if (!height)
-      return make_error(height.message() + " (expected a block height or \"latest\")");
-    which = {{"height", *height}};
-  }
-  auto endpoint = node_endpoint(globals);
-  if (!endpoint)
-    return endpoint.error();
-  client::RpcClient node(*endpoint);
-  auto trusted = client::trusted_genesis(node, genesis_file(globals));
-  if (!trusted)
-    return trusted.error();
-  note_pin(*trusted);
-  auto block = client::fetch_verified_block(node, trusted->genesis, which);
-  if (!block) {
-    if (block.message().find("no such block") != std::string::npos)
-      return make_error("block " + which_text + " not found on the node at " +
-                        endpoint->to_string());
-    return block.error();
-  }
-  const auto& header = block->block.header;
-  if (globals.json) {
-    json out = block->rpc;
-    out.erase("raw");
-    if (trusted->genesis.mode == chain::ConsensusMode::kPbft)
-      out["certificate_verified"] = certificate_json(*block);
-    print_json(out);
-    return Status::success();
-  }
-  const json& rpc_header = block->rpc["header"];
+namespace {
+
+// A verified block for people: its header, the certificate line and up to 20 transactions.
+void print_block(const client::VerifiedBlock& block, const chain::Genesis& genesis) {
+  const auto& header = block.block.header;
+  const json& rpc_header = client::field(block.rpc, "header");
   std::string seal;
   if (const auto* pbft = std::get_if<chain::PbftSeal>(&header.seal))
     seal =
         "pbft view " + std::to_string(pbft->view) + ", sequence " + std::to_string(pbft->sequence);
-  std::string proposer = text(rpc_header, "proposer");
-  for (const auto& validator : trusted->genesis.validators.all()) {
+  std::string proposer = field_text(rpc_header, "proposer");
+  for (const auto& validator : genesis.validators.all()) {
     if (crypto::to_hex(validator.public_key.view()) == proposer)
       proposer = validator.name + " (" + cli::prefix(proposer, 16) + ")";
   }
@@ -484,14 +490,14 @@ Status show_block(const Globals& globals, const std::string& which_text) {
                      {"timestamp ms", std::to_string(header.timestamp_ms)},
                      {"proposer", proposer},
                      {"seal", seal},
-                     {"transactions", std::to_string(block->block.transactions.size())}}));
-  if (trusted->genesis.mode == chain::ConsensusMode::kPbft)
-    std::printf("%s\n", certificate_line(*block).c_str());
-  if (!block->block.transactions.empty()) {
+                     {"transactions", std::to_string(block.block.transactions.size())}}));
+  if (genesis.mode == chain::ConsensusMode::kPbft)
+    std::printf("%s\n", certificate_line(block).c_str());
+  if (!block.block.transactions.empty()) {
     cli::Table table({"#", "HASH", "FROM", "TO", "AMOUNT", "FEE", "NONCE"});
     table.right(0).right(4).right(5).right(6);
     constexpr std::size_t kShown = 20;
-    const auto& txs = block->block.transactions;
+    const auto& txs = block.block.transactions;
     for (std::size_t i = 0; i < txs.size() && i < kShown; ++i) {
       table.add({std::to_string(i), cli::prefix(crypto::to_hex(txs[i].hash().view()), 16),
                  cli::prefix(chain::to_string(txs[i].sender()), 16),
@@ -502,92 +508,115 @@ Status show_block(const Globals& globals, const std::string& which_text) {
     if (txs.size() > kShown)
       std::printf("... and %zu more (use --json for all)\n", txs.size() - kShown);
   }
+}
+
+}  // namespace
+
+Status show_block(const Globals& globals, const std::string& which_text) {
+  json which = json::array({"latest"});
+  if (!which_text.empty() && which_text != "latest") {
+    auto height = cli::parse_unsigned(which_text, "HEIGHT");
+    if (!height)
+      return make_error(height.message() + " (expected a block height or \"latest\")");
+    which = {{"height", *height}};
+  }
+  auto opened = open_verifying_node(globals);
+  if (!opened)
+    return opened.error();
+  const chain::Genesis& genesis = opened->trusted.genesis;
+  auto block = client::fetch_verified_block(*opened->client, genesis, which);
+  if (!block) {
+    if (block.message().find("no such block") != std::string::npos)
+      return make_error("block " + which_text + " not found on the node at " +
+                        opened->client->endpoint().to_string());
+    return block.error();
+  }
+  if (globals.json) {
+    json out = block->rpc;
+    out.erase("raw");
+    if (genesis.mode == chain::ConsensusMode::kPbft)
+      out["certificate_verified"] = certificate_json(*block);
+    cli::print_json(out);
+    return Status::success();
+  }
+  print_block(*block, genesis);
   return Status::success();
 }
 
-Status status(const Globals& globals) {
-  auto endpoint = node_endpoint(globals);
-  if (!endpoint)
-    return endpoint.error();
-  client::RpcClient node(*endpoint);
-  auto result = call(node, "status", json::object());
-  if (!result)
-    return result.error();
-  if (globals.json) {
-    print_json(*result);
-    return Status::success();
-  }
-  const json& s = *result;
+namespace {
+
+// A node's status for people; `endpoint` is where it answered.
+void print_status(const json& s, const client::Endpoint& endpoint) {
   std::string byzantine =
       s.contains("byzantine") && !s["byzantine"].empty() ? s["byzantine"].dump() : "no";
   // A full node (role "full_node", no validator index) follows upstream nodes over RPC
   // instead of taking part in consensus; its peers are those upstreams.
-  bool full_node = text(s, "role") == "full_node" || !s.contains("validator_index") ||
-                   !s["validator_index"].is_number_unsigned();
-  std::string role = full_node ? "full node" : "validator " + text(s, "validator_index");
-  std::string peers = text(s, "peers_connected") + " of " +
-                      std::to_string(number(s, "validators") > 0 ? number(s, "validators") - 1 : 0);
+  bool full_node = field_text(s, "role") == "full_node" ||
+                   !client::field(s, "validator_index").is_number_unsigned();
+  std::string role = full_node ? "full node" : "validator " + field_text(s, "validator_index");
+  std::uint64_t validators = unsigned_field(s, "validators");
+  std::string peers = field_text(s, "peers_connected") + " of " +
+                      std::to_string(validators > 0 ? validators - 1 : 0);
   if (full_node) {
     // A full node asks one upstream at a time, so the others need not have answered yet.
     std::string answered;
     std::size_t upstreams = 0;
-    if (s.contains("upstreams") && s["upstreams"].is_array()) {
-      for (const json& upstream : s["upstreams"]) {
+    if (const json& list = client::field(s, "upstreams"); list.is_array()) {
+      for (const json& upstream : list) {
         ++upstreams;
-        if (flag(upstream, "reachable"))
-          answered += (answered.empty() ? " (" : ", ") + text(upstream, "endpoint");
+        if (bool_field(upstream, "reachable"))
+          answered += (answered.empty() ? " (" : ", ") + field_text(upstream, "endpoint");
       }
     }
-    peers = text(s, "peers_connected") + " of " + std::to_string(upstreams) +
+    peers = field_text(s, "peers_connected") + " of " + std::to_string(upstreams) +
             " upstreams answering" + (answered.empty() ? "" : answered + ")");
   }
   print_text(fields(
-      {{"node", text(s, "node_id") + " (" + role + ") at " + endpoint->to_string()},
-       {"chain", text(s, "chain_id") + " (" + text(s, "mode") + ", genesis " +
-                     cli::prefix(text(s, "genesis_hash"), 16) + ")"},
-       {"height", text(s, "height") + " (stored " + text(s, "stored_height") + ")"},
-       {"head hash", text(s, "head_hash")},
-       {"state root", text(s, "state_root")},
-       {"view", text(s, "view") + (flag(s, "in_view_change") ? " (view change running)" : "")},
-       {"primary", text(s, "primary_name") + " (validator " + text(s, "primary") + ")"},
+      {{"node", field_text(s, "node_id") + " (" + role + ") at " + endpoint.to_string()},
+       {"chain", field_text(s, "chain_id") + " (" + field_text(s, "mode") + ", genesis " +
+                     cli::prefix(field_text(s, "genesis_hash"), 16) + ")"},
+       {"height", field_text(s, "height") + " (stored " + field_text(s, "stored_height") + ")"},
+       {"head hash", field_text(s, "head_hash")},
+       {"state root", field_text(s, "state_root")},
+       {"view",
+        field_text(s, "view") + (bool_field(s, "in_view_change") ? " (view change running)" : "")},
+       {"primary", field_text(s, "primary_name") + " (validator " + field_text(s, "primary") + ")"},
        {"peers", peers},
-       {"mempool", text(s, "mempool_size") + " transactions"},
-       {"syncing", flag(s, "syncing") ? "yes" : "no"},
+       {"mempool", field_text(s, "mempool_size") + " transactions"},
+       {"syncing", bool_field(s, "syncing") ? "yes" : "no"},
        {"byzantine", byzantine}}));
-  return Status::success();
 }
 
-Status validators(const Globals& globals) {
-  auto endpoint = node_endpoint(globals);
-  if (!endpoint)
-    return endpoint.error();
-  client::RpcClient node(*endpoint);
-  auto result = call(node, "get_validators", json::object());
-  if (!result)
-    return result.error();
-  if (globals.json) {
-    print_json(*result);
-    return Status::success();
-  }
+// The validator set as a node reports it, for people.
+void print_validators(const json& result, const client::Endpoint&) {
   cli::Table table(
       {"INDEX", "NAME", "ADDRESS", "PUBLIC KEY", "PEER", "POWER", "PRIMARY", "CONNECTED"});
   table.right(0).right(5);
-  if (result->contains("validators") && (*result)["validators"].is_array()) {
-    for (const json& v : (*result)["validators"]) {
-      table.add({text(v, "index"), text(v, "name"), text(v, "address"),
-                 cli::prefix(text(v, "public_key"), 16), text(v, "peer_address"), text(v, "power"),
-                 flag(v, "primary") ? "yes" : "",
+  if (const json& list = client::field(result, "validators"); list.is_array()) {
+    for (const json& v : list) {
+      table.add({field_text(v, "index"), field_text(v, "name"), field_text(v, "address"),
+                 cli::prefix(field_text(v, "public_key"), 16), field_text(v, "peer_address"),
+                 field_text(v, "power"), bool_field(v, "primary") ? "yes" : "",
                  // A full node has no links to validators and leaves "connected" out.
-                 !v.contains("connected") ? "-"
-                 : flag(v, "connected")   ? "yes"
-                                          : "no"});
+                 !v.contains("connected")     ? "-"
+                 : bool_field(v, "connected") ? "yes"
+                                              : "no"});
     }
   }
   print_text(table.render());
   std::printf("n = %s validators tolerate f = %s faulty; quorum %s; view %s\n",
-              text(*result, "count").c_str(), text(*result, "max_faulty").c_str(),
-              text(*result, "quorum").c_str(), text(*result, "view").c_str());
-  return Status::success();
+              field_text(result, "count").c_str(), field_text(result, "max_faulty").c_str(),
+              field_text(result, "quorum").c_str(), field_text(result, "view").c_str());
+}
+
+}  // namespace
+
+Status status(const Globals& globals) {
+  return show_answer(globals, "status", json::object(), print_status);
+}
+
+Status validators(const Globals& globals) {
+  return show_answer(globals, "get_validators", json::object(), print_validators);
 }
 
 }  // namespace synod::wallet

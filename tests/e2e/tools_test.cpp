@@ -8,8 +8,8 @@
 #include <set>
 
 #include "chain/genesis.h"
+#include "client/rpc_client.h"
 #include "crypto/key_file.h"
-#include "node/rpc/rpc_client.h"
 #include "testnet/layout.h"
 #include "wallet/cli_support.h"
 

@@ -14,6 +14,7 @@
 
 #include "chain/block.h"
 #include "chain/certificate.h"
+#include "client/json_fields.h"
 #include "crypto/hex.h"
 #include "node/rpc/http_server.h"
 
@@ -28,7 +29,7 @@ using nlohmann::json;
 namespace {
 
 bool is_full_node(const json& status) {
-  return status.contains("role") && status["role"] == "full_node";
+  return client::string_field(status, "role") == "full_node";
 }
 
 json block_at(LocalCluster& cluster, std::size_t i, std::uint64_t height) {
@@ -41,7 +42,7 @@ json block_at(LocalCluster& cluster, std::size_t i, std::uint64_t height) {
 // Waits until node i has stored `height`.
 bool wait_stored(LocalCluster& cluster, std::size_t i, std::uint64_t height, int timeout_ms) {
   return cluster.wait_for(
-      i, [&](const json& s) { return s["stored_height"].get<std::uint64_t>() >= height; },
+      i, [&](const json& s) { return client::unsigned_field(s, "stored_height") >= height; },
       timeout_ms);
 }
 

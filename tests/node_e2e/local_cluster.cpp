@@ -1,8 +1,6 @@
 #include "tests/node_e2e/local_cluster.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,14 +11,13 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "chain/transaction.h"
+#include "client/json_fields.h"
+#include "client/process.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
-
-extern char** environ;
 
 namespace synod::e2e {
 
@@ -228,26 +225,17 @@ LocalCluster::~LocalCluster() {
 
 void LocalCluster::start(std::size_t i, const std::string& byzantine) {
   NodeHandle& node = nodes_.at(i);
-  std::string log = (fs::path(node.home) / "node.log").string();
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::vector<std::string> args = {SYNOD_NODE_BINARY, "--home", node.home};
+  client::SpawnOptions spawn;
+  spawn.argv = {SYNOD_NODE_BINARY, "--home", node.home};
   if (!byzantine.empty()) {
-    args.push_back("--byzantine");
-    args.push_back(byzantine);
+    spawn.argv.push_back("--byzantine");
+    spawn.argv.push_back(byzantine);
   }
-  std::vector<char*> argv;
-  for (auto& arg : args)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, SYNOD_NODE_BINARY, &actions, nullptr, argv.data(), environ) == 0) {
-    node.pid = pid;
-  }
-  posix_spawn_file_actions_destroy(&actions);
+  spawn.log_file = (fs::path(node.home) / "node.log").string();
+  // Our child (detach = false): kill(), terminate() and wait_exit() reap it.
+  auto started = client::spawn_process(spawn);
+  if (started.ok())
+    node.pid = started.pid;
 }
 
 void LocalCluster::start_all() {
@@ -306,7 +294,7 @@ std::optional<int> LocalCluster::wait_exit(std::size_t i, int timeout_ms) {
 
 std::uint64_t LocalCluster::height(std::size_t i) {
   auto answer = status(i);
-  return answer ? (*answer)["height"].get<std::uint64_t>() : 0;
+  return answer ? client::unsigned_field(*answer, "height") : 0;
 }
 
 std::optional<json> LocalCluster::status(std::size_t i) {
@@ -331,7 +319,11 @@ bool LocalCluster::wait_healthy_all(int timeout_ms) {
   std::size_t validators = genesis_.validators.size();
   for (std::size_t i = 0; i < validators; ++i) {
     if (!wait_for(
-            i, [&](const json& s) { return s["peers_connected"] == validators - 1; }, timeout_ms)) {
+            i,
+            [&](const json& s) {
+              return client::unsigned_field(s, "peers_connected") == validators - 1;
+            },
+            timeout_ms)) {
       return false;
     }
   }
@@ -359,15 +351,11 @@ std::pair<bool, std::string> LocalCluster::transfer(std::size_t node, std::size_
 }
 
 std::string LocalCluster::log_tail(std::size_t i, std::size_t lines) const {
-  std::ifstream in(fs::path(nodes_.at(i).home) / "node.log");
-  std::vector<std::string> all;
-  for (std::string line; std::getline(in, line);)
-    all.push_back(line);
-  std::ostringstream out;
-  for (std::size_t k = all.size() > lines ? all.size() - lines : 0; k < all.size(); ++k) {
-    out << all[k] << "\n";
-  }
-  return out.str();
+  std::string out;
+  for (const auto& line :
+       client::tail_lines((fs::path(nodes_.at(i).home) / "node.log").string(), lines))
+    out += line + "\n";
+  return out;
 }
 
 }  // namespace synod::e2e

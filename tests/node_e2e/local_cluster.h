@@ -1,7 +1,7 @@
 // A cluster of real synod-node processes on 127.0.0.1 for end-to-end tests: homes in a
 // temporary directory (removed afterwards), ports chosen free at run time, processes
-// started with posix_spawn and stopped with signals, and a small synchronous JSON-RPC
-// client. Every wait is bounded.
+// started as children (client::spawn_process) and stopped with signals, and a small
+// synchronous JSON-RPC client. Every wait is bounded.
 #pragma once
 
 #include <functional>

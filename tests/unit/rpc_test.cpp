@@ -28,8 +28,8 @@
 #include <nlohmann/json.hpp>
 
 #include "chain/state.h"
+#include "client/blocks_answer.h"
 #include "crypto/hex.h"
-#include "node/rpc/blocks_answer.h"
 #include "node/rpc/http_server.h"
 #include "node/rpc/json_rpc.h"
 #include "node/rpc/metrics.h"

@@ -1,4 +1,5 @@
-// A small synchronous JSON-RPC 2.0 client over HTTP/1.1 (Boost.Beast) for the user tools.
+// A small synchronous JSON-RPC 2.0 client over HTTP/1.1 (Boost.Beast) for the user tools,
+// full nodes (following their upstreams) and tests.
 //
 // One RpcClient holds one keep-alive connection to one node and reconnects when the node
 // closed it. Every step has a deadline (connect, then the whole request/response), so a

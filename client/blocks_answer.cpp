@@ -1,4 +1,4 @@
-#include "node/rpc/blocks_answer.h"
+#include "client/blocks_answer.h"
 
 #include "crypto/hex.h"
 

@@ -1,4 +1,4 @@
-#include "node/rpc/rpc_client.h"
+#include "client/rpc_client.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
