@@ -136,6 +136,9 @@ void PowCluster::restart(SlotId slot) {
   setup.mine = node.hash_rate > 0;
   setup.poll_interval_ms = options_.poll_interval_ms;
   setup.fetch_batch_blocks = options_.fetch_blocks_max;
+  setup.signature_check = [this](const chain::Transaction& tx, const crypto::Hash256& tx_hash) {
+    return signature_valid(tx, tx_hash);
+  };
   auto built = factory_(std::move(setup));
   if (!built.ok()) {
     node.mempool.reset();
@@ -148,6 +151,13 @@ void PowCluster::restart(SlotId slot) {
   node.engine = std::move(built).value();
   trace(name(slot) + " START (" + node.role + ") at height " + std::to_string(node.store.height()));
   drive(slot, [this](chain::Engine& engine) { return engine.start(queue_.now()); });
+}
+
+bool PowCluster::signature_valid(const chain::Transaction& tx, const crypto::Hash256& tx_hash) {
+  auto [it, inserted] = signatures_.try_emplace(tx_hash, false);
+  if (inserted)
+    it->second = tx.signature_valid();
+  return it->second;
 }
 
 void PowCluster::drive(SlotId slot, const std::function<chain::Actions(chain::Engine&)>& input) {

@@ -11,6 +11,7 @@
 // - FetchByLocator asks the peer's slot over the network; it answers from its best chain
 //   after the first locator hash it has there (from block 1 if none), and the blocks come
 //   back with on_blocks_fetched;
+// - the engines' signature checks are answered from one cache of verified transactions;
 // - Persist writes the store's records; Set/CancelTimer arm virtual timers; Log is traced;
 // - Mine: the miner is simulated (pow_grind.h). The cluster grinds the job's nonces with real
 //   hashes at once, counting the k hashes the first hit takes, and reports the nonce with
@@ -142,10 +143,16 @@ class PowCluster {
   // network must settle). Mining does not resume when switched on again until engines emit
   // new jobs.
   void set_mining(bool enabled) { mining_enabled_ = enabled; }
+  // One miner stops for good: its pending hit is dropped and its hash rate becomes 0.
+  void stop_miner(SlotId slot) {
+    nodes_.at(slot)->hash_rate = 0;
+    nodes_.at(slot)->mining_token = 0;
+  }
 
   bool run_until(TimeMs end_ms) { return queue_.run_until(end_ms); }
   TimeMs now() const { return queue_.now(); }
   EventQueue& queue() { return queue_; }
+  const EventQueue& queue() const { return queue_; }
   Network& network() { return network_; }
   const Network& network() const { return network_; }
   const PowSimGenesis& genesis() const { return genesis_; }
@@ -175,6 +182,7 @@ class PowCluster {
   void deliver_hit(SlotId slot, std::uint64_t job, const chain::BlockHeader& header);
   void gossip_arrived(SlotId slot, const chain::Transaction& tx, const crypto::Hash256& hash);
   void fault(SlotId slot, const std::string& what);
+  bool signature_valid(const chain::Transaction& tx, const crypto::Hash256& tx_hash);
 
   PowClusterOptions options_;
   chain::EngineFactory factory_;
@@ -185,6 +193,10 @@ class PowCluster {
   std::vector<std::unique_ptr<PowNode>> nodes_;
   PowClusterHooks hooks_;
   PowLinkPolicy policy_;
+  // Transactions whose signature was checked, valid or not: the engines' SignatureCheck, as
+  // node/ answers it from what admission verified. The verdict is a function of the
+  // transaction's bytes (its hash covers the signature), so one cache serves every slot.
+  std::map<crypto::Hash256, bool> signatures_;
   bool mining_enabled_ = true;
   std::uint64_t next_token_ = 0;
   TraceHash events_;
