@@ -1,7 +1,12 @@
-// synod-sim: runs seeded PBFT cluster simulations and checks the invariants.
+// synod-sim: runs seeded PBFT or proof-of-work cluster simulations and checks the
+// invariants, or runs the proof-of-work attack experiments.
 //
 //   synod-sim --seeds N [--first-seed S] [--nodes 4|7|10] [--duration-ms D] [--jobs J]
 //   synod-sim --seed S [--nodes N] [--duration-ms D] [--verbose]
+//   synod-sim --consensus pow --seeds N [--nodes M] [--duration-ms D] [--jobs J]
+//   synod-sim --consensus pow --seed S [--nodes M] [--duration-ms D] [--verbose]
+//   synod-sim --consensus pow --experiment double-spend|selfish-mining [--trials T]
+//             [--first-seed S] [--jobs J] [--json]
 //
 // A sweep prints one summary line and exits 1 if any seed violated an invariant; every
 // failing seed prints the command that replays it. Bad arguments: one line, exit 2.
@@ -14,6 +19,7 @@
 #include <vector>
 
 #include "pbft/adversary.h"
+#include "tests/sim/pow_cli.h"
 #include "tests/sim/seeds.h"
 
 namespace {
@@ -95,24 +101,66 @@ std::string validate(const Cli& cli) {
   return "";
 }
 
+// The --consensus pow options, taken from what the shared flags parsed.
+struct PowFlags {
+  std::string experiment;
+  std::uint64_t trials = 0;
+  bool json = false;
+};
+
+int run_pow(const Cli& cli, const PowFlags& flags, const CLI::App& app) {
+  PowCli pow;
+  pow.seeds = cli.seeds;
+  pow.seed = cli.seed;
+  pow.single = app.count("--seed") > 0;
+  pow.first_seed = cli.first_seed;
+  if (app.count("--nodes") > 0)
+    pow.run.miners = cli.run.validators;
+  if (app.count("--duration-ms") > 0)
+    pow.run.duration_ms = cli.run.duration_ms;
+  pow.jobs = cli.jobs;
+  pow.verbose = cli.verbose;
+  pow.experiment = flags.experiment;
+  pow.trials = flags.trials;
+  pow.json = flags.json;
+  if (app.count("--adversaries") > 0 || cli.no_twins) {
+    std::cerr << "synod-sim: --adversaries and --no-twins are PBFT options\n";
+    return 2;
+  }
+  if (std::string problem = validate_pow_cli(pow); !problem.empty()) {
+    std::cerr << "synod-sim: " << problem << "\n";
+    return 2;
+  }
+  return run_pow_cli(pow);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Cli cli;
-  CLI::App app{"Deterministic PBFT cluster simulation with seeded faults", "synod-sim"};
+  PowFlags pow;
+  std::string consensus = "pbft";
+  CLI::App app{"Deterministic PBFT or proof-of-work cluster simulation with seeded faults",
+               "synod-sim"};
+  app.add_option("--consensus", consensus, "pbft (the default) or pow")
+      ->check(CLI::IsMember({"pbft", "pow"}));
   auto* seeds = app.add_option("--seeds", cli.seeds, "Run this many seeds (a sweep)");
   auto* seed = app.add_option("--seed", cli.seed, "Replay this one seed");
   seeds->excludes(seed);
   seed->excludes(seeds);
-  app.add_option("--first-seed", cli.first_seed, "First seed of a sweep")->needs(seeds);
-  app.add_option("--nodes", cli.run.validators, "Validators (3f+1: 4, 7, 10, ...)");
+  app.add_option("--first-seed", cli.first_seed, "First seed of a sweep or an experiment");
+  app.add_option("--nodes", cli.run.validators,
+                 "Validators (3f+1: 4, 7, 10, ...); with pow: miners (2-16, default 4)");
   app.add_option("--duration-ms", cli.run.duration_ms,
                  "Virtual milliseconds of client load; faults fall in the first half");
   app.add_option("--adversaries", cli.run.adversaries,
                  "Adversary kinds to draw from: all, none, or a comma-separated list");
   app.add_flag("--no-twins", cli.no_twins, "Never run a validator twice");
-  app.add_option("--jobs", cli.jobs, "Seeds run in parallel in a sweep")->needs(seeds);
+  app.add_option("--jobs", cli.jobs, "Seeds run in parallel in a sweep or an experiment");
   app.add_flag("--verbose", cli.verbose, "Print every event of a single seed");
+  app.add_option("--experiment", pow.experiment, "pow: double-spend or selfish-mining");
+  app.add_option("--trials", pow.trials, "pow experiments: seeds per grid point");
+  app.add_flag("--json", pow.json, "pow experiments: print the table as JSON");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -122,8 +170,18 @@ int main(int argc, char** argv) {
     std::cerr << "synod-sim: " << error.what() << " (see --help)\n";
     return 2;
   }
+  if (consensus == "pow")
+    return run_pow(cli, pow, app);
+  if (!pow.experiment.empty() || pow.trials != 0 || pow.json) {
+    std::cerr << "synod-sim: --experiment, --trials and --json need --consensus pow\n";
+    return 2;
+  }
   if (seeds->count() == 0 && seed->count() == 0) {
     std::cerr << "synod-sim: one of --seeds N or --seed S is required (see --help)\n";
+    return 2;
+  }
+  if (seeds->count() == 0 && (app.count("--first-seed") > 0 || app.count("--jobs") > 0)) {
+    std::cerr << "synod-sim: --first-seed and --jobs go with --seeds (see --help)\n";
     return 2;
   }
   if (std::string problem = validate(cli); !problem.empty()) {

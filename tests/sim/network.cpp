@@ -136,12 +136,23 @@ void Network::send(SlotId from, SlotId to, std::uint64_t tag, Delivery delivery,
   }
   auto shared = std::make_shared<std::function<void()>>(std::move(deliver));
   for (int i = 0; i < copies; ++i)
-    schedule_copy(from, to, tag, shared);
+    schedule_copy(from, to, tag, sample_latency(), shared);
 }
 
-void Network::schedule_copy(SlotId from, SlotId to, std::uint64_t tag,
+void Network::send_after(SlotId from, SlotId to, std::uint64_t tag, TimeMs latency_ms,
+                         std::function<void()> deliver) {
+  ++stats_.sent;
+  if (!reachable(from, to)) {
+    ++stats_.dropped_partition;
+    return;
+  }
+  schedule_copy(from, to, tag, latency_ms,
+                std::make_shared<std::function<void()>>(std::move(deliver)));
+}
+
+void Network::schedule_copy(SlotId from, SlotId to, std::uint64_t tag, TimeMs latency_ms,
                             const std::shared_ptr<std::function<void()>>& deliver) {
-  queue_.schedule(queue_.now() + sample_latency(), [this, from, to, tag, deliver] {
+  queue_.schedule(queue_.now() + latency_ms, [this, from, to, tag, deliver] {
     if (!reachable(from, to)) {
       ++stats_.dropped_partition;
       return;

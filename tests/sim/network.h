@@ -125,6 +125,11 @@ class Network {
   // `tag` (e.g. a digest of the payload) goes into the trace hash at delivery.
   void send(SlotId from, SlotId to, std::uint64_t tag, Delivery delivery,
             std::function<void()> deliver);
+  // Schedules one reliable copy with a latency the caller chose (no random draw): for
+  // experiments that model a network's timing themselves (a rushing attacker's links).
+  // Partitions and down receivers still apply, checked when it leaves and when it arrives.
+  void send_after(SlotId from, SlotId to, std::uint64_t tag, TimeMs latency_ms,
+                  std::function<void()> deliver);
 
   TimeMs sample_latency();
   Rng& rng() { return rng_; }
@@ -132,7 +137,7 @@ class Network {
   std::uint64_t trace_hash() const { return trace_.value(); }
 
  private:
-  void schedule_copy(SlotId from, SlotId to, std::uint64_t tag,
+  void schedule_copy(SlotId from, SlotId to, std::uint64_t tag, TimeMs latency_ms,
                      const std::shared_ptr<std::function<void()>>& deliver);
 
   EventQueue& queue_;

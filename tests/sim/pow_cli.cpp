@@ -1,0 +1,85 @@
+#include "tests/sim/pow_cli.h"
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "tests/sim/pow_experiment_cli.h"
+
+namespace synod::sim {
+namespace {
+
+int run_single(const PowCli& cli) {
+  PowRunResult result = run_pow_seed(cli.seed, cli.run, cli.verbose ? &std::cout : nullptr);
+  if (!result.ok())
+    std::cout << pow_failure_report(cli.seed, cli.run, result);
+  std::cout << "synod-sim: pow seed " << cli.seed << ", miners=" << cli.run.miners << ", "
+            << result.violations.size() << " violations, best chain at " << result.height << ", "
+            << result.blocks_mined << " blocks mined, " << result.reorgs << " reorgs (deepest "
+            << result.deepest_reorg << "), " << result.transactions_submitted << " transactions, "
+            << result.events << " events, ended at " << result.ended_ms << " ms, trace " << std::hex
+            << result.trace_hash << std::dec << "\n";
+  if (cli.verbose)
+    std::cout << "scenario: " << result.scenario << "\n";
+  return result.ok() ? 0 : 1;
+}
+
+int run_sweep(const PowCli& cli) {
+  std::vector<PowRunResult> results(cli.seeds);
+  std::atomic<std::uint64_t> next{0};
+  auto worker = [&] {
+    for (std::uint64_t i = next++; i < cli.seeds; i = next++)
+      results[i] = run_pow_seed(cli.first_seed + i, cli.run);
+  };
+  std::vector<std::thread> threads;
+  for (unsigned j = 1; j < cli.jobs; ++j)
+    threads.emplace_back(worker);
+  worker();
+  for (auto& thread : threads)
+    thread.join();
+  std::uint64_t violations = 0, failed = 0, blocks = 0, reorgs = 0, deepest = 0;
+  for (std::uint64_t i = 0; i < cli.seeds; ++i) {
+    blocks += results[i].height;
+    reorgs += results[i].reorgs;
+    deepest = std::max(deepest, results[i].deepest_reorg);
+    violations += results[i].violations.size();
+    if (!results[i].ok()) {
+      ++failed;
+      std::cout << pow_failure_report(cli.first_seed + i, cli.run, results[i]);
+    }
+  }
+  std::cout << "synod-sim: " << cli.seeds << " pow seeds, miners=" << cli.run.miners << ", "
+            << violations << " violations";
+  if (failed > 0)
+    std::cout << " in " << failed << " seeds";
+  std::cout << ", " << blocks << " blocks on the final chains, " << reorgs << " reorgs (deepest "
+            << deepest << ")\n";
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+std::string validate_pow_cli(const PowCli& cli) {
+  if (cli.run.miners < 2 || cli.run.miners > 16)
+    return "--nodes must be between 2 and 16 miners with --consensus pow";
+  if (cli.run.duration_ms < 10'000 || cli.run.duration_ms > 3'600'000)
+    return "--duration-ms must be between 10000 and 3600000 with --consensus pow";
+  if (cli.jobs < 1 || cli.jobs > 256)
+    return "--jobs must be between 1 and 256";
+  if (!cli.experiment.empty())
+    return validate_experiment_cli(cli);
+  if (cli.seeds == 0 && !cli.single)
+    return "one of --seeds N, --seed S or --experiment NAME is required (see --help)";
+  if (cli.json || cli.trials != 0)
+    return "--json and --trials go with --experiment";
+  return "";
+}
+
+int run_pow_cli(const PowCli& cli) {
+  if (!cli.experiment.empty())
+    return run_experiment_cli(cli);
+  return cli.seeds > 0 ? run_sweep(cli) : run_single(cli);
+}
+
+}  // namespace synod::sim

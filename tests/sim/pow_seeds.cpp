@@ -1,0 +1,31 @@
+#include "tests/sim/pow_seeds.h"
+
+#include <sstream>
+
+namespace synod::sim {
+
+PowRunResult run_pow_seed(std::uint64_t seed, const PowSeedOptions& options, std::ostream* trace) {
+  PowScenario scenario = generate_pow_scenario(seed, {options.miners, options.duration_ms});
+  PowRunOptions run;
+  run.trace = trace;
+  return run_pow_scenario(scenario, run);
+}
+
+std::string pow_replay_command(std::uint64_t seed, const PowSeedOptions& options) {
+  return "synod-sim --consensus pow --seed " + std::to_string(seed) + " --nodes " +
+         std::to_string(options.miners) + " --duration-ms " + std::to_string(options.duration_ms) +
+         " --verbose";
+}
+
+std::string pow_failure_report(std::uint64_t seed, const PowSeedOptions& options,
+                               const PowRunResult& result) {
+  std::ostringstream out;
+  out << "synod-sim: pow seed " << seed << " FAILED with " << result.violations.size()
+      << " violation(s)\n  scenario: " << result.scenario << "\n";
+  for (const auto& violation : result.violations)
+    out << "  t=" << violation.at_ms << "ms " << violation.what << "\n";
+  out << "  replay: " << pow_replay_command(seed, options) << "\n";
+  return out.str();
+}
+
+}  // namespace synod::sim

@@ -1,0 +1,27 @@
+// Seeded proof-of-work runs as `synod-sim --consensus pow` and the sweep tests perform them:
+// one definition of "seed S with these options", so a failing test prints a replay command
+// that reproduces it exactly.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "tests/sim/pow_runner.h"
+
+namespace synod::sim {
+
+struct PowSeedOptions {
+  std::size_t miners = 4;
+  TimeMs duration_ms = 60'000;
+};
+
+PowRunResult run_pow_seed(std::uint64_t seed, const PowSeedOptions& options,
+                          std::ostream* trace = nullptr);
+// "synod-sim --consensus pow --seed S --nodes N --duration-ms D --verbose"
+std::string pow_replay_command(std::uint64_t seed, const PowSeedOptions& options);
+// The violations of a failed run, its scenario and its replay command, several lines.
+std::string pow_failure_report(std::uint64_t seed, const PowSeedOptions& options,
+                               const PowRunResult& result);
+
+}  // namespace synod::sim
