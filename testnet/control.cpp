@@ -9,7 +9,9 @@
 
 #include "client/json_fields.h"
 #include "client/process.h"
+#include "crypto/hex.h"
 #include "testnet/cluster.h"
+#include "testnet/pow_status.h"
 #include "testnet/process.h"
 #include "wallet/cli_support.h"
 
@@ -20,11 +22,11 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-Status require_pbft(const Testnet& testnet) {
-  if (testnet.genesis.mode != chain::ConsensusMode::kPbft) {
+Status require_runnable(const Testnet& testnet) {
+  if (testnet.genesis.mode == chain::ConsensusMode::kPos) {
     return make_error(std::string("this testnet's genesis uses ") +
                       chain::to_string(testnet.genesis.mode) +
-                      " consensus, which synod-node cannot run yet (it runs pbft only)");
+                      " consensus, which synod-node cannot run yet (it runs pbft and pow)");
   }
   return Status::success();
 }
@@ -66,6 +68,15 @@ Result<NamedNode> load_named_node(const std::string& dir, const std::string& nod
   return NamedNode{std::move(*testnet), *index};
 }
 
+// The Byzantine behaviours are PBFT adversary wrappers; a PoW node would only pretend.
+Status refuse_byzantine_pow(const Testnet& testnet) {
+  if (testnet.genesis.mode != chain::ConsensusMode::kPow)
+    return Status::success();
+  return make_error(
+      "--byzantine: the Byzantine behaviours are PBFT adversaries; synod-node has none for a "
+      "pow testnet");
+}
+
 Status refuse_byzantine_full_node(const NodeInfo& node) {
   if (node.is_validator())
     return Status::success();
@@ -73,10 +84,17 @@ Status refuse_byzantine_full_node(const NodeInfo& node) {
                     " is a full node; Byzantine behaviours apply to validators only");
 }
 
-// "4 validators", "4 validators and 1 full node".
+// A node's role for people: a PoW testnet's validators are its miners.
+std::string role_label(const Testnet& testnet, const NodeInfo& node) {
+  bool pow = testnet.genesis.mode == chain::ConsensusMode::kPow;
+  return pow && node.is_validator() ? "miner" : to_string(node.role);
+}
+
+// "4 validators", "4 validators and 1 full node", "4 miners".
 std::string describe_nodes(const Testnet& testnet) {
   std::size_t full = testnet.full_node_count();
-  std::string out = std::to_string(testnet.validator_count()) + " validators";
+  bool pow = testnet.genesis.mode == chain::ConsensusMode::kPow;
+  std::string out = std::to_string(testnet.validator_count()) + (pow ? " miners" : " validators");
   if (full > 0)
     out += " and " + std::to_string(full) + (full == 1 ? " full node" : " full nodes");
   return out;
@@ -100,6 +118,114 @@ Result<std::pair<std::size_t, std::string>> parse_byzantine(const std::string& i
 
 }  // namespace
 
+namespace {
+
+// Whether synod-node can run the testnet's consensus mode.
+bool runnable(const Testnet& testnet) {
+  return testnet.genesis.mode != chain::ConsensusMode::kPos;
+}
+
+// The proof-of-work parameters init chose; `hash_rate` is each miner's cap.
+nlohmann::json pow_json(const Testnet& testnet, std::uint64_t hash_rate) {
+  const auto& pow = testnet.genesis.pow;
+  return {{"block_interval_ms", pow.block_interval_ms},
+          {"hash_rate_per_miner", hash_rate},
+          {"miners", testnet.validator_count()},
+          {"initial_target", crypto::to_hex(pow.initial_target.view())},
+          {"retarget_window", pow.retarget_window},
+          {"block_reward", pow.block_reward}};
+}
+
+void print_init_json(const Testnet& testnet, const InitOptions& options) {
+  const auto& genesis = testnet.genesis;
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& node : testnet.nodes) {
+    nlohmann::json item = {{"name", node.name},
+                           {"role", to_string(node.role)},
+                           {"home", node.home},
+                           {"rpc", node.rpc.to_string()},
+                           {"peer", node.peer_address}};
+    if (!node.is_validator())
+      item["upstreams"] = node.upstreams;
+    nodes.push_back(std::move(item));
+  }
+  nlohmann::json out = {{"dir", testnet.dir},
+                        {"chain_id", genesis.chain_id},
+                        {"consensus", chain::to_string(genesis.mode)},
+                        {"genesis_hash", testnet.genesis_hash_hex},
+                        {"nodes", nodes},
+                        {"accounts", testnet.account_files},
+                        {"account_balance", kAccountBalance},
+                        {"runnable", runnable(testnet)}};
+  if (genesis.mode == chain::ConsensusMode::kPow)
+    out["pow"] = pow_json(testnet, options.pow.hash_rate);
+  cli::print_json(out);
+}
+
+// The consensus line of init's text report: what the validators (or miners) guarantee.
+void print_consensus_line(const Testnet& testnet, const InitOptions& options) {
+  const auto& genesis = testnet.genesis;
+  std::size_t n = testnet.validator_count();
+  if (genesis.mode == chain::ConsensusMode::kPbft) {
+    std::printf("n = %zu validators tolerate f = %zu faulty; a block needs %zu commit signatures\n",
+                n, genesis.validators.max_faulty(), genesis.validators.quorum());
+  } else if (genesis.mode == chain::ConsensusMode::kPow) {
+    std::printf(
+        "proof of work: %zu miner%s at up to %s hashes/s each, one block every %s on average "
+        "(initial target %s..., block reward %s)\n"
+        "blocks are final only probabilistically: wait for confirmations "
+        "(synod-wallet transfer --confirmations K)\n",
+        n, n == 1 ? "" : "s", cli::with_commas(options.pow.hash_rate).c_str(),
+        cli::format_duration(std::chrono::milliseconds(genesis.pow.block_interval_ms)).c_str(),
+        crypto::to_hex(genesis.pow.initial_target.view()).substr(0, 16).c_str(),
+        cli::with_commas(genesis.pow.block_reward).c_str());
+  }
+}
+
+void print_init_text(const Testnet& testnet, const InitOptions& options) {
+  const auto& genesis = testnet.genesis;
+  std::size_t n = testnet.validator_count();
+  std::size_t full = testnet.full_node_count();
+  std::printf("initialised a %zu-node %s testnet in %s", n, chain::to_string(genesis.mode),
+              testnet.dir.c_str());
+  if (full > 0)
+    std::printf(", plus %zu full node%s", full, full == 1 ? "" : "s");
+  std::printf("\n");
+  std::printf("chain id %s, genesis %s\n", genesis.chain_id.c_str(),
+              cli::prefix(testnet.genesis_hash_hex, 16).c_str());
+  print_consensus_line(testnet, options);
+  std::printf("\n");
+  bool pow = genesis.mode == chain::ConsensusMode::kPow;
+  cli::Table table({"NODE", "ROLE", "PEER", "RPC", "HOME"});
+  for (const auto& node : testnet.nodes) {
+    table.add({node.name, role_label(testnet, node), node.is_validator() ? node.peer_address : "-",
+               node.rpc.to_string(), node.home});
+  }
+  std::printf("%s\n", table.render().c_str());
+  if (full > 0) {
+    std::printf(pow ? "full nodes hold no miner key: they fetch blocks from the miners' RPC "
+                      "(their \"upstreams\"), check every block's work and re-execute it, and "
+                      "serve read-only RPC; transactions sent to them are relayed to a miner\n\n"
+                    : "full nodes hold no validator key: they fetch certified blocks from the "
+                      "validators' RPC (their \"upstreams\"), verify every certificate and "
+                      "re-execute every block, and serve read-only RPC; transactions sent to "
+                      "them are relayed to a validator\n\n");
+  }
+  std::printf("funded accounts: %zu, each with %s, keys in %s/accounts/account-N.json\n",
+              testnet.account_files.size(), cli::with_commas(kAccountBalance).c_str(),
+              testnet.dir.c_str());
+  if (!runnable(testnet)) {
+    std::printf(
+        "\nnote: the genesis is written, but synod-node runs pbft and pow only so far; a %s "
+        "testnet cannot be started yet.\n",
+        chain::to_string(genesis.mode));
+  } else {
+    std::printf("\nnext: synod-testnet up --dir %s\n", testnet.dir.c_str());
+  }
+}
+
+}  // namespace
+
 Status cmd_init(const InitOptions& options, bool as_json) {
   if (options.force) {
     if (auto status = refuse_if_running(options.dir); !status)
@@ -108,66 +234,10 @@ Status cmd_init(const InitOptions& options, bool as_json) {
   auto testnet = init_testnet(options);
   if (!testnet)
     return testnet.error();
-  const auto& genesis = testnet->genesis;
-  if (as_json) {
-    nlohmann::json nodes = nlohmann::json::array();
-    for (const auto& node : testnet->nodes) {
-      nlohmann::json item = {{"name", node.name},
-                             {"role", to_string(node.role)},
-                             {"home", node.home},
-                             {"rpc", node.rpc.to_string()},
-                             {"peer", node.peer_address}};
-      if (!node.is_validator())
-        item["upstreams"] = node.upstreams;
-      nodes.push_back(std::move(item));
-    }
-    cli::print_json({{"dir", testnet->dir},
-                     {"chain_id", genesis.chain_id},
-                     {"consensus", chain::to_string(genesis.mode)},
-                     {"genesis_hash", testnet->genesis_hash_hex},
-                     {"nodes", nodes},
-                     {"accounts", testnet->account_files},
-                     {"account_balance", kAccountBalance},
-                     {"runnable", genesis.mode == chain::ConsensusMode::kPbft}});
-    return Status::success();
-  }
-  std::size_t n = testnet->validator_count();
-  std::size_t full = testnet->full_node_count();
-  std::printf("initialised a %zu-node %s testnet in %s", n, chain::to_string(genesis.mode),
-              testnet->dir.c_str());
-  if (full > 0)
-    std::printf(", plus %zu full node%s", full, full == 1 ? "" : "s");
-  std::printf("\n");
-  std::printf("chain id %s, genesis %s\n", genesis.chain_id.c_str(),
-              cli::prefix(testnet->genesis_hash_hex, 16).c_str());
-  if (genesis.mode == chain::ConsensusMode::kPbft) {
-    std::printf("n = %zu validators tolerate f = %zu faulty; a block needs %zu commit signatures\n",
-                n, genesis.validators.max_faulty(), genesis.validators.quorum());
-  }
-  std::printf("\n");
-  cli::Table table({"NODE", "ROLE", "PEER", "RPC", "HOME"});
-  for (const auto& node : testnet->nodes) {
-    table.add({node.name, to_string(node.role), node.is_validator() ? node.peer_address : "-",
-               node.rpc.to_string(), node.home});
-  }
-  std::printf("%s\n", table.render().c_str());
-  if (full > 0) {
-    std::printf(
-        "full nodes hold no validator key: they fetch certified blocks from the validators' RPC "
-        "(their \"upstreams\"), verify every certificate and re-execute every block, and "
-        "serve read-only RPC; transactions sent to them are relayed to a validator\n\n");
-  }
-  std::printf("funded accounts: %zu, each with %s, keys in %s/accounts/account-N.json\n",
-              testnet->account_files.size(), cli::with_commas(kAccountBalance).c_str(),
-              testnet->dir.c_str());
-  if (genesis.mode != chain::ConsensusMode::kPbft) {
-    std::printf(
-        "\nnote: the genesis is written, but synod-node runs pbft only so far; a %s "
-        "testnet cannot be started yet.\n",
-        chain::to_string(genesis.mode));
-  } else {
-    std::printf("\nnext: synod-testnet up --dir %s\n", testnet->dir.c_str());
-  }
+  if (as_json)
+    print_init_json(*testnet, options);
+  else
+    print_init_text(*testnet, options);
   return Status::success();
 }
 
@@ -178,6 +248,10 @@ namespace {
 Result<std::vector<std::string>> byzantine_kinds(const std::vector<std::string>& items,
                                                  const Testnet& testnet) {
   std::vector<std::string> kinds(testnet.nodes.size());
+  if (!items.empty()) {
+    if (auto status = refuse_byzantine_pow(testnet); !status)
+      return status.error();
+  }
   for (const auto& item : items) {
     auto parsed = parse_byzantine(item, testnet);
     if (!parsed)
@@ -246,7 +320,7 @@ void print_up(Cluster& cluster, const std::vector<std::size_t>& all,
                      {"rpc", node.rpc.to_string()},
                      {"log", node.log_file()},
                      {"byzantine", kinds[i]}});
-    table.add({node.name, std::to_string(pid), to_string(node.role),
+    table.add({node.name, std::to_string(pid), role_label(cluster.testnet(), node),
                "http://" + node.rpc.to_string(), node.log_file()});
   }
   if (as_json) {
@@ -270,7 +344,7 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
   auto testnet = load_testnet(dir);
   if (!testnet)
     return testnet.error();
-  if (auto status = require_pbft(*testnet); !status)
+  if (auto status = require_runnable(*testnet); !status)
     return status;
   Cluster cluster(std::move(*testnet));
   auto kinds = byzantine_kinds(byzantine, cluster.testnet());
@@ -295,63 +369,127 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
 
 namespace {
 
-// One node's line in `status`: its JSON row, its table cells, and whether it answered.
+// One node's line in `status`: its JSON row, its table cells, its status answer and whether
+// it answered.
 struct StatusLine {
   nlohmann::json row;
   std::vector<std::string> cells;
+  nlohmann::json status;  // null unless it answered
   bool answered = false;
 };
+
+// The STATE cell of a node that answered: up, plus what is unusual about it.
+std::string running_state(const nlohmann::json& answer, const NodeInfo& node) {
+  std::string state = "up";
+  if (answer["byzantine"].is_array() && !answer["byzantine"].empty()) {
+    std::string kinds;
+    for (const auto& kind : answer["byzantine"])
+      kinds += (kinds.empty() ? "" : ",") + (kind.is_string() ? kind.get<std::string>() : "?");
+    state = "up BYZANTINE " + kinds;
+  }
+  if (client::bool_field(answer, "syncing"))
+    state += " syncing";
+  if (client::bool_field(answer, "in_view_change"))
+    state += " view-change";
+  // A miner that does not mine (mining disabled in its config).
+  if (node.is_validator() && client::field(answer, "mining").is_boolean() &&
+      !client::bool_field(answer, "mining"))
+    state += " not-mining";
+  return state;
+}
+
+// The mode's own columns: PBFT view, primary, head and state root; PoW height, head, work,
+// tips, hash rate and reorgs.
+std::vector<std::string> mode_cells(const nlohmann::json& status, bool pow) {
+  if (pow)
+    return pow_status_cells(status);
+  return {client::field_text(status, "height"), client::field_text(status, "view"),
+          client::field_text(status, "primary_name"),
+          cli::prefix(client::field_text(status, "head_hash"), 8),
+          cli::prefix(client::field_text(status, "state_root"), 8)};
+}
 
 StatusLine status_line(Cluster& cluster, std::size_t i) {
   StatusLine line;
   const auto& node = cluster.node(i);
   auto process = cluster.process(i);
+  bool pow = cluster.testnet().genesis.mode == chain::ConsensusMode::kPow;
   nlohmann::json row = {{"name", node.name},
                         {"role", to_string(node.role)},
                         {"pid", process.state == ProcessState::kDown ? 0 : process.pid},
                         {"state", to_string(process.state)},
                         {"rpc", node.rpc.to_string()}};
   std::string state = to_string(process.state);
-  nlohmann::json status;
   if (process.state == ProcessState::kRunning) {
     auto answer = cluster.call(i, "status");
     if (answer && answer->is_object()) {
-      status = *answer;
+      line.status = *answer;
       line.answered = true;
-      if ((*answer)["byzantine"].is_array() && !(*answer)["byzantine"].empty()) {
-        std::string kinds;
-        for (const auto& kind : (*answer)["byzantine"])
-          kinds += (kinds.empty() ? "" : ",") + (kind.is_string() ? kind.get<std::string>() : "?");
-        state = "up BYZANTINE " + kinds;
-      }
-      if (client::bool_field(*answer, "syncing"))
-        state += " syncing";
-      if (client::bool_field(*answer, "in_view_change"))
-        state += " view-change";
-      row["status"] = status;
+      state = running_state(*answer, node);
+      row["status"] = *answer;
     } else {
       state = "up (no answer)";
       row["error"] = answer ? "malformed status" : answer.message();
     }
   }
+  const nlohmann::json& status = line.status;
   // PEERS: a validator's links to the other validators, a full node's reachable upstreams.
   std::size_t peers_possible = node.possible_peers(cluster.testnet().validator_count());
-  line.cells = {node.name,
-                process.state == ProcessState::kDown ? "-" : std::to_string(process.pid),
-                state,
-                to_string(node.role),
-                node.rpc.to_string(),
-                client::field_text(status, "height"),
-                client::field_text(status, "view"),
-                client::field_text(status, "primary_name"),
-                cli::prefix(client::field_text(status, "head_hash"), 8),
-                cli::prefix(client::field_text(status, "state_root"), 8),
-                status.is_null() ? ""
-                                 : client::field_text(status, "peers_connected") + "/" +
-                                       std::to_string(peers_possible),
-                client::field_text(status, "mempool_size")};
+  line.cells = {node.name, process.state == ProcessState::kDown ? "-" : std::to_string(process.pid),
+                state, role_label(cluster.testnet(), node), node.rpc.to_string()};
+  for (auto& cell : mode_cells(status, pow))
+    line.cells.push_back(std::move(cell));
+  line.cells.push_back(status.is_null() ? ""
+                                        : client::field_text(status, "peers_connected") + "/" +
+                                              std::to_string(peers_possible));
+  line.cells.push_back(client::field_text(status, "mempool_size"));
   line.row = std::move(row);
   return line;
+}
+
+// The status table's header: the PBFT columns, or the PoW ones.
+cli::Table status_table(bool pow) {
+  if (pow) {
+    cli::Table table({"NODE", "PID", "STATE", "ROLE", "RPC", "HEIGHT", "HEAD", "TIP WORK", "TIPS",
+                      "HASH RATE", "REORGS", "PEERS", "MEMPOOL"});
+    table.right(1).right(5).right(7).right(8).right(9).right(10).right(11).right(12);
+    return table;
+  }
+  // ROLE after STATE: scripts that match "^node-2 +- +down" keep working.
+  cli::Table table({"NODE", "PID", "STATE", "ROLE", "RPC", "HEIGHT", "VIEW", "PRIMARY", "HEAD",
+                    "STATE ROOT", "PEERS", "MEMPOOL"});
+  table.right(1).right(5).right(6).right(10).right(11);
+  return table;
+}
+
+// The agreement of a PBFT testnet: one block compared and its certificate verified.
+nlohmann::json pbft_agreement(Cluster& cluster, const std::vector<std::size_t>& answering,
+                              std::string& message) {
+  Agreement agreement;
+  if (!answering.empty())
+    agreement = check_agreement(cluster, answering);
+  else
+    agreement.message = "agreement: no node is running";
+  message = agreement.message;
+  return {{"agree", agreement.agree},
+          {"height", agreement.height},
+          {"hash", agreement.hash_hex},
+          {"nodes", agreement.nodes},
+          {"certificate_signatures", agreement.signatures},
+          {"message", agreement.message}};
+}
+
+// The agreement of a PoW testnet: best chains compared kPowAgreementDepth below the lowest tip.
+nlohmann::json pow_agreement(Cluster& cluster,
+                             const std::vector<std::pair<std::size_t, nlohmann::json>>& answers,
+                             std::string& message) {
+  PowAgreement agreement;
+  if (!answers.empty())
+    agreement = check_pow_agreement(cluster, answers);
+  else
+    agreement.message = "agreement: no node is running";
+  message = agreement.message;
+  return agreement.to_json(kPowAgreementDepth);
 }
 
 }  // namespace
@@ -361,38 +499,32 @@ Status cmd_status(const std::string& dir, bool as_json) {
   if (!testnet)
     return testnet.error();
   Cluster cluster(std::move(*testnet));
-  // ROLE after STATE: scripts that match "^node-2 +- +down" keep working.
-  cli::Table table({"NODE", "PID", "STATE", "ROLE", "RPC", "HEIGHT", "VIEW", "PRIMARY", "HEAD",
-                    "STATE ROOT", "PEERS", "MEMPOOL"});
-  table.right(1).right(5).right(6).right(10).right(11);
+  bool pow = cluster.testnet().genesis.mode == chain::ConsensusMode::kPow;
+  cli::Table table = status_table(pow);
   nlohmann::json rows = nlohmann::json::array();
   std::vector<std::size_t> answering;
+  std::vector<std::pair<std::size_t, nlohmann::json>> answers;
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     StatusLine line = status_line(cluster, i);
     table.add(std::move(line.cells));
     rows.push_back(std::move(line.row));
-    if (line.answered)
+    if (line.answered) {
       answering.push_back(i);
+      answers.emplace_back(i, std::move(line.status));
+    }
   }
-  Agreement agreement;
-  if (!answering.empty())
-    agreement = check_agreement(cluster, answering);
-  else
-    agreement.message = "agreement: no node is running";
+  std::string message;
+  nlohmann::json agreement =
+      pow ? pow_agreement(cluster, answers, message) : pbft_agreement(cluster, answering, message);
   if (as_json) {
     cli::print_json({{"chain_id", cluster.testnet().genesis.chain_id},
+                     {"consensus", chain::to_string(cluster.testnet().genesis.mode)},
                      {"nodes", rows},
-                     {"agreement",
-                      {{"agree", agreement.agree},
-                       {"height", agreement.height},
-                       {"hash", agreement.hash_hex},
-                       {"nodes", agreement.nodes},
-                       {"certificate_signatures", agreement.signatures},
-                       {"message", agreement.message}}}});
+                     {"agreement", agreement}});
     return Status::success();
   }
   std::printf("testnet %s in %s\n\n%s\n%s\n", cluster.testnet().genesis.chain_id.c_str(),
-              dir.c_str(), table.render().c_str(), agreement.message.c_str());
+              dir.c_str(), table.render().c_str(), message.c_str());
   return Status::success();
 }
 
@@ -430,12 +562,14 @@ Status cmd_restart(const std::string& dir, const std::string& node_text,
   auto testnet = load_testnet(dir);
   if (!testnet)
     return testnet.error();
-  if (auto status = require_pbft(*testnet); !status)
+  if (auto status = require_runnable(*testnet); !status)
     return status;
   auto index = find_node(*testnet, node_text);
   if (!index)
     return index.error();
   if (!byzantine.empty()) {
+    if (auto status = refuse_byzantine_pow(*testnet); !status)
+      return status;
     if (auto status = refuse_byzantine_full_node(testnet->nodes[*index]); !status)
       return status;
   }

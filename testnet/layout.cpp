@@ -1,6 +1,7 @@
 #include "testnet/layout.h"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include "chain/mempool.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
+#include "pow_pos/uint256.h"
 #include "wallet/cli_support.h"
 
 namespace synod::testnet {
@@ -23,6 +25,9 @@ constexpr std::string_view kFullPrefix = "full-";
 constexpr std::size_t kMaxFullNodes = 64;
 // synod-node accepts at most this many upstreams (node/config.h, kMaxUpstreams).
 constexpr std::size_t kMaxUpstreams = 16;
+constexpr std::uint64_t kMinPowBlockIntervalMs = 100;
+constexpr std::uint64_t kMaxPowBlockIntervalMs = 3'600'000;
+constexpr std::uint64_t kMaxPowHashRate = 1'000'000'000;
 
 std::string node_name(std::size_t index) {
   return std::string(kValidatorPrefix) + std::to_string(index);
@@ -46,16 +51,15 @@ Status write_text(const fs::path& path, const std::string& text) {
 }
 
 // The node's settings (node/config.h, NodeConfig). Only the addresses differ between
-// nodes; the rest are the node's defaults, written out so people can see what to tune.
+// nodes; the rest are the node's defaults, written out so people can see what to tune. A
+// proof-of-work miner gets "mining" with its hash-rate cap instead of the PBFT timers.
 std::string node_config_json(const std::string& name, std::uint32_t rpc_port,
-                             std::uint32_t peer_port) {
+                             std::uint32_t peer_port, const InitOptions& options) {
   chain::MempoolOptions pool;
   json config = {{"moniker", name},
                  {"rpc_listen", loopback(rpc_port)},
                  {"peer_listen", loopback(peer_port)},
                  {"verify_threads", 2},
-                 {"batch_delay_ms", 0},
-                 {"view_change_timeout_ms", 0},
                  {"rpc_max_body_bytes", 1 << 20},
                  {"summary_interval_blocks", 100},
                  {"log_level", "info"},
@@ -64,6 +68,12 @@ std::string node_config_json(const std::string& name, std::uint32_t rpc_port,
                    {"max_bytes", pool.max_bytes},
                    {"nonce_window", pool.nonce_window},
                    {"min_fee", pool.min_fee}}}};
+  if (options.mode == chain::ConsensusMode::kPow) {
+    config["mining"] = {{"enabled", true}, {"hash_rate_limit", options.pow.hash_rate}};
+  } else {
+    config["batch_delay_ms"] = 0;
+    config["view_change_timeout_ms"] = 0;
+  }
   return config.dump(2) + "\n";
 }
 
@@ -143,6 +153,16 @@ Status check_options(const InitOptions& options) {
     return make_error("--full-nodes: must be 0 to 64");
   if (options.accounts == 0 || options.accounts > 10'000)
     return make_error("--accounts: must be 1 to 10000");
+  if (options.mode == chain::ConsensusMode::kPow) {
+    const auto& pow = options.pow;
+    if (pow.block_interval_ms < kMinPowBlockIntervalMs ||
+        pow.block_interval_ms > kMaxPowBlockIntervalMs) {
+      return make_error("--block-interval-ms: must be " + std::to_string(kMinPowBlockIntervalMs) +
+                        " to " + std::to_string(kMaxPowBlockIntervalMs));
+    }
+    if (pow.hash_rate < 1 || pow.hash_rate > kMaxPowHashRate)
+      return make_error("--hash-rate: must be 1 to " + std::to_string(kMaxPowHashRate));
+  }
   // Validators and full nodes take two ports each: base .. base + 2 * slots - 1.
   std::size_t last_port_offset = 2 * (options.nodes + options.full_nodes) - 1;
   if (options.base_port < 1024 || options.base_port + last_port_offset > 65535) {
@@ -203,7 +223,69 @@ Status read_node_config(const fs::path& root, NodeInfo& node) {
   return Status::success();
 }
 
+// The genesis of a new testnet: `options.nodes` validators (miners in PoW) with fresh keys,
+// returned in `node_keys`, and `options.accounts` funded accounts whose keys go to
+// D/accounts.
+Result<chain::Genesis> make_genesis(const InitOptions& options,
+                                    std::vector<crypto::KeyPair>& node_keys) {
+  fs::path dir(options.dir);
+  chain::Genesis genesis;
+  genesis.chain_id = fresh_chain_id();
+  genesis.mode = options.mode;
+  genesis.genesis_time_ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  std::vector<chain::ValidatorInfo> validators;
+  for (std::size_t i = 0; i < options.nodes; ++i) {
+    node_keys.push_back(crypto::KeyPair::generate());
+    chain::ValidatorInfo validator;
+    validator.name = node_name(i);
+    validator.public_key = node_keys.back().public_key();
+    validator.peer_address = "127.0.0.1:" + std::to_string(options.base_port + 2 * i);
+    validator.power = 1;
+    validators.push_back(std::move(validator));
+  }
+  genesis.validators = chain::ValidatorSet(std::move(validators));
+  if (options.mode == chain::ConsensusMode::kPow) {
+    genesis.pow.block_interval_ms = options.pow.block_interval_ms;
+    genesis.pow.initial_target =
+        pow_initial_target(options.nodes, options.pow.hash_rate, options.pow.block_interval_ms);
+    // Block 0 is dated one retarget window back. Retargeting looks at the last
+    // min(window, height) blocks, and on a fresh chain a sample of one or two quick blocks
+    // would tighten the target up to 4x a block; with block 0 that far back, the first
+    // window of blocks keeps the initial target, which the known hash rates make right.
+    genesis.genesis_time_ms -= genesis.pow.retarget_window * genesis.pow.block_interval_ms;
+  }
+
+  for (std::size_t j = 0; j < options.accounts; ++j) {
+    auto key = crypto::KeyPair::generate();
+    std::string file = (dir / "accounts" / ("account-" + std::to_string(j) + ".json")).string();
+    if (auto saved = crypto::save_key_file(file, key, /*overwrite=*/true); !saved)
+      return saved.error();
+    chain::GenesisAccount account;
+    account.address = chain::address_of(key.public_key());
+    account.balance = kAccountBalance;
+    if (options.mode == chain::ConsensusMode::kPos)
+      account.stake = kAccountBalance / 10;
+    genesis.accounts.push_back(account);
+  }
+  return genesis;
+}
+
 }  // namespace
+
+crypto::Hash256 pow_initial_target(std::uint64_t miners, std::uint64_t hash_rate,
+                                   std::uint64_t block_interval_ms) {
+  // Hashes a second times milliseconds: the hashes per block, times 1000. The CLI bounds
+  // (64 miners, 10^9 hashes/s, 3,600,000 ms) keep the product far below 2^64.
+  std::uint64_t work_ms = miners * hash_rate * block_interval_ms;
+  assert(work_ms > 0);
+  pow_pos::Uint256 target = pow_pos::mul_div(pow_pos::Uint256::max(), 1000, work_ms);
+  if (target > pow_pos::Uint256(1))
+    target = target - pow_pos::Uint256(1);
+  return target.to_hash();
+}
 
 const char* to_string(NodeRole role) {
   return role == NodeRole::kValidator ? "validator" : "full";
@@ -242,41 +324,12 @@ Result<Testnet> init_testnet(const InitOptions& options) {
     return status.error();
   fs::path dir(options.dir);
 
-  chain::Genesis genesis;
-  genesis.chain_id = fresh_chain_id();
-  genesis.mode = options.mode;
-  genesis.genesis_time_ms =
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
-  std::vector<chain::ValidatorInfo> validators;
   std::vector<crypto::KeyPair> node_keys;
-  for (std::size_t i = 0; i < options.nodes; ++i) {
-    node_keys.push_back(crypto::KeyPair::generate());
-    chain::ValidatorInfo validator;
-    validator.name = node_name(i);
-    validator.public_key = node_keys.back().public_key();
-    validator.peer_address = "127.0.0.1:" + std::to_string(options.base_port + 2 * i);
-    validator.power = 1;
-    validators.push_back(std::move(validator));
-  }
-  genesis.validators = chain::ValidatorSet(std::move(validators));
-
-  for (std::size_t j = 0; j < options.accounts; ++j) {
-    auto key = crypto::KeyPair::generate();
-    std::string file = (dir / "accounts" / ("account-" + std::to_string(j) + ".json")).string();
-    if (auto saved = crypto::save_key_file(file, key, /*overwrite=*/true); !saved)
-      return saved.error();
-    chain::GenesisAccount account;
-    account.address = chain::address_of(key.public_key());
-    account.balance = kAccountBalance;
-    if (options.mode == chain::ConsensusMode::kPos)
-      account.stake = kAccountBalance / 10;
-    genesis.accounts.push_back(account);
-  }
-
+  auto genesis = make_genesis(options, node_keys);
+  if (!genesis)
+    return genesis.error();
   // Round-trip through the validating parser: init never writes a genesis a node refuses.
-  std::string genesis_text = chain::genesis_to_json(genesis);
+  std::string genesis_text = chain::genesis_to_json(*genesis);
   if (auto parsed = chain::parse_genesis(genesis_text); !parsed)
     return make_error("internal error: generated genesis is invalid: " + parsed.message());
   if (auto status = write_text(dir / "genesis.json", genesis_text); !status)
@@ -292,7 +345,7 @@ Result<Testnet> init_testnet(const InitOptions& options) {
     for (auto status :
          {write_text(home / "genesis.json", genesis_text),
           write_text(home / "config.json",
-                     node_config_json(node_name(i), peer_port + 1, peer_port)),
+                     node_config_json(node_name(i), peer_port + 1, peer_port, options)),
           crypto::save_key_file((home / "node_key.json").string(), node_keys[i], true)}) {
       if (!status)
         return status.error();

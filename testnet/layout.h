@@ -33,6 +33,17 @@ namespace synod::testnet {
 inline constexpr std::uint16_t kDefaultBasePort = 26656;
 inline constexpr std::uint64_t kAccountBalance = 1'000'000'000'000;
 
+// Proof-of-work testnets: each miner's hash-rate cap (node config "mining") and the block
+// interval the genesis aims at. One block a second keeps a demo lively, and on loopback a
+// block reaches every miner within milliseconds, so forks at the tip stay rare.
+inline constexpr std::uint64_t kDefaultPowBlockIntervalMs = 1000;
+inline constexpr std::uint64_t kDefaultPowHashRate = 20'000;
+
+struct PowInitOptions {
+  std::uint64_t block_interval_ms = kDefaultPowBlockIntervalMs;
+  std::uint64_t hash_rate = kDefaultPowHashRate;  // per miner, hashes a second
+};
+
 struct InitOptions {
   std::string dir;
   std::size_t nodes = 4;       // validators
@@ -41,7 +52,15 @@ struct InitOptions {
   std::size_t accounts = 8;
   std::uint32_t base_port = kDefaultBasePort;
   bool force = false;
+  PowInitOptions pow;  // mode kPow only
 };
+
+// The genesis initial target for `miners` miners of `hash_rate` hashes a second each, so
+// that together they find a block every `block_interval_ms` on average: a block takes
+// 2^256 / (target + 1) hashes, so target = 2^256 / (total rate * interval) - 1, at least 1
+// and at most 2^256 - 1.
+crypto::Hash256 pow_initial_target(std::uint64_t miners, std::uint64_t hash_rate,
+                                   std::uint64_t block_interval_ms);
 
 enum class NodeRole { kValidator, kFull };
 // "validator" or "full".

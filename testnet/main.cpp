@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
+#include <tuple>
 
 #include "testnet/bench.h"
 #include "testnet/control.h"
@@ -51,6 +52,7 @@ struct InitArgs {
   CLI::App* command = nullptr;
   std::string nodes = "4", full_nodes = "0", consensus = "pbft", accounts = "8",
               base_port = std::to_string(testnet::kDefaultBasePort);
+  std::string block_interval_ms, hash_rate;  // PoW only; empty: the defaults
   bool force = false;
 };
 
@@ -103,6 +105,16 @@ void add_init(CLI::App& app, InitArgs& args) {
                    "Validator i listens on base+2i (peers) and base+2i+1 (RPC); full node j "
                    "comes after the N validators, on RPC port base+2(N+j)+1; default 26656")
       ->type_name("PORT");
+  init->add_option("--block-interval-ms", args.block_interval_ms,
+                   "PoW: the mean block interval the genesis target aims at (default " +
+                       std::to_string(testnet::kDefaultPowBlockIntervalMs) + ")")
+      ->type_name("MS");
+  init->add_option("--hash-rate", args.hash_rate,
+                   "PoW: each miner's hash-rate cap in hashes/s (default " +
+                       std::to_string(testnet::kDefaultPowHashRate) +
+                       "); the initial target makes all miners together find a block per "
+                       "interval")
+      ->type_name("H/S");
   init->add_flag("--force", args.force, "Replace an existing testnet in the directory");
   args.command = init;
 }
@@ -194,6 +206,26 @@ void add_commands(CLI::App& app, CommandLine& line) {
     add_globals(*sub, line.globals);
 }
 
+// --block-interval-ms and --hash-rate: checked here for their form, by init for their range;
+// they belong to proof-of-work testnets only.
+Result<testnet::PowInitOptions> pow_init_options(const InitArgs& args,
+                                                 synod::chain::ConsensusMode mode) {
+  testnet::PowInitOptions pow;
+  for (const auto& [text, name, out] :
+       {std::tuple{&args.block_interval_ms, "--block-interval-ms", &pow.block_interval_ms},
+        std::tuple{&args.hash_rate, "--hash-rate", &pow.hash_rate}}) {
+    if (text->empty())
+      continue;
+    if (mode != synod::chain::ConsensusMode::kPow)
+      return make_error(std::string(name) + ": only for --consensus pow");
+    auto value = synod::cli::parse_unsigned(*text, name);
+    if (!value)
+      return value.error();
+    *out = *value;
+  }
+  return pow;
+}
+
 Status run_init(const InitArgs& args, const Globals& globals) {
   testnet::InitOptions options;
   options.dir = globals.dir;
@@ -214,6 +246,10 @@ Status run_init(const InitArgs& args, const Globals& globals) {
   options.full_nodes = *full;
   options.accounts = *a;
   options.base_port = static_cast<std::uint32_t>(*base);
+  auto pow = pow_init_options(args, options.mode);
+  if (!pow)
+    return pow.error();
+  options.pow = *pow;
   return testnet::cmd_init(options, globals.json);
 }
 

@@ -143,6 +143,17 @@ std::string format_duration(std::chrono::steady_clock::duration duration) {
   return text;
 }
 
+std::string format_hash_rate(double rate) {
+  char text[32];
+  if (rate >= 1e6)
+    std::snprintf(text, sizeof text, "%.1f MH/s", rate / 1e6);
+  else if (rate >= 1e3)
+    std::snprintf(text, sizeof text, "%.1f kH/s", rate / 1e3);
+  else
+    std::snprintf(text, sizeof text, "%.0f H/s", rate > 0 ? rate : 0.0);
+  return text;
+}
+
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)

@@ -53,6 +53,8 @@ Result<std::uint64_t> parse_unsigned(std::string_view text, std::string_view wha
 std::string with_commas(std::uint64_t value);
 // The first `length` characters of a hex string followed by "…" when it was longer.
 std::string prefix(const std::string& hex, std::size_t length = 12);
+// Hashes a second for people: "950 H/s", "20.0 kH/s", "1.2 MH/s".
+std::string format_hash_rate(double hashes_per_second);
 // Seconds with one decimal ("2.4 s") or milliseconds below one second ("35 ms").
 std::string format_duration(std::chrono::steady_clock::duration duration);
 

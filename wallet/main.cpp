@@ -20,8 +20,8 @@ void add_globals(CLI::App& app, Globals& globals) {
       ->type_name("HOST:PORT");
   app.add_flag("--json", globals.json, "Print one JSON object instead of text");
   app.add_option("--genesis", globals.genesis_file,
-                 "Genesis file to verify commit certificates against (default: the genesis "
-                 "pinned from the node on first use)")
+                 "Genesis file to verify blocks against: PBFT commit certificates, PoW the "
+                 "chain from block 0 (default: the genesis pinned from the node on first use)")
       ->type_name("FILE");
 }
 
@@ -72,7 +72,15 @@ void add_transfer(CLI::App& app, CommandLine& line) {
       ->type_name("N");
   transfer->add_flag("--no-wait", args.no_wait,
                      "Return after submitting, without waiting for the commit");
-  transfer->add_option("--timeout", args.timeout_s, "Seconds to wait for the commit (default 30)")
+  transfer
+      ->add_option("--confirmations", args.confirmations,
+                   "Wait until the transfer's block has K confirmations (the block itself is "
+                   "1, each block on top one more) and verify the chain to it (default: PBFT "
+                   "0, final once committed; PoW 1, in a block)")
+      ->type_name("K");
+  transfer
+      ->add_option("--timeout", args.timeout_s,
+                   "Seconds to wait (default 30; PoW: plus 5 block intervals a confirmation)")
       ->type_name("SECONDS");
   line.transfer = transfer;
 }

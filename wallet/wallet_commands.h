@@ -26,7 +26,10 @@ struct TransferArgs {
   std::string fee = "0";
   std::string nonce;  // empty: the account's next nonce
   bool no_wait = false;
-  std::string timeout_s = "30";
+  // Empty: the defaults — PBFT 0 (committed is final), PoW 1 (in a block of the best chain).
+  std::string confirmations;
+  // Empty: 30 s, plus in PoW mode five block intervals a confirmation.
+  std::string timeout_s;
 };
 
 Status keygen(const Globals& globals, const std::string& out_file);
