@@ -196,3 +196,31 @@ TEST_CASE("a withholding policy keeps a miner's blocks private until published",
     CHECK(seen_from_0 == 1);
   }
 }
+
+TEST_CASE("PoW nodes refuse a reorg deeper than max_reorg_depth after a long partition",
+          "[pow-sim]") {
+  PowClusterOptions options = quiet_options(4, 9);
+  options.pow.max_reorg_depth = 5;
+  options.hash_rates = {40, 40, 24, 24};
+  std::uint64_t deepest = 0;
+  PowCluster cluster(options);
+  cluster.set_hooks(PowClusterHooks{[&](const PowNode&, const StoreChange& change, TimeMs) {
+                                      deepest =
+                                          std::max<std::uint64_t>(deepest, change.undone.size());
+                                    },
+                                    {},
+                                    {},
+                                    {}});
+  cluster.network().partition({{0, 1}, {2, 3}});
+  cluster.start();
+  cluster.run_until(80'000);  // ~25 and ~15 blocks on the two sides
+  REQUIRE(cluster.node(2).store.height() > 5);
+  cluster.network().heal();
+  cluster.run_until(160'000);
+  settle(cluster);
+  CHECK(deepest <= 5);
+  // The lighter side keeps its own chain: the heavier one forks too deep below it.
+  CHECK(cluster.node(0).store.head().hash() != cluster.node(2).store.head().hash());
+  CHECK(cluster.node(0).store.head().hash() == cluster.node(1).store.head().hash());
+  CHECK(cluster.node(2).store.head().hash() == cluster.node(3).store.head().hash());
+}

@@ -1,20 +1,211 @@
 #include "tests/sim/pow_experiment_cli.h"
 
+#include <chrono>
+#include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/sim/pow_double_spend.h"
+#include "tests/sim/pow_selfish.h"
 
 namespace synod::sim {
+namespace {
+
+constexpr std::uint64_t kDefaultDoubleSpendTrials = 1000;
+constexpr std::uint64_t kDefaultSelfishRuns = 8;
+constexpr std::uint64_t kCellSeedStride = 1'000'000;  // cells draw from disjoint seed ranges
+
+const std::vector<double> kAttackerShares = {0.1, 0.2, 0.3, 0.4, 0.5};
+constexpr int kMaxConfirmations = 10;
+const std::vector<double> kPoolShares = {0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45};
+const std::vector<double> kGammas = {0.0, 0.5};
+
+std::string format(const char* pattern, double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, pattern, value);
+  return buffer;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void print_double_spend_header(const PowCli& cli, std::uint64_t trials) {
+  const DoubleSpendOptions options;
+  std::cout << "double spend against z confirmations, real PowEngines: an attacker with hash "
+               "share q, "
+            << options.honest_miners << " honest miners sharing p = 1 - q\n"
+            << "  " << options.expected_hashes << " hashes per block, "
+            << options.block_interval_ms / 1000
+            << " s blocks, honest latency 2 ms + exp(3 ms); the attacker publishes once its "
+               "branch is strictly longer after z confirmations and gives up D blocks behind\n"
+            << "  (D: least with (q/p)^(D+1) < " << options.neglect << ", at most "
+            << options.deficit_cap << "); " << trials << " trials per cell, seeds from "
+            << cli.first_seed << "\n"
+            << "  exact: this process (negative binomial, then gambler's ruin to +1 or -D); "
+               "level: negative binomial with Nakamoto's rule (draw level, never give up); "
+               "nakamoto: section 11's Poisson formula\n\n"
+            << "     q   z   D  measured    sigma     exact    level  nakamoto  agrees\n";
+}
+
+void print_double_spend_cell(const DoubleSpendCell& cell) {
+  std::cout << format("%6.2f", cell.q) << format("%4.0f", cell.z)
+            << format("%4.0f", cell.give_up_deficit) << format("%10.4f", cell.measured)
+            << format("%9.4f", cell.sigma) << format("%10.4f", cell.exact)
+            << format("%9.4f", cell.level) << format("%10.4f", cell.nakamoto)
+            << (cell.agrees ? "  yes" : "  NO");
+  if (cell.anomalies > 0)
+    std::cout << "  (" << cell.anomalies << " anomalies: " << cell.first_anomaly << ")";
+  std::cout << "\n" << std::flush;
+}
+
+nlohmann::json double_spend_json(const DoubleSpendCell& cell) {
+  return {{"q", cell.q},
+          {"z", cell.z},
+          {"give_up_deficit", cell.give_up_deficit},
+          {"trials", cell.trials},
+          {"successes", cell.successes},
+          {"measured", cell.measured},
+          {"sigma", cell.sigma},
+          {"exact", cell.exact},
+          {"level_catch_up", cell.level},
+          {"nakamoto", cell.nakamoto},
+          {"agrees", cell.agrees},
+          {"anomalies", cell.anomalies}};
+}
+
+int run_double_spend(const PowCli& cli) {
+  const std::uint64_t trials = cli.trials ? cli.trials : kDefaultDoubleSpendTrials;
+  const DoubleSpendOptions options;
+  const auto start = std::chrono::steady_clock::now();
+  if (!cli.json)
+    print_double_spend_header(cli, trials);
+  nlohmann::json cells = nlohmann::json::array();
+  std::uint64_t agreeing = 0, total = 0;
+  for (double q : kAttackerShares) {
+    for (int z = 0; z <= kMaxConfirmations; ++z) {
+      const std::uint64_t seed_base = cli.first_seed + total * kCellSeedStride;
+      DoubleSpendCell cell = run_double_spend_cell(q, z, trials, seed_base, options, cli.jobs);
+      ++total;
+      agreeing += cell.agrees ? 1 : 0;
+      if (cli.json)
+        cells.push_back(double_spend_json(cell));
+      else
+        print_double_spend_cell(cell);
+    }
+  }
+  const double elapsed = seconds_since(start);
+  if (cli.json) {
+    std::cout << nlohmann::json{{"experiment", "double-spend"},
+                                {"trials", trials},
+                                {"first_seed", cli.first_seed},
+                                {"epsilon", options.epsilon},
+                                {"cells", cells},
+                                {"agreeing", agreeing},
+                                {"seconds", elapsed}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << "\n"
+              << agreeing << " of " << total
+              << " cells agree with the exact probability (an exact binomial test at the 4 "
+                 "sigma level, allowing "
+              << options.epsilon << " of bias), " << format("%.0f", elapsed) << " s\n";
+  }
+  return agreeing == total ? 0 : 1;
+}
+
+void print_selfish_header(const PowCli& cli, std::uint64_t runs) {
+  const SelfishOptions options;
+  std::cout << "selfish mining (Eyal & Sirer 2014), real PowEngines: a pool with hash share "
+               "alpha, "
+            << options.honest_miners
+            << " honest miners; gamma: honest power mining on the "
+               "pool's block in a race\n"
+            << "  " << runs << " runs of " << options.blocks
+            << " main-chain blocks per point, seeds from " << cli.first_seed
+            << "; sigma: standard error of the mean of the runs\n\n"
+            << "  alpha  gamma   revenue    sigma  closed-form  honest  agrees\n";
+}
+
+void print_selfish_point(const SelfishPoint& point) {
+  std::cout << format("%7.2f", point.alpha) << format("%7.2f", point.gamma)
+            << format("%10.4f", point.revenue) << format("%9.4f", point.sigma)
+            << format("%13.4f", point.closed_form) << format("%8.2f", point.alpha)
+            << (point.agrees ? "  yes" : "  NO");
+  if (point.anomalies > 0)
+    std::cout << "  (" << point.anomalies << " anomalies: " << point.first_anomaly << ")";
+  std::cout << "\n" << std::flush;
+}
+
+int run_selfish(const PowCli& cli) {
+  SelfishOptions options;
+  options.runs = cli.trials ? cli.trials : kDefaultSelfishRuns;
+  const auto start = std::chrono::steady_clock::now();
+  if (!cli.json)
+    print_selfish_header(cli, options.runs);
+  nlohmann::json points = nlohmann::json::array();
+  std::uint64_t agreeing = 0, total = 0;
+  for (double gamma : kGammas) {
+    for (double alpha : kPoolShares) {
+      const std::uint64_t seed_base = cli.first_seed + total * kCellSeedStride;
+      SelfishPoint point = run_selfish_point(alpha, gamma, seed_base, options, cli.jobs);
+      ++total;
+      agreeing += point.agrees ? 1 : 0;
+      if (cli.json) {
+        points.push_back({{"alpha", alpha},
+                          {"gamma", gamma},
+                          {"runs", point.runs},
+                          {"blocks", point.blocks},
+                          {"revenue", point.revenue},
+                          {"sigma", point.sigma},
+                          {"closed_form", point.closed_form},
+                          {"agrees", point.agrees},
+                          {"anomalies", point.anomalies}});
+      } else {
+        print_selfish_point(point);
+      }
+    }
+  }
+  const double elapsed = seconds_since(start);
+  if (cli.json) {
+    std::cout << nlohmann::json{{"experiment", "selfish-mining"},
+                                {"runs", options.runs},
+                                {"blocks_per_run", options.blocks},
+                                {"first_seed", cli.first_seed},
+                                {"epsilon", options.epsilon},
+                                {"points", points},
+                                {"agreeing", agreeing},
+                                {"seconds", elapsed}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << "\n"
+              << agreeing << " of " << total
+              << " points agree with the closed form (|revenue - R| <= 4 sigma + "
+              << options.epsilon << "), " << format("%.0f", elapsed) << " s\n";
+  }
+  return agreeing == total ? 0 : 1;
+}
+
+}  // namespace
 
 std::string validate_experiment_cli(const PowCli& cli) {
   if (cli.experiment != "double-spend" && cli.experiment != "selfish-mining")
     return "--experiment must be double-spend or selfish-mining";
   if (cli.seeds > 0 || cli.single)
     return "--experiment runs its own seeds: leave out --seeds and --seed (see --trials)";
+  if (cli.trials > 1'000'000)
+    return "--trials must be at most 1000000";
+  if (cli.experiment == "selfish-mining" && cli.trials == 1)
+    return "--trials must be at least 2 for selfish-mining (the spread of runs is the error)";
   return "";
 }
 
 int run_experiment_cli(const PowCli& cli) {
-  std::cerr << "synod-sim: " << cli.experiment << " is not built yet\n";
-  return 2;
+  return cli.experiment == "double-spend" ? run_double_spend(cli) : run_selfish(cli);
 }
 
 }  // namespace synod::sim
