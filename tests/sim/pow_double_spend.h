@@ -11,7 +11,8 @@
 // attacker heals the partition and sends its branch to every honest node; success = every
 // honest node reorganised onto it, so the conflicting transfer is applied and the payment
 // can never be. It gives up when, after z confirmations, it is `give_up_deficit(q)` blocks
-// behind.
+// behind. (Should an honest block cross the published branch in flight, ~1e-5 of the
+// time, the race simply goes on in the open.)
 //
 // The honest network's propagation delay (2 ms + exponential jitter, mean 3 ms) is about
 // 1e-5 of the block interval (600 s): honest forks, which the model has none of, are
@@ -43,7 +44,7 @@ struct DoubleSpendOptions {
 
 struct DoubleSpendTrial {
   bool success = false;
-  bool anomaly = false;  // something the model does not allow (a fault, no switch, a timeout)
+  bool anomaly = false;  // a driver fault, a broken invariant, no decision in 5000 intervals
   std::string note;      // what, for an anomaly
   std::uint64_t honest_height = 0;
   std::uint64_t attacker_height = 0;
