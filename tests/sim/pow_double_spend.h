@@ -17,10 +17,11 @@
 // The honest network's propagation delay (2 ms + exponential jitter, mean 3 ms) is about
 // 1e-5 of the block interval (600 s): honest forks, which the model has none of, are
 // negligible. The attacker publishes with 1 ms links. Blocks take 256 hashes on average;
-// a miner's k-th hash lands k / hash_rate after its job started, so next-block races are
-// decided with probability q to within ~0.002 (discrete hashes). The nodes' max_reorg_depth
-// is raised to 8000, beyond any trial (the model has no reorg limit; with the default of
-// 100 a long race at q = 1/2 ends in a refused reorg, as it would on a real node).
+// a miner's k-th hash lands (k - 1 + a random phase) / hash_rate after its job started, so
+// next-block races are decided with probability q to within ~0.002 (discrete hashes). The
+// nodes' max_reorg_depth is raised to 8000, beyond any trial (the model has no reorg limit;
+// with the default of 100 a long race at q = 1/2 ends in a refused reorg, as it would on a
+// real node).
 #pragma once
 
 #include <cstdint>
