@@ -7,6 +7,9 @@
 //   synod-sim --consensus pow --seed S [--nodes M] [--duration-ms D] [--verbose]
 //   synod-sim --consensus pow --experiment double-spend|selfish-mining [--trials T]
 //             [--first-seed S] [--jobs J] [--json]
+//   synod-sim --consensus pow --experiment double-spend --q Q --z Z --seed S [--verbose]
+//   synod-sim --consensus pow --experiment selfish-mining --alpha A --gamma G --seed S
+//             [--verbose]
 //
 // A sweep prints one summary line and exits 1 if any seed violated an invariant; every
 // failing seed prints the command that replays it. Bad arguments: one line, exit 2.
@@ -106,6 +109,9 @@ struct PowFlags {
   std::string experiment;
   std::uint64_t trials = 0;
   bool json = false;
+  double share = 0;
+  int confirmations = 0;
+  double gamma = 0;
 };
 
 int run_pow(const Cli& cli, const PowFlags& flags, const CLI::App& app) {
@@ -123,6 +129,12 @@ int run_pow(const Cli& cli, const PowFlags& flags, const CLI::App& app) {
   pow.experiment = flags.experiment;
   pow.trials = flags.trials;
   pow.json = flags.json;
+  if (app.count("--q") > 0 || app.count("--alpha") > 0)
+    pow.share = flags.share;
+  if (app.count("--z") > 0)
+    pow.confirmations = flags.confirmations;
+  if (app.count("--gamma") > 0)
+    pow.gamma = flags.gamma;
   if (app.count("--adversaries") > 0 || cli.no_twins) {
     std::cerr << "synod-sim: --adversaries and --no-twins are PBFT options\n";
     return 2;
@@ -161,6 +173,12 @@ int main(int argc, char** argv) {
   app.add_option("--experiment", pow.experiment, "pow: double-spend or selfish-mining");
   app.add_option("--trials", pow.trials, "pow experiments: seeds per grid point");
   app.add_flag("--json", pow.json, "pow experiments: print the table as JSON");
+  auto* q = app.add_option("--q", pow.share, "double-spend replay (--seed): attacker share");
+  auto* alpha = app.add_option("--alpha", pow.share, "selfish-mining replay (--seed): pool share");
+  q->excludes(alpha);
+  alpha->excludes(q);
+  app.add_option("--z", pow.confirmations, "double-spend replay (--seed): confirmations");
+  app.add_option("--gamma", pow.gamma, "selfish-mining replay (--seed): gamma");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -172,8 +190,10 @@ int main(int argc, char** argv) {
   }
   if (consensus == "pow")
     return run_pow(cli, pow, app);
-  if (!pow.experiment.empty() || pow.trials != 0 || pow.json) {
-    std::cerr << "synod-sim: --experiment, --trials and --json need --consensus pow\n";
+  if (!pow.experiment.empty() || app.count("--trials") > 0 || pow.json ||
+      app.count("--q") + app.count("--alpha") + app.count("--z") + app.count("--gamma") > 0) {
+    std::cerr << "synod-sim: --experiment, --trials, --json, --q, --alpha, --z and --gamma "
+                 "need --consensus pow\n";
     return 2;
   }
   if (seeds->count() == 0 && seed->count() == 0) {

@@ -71,8 +71,8 @@ std::string validate_pow_cli(const PowCli& cli) {
     return validate_experiment_cli(cli);
   if (cli.seeds == 0 && !cli.single)
     return "one of --seeds N, --seed S or --experiment NAME is required (see --help)";
-  if (cli.json || cli.trials != 0)
-    return "--json and --trials go with --experiment";
+  if (cli.json || cli.trials != 0 || cli.share || cli.confirmations || cli.gamma)
+    return "--json, --trials, --q, --z, --alpha and --gamma go with --experiment";
   return "";
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "tests/sim/pow_seeds.h"
@@ -20,6 +21,11 @@ struct PowCli {
   std::string experiment;    // "", "double-spend" or "selfish-mining"
   std::uint64_t trials = 0;  // per grid cell; 0: the experiment's default
   bool json = false;
+  // One trial of an experiment, replayed with `seed` (single): the attacker's share (q or
+  // alpha), the confirmations z (double-spend) or gamma (selfish-mining).
+  std::optional<double> share;
+  std::optional<int> confirmations;
+  std::optional<double> gamma;
 };
 
 // Checks what the parser cannot; returns a one-line problem or "".

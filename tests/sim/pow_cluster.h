@@ -15,7 +15,8 @@
 // - Persist writes the store's records; Set/CancelTimer arm virtual timers; Log is traced;
 // - Mine: the miner is simulated (pow_grind.h). The cluster grinds the job's nonces with real
 //   hashes at once, counting the k hashes the first hit takes, and reports the nonce with
-//   on_block_mined k / hash_rate virtual seconds later, unless a newer MineAction, a
+//   on_block_mined (k - 1 + a random phase) / hash_rate virtual seconds later (the k-th
+//   hash of a miner hashing at hash_rate), unless a newer MineAction, a
 //   StopMiningAction or a crash cancelled the job first. A slot with hash rate 0 follows
 //   the chain without mining.
 // A crash destroys the engine, its mempool, its timers and its mining job; the store

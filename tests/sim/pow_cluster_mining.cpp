@@ -1,5 +1,6 @@
 // PowCluster's virtual miners: a MineAction is ground at once with real hashes and its hit
-// delivered k / hash_rate virtual seconds later, unless cancelled first (pow_grind.h).
+// delivered (k - 1 + a random phase) / hash_rate virtual seconds later, unless cancelled
+// first (pow_grind.h).
 #include "tests/sim/pow_cluster.h"
 #include "tests/sim/pow_grind.h"
 
@@ -27,8 +28,9 @@ void PowCluster::start_job(SlotId slot, const chain::MineAction& action) {
   const std::uint64_t incarnation = node.incarnation;
   chain::BlockHeader header = action.header;
   std::get<chain::PowSeal>(header.seal).nonce = hit->nonce;
+  const double phase = mining_rng_.unit();
   queue_.schedule(
-      queue_.now() + mining_delay_ms(hit->hashes, node.hash_rate),
+      queue_.now() + mining_delay_ms(hit->hashes, phase, node.hash_rate),
       [this, slot, token, incarnation, job = action.job, header] {
         PowNode& miner = *nodes_.at(slot);
         if (!mining_enabled_ || miner.incarnation != incarnation || miner.mining_token != token)

@@ -79,8 +79,9 @@ TEST_CASE("grinding finds a real hit and takes the expected number of hashes", "
   const double mean = static_cast<double>(total) / jobs;
   CHECK(mean > 256 - 29);
   CHECK(mean < 256 + 29);
-  CHECK(mining_delay_ms(256, 128.0) == 2000);
-  CHECK(mining_delay_ms(0, 128.0) == 1);
+  CHECK(mining_delay_ms(257, 0.0, 128.0) == 2000);
+  CHECK(mining_delay_ms(256, 0.5, 128.0) == 1996);
+  CHECK(mining_delay_ms(1, 0.0, 128.0) == 1);
 }
 
 TEST_CASE("the PoW store appends, reorgs, keeps side blocks and answers locators", "[pow-sim]") {

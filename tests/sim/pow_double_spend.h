@@ -11,15 +11,17 @@
 // attacker heals the partition and sends its branch to every honest node; success = every
 // honest node reorganised onto it, so the conflicting transfer is applied and the payment
 // can never be. It gives up when, after z confirmations, it is `give_up_deficit(q)` blocks
-// behind.
+// behind. (Should an honest block cross the published branch in flight, ~1e-5 of the
+// time, the race simply goes on in the open.)
 //
 // The honest network's propagation delay (2 ms + exponential jitter, mean 3 ms) is about
 // 1e-5 of the block interval (600 s): honest forks, which the model has none of, are
 // negligible. The attacker publishes with 1 ms links. Blocks take 256 hashes on average;
-// a miner's k-th hash lands k / hash_rate after its job started, so next-block races are
-// decided with probability q to within ~0.002 (discrete hashes). The nodes' max_reorg_depth
-// is raised to 8000, beyond any trial (the model has no reorg limit; with the default of
-// 100 a long race at q = 1/2 ends in a refused reorg, as it would on a real node).
+// a miner's k-th hash lands (k - 1 + a random phase) / hash_rate after its job started, so
+// next-block races are decided with probability q to within ~0.002 (discrete hashes). The
+// nodes' max_reorg_depth is raised to 8000, beyond any trial (the model has no reorg limit;
+// with the default of 100 a long race at q = 1/2 ends in a refused reorg, as it would on a
+// real node).
 #pragma once
 
 #include <cstdint>
@@ -43,7 +45,7 @@ struct DoubleSpendOptions {
 
 struct DoubleSpendTrial {
   bool success = false;
-  bool anomaly = false;  // something the model does not allow (a fault, no switch, a timeout)
+  bool anomaly = false;  // a driver fault, a broken invariant, no decision in 5000 intervals
   std::string note;      // what, for an anomaly
   std::uint64_t honest_height = 0;
   std::uint64_t attacker_height = 0;

@@ -59,6 +59,10 @@ void print_double_spend_cell(const DoubleSpendCell& cell) {
   if (cell.anomalies > 0)
     std::cout << "  (" << cell.anomalies << " anomalies: " << cell.first_anomaly << ")";
   std::cout << "\n" << std::flush;
+  if (cell.anomalies > 0) {
+    std::cout << "    replay: synod-sim --consensus pow --experiment double-spend --q " << cell.q
+              << " --z " << cell.z << " --seed (the seed above) --verbose\n";
+  }
 }
 
 nlohmann::json double_spend_json(const DoubleSpendCell& cell) {
@@ -138,6 +142,10 @@ void print_selfish_point(const SelfishPoint& point) {
   if (point.anomalies > 0)
     std::cout << "  (" << point.anomalies << " anomalies: " << point.first_anomaly << ")";
   std::cout << "\n" << std::flush;
+  if (point.anomalies > 0) {
+    std::cout << "    replay: synod-sim --consensus pow --experiment selfish-mining --alpha "
+              << point.alpha << " --gamma " << point.gamma << " --seed (the seed above)\n";
+  }
 }
 
 int run_selfish(const PowCli& cli) {
@@ -190,21 +198,57 @@ int run_selfish(const PowCli& cli) {
   return agreeing == total ? 0 : 1;
 }
 
+// One trial of a grid point, with a trace when --verbose (a failing point names its seed).
+int replay_trial(const PowCli& cli) {
+  std::ostream* trace = cli.verbose ? &std::cout : nullptr;
+  if (cli.experiment == "double-spend") {
+    DoubleSpendTrial trial = run_double_spend_trial(*cli.share, *cli.confirmations, cli.seed,
+                                                    DoubleSpendOptions(), trace);
+    std::cout << "synod-sim: double spend q=" << *cli.share << " z=" << *cli.confirmations
+              << " seed " << cli.seed << ": " << (trial.success ? "success" : "failure")
+              << ", honest chain at " << trial.honest_height << ", attacker at "
+              << trial.attacker_height << (trial.anomaly ? ", ANOMALY: " + trial.note : "") << "\n";
+    return trial.anomaly ? 1 : 0;
+  }
+  SelfishRun run = run_selfish_mining(*cli.share, *cli.gamma, cli.seed, SelfishOptions(), trace);
+  std::cout << "synod-sim: selfish mining alpha=" << *cli.share << " gamma=" << *cli.gamma
+            << " seed " << cli.seed << ": " << run.pool_blocks << " of " << run.counted
+            << " main-chain blocks are the pool's, " << run.races << " races"
+            << (run.anomaly.empty() ? "" : ", ANOMALY: " + run.anomaly) << "\n";
+  return run.anomaly.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 std::string validate_experiment_cli(const PowCli& cli) {
-  if (cli.experiment != "double-spend" && cli.experiment != "selfish-mining")
+  const bool double_spend = cli.experiment == "double-spend";
+  if (!double_spend && cli.experiment != "selfish-mining")
     return "--experiment must be double-spend or selfish-mining";
-  if (cli.seeds > 0 || cli.single)
-    return "--experiment runs its own seeds: leave out --seeds and --seed (see --trials)";
+  if (cli.seeds > 0)
+    return "--experiment runs its own seeds: leave out --seeds (see --trials)";
   if (cli.trials > 1'000'000)
     return "--trials must be at most 1000000";
-  if (cli.experiment == "selfish-mining" && cli.trials == 1)
+  if (!double_spend && cli.trials == 1)
     return "--trials must be at least 2 for selfish-mining (the spread of runs is the error)";
+  const bool knobs = cli.share || cli.confirmations || cli.gamma;
+  if (!cli.single)
+    return knobs ? "--q, --z, --alpha and --gamma replay one trial: they need --seed" : "";
+  if (double_spend && (!cli.share || !cli.confirmations || cli.gamma))
+    return "replaying a double-spend trial takes --seed, --q and --z";
+  if (!double_spend && (!cli.share || !cli.gamma || cli.confirmations))
+    return "replaying a selfish-mining run takes --seed, --alpha and --gamma";
+  if (*cli.share <= 0 || *cli.share >= (double_spend ? 1.0 : 0.5))
+    return double_spend ? "--q must be in (0, 1)" : "--alpha must be in (0, 0.5)";
+  if (double_spend && (*cli.confirmations < 0 || *cli.confirmations > 100))
+    return "--z must be between 0 and 100";
+  if (!double_spend && (*cli.gamma < 0 || *cli.gamma > 0.5))
+    return "--gamma must be between 0 and 0.5 (two honest miners)";
   return "";
 }
 
 int run_experiment_cli(const PowCli& cli) {
+  if (cli.single)
+    return replay_trial(cli);
   return cli.experiment == "double-spend" ? run_double_spend(cli) : run_selfish(cli);
 }
 

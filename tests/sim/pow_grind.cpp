@@ -64,9 +64,9 @@ crypto::Hash256 target_for_hashes(std::uint64_t hashes) {
   return ((pow_pos::Uint256(1) << shift) - pow_pos::Uint256(1)).to_hash();
 }
 
-chain::TimeMs mining_delay_ms(std::uint64_t hashes, double hash_rate) {
-  assert(hash_rate > 0);
-  const double ms = std::round(static_cast<double>(hashes) * 1000.0 / hash_rate);
+chain::TimeMs mining_delay_ms(std::uint64_t hashes, double phase, double hash_rate) {
+  assert(hash_rate > 0 && hashes >= 1 && phase >= 0 && phase < 1);
+  const double ms = std::round((static_cast<double>(hashes) - 1 + phase) * 1000.0 / hash_rate);
   return ms < 1 ? 1 : static_cast<chain::TimeMs>(ms);
 }
 

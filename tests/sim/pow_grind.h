@@ -2,9 +2,9 @@
 //
 // The simulator does not let wall-clock hashing decide who finds a block: a miner that gets
 // a MineAction grinds nonces here at once, counts the k hashes its first hit took, and the
-// hit is delivered k / hash_rate virtual seconds later (pow_cluster.h). Each hash is a Bernoulli
-// trial with success probability (target + 1) / 2^256, so k is geometric and the time to a block is
-// (to within one hash) exponential: the statistics of block races are the real ones. A
+// hit is delivered about k / hash_rate virtual seconds later (pow_cluster.h). Each hash is a
+// Bernoulli trial with success probability (target + 1) / 2^256, so k is geometric and the time to
+// a block is (to within one hash) exponential: the statistics of block races are the real ones. A
 // target of about 2^248 (256 expected hashes) keeps grinding cheap.
 #pragma once
 
@@ -35,8 +35,11 @@ double expected_hashes(const crypto::Hash256& target);
 // of two `hashes` >= 2 (so it is exact).
 crypto::Hash256 target_for_hashes(std::uint64_t hashes);
 
-// When a miner that hashes `hash_rate` times per virtual second finds its hit after
-// `hashes` hashes: rounded to the millisecond, at least 1 ms after it started.
-chain::TimeMs mining_delay_ms(std::uint64_t hashes, double hash_rate);
+// When a miner that hashes `hash_rate` times per virtual second finds the hit of its
+// `hashes`-th hash: (hashes - 1 + phase) / hash_rate after the job started, phase uniform in
+// [0, 1) (drawn by the caller). Real miners share no hashing clock; without the random
+// phase, two miners whose rates have a rational ratio would find blocks at the very same
+// instant far more often than chance. Rounded to the millisecond, at least 1 ms.
+chain::TimeMs mining_delay_ms(std::uint64_t hashes, double phase, double hash_rate);
 
 }  // namespace synod::sim

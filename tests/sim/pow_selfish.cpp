@@ -112,10 +112,11 @@ SelfishPoint run_selfish_point(double alpha, double gamma, std::uint64_t seed_ba
   point.runs = options.runs;
   point.closed_form = selfish_revenue(alpha, gamma);
   std::vector<double> shares;
-  for (const auto& run : runs) {
+  for (std::uint64_t i = 0; i < runs.size(); ++i) {
+    const SelfishRun& run = runs[i];
     point.blocks += run.counted;
     if (!run.anomaly.empty() && point.anomalies++ == 0)
-      point.first_anomaly = run.anomaly;
+      point.first_anomaly = "seed " + std::to_string(seed_base + i) + ": " + run.anomaly;
     shares.push_back(run.counted ? static_cast<double>(run.pool_blocks) / run.counted : 0.0);
   }
   double sum = 0, squares = 0;
