@@ -31,4 +31,10 @@ endif()
 if(synod_sanitizer_flags)
   add_compile_options(${synod_sanitizer_flags} -fno-omit-frame-pointer)
   add_link_options(${synod_sanitizer_flags})
+  if(NOT SYNOD_FUZZ)
+    # Test builds: -O1 (what the sanitizer manuals advise) and line tables only, which is all
+    # a report's stack trace needs; they come after the build type's -O2 -g, so they win.
+    # This cuts the compile time by about a third, which matters in CI.
+    add_compile_options(-O1 -g1)
+  endif()
 endif()
