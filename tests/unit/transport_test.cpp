@@ -342,6 +342,24 @@ TEST_CASE("a handshake with another chain id is refused", "[unit][transport]") {
   CHECK_FALSE(b.complete());
 }
 
+TEST_CASE("a network with our chain id and keys but another genesis is refused",
+          "[unit][transport]") {
+  auto ours = make_genesis("synod-test", dummy_ports(4));
+  chain::Genesis copy = *ours;
+  copy.genesis_time_ms += 1;  // the same validators and chain id, re-initialised
+  auto theirs = std::make_shared<const chain::Genesis>(copy);
+  REQUIRE(theirs->chain_id == ours->chain_id);
+  REQUIRE(theirs->hash() != ours->hash());
+  Handshake a(params(theirs, validator_key(0), HandshakeRole::kInitiator));
+  Handshake b(params(ours, validator_key(1), HandshakeRole::kResponder));
+  Outcome outcome = exchange(a, b);
+  REQUIRE(outcome.refusal == HandshakeRefusal::kWrongGenesis);
+  CHECK(std::string(to_string(*outcome.refusal)) == "wrong genesis");
+  CHECK(outcome.detail.find("another network") != std::string::npos);
+  CHECK(b.refused());
+  CHECK_FALSE(b.complete());
+}
+
 TEST_CASE("a key outside the genesis validator set is refused", "[unit][transport]") {
   auto genesis = make_genesis("synod-test", dummy_ports(4));
   SECTION("an outsider") {
