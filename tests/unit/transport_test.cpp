@@ -175,6 +175,15 @@ TEST_CASE("an oversized length is rejected before anything is allocated", "[unit
   CHECK(decoder.error() == FrameError::kOversized);
 }
 
+// Found by the frame fuzz target: the rejected header was still counted as buffered.
+TEST_CASE("a failed decoder holds no bytes", "[unit][transport]") {
+  FrameDecoder decoder(64);
+  decoder.feed(Bytes{0xff, 0, 0, 0, 1, 2});
+  CHECK_FALSE(decoder.next());
+  REQUIRE(decoder.failed());
+  CHECK(decoder.buffered_bytes() == 0);
+}
+
 TEST_CASE("a frame's buffer grows only with the bytes that arrive", "[unit][transport]") {
   FrameDecoder decoder(std::numeric_limits<std::uint32_t>::max());
   g_largest_allocation = 0;
