@@ -322,6 +322,7 @@ void run_loop(const std::string& dir, Emulator& emulator, std::size_t nodes,
   while (!g_stop) {
     if (g_reload) {
       g_reload = 0;
+      print_counters(emulator);  // what the rules that end now did
       reload_rules(dir, emulator, nodes);
     }
     std::int64_t now = now_ns();

@@ -168,6 +168,18 @@ std::vector<std::string> netns_launcher(const NodeInfo& node) {
   return {ip ? *ip : "/usr/sbin/ip", "netns", "exec", node.netns};
 }
 
+void wait_launched(pid_t pid, const std::string& program) {
+  std::string proc = "/proc/" + std::to_string(pid);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink(proc + "/exe", ec);
+    if (!fs::exists(proc, ec) || exe.filename() == fs::path(program).filename())
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 std::string ipv4_text(std::uint32_t address) {
   return std::to_string(address >> 24) + "." + std::to_string((address >> 16) & 0xFF) + "." +
          std::to_string((address >> 8) & 0xFF) + "." + std::to_string(address & 0xFF);

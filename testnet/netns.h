@@ -51,6 +51,10 @@ void attach_namespaces(Testnet& testnet);
 // The words that run a program in the node's namespace ("ip netns exec NAME"), or none.
 std::vector<std::string> netns_launcher(const NodeInfo& node);
 
+// Waits (at most 5 s) until the launcher of process `pid` has replaced itself with the
+// program, so that nobody reads the process's command line while it changes.
+void wait_launched(pid_t pid, const std::string& program);
+
 // The addresses of a netns testnet: every node's own IPv4 address (one per node, all in
 // one /24, from `init --hosts`) and the host's address in that /24 (the highest free one).
 struct NetworkPlan {

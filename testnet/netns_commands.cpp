@@ -88,14 +88,34 @@ Status start_emulator(const std::string& dir) {
                     ")");
 }
 
-// Writes the next generation of the rules and waits until the emulator applies it.
-Status apply_rules(const Testnet& testnet, LinkRules rules) {
+Result<pid_t> require_emulator(const Testnet& testnet) {
   auto pid = find_emulator(testnet.dir);
   if (!pid)
     return make_error("the testnet in " + testnet.dir +
                       " does not run in network namespaces; start it with: synod-testnet up "
                       "--netns --dir " +
                       testnet.dir);
+  return *pid;
+}
+
+// The testnet in `dir` with its current link rules; an error unless it runs in namespaces.
+Result<std::pair<Testnet, LinkRules>> load_with_rules(const std::string& dir) {
+  auto testnet = load_testnet(dir);
+  if (!testnet)
+    return testnet.error();
+  if (auto pid = require_emulator(*testnet); !pid)
+    return pid.error();
+  auto rules = read_rules(*testnet);
+  if (!rules)
+    return rules.error();
+  return std::pair{std::move(*testnet), std::move(*rules)};
+}
+
+// Writes the next generation of the rules and waits until the emulator applies it.
+Status apply_rules(const Testnet& testnet, LinkRules rules) {
+  auto pid = require_emulator(testnet);
+  if (!pid)
+    return pid.error();
   ++rules.generation;
   if (auto status = write_rules(testnet.dir, rules); !status)
     return status;
@@ -214,14 +234,12 @@ Status cmd_remove_network(const std::string& dir, bool as_json) {
 }
 
 Status cmd_shape(const std::string& dir, const LinkShape& shape, bool as_json) {
-  auto testnet = load_testnet(dir);
-  if (!testnet)
-    return testnet.error();
-  auto rules = read_rules(*testnet);
-  if (!rules)
-    return rules.error();
-  rules->shape = shape;
-  if (auto status = apply_rules(*testnet, *rules); !status)
+  auto loaded = load_with_rules(dir);
+  if (!loaded)
+    return loaded.error();
+  auto& [testnet, rules] = *loaded;
+  rules.shape = shape;
+  if (auto status = apply_rules(testnet, rules); !status)
     return status;
   if (as_json)
     cli::print_json({{"delay_us", shape.delay_us},
@@ -233,17 +251,15 @@ Status cmd_shape(const std::string& dir, const LinkShape& shape, bool as_json) {
 }
 
 Status cmd_partition(const std::string& dir, const std::string& groups, bool as_json) {
-  auto testnet = load_testnet(dir);
-  if (!testnet)
-    return testnet.error();
-  auto group_of = parse_partition(groups, testnet->validator_count(), testnet->full_node_count());
+  auto loaded = load_with_rules(dir);
+  if (!loaded)
+    return loaded.error();
+  auto& [testnet, rules] = *loaded;
+  auto group_of = parse_partition(groups, testnet.validator_count(), testnet.full_node_count());
   if (!group_of)
     return group_of.error();
-  auto rules = read_rules(*testnet);
-  if (!rules)
-    return rules.error();
-  rules->group_of = *group_of;
-  if (auto status = apply_rules(*testnet, *rules); !status)
+  rules.group_of = *group_of;
+  if (auto status = apply_rules(testnet, rules); !status)
     return status;
   if (as_json)
     cli::print_json({{"group_of", *group_of}});
@@ -251,14 +267,14 @@ Status cmd_partition(const std::string& dir, const std::string& groups, bool as_
     std::printf(
         "partitioned: %s; links between groups are cut (this host still reaches every "
         "node)\n",
-        group_list(*testnet, *group_of).c_str());
+        group_list(testnet, *group_of).c_str());
   return Status::success();
 }
 
 std::string describe_links(const std::string& dir) {
   auto testnet = load_testnet(dir);
   if (!testnet || !find_emulator(dir))
-    return "loopback (no network namespaces)";
+    return "this machine's own network (no namespaces, no emulated links)";
   auto rules = read_rules(*testnet);
   if (!rules)
     return "network namespaces (" + rules.message() + ")";
@@ -267,15 +283,13 @@ std::string describe_links(const std::string& dir) {
 }
 
 Status cmd_heal(const std::string& dir, bool as_json) {
-  auto testnet = load_testnet(dir);
-  if (!testnet)
-    return testnet.error();
-  auto rules = read_rules(*testnet);
-  if (!rules)
-    return rules.error();
-  bool was_partitioned = !rules->group_of.empty();
-  rules->group_of.clear();
-  if (auto status = apply_rules(*testnet, *rules); !status)
+  auto loaded = load_with_rules(dir);
+  if (!loaded)
+    return loaded.error();
+  auto& [testnet, rules] = *loaded;
+  bool was_partitioned = !rules.group_of.empty();
+  rules.group_of.clear();
+  if (auto status = apply_rules(testnet, rules); !status)
     return status;
   if (as_json)
     cli::print_json({{"healed", was_partitioned}});

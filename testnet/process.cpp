@@ -159,6 +159,8 @@ Result<pid_t> start_node(const std::string& binary, const NodeInfo& node,
       return make_error("could not start " + node.name + " (" + binary + "): " + started.message);
   }
   pid_t pid = started.pid;
+  if (!node.netns.empty())
+    wait_launched(pid, binary);
   std::ofstream pid_file(node.pid_file(), std::ios::trunc);
   pid_file << pid << "\n";
   pid_file.close();
