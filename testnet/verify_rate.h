@@ -12,15 +12,15 @@
 namespace synod::testnet {
 
 struct VerifyRate {
-  double per_core_per_s = 0;  // verifications a second per core, all cores busy at once
+  double per_core_per_s = 0;  // verifications per second of one core's time
   unsigned cores = 1;
   double ceiling_tps(std::size_t nodes) const {
     return nodes == 0 ? 0 : per_core_per_s * cores / static_cast<double>(nodes);
   }
 };
 
-// Verifies signatures on one thread per core at once for about `budget`; per_core_per_s is
-// their sum over the cores.
+// Verifies signatures on this thread for about `budget` of its CPU time; the rate is per
+// second of CPU time, so a machine busy with other work does not lower it.
 VerifyRate measure_verify_rate(std::chrono::milliseconds budget = std::chrono::milliseconds(1000));
 
 }  // namespace synod::testnet
