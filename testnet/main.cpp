@@ -152,11 +152,16 @@ void add_init(CLI::App& app, InitArgs& args) {
 }
 
 void add_shape_options(CLI::App& command, ShapeArgs& args) {
-  command.add_option("--delay", args.delay, "One-way delay on every link between two nodes (50ms)")
+  command
+      .add_option("--delay", args.delay,
+                  "One-way delay on every link between two nodes, like 50ms (default 0)")
       ->type_name("DURATION");
-  command.add_option("--jitter", args.jitter, "Each packet's delay varies by up to this (5ms)")
+  command
+      .add_option("--jitter", args.jitter,
+                  "Each packet's delay varies by up to this, like 5ms (default 0)")
       ->type_name("DURATION");
-  command.add_option("--loss", args.loss, "Share of packets lost on those links (1%)")
+  command
+      .add_option("--loss", args.loss, "Share of packets lost on those links, like 1% (default 0)")
       ->type_name("PERCENT");
 }
 
@@ -215,7 +220,9 @@ void add_node_commands(CLI::App& app, NodeArgs& args) {
   args.restart->add_option("--timeout", args.timeout, "Seconds to wait for it (default 60)")
       ->type_name("SECONDS");
 
-  args.down = app.add_subcommand("down", "Stop every node: SIGTERM, then SIGKILL after --grace");
+  args.down = app.add_subcommand("down",
+                                 "Stop every node: SIGTERM, then SIGKILL after --grace; remove the "
+                                 "network namespaces of up --netns");
   args.down->add_option("--grace", args.grace, "Seconds before SIGKILL (default 10)")
       ->type_name("SECONDS");
 
