@@ -297,9 +297,17 @@ void print_counters(const Emulator& emulator) {
 }
 
 // Reads what each device has, a bounded number of packets per device per wake.
-void read_ready(Emulator& emulator, const std::vector<pollfd>& polled,
+void read_ready(Emulator& emulator, std::vector<pollfd>& polled,
                 std::vector<std::uint8_t>& buffer) {
   for (std::size_t i = 0; i < polled.size(); ++i) {
+    if (polled[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+      // The device is gone (its namespace deleted under us): stop watching it rather than
+      // wake up for it forever. Packets to it are then lost, like packets to a dead host.
+      std::printf("links: device %zu failed; no longer reading it\n", i);
+      std::fflush(stdout);
+      polled[i].fd = -1;  // ppoll skips negative descriptors
+      continue;
+    }
     if (!(polled[i].revents & POLLIN))
       continue;
     for (int k = 0; k < kReadsPerWake; ++k) {
