@@ -14,12 +14,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <queue>
 #include <random>
 #include <unordered_map>
 
 #include "testnet/layout.h"
 #include "testnet/link_rules.h"
+#include "testnet/link_scheduler.h"
 #include "testnet/netns.h"
 #include "wallet/cli_support.h"
 
@@ -72,101 +72,62 @@ struct Port {
   std::uint32_t address = 0;
 };
 
-struct Pending {
-  std::int64_t due_ns = 0;
-  std::uint64_t order = 0;
-  std::size_t to = 0;
-  std::vector<std::uint8_t> bytes;
-};
-
-struct Later {
-  bool operator()(const Pending& a, const Pending& b) const {
-    return a.due_ns != b.due_ns ? a.due_ns > b.due_ns : a.order > b.order;
-  }
-};
-
 struct Counters {
   std::uint64_t forwarded = 0, lost = 0, cut = 0, overflow = 0, unroutable = 0, write_failed = 0;
 };
 
+// The devices, the scheduler's decisions carried out, and the counters.
 class Emulator {
  public:
   explicit Emulator(std::vector<Port> ports)
-      : ports_(std::move(ports)), nodes_(ports_.size() - 1), random_(std::random_device{}()) {
-    last_due_.assign(nodes_ * nodes_, 0);
+      : ports_(std::move(ports)),
+        scheduler_(ports_.size() - 1, std::random_device{}()),
+        queue_(kMaxQueuedBytes) {
     for (std::size_t i = 0; i < ports_.size(); ++i)
       by_address_[ports_[i].address] = i;
   }
 
-  void set_rules(LinkRules rules) { rules_ = std::move(rules); }
+  void set_rules(LinkRules rules) { scheduler_.set_rules(std::move(rules)); }
   const std::vector<Port>& ports() const { return ports_; }
   const Counters& counters() const { return counters_; }
-  std::size_t queued_bytes() const { return queued_bytes_; }
+  std::size_t queued_bytes() const { return queue_.queued_bytes(); }
 
-  // A packet node (or host) `from` sent: dropped, delivered now, or queued for later.
+  // A packet end `from` sent: dropped, delivered now, or queued for later.
   void on_packet(std::size_t from, const std::uint8_t* data, std::size_t size, std::int64_t now) {
-    if (size < 20 || (data[0] >> 4) != 4)
-      return;  // IPv4 only: the testnet has no IPv6 addresses
-    std::uint32_t destination = (std::uint32_t{data[16]} << 24) | (std::uint32_t{data[17]} << 16) |
-                                (std::uint32_t{data[18]} << 8) | data[19];
-    auto found = by_address_.find(destination);
+    auto destination = ipv4_destination(data, size);
+    if (!destination)
+      return;  // the testnet has no IPv6 addresses; the kernel's IPv6 chatter goes nowhere
+    auto found = by_address_.find(*destination);
     if (found == by_address_.end() || found->second == from) {
       ++counters_.unroutable;
       return;
     }
-    std::size_t to = found->second;
-    bool between_nodes = from < nodes_ && to < nodes_;
-    if (!between_nodes) {
-      write_packet(to, data, size);
-      return;
+    auto decision = scheduler_.decide(from, found->second, now);
+    switch (decision.fate) {
+      case LinkScheduler::Fate::kNow:
+        write_packet(found->second, data, size);
+        break;
+      case LinkScheduler::Fate::kLater:
+        if (!queue_.push(decision.due_ns, found->second, data, size))
+          ++counters_.overflow;
+        break;
+      case LinkScheduler::Fate::kLost:
+        ++counters_.lost;
+        break;
+      case LinkScheduler::Fate::kCut:
+        ++counters_.cut;
+        break;
     }
-    if (!rules_.connected(from, to)) {
-      ++counters_.cut;
-      return;
-    }
-    const LinkShape& shape = rules_.shape;
-    if (shape.loss_ppm > 0 && random_() % kLossPpmScale < shape.loss_ppm) {
-      ++counters_.lost;
-      return;
-    }
-    std::int64_t& last = last_due_[from * nodes_ + to];
-    std::int64_t due = now + delay_ns(shape);
-    due = std::max(due, last);  // a link keeps its packets in order
-    last = due;
-    if (due <= now) {
-      write_packet(to, data, size);
-      return;
-    }
-    if (queued_bytes_ + size > kMaxQueuedBytes) {
-      ++counters_.overflow;
-      return;
-    }
-    queued_bytes_ += size;
-    queue_.push(Pending{due, order_++, to, std::vector<std::uint8_t>(data, data + size)});
   }
 
   // Delivers every queued packet that is due; returns when the next one is (or -1).
   std::int64_t deliver_due(std::int64_t now) {
-    while (!queue_.empty() && queue_.top().due_ns <= now) {
-      const Pending& next = queue_.top();
-      write_packet(next.to, next.bytes.data(), next.bytes.size());
-      queued_bytes_ -= next.bytes.size();
-      queue_.pop();
-    }
-    return queue_.empty() ? -1 : queue_.top().due_ns;
+    return queue_.pop_due(now, [this](std::size_t to, const std::vector<std::uint8_t>& bytes) {
+      write_packet(to, bytes.data(), bytes.size());
+    });
   }
 
  private:
-  std::int64_t delay_ns(const LinkShape& shape) {
-    auto delay = static_cast<std::int64_t>(shape.delay_us);
-    if (shape.jitter_us > 0) {
-      auto jitter = static_cast<std::int64_t>(shape.jitter_us);
-      delay += static_cast<std::int64_t>(random_() % static_cast<std::uint64_t>(2 * jitter + 1)) -
-               jitter;
-    }
-    return std::max<std::int64_t>(0, delay) * 1000;
-  }
-
   void write_packet(std::size_t to, const std::uint8_t* data, std::size_t size) {
     if (write(ports_[to].fd, data, size) == static_cast<ssize_t>(size))
       ++counters_.forwarded;
@@ -175,14 +136,9 @@ class Emulator {
   }
 
   std::vector<Port> ports_;
-  std::size_t nodes_;
-  LinkRules rules_;
-  std::mt19937_64 random_;
+  LinkScheduler scheduler_;
+  PacketQueue queue_;
   std::unordered_map<std::uint32_t, std::size_t> by_address_;
-  std::vector<std::int64_t> last_due_;  // per link from * n + to
-  std::priority_queue<Pending, std::vector<Pending>, Later> queue_;
-  std::size_t queued_bytes_ = 0;
-  std::uint64_t order_ = 0;
   Counters counters_;
 };
 

@@ -5,6 +5,7 @@
 #include "testnet/hosts.h"
 #include "testnet/layout.h"
 #include "testnet/link_rules.h"
+#include "testnet/link_scheduler.h"
 #include "testnet/netns.h"
 #include "tests/support/temp_dir.h"
 
@@ -123,4 +124,128 @@ TEST_CASE("netns names: per testnet directory, short enough for a device", "[net
   CHECK(netns_prefix("/tmp/a").rfind("synod-", 0) == 0);
   CHECK(tun_name("/tmp/a", 63).size() <= 15);  // IFNAMSIZ - 1
   CHECK(host_tun_name("/tmp/a").size() <= 15);
+}
+
+namespace {
+
+// An IPv4 header (20 bytes) addressed to `destination`, a.b.c.d.
+std::vector<std::uint8_t> ipv4_packet(std::uint8_t a, std::uint8_t b, std::uint8_t c,
+                                      std::uint8_t d) {
+  std::vector<std::uint8_t> packet(40, 0);
+  packet[0] = 0x45;
+  packet[16] = a;
+  packet[17] = b;
+  packet[18] = c;
+  packet[19] = d;
+  return packet;
+}
+
+constexpr std::int64_t kMs = 1'000'000;  // nanoseconds
+
+}  // namespace
+
+TEST_CASE("link scheduler: IPv4 destinations only", "[netns]") {
+  auto packet = ipv4_packet(10, 77, 3, 2);
+  CHECK(*ipv4_destination(packet.data(), packet.size()) == 0x0A4D0302u);
+  CHECK(!ipv4_destination(packet.data(), 19));
+  packet[0] = 0x60;  // IPv6
+  CHECK(!ipv4_destination(packet.data(), packet.size()));
+}
+
+TEST_CASE("link scheduler: delay between nodes, the host's link clean", "[netns]") {
+  LinkScheduler scheduler(4, 1);
+  CHECK(scheduler.decide(0, 1, 5 * kMs).fate == LinkScheduler::Fate::kNow);
+  LinkRules rules;
+  rules.shape.delay_us = 50'000;
+  scheduler.set_rules(rules);
+  auto decision = scheduler.decide(0, 1, 5 * kMs);
+  CHECK(decision.fate == LinkScheduler::Fate::kLater);
+  CHECK(decision.due_ns == 55 * kMs);
+  // The host is end 4: never delayed, either way.
+  CHECK(scheduler.decide(4, 2, 5 * kMs).fate == LinkScheduler::Fate::kNow);
+  CHECK(scheduler.decide(3, 4, 5 * kMs).fate == LinkScheduler::Fate::kNow);
+}
+
+TEST_CASE("link scheduler: jitter spreads delays and never reorders a link", "[netns]") {
+  LinkScheduler scheduler(3, 7);
+  LinkRules rules;
+  rules.shape.delay_us = 10'000;
+  rules.shape.jitter_us = 5'000;
+  scheduler.set_rules(rules);
+  // Sparse packets (20 ms apart, more than the jitter's range): each delay is 5..15 ms.
+  std::int64_t shortest = INT64_MAX, longest = 0;
+  for (std::int64_t i = 0; i < 1'000; ++i) {
+    std::int64_t now = i * 20 * kMs;
+    auto decision = scheduler.decide(0, 1, now);
+    REQUIRE(decision.fate == LinkScheduler::Fate::kLater);
+    shortest = std::min(shortest, decision.due_ns - now);
+    longest = std::max(longest, decision.due_ns - now);
+  }
+  CHECK(shortest >= 5 * kMs);
+  CHECK(shortest < 6 * kMs);
+  CHECK(longest <= 15 * kMs);
+  CHECK(longest > 14 * kMs);
+  // Dense packets (0.1 ms apart): jitter would reorder them; the link keeps their order.
+  std::int64_t last_due = 0;
+  for (std::int64_t i = 0; i < 10'000; ++i) {
+    std::int64_t now = i * kMs / 10;
+    auto decision = scheduler.decide(0, 2, now);
+    CHECK(decision.due_ns >= now + 5 * kMs);
+    CHECK(decision.due_ns >= last_due);
+    last_due = decision.due_ns;
+  }
+}
+
+TEST_CASE("link scheduler: loss at about the given rate", "[netns]") {
+  LinkScheduler scheduler(2, 42);
+  LinkRules rules;
+  rules.shape.loss_ppm = 10'000;  // 1%
+  scheduler.set_rules(rules);
+  int lost = 0;
+  for (int i = 0; i < 100'000; ++i)
+    lost += scheduler.decide(1, 0, i).fate == LinkScheduler::Fate::kLost ? 1 : 0;
+  // 1,000 expected; the binomial's standard deviation is about 31.
+  CHECK(lost > 850);
+  CHECK(lost < 1'150);
+  CHECK(scheduler.decide(2, 0, 0).fate == LinkScheduler::Fate::kNow);  // the host: no loss
+}
+
+TEST_CASE("link scheduler: a partition cuts between groups only", "[netns]") {
+  LinkScheduler scheduler(4, 3);
+  LinkRules rules;
+  rules.group_of = *parse_partition("0,1/2,3", 4, 0);
+  scheduler.set_rules(rules);
+  CHECK(scheduler.decide(0, 1, 0).fate == LinkScheduler::Fate::kNow);
+  CHECK(scheduler.decide(2, 3, 0).fate == LinkScheduler::Fate::kNow);
+  CHECK(scheduler.decide(1, 2, 0).fate == LinkScheduler::Fate::kCut);
+  CHECK(scheduler.decide(3, 0, 0).fate == LinkScheduler::Fate::kCut);
+  CHECK(scheduler.decide(4, 3, 0).fate == LinkScheduler::Fate::kNow);  // the host reaches all
+  rules.group_of.clear();
+  scheduler.set_rules(rules);
+  CHECK(scheduler.decide(1, 2, 0).fate == LinkScheduler::Fate::kNow);
+}
+
+TEST_CASE("packet queue: due order, ties in arrival order, a byte limit", "[netns]") {
+  PacketQueue queue(100);
+  std::vector<std::uint8_t> bytes(30, 0);
+  bytes[0] = 1;
+  CHECK(queue.push(20, 1, bytes.data(), bytes.size()));
+  bytes[0] = 2;
+  CHECK(queue.push(10, 2, bytes.data(), bytes.size()));
+  bytes[0] = 3;
+  CHECK(queue.push(10, 3, bytes.data(), bytes.size()));
+  CHECK(!queue.push(30, 0, bytes.data(), bytes.size()));  // 120 bytes > 100
+  CHECK(queue.queued_bytes() == 90);
+  std::vector<int> delivered;
+  auto deliver = [&](std::size_t to, const std::vector<std::uint8_t>& packet) {
+    CHECK(packet[0] == to);
+    delivered.push_back(static_cast<int>(to));
+  };
+  CHECK(queue.pop_due(5, deliver) == 10);
+  CHECK(delivered.empty());
+  CHECK(queue.pop_due(10, deliver) == 20);
+  CHECK(delivered == std::vector<int>{2, 3});
+  CHECK(queue.pop_due(25, deliver) == -1);
+  CHECK(delivered == std::vector<int>{2, 3, 1});
+  CHECK(queue.queued_bytes() == 0);
 }
