@@ -15,7 +15,8 @@
 // Ports: the n validators and then the full nodes take consecutive slots; slot s uses
 // base+2s (peers) and base+2s+1 (RPC). Validator i is slot i; full node j is slot n+j and
 // uses only its RPC port (full nodes open no peer port). The default base, 26656, puts
-// node-0's RPC on 127.0.0.1:26657, where synod-wallet looks by default.
+// node-0's RPC on 127.0.0.1:26657, where synod-wallet looks by default. With a hosts file
+// (InitOptions::hosts, testnet/hosts.h) each node listens on its own host's address instead.
 #pragma once
 
 #include <algorithm>
