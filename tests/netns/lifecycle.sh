@@ -14,8 +14,16 @@ expect_error "shape the links of up --netns" "$TESTNET" up --dir "$WORK/loop" --
 expect_error "does not run in network namespaces" "$TESTNET" partition --dir "$WORK/loop" 0/1
 rm -rf "$WORK/loop"
 
+step "bad hosts files"
+printf '10.1.2.1\n10.1.2.2\nnode-c\n' >"$WORK/bad-hosts"
+expect_error "line 3: \"node-c\" is not an IPv4 address" "$TESTNET" init --dir "$WORK/bad" --hosts "$WORK/bad-hosts"
+printf '10.1.2.%d\n' 1 2 3 4 >"$WORK/four-hosts"
+expect_error "4 hosts for 5 nodes" "$TESTNET" init --dir "$WORK/bad" --hosts "$WORK/four-hosts" --nodes 5
+expect_error "cannot read" "$TESTNET" init --dir "$WORK/bad" --hosts "$WORK/no-such-file"
+
 step "bad shapes and groups"
 init_hosts 4
+grep -q "\"peer_address\": \"$SUBNET.3:26656\"" "$DIR/genesis.json" || fail "the genesis does not follow the hosts file"
 expect_error "expected a duration" "$TESTNET" up --netns --dir "$DIR" --delay 50
 expect_error "may not exceed --delay" "$TESTNET" up --netns --dir "$DIR" --delay 1ms --jitter 2ms
 expect_error "expected a percentage" "$TESTNET" up --netns --dir "$DIR" --loss 101%
