@@ -28,6 +28,7 @@
 #include "node/node_parts.h"
 #include "node/rpc/http_server.h"
 #include "node/rpc/metrics.h"
+#include "node/serve_budget.h"
 #include "node/storage_worker.h"
 #include "node/transport/peer_manager.h"
 #include "node/verified_signatures.h"
@@ -84,6 +85,9 @@ struct Node::Impl {
   std::uint64_t reorgs_seen = 0;
 
   MiningState mining;
+  // Block serving to peers: 32 MiB/s each, 64 MiB saved up at most.
+  ServeBudget serve_budget{32u << 20, 64u << 20};
+  static constexpr std::size_t kServeQueueLimitBytes = 16u << 20;
   // Submission times of transactions this node admitted, for the commit-latency histogram.
   std::unordered_map<crypto::Hash256, chain::TimeMs, crypto::KeyedHash> admitted_at;
 

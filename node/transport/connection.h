@@ -103,6 +103,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Set when closed with kHandshakeRefused.
   std::optional<HandshakeRefusal> refusal() const { return refusal_; }
   const std::string& remote() const { return remote_; }
+  std::size_t queued_bytes() const { return queued_bytes_; }
   // The remote IP address alone ("" when unknown).
   const std::string& remote_address() const { return remote_address_; }
 

@@ -68,6 +68,10 @@ std::size_t PeerManager::connected_count() const {
 bool PeerManager::is_connected(chain::ReplicaIndex index) const {
   return impl_->is_connected(index);
 }
+
+std::size_t PeerManager::queued_bytes(chain::ReplicaIndex index) const {
+  return impl_->queued_bytes(index);
+}
 std::uint16_t PeerManager::listen_port() const {
   return impl_->listen_port();
 }
@@ -430,6 +434,12 @@ std::size_t PeerManager::Impl::connected_count() const {
 
 bool PeerManager::Impl::is_connected(chain::ReplicaIndex index) const {
   return index < peers_.size() && peers_[index]->active != nullptr;
+}
+
+std::size_t PeerManager::Impl::queued_bytes(chain::ReplicaIndex index) const {
+  if (index >= peers_.size() || peers_[index]->active == nullptr)
+    return 0;
+  return peers_[index]->active->queued_bytes();
 }
 
 // ---- Impl: logging -----------------------------------------------------------------------

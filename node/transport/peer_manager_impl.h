@@ -37,6 +37,7 @@ class PeerManager::Impl final : public ConnectionOwner {
   void broadcast(const std::shared_ptr<const Bytes>& payload);
   std::size_t connected_count() const;
   bool is_connected(chain::ReplicaIndex index) const;
+  std::size_t queued_bytes(chain::ReplicaIndex index) const;
   std::uint16_t listen_port() const { return listen_port_; }
   chain::ReplicaIndex self_index() const { return self_; }
   const Stats& stats() const { return shared_->stats; }
