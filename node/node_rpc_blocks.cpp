@@ -36,40 +36,66 @@ Result<std::vector<crypto::Hash256>> parse_locator(const json& locator) {
 
 }  // namespace
 
-Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const {
+Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks,
+                                       const RpcReply& reply, EncodedBlocks* encoded) const {
   json blocks = json::array();
+  const std::size_t allowance = std::min(kMaxBlocksAnswerBytes, reply.budget());
   std::size_t bytes = 0;
   std::uint64_t head = head_height();
   for (std::uint64_t height = from_height;
-       height <= head && blocks.size() < max_blocks && bytes < kMaxBlocksAnswerBytes; ++height) {
-    Bytes encoded;
-    if (auto queued = unstored_blocks.find(height); queued != unstored_blocks.end()) {
-      encoded = queued->second.block.encode();
-    } else {
-      auto block = reader->block_at(height);
-      if (!block)
-        return block.error();
-      if (!block->has_value())
-        break;
-      encoded = (*block)->encode();
+       height <= head && blocks.size() < max_blocks && bytes < allowance; ++height) {
+    if (encoded != nullptr) {
+      if (auto cached = encoded->find(height); cached != encoded->end()) {
+        bytes += cached->second.size();
+        blocks.push_back(cached->second);
+        continue;
+      }
     }
-    bytes += encoded.size();
-    blocks.push_back(hex(encoded));
+    std::optional<chain::Block> block;
+    if (auto queued = backlog.unstored_blocks.find(height);
+        queued != backlog.unstored_blocks.end()) {
+      block = queued->second.block;
+    } else {
+      auto stored = reader->block_at(height);
+      if (!stored)
+        return stored.error();
+      if (!stored->has_value())
+        break;
+      block = std::move(**stored);
+    }
+    std::string text = hex(block->encode());
+    bytes += text.size();
+    if (encoded != nullptr)
+      encoded->emplace(height, text);
+    blocks.push_back(std::move(text));
   }
+  reply.charge(bytes);
   return json{{"blocks", std::move(blocks)}, {"head_height", head}};
+}
+
+void Node::Impl::answer_blocks(std::uint64_t from_height, std::uint64_t max_blocks,
+                               const RpcReply& reply, EncodedBlocks* encoded) const {
+  if (reply.budget() == 0) {
+    return reply.error(kBudgetSpent,
+                       "response budget spent: the other entries of this batch took it all");
+  }
+  auto answer = blocks_answer(from_height, max_blocks, reply, encoded);
+  if (!answer)
+    return reply.error(kInternal, answer.message());
+  reply.result(std::move(*answer));
 }
 
 Result<std::optional<chain::Block>> Node::Impl::best_block_at(std::uint64_t height) const {
   if (height > head_height())
     return std::optional<chain::Block>{};
   // Blocks still queued for the storage thread are served from memory.
-  if (auto queued = unstored_blocks.find(height); queued != unstored_blocks.end())
+  if (auto queued = backlog.unstored_blocks.find(height); queued != backlog.unstored_blocks.end())
     return std::optional<chain::Block>(queued->second.block);
   return reader->block_at(height);
 }
 
 Result<std::optional<chain::Block>> Node::Impl::any_block(const crypto::Hash256& hash) const {
-  for (const auto& [height, queued] : unstored_blocks) {
+  for (const auto& [height, queued] : backlog.unstored_blocks) {
     if (queued.block.hash() == hash)
       return std::optional<chain::Block>(queued.block);
   }
@@ -79,7 +105,7 @@ Result<std::optional<chain::Block>> Node::Impl::any_block(const crypto::Hash256&
 Result<std::uint64_t> Node::Impl::locate_best(const std::vector<crypto::Hash256>& hashes) const {
   // The newest blocks may still wait for the storage thread.
   for (const auto& hash : hashes) {
-    for (const auto& [height, queued] : unstored_blocks) {
+    for (const auto& [height, queued] : backlog.unstored_blocks) {
       if (queued.block.hash() == hash)
         return height;
     }
@@ -91,20 +117,17 @@ Result<std::uint64_t> Node::Impl::locate_best(const std::vector<crypto::Hash256>
 }
 
 void Node::Impl::answer_block_waiters() {
-  for (auto it = block_waiters.begin(); it != block_waiters.end();) {
+  // Every waiter asks for the same new block or two: each is hex-encoded once.
+  EncodedBlocks encoded;
+  for (auto it = block_waiters.by_arrival.begin(); it != block_waiters.by_arrival.end();) {
     BlockWaiter& waiter = it->second;
     if (waiter.from_height > head_height()) {
       ++it;
       continue;
     }
-    auto answer = blocks_answer(waiter.from_height, waiter.max_blocks);
-    if (answer) {
-      waiter.reply.result(std::move(*answer));
-    } else {
-      waiter.reply.error(kInternal, answer.message());
-    }
+    answer_blocks(waiter.from_height, waiter.max_blocks, waiter.reply, &encoded);
     waiter.deadline->cancel();
-    it = block_waiters.erase(it);
+    it = block_waiters.by_arrival.erase(it);
   }
 }
 
@@ -156,7 +179,7 @@ void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
                        "most " +
                            std::to_string(kMaxLocatorHashes) + "), \"max_blocks\": M (1 to " +
                            std::to_string(kMaxFetchBlocks) + "), \"wait_ms\": W (0 to " +
-                           std::to_string(kMaxBlockWaitMs) + ")}");
+                           std::to_string(BlockWaiters::kMaxWaitMs) + ")}");
   }
   std::uint64_t from_height = 0;
   if (by_height) {
@@ -182,17 +205,19 @@ void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
   std::uint64_t wait_ms = 0;
   if (params.contains("wait_ms")) {
     const json& value = params["wait_ms"];
-    if (!value.is_number_unsigned() || value.get<std::uint64_t>() > kMaxBlockWaitMs)
-      return reply.error(kInvalidParams, "wait_ms: 0 to " + std::to_string(kMaxBlockWaitMs));
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() > BlockWaiters::kMaxWaitMs)
+      return reply.error(kInvalidParams,
+                         "wait_ms: 0 to " + std::to_string(BlockWaiters::kMaxWaitMs));
     wait_ms = value.get<std::uint64_t>();
   }
   // Only the very next block is worth waiting for; a request further ahead is answered
   // at once (empty), so nobody can park requests for heights that are far away.
   bool next_block = from_height == head_height() + 1;
-  if (wait_ms > 0 && next_block && block_waiters.size() < kMaxBlockWaiters && !stopping) {
-    std::uint64_t waiter_key = block_waiters_added++;
+  if (wait_ms > 0 && next_block && block_waiters.by_arrival.size() < BlockWaiters::kMaxWaiters &&
+      !stopping) {
+    std::uint64_t waiter_key = block_waiters.added++;
     BlockWaiter& waiter =
-        block_waiters
+        block_waiters.by_arrival
             .emplace(waiter_key, BlockWaiter{from_height, max_blocks, reply,
                                              std::make_unique<boost::asio::steady_timer>(io)})
             .first->second;
@@ -200,18 +225,15 @@ void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
     waiter.deadline->async_wait([this, waiter_key](const boost::system::error_code& error) {
       if (error)
         return;  // answered already (the waiter is gone) or stopping
-      auto expired = block_waiters.find(waiter_key);
-      if (expired == block_waiters.end())
+      auto expired = block_waiters.by_arrival.find(waiter_key);
+      if (expired == block_waiters.by_arrival.end())
         return;  // a block answered it after the deadline, before this ran
       expired->second.reply.result({{"blocks", json::array()}, {"head_height", head_height()}});
-      block_waiters.erase(expired);
+      block_waiters.by_arrival.erase(expired);
     });
     return;
   }
-  auto answer = blocks_answer(from_height, max_blocks);
-  if (!answer)
-    return reply.error(kInternal, answer.message());
-  reply.result(std::move(*answer));
+  answer_blocks(from_height, max_blocks, reply);
 }
 
 void Node::Impl::rpc_get_chain_tips(const json&, RpcReply reply) {

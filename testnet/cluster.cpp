@@ -47,7 +47,8 @@ Result<json> Cluster::call(std::size_t index, const std::string& method, const j
   return outcome.result();
 }
 
-Status Cluster::start(std::size_t index, const std::string& byzantine) {
+Status Cluster::start(std::size_t index, const std::string& byzantine,
+                      const std::vector<std::string>& extra_args) {
   if (!binary_) {
     auto binary = node_binary();
     if (!binary)
@@ -63,13 +64,14 @@ Status Cluster::start(std::size_t index, const std::string& byzantine) {
     ports.emplace_back(peer->port, "peer");
   }
   for (const auto& [port, what] : ports) {
-    if (!port_free(port)) {
+    // A node in its own network namespace has its ports to itself.
+    if (info.netns.empty() && !port_free(port)) {
       return make_error("cannot start " + info.name + ": its " + what + " port " +
                         std::to_string(port) + " is in use by another process");
     }
   }
   rpc(index).close();
-  auto pid = start_node(*binary_, info, byzantine);
+  auto pid = start_node(*binary_, info, byzantine, extra_args);
   if (!pid)
     return pid.error();
   return Status::success();
