@@ -210,7 +210,7 @@
       const step = this.model.steps[this.cursor];
       const now = step ? step.t : 0;
       const span = CHART_HEIGHT / this.scale;
-      const t0 = Math.max(0, now - span * 0.65);
+      const t0 = Math.max(0, now - span * 0.45);
       const t1 = t0 + span;
       const y = (t) => MARGIN_TOP + (t - t0) * this.scale;
       const svg = this.svg;
@@ -345,7 +345,7 @@
     const holder = el('svg', { id: 'msc-defs', width: 0, height: 0, style: 'position:absolute' });
     const d = el('defs');
     const marker = el('marker', { id: 'msc-head', viewBox: '0 0 10 10', refX: 9, refY: 5,
-      markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+      markerUnits: 'userSpaceOnUse', markerWidth: 9, markerHeight: 9, orient: 'auto-start-reverse' });
     marker.appendChild(el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: 'context-stroke' }));
     d.appendChild(marker);
     holder.appendChild(d);
