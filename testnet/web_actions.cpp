@@ -1,7 +1,9 @@
 #include "testnet/web_actions.h"
 
 #include <sys/wait.h>
+
 #include <unistd.h>
+#include <csignal>
 
 #include <filesystem>
 #include <thread>
@@ -66,13 +68,27 @@ Result<std::string> WebActions::run_command(const std::string& what, std::vector
   std::vector<std::string> argv = {self_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--dir", testnet_.dir});
+  // cmd_web blocks SIGINT and SIGTERM in every thread (it takes them with sigwait), and a
+  // child inherits the mask through exec: unblock them in this thread while it forks, so
+  // the command (and any node it starts) can be stopped.
+  sigset_t stop_signals;
+  sigset_t saved;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, &saved);
   auto spawned = client::spawn_process({argv, log, false});
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (!spawned.ok()) {
     finish(id, what, -1, log, is_scenario);
     return make_error("could not start " + what + ": " + spawned.message);
   }
   hub_.log_action({{"id", id}, {"what", what}, {"state", "running"}, {"output", ""}});
   const int pid = spawned.pid;
+  {
+    std::lock_guard lock(mutex_);
+    pids_.insert(pid);
+  }
   std::thread([this, id, what, pid, log, is_scenario] {
     finish(id, what, pid, log, is_scenario);
   }).detach();
@@ -95,9 +111,16 @@ void WebActions::finish(const std::string& id, const std::string& what, int pid,
   std::error_code ignored;
   std::filesystem::remove(log, ignored);
   std::lock_guard lock(mutex_);
+  pids_.erase(pid);
   --running_;
   if (is_scenario)
     scenario_running_ = false;
+}
+
+void WebActions::stop_running() {
+  std::lock_guard lock(mutex_);
+  for (int pid : pids_)
+    ::kill(pid, SIGTERM);
 }
 
 Result<std::string> WebActions::transfer(std::size_t via) {

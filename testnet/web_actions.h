@@ -8,6 +8,7 @@
 #pragma once
 
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ class WebActions {
 
   std::size_t nodes() const { return testnet_.nodes.size(); }
 
+  // Sends SIGTERM to the commands still running (when the web server stops: a scenario
+  // must not go on restarting nodes behind a `down`).
+  void stop_running();
+
  private:
   Result<std::string> run_command(const std::string& what, std::vector<std::string> args,
                                   bool is_scenario);
@@ -47,6 +52,7 @@ class WebActions {
   std::size_t running_ = 0;        // guarded by mutex_
   bool scenario_running_ = false;  // guarded by mutex_
   std::uint64_t next_id_ = 1;      // guarded by mutex_
+  std::set<int> pids_;             // of running commands; guarded by mutex_
 };
 
 }  // namespace synod::testnet

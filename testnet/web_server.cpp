@@ -35,6 +35,9 @@ constexpr std::size_t kConnectionsMax = 32;
 constexpr std::size_t kBodyBytesMax = 16 * 1024;
 constexpr int kSocketTimeoutS = 10;
 constexpr std::chrono::seconds kHeartbeat{15};
+// Changes closer together than this go out as one state (four nodes at 5 Hz each would
+// otherwise send the whole state 20 times a second).
+constexpr std::chrono::milliseconds kFrameInterval{150};
 
 struct Server {
   WebHub& hub;
@@ -107,6 +110,7 @@ void stream_events(tcp::socket& socket, WebHub& hub) {
       seen = version;
     }
     asio::write(socket, asio::buffer(frame), error);
+    std::this_thread::sleep_for(kFrameInterval);
   }
 }
 
@@ -260,6 +264,7 @@ Status cmd_web(const std::string& dir, std::uint16_t port) {
   std::fflush(stdout);
   int signal = 0;
   sigwait(&stop_signals, &signal);
+  actions.stop_running();
   std::printf("synod-testnet web: stopped\n");
   std::fflush(stdout);
   // Connection threads may sit in a blocking read; the process ends without joining them.

@@ -4,7 +4,7 @@
 (function () {
   'use strict';
   const SVG = 'http://www.w3.org/2000/svg';
-  const HEIGHTS_SHOWN = 24;
+  const HEIGHTS_SHOWN = 80;  // the hub keeps 160 blocks; the chart scrolls sideways
   const BLOCK_W = 62;
   const BLOCK_H = 30;
   const ROW_H = 46;
@@ -12,6 +12,8 @@
   let latest = null;
   let previous = new Map();  // node name -> last state seen, for the "what happened" log
   let selectedHash = null;
+  const laneElements = new Map();  // node index -> its lane, kept across renders
+  let chainKey = '';  // what the block tree was drawn from: redrawn only when it changes
 
   const $ = (id) => document.getElementById(id);
 
@@ -95,8 +97,17 @@
     const status = nodeStatus(node);
     const isPrimary = testnet.mode === 'pbft' && node.role === 'validator' && status === 'up' &&
       s.primary_name === node.name;
-    const lane = html('div', { class: 'lane', 'data-node': node.index, 'data-status': status,
-      'data-view': s.view ?? '', 'data-height': s.height ?? '' });
+    // A lane and its buttons are made once and updated in place: a button replaced between
+    // mouse down and mouse up would lose the click.
+    let lane = laneElements.get(node.index);
+    if (!lane) {
+      lane = html('div', { 'data-node': node.index });
+      lane.appendChild(html('div', { class: 'body' }));
+      lane.appendChild(laneButtons(node));
+      laneElements.set(node.index, lane);
+    }
+    lane.className = 'lane';
+    Object.assign(lane.dataset, { status, view: s.view ?? '', height: s.height ?? '' });
     if (status === 'down' || status === 'unreachable') lane.classList.add('down');
     if (status === 'paused') lane.classList.add('paused');
     if (isPrimary) lane.classList.add('primary');
@@ -108,10 +119,6 @@
     for (const kind of s.byzantine || []) badges.appendChild(html('span', { class: 'badge byzantine' }, kind));
     badges.appendChild(html('span', { class: 'badge state-' + (status === 'unreachable' ? 'down' : status) }, status));
     title.appendChild(badges);
-    lane.appendChild(title);
-    lane.appendChild(html('div', { class: 'role' }, (s.role || node.role) + ' · ' + node.rpc));
-    lane.appendChild(html('div', { class: 'banner' },
-      s.in_view_change && status === 'up' ? 'view change in progress' : ''));
     const table = html('table');
     if (node.state && status !== 'down') {
       for (const [label, value] of laneRows(node, testnet)) {
@@ -125,7 +132,14 @@
         table.appendChild(row);
       }
     }
-    lane.appendChild(table);
+    lane.querySelector('.body').replaceChildren(title,
+      html('div', { class: 'role' }, (s.role || node.role) + ' · ' + node.rpc),
+      html('div', { class: 'banner' }, s.in_view_change && status === 'up' ? 'view change in progress' : ''),
+      table);
+    return lane;
+  }
+
+  function laneButtons(node) {
     const buttons = html('div', { class: 'buttons' });
     for (const action of ['kill', 'pause', 'resume', 'restart']) {
       const button = html('button', { 'data-action': action, 'data-node': node.index }, action);
@@ -135,8 +149,7 @@
       });
       buttons.appendChild(button);
     }
-    lane.appendChild(buttons);
-    return lane;
+    return buttons;
   }
 
   function noteChanges(state) {
@@ -196,6 +209,9 @@
         heads.set(node.state.head_hash, list);
       }
     }
+    const key = JSON.stringify([shown.map((b) => b.hash), [...heads], selectedHash]);
+    if (key === chainKey) return;
+    chainKey = key;
     const x = (h) => 10 + (h - low) * (BLOCK_W + 14);
     const y = (r) => 10 + r * ROW_H;
     const chart = svg('svg', { width: x(top) + BLOCK_W + 20, height: y(rows) + 18 });
@@ -217,8 +233,11 @@
       group.addEventListener('click', () => showBlock(block.hash));
       chart.appendChild(group);
     }
+    // Follow the newest block unless the reader scrolled back to look at something.
+    const following = holder.scrollLeft + holder.clientWidth >= holder.scrollWidth - 8;
+    const kept = holder.scrollLeft;
     holder.replaceChildren(chart);
-    holder.scrollLeft = holder.scrollWidth;
+    holder.scrollLeft = following ? holder.scrollWidth : kept;
     const sides = blocks.filter((b) => row.get(b.hash) > 0).length;
     $('chain-note').textContent = state.testnet.mode === 'pow'
       ? `best chain in green; ${sides} block(s) on side branches (forks, orphaned by reorgs)`
@@ -275,9 +294,10 @@
   function render(state) {
     latest = state;
     const t = state.testnet;
-    $('summary').textContent = `${t.chain_id} · ${t.mode} · ${t.validators} validators` +
+    $('summary').textContent = `${t.chain_id} · ${t.mode} · ${t.validators} ${t.mode === 'pow' ? 'miners' : 'validators'}` +
       (t.mode === 'pbft' ? ` · quorum ${t.quorum}` : '') + ` · ${t.dir}`;
-    $('lanes').replaceChildren(...state.nodes.map((n) => renderLane(n, t)));
+    const lanes = state.nodes.map((n) => renderLane(n, t));
+    if (lanes.some((lane, i) => $('lanes').children[i] !== lane)) $('lanes').replaceChildren(...lanes);
     noteChanges(state);
     renderChain(state);
     renderLogs(state);

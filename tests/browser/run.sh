@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One browser test case (tests/browser/web_view.js) with what it needs around it:
 #   run.sh CASE BIN_DIR WORK_DIR
-# CASE nodes, kill, transfer: a fresh 4-validator testnet on free 127.0.0.1 ports and
+# CASE nodes, kill, transfer (pow-reorg): a fresh 4-validator PBFT (4-miner PoW) testnet on free 127.0.0.1 ports and
 # `synod-testnet web` in front of it (both stopped at the end); sim-trace: a
 # `synod-sim --html` page. Exits 77 (CTest: skipped) with the reason when Debian's chromium
 # or the puppeteer-core npm package cannot be had; screenshots go to
@@ -39,17 +39,21 @@ if [ "${SYNOD_UPDATE_SCREENSHOTS:-0}" = 1 ]; then
 fi
 mkdir -p "$shots"
 run_case() {
-  NODE_PATH="$modules" CHROMIUM="$chromium_bin" timeout 150 node "$here/web_view.js" "$case_name" "$1" "$shots"
+  NODE_PATH="$modules" CHROMIUM="$chromium_bin" timeout 210 node "$here/web_view.js" "$case_name" "$1" "$shots"
 }
 
 # The e2e helpers: a work directory ($WORK, testnet in $DIR) removed at exit, the testnet
 # stopped at exit, a watchdog below CTest's timeout, pick_base_port.
-export SYNOD_E2E_WATCHDOG_S=220
+export SYNOD_E2E_WATCHDOG_S=280
 source "$here/../e2e/lib.sh" "$bin"
 web_pid=""
 stop_web_then_cleanup() {
   local status=$?
-  if [ -n "$web_pid" ]; then kill "$web_pid" 2>/dev/null || true; fi
+  set +e  # errexit would end this trap at the status replay below
+  if [ -n "$web_pid" ]; then
+    kill "$web_pid" 2>/dev/null
+    wait "$web_pid" 2>/dev/null
+  fi
   (exit "$status")
   cleanup
 }
@@ -64,7 +68,9 @@ fi
 
 base=$(pick_base_port 6)
 web_port=$((base + 10))
-"$TESTNET" init --dir "$DIR" --base-port "$base" >/dev/null
+consensus=pbft
+if [ "$case_name" = pow-reorg ]; then consensus=pow; fi
+"$TESTNET" init --dir "$DIR" --base-port "$base" --consensus "$consensus" >/dev/null
 "$TESTNET" up --dir "$DIR" --timeout 60 >/dev/null
 "$TESTNET" web --dir "$DIR" --port "$web_port" >"$WORK/web.log" 2>&1 &
 web_pid=$!

@@ -81,6 +81,34 @@ async function transferInBlock(page) {
   await shot(page, 'web-view.png');
 }
 
+// Proof of work: the double-spend scenario started from the page; the honest miners reorg
+// onto the attacker's branch, and the tree shows the abandoned blocks as a side branch.
+async function powReorg(page) {
+  await page.goto(url);
+  await page.waitForFunction(() => {
+    const all = [...document.querySelectorAll('.lane')];
+    return all.length === 4 && all.every((l) => l.dataset.status === 'up' && Number(l.dataset.height) >= 1);
+  }, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('#scenario-name option[value="double-spend"]'));
+  await page.select('#scenario-name', 'double-spend');
+  await page.click('#start-scenario');
+  await page.waitForSelector('#actions li[data-state="running"]', { timeout: 10000 });
+  // The scenario takes about 90 s: two rounds, the second one a 6-block reorg.
+  await page.waitForSelector('#actions li[data-state="done"], #actions li[data-state="failed"]',
+    { timeout: 170000, polling: 1000 });
+  const verdict = await page.$eval('#actions li', (li) => li.textContent);
+  check(/PASS/.test(verdict), 'the scenario did not pass: ' + verdict);
+  const log = await page.$eval('#happenings', (l) => l.textContent);
+  check(/node-0 reorganised/.test(log), 'the log shows no reorg on node-0');
+  check((await page.$$('#chain .block.side')).length >= 6, 'the tree shows no abandoned branch');
+  // Bring the fork into view for the picture.
+  await page.$eval('#chain', (chain) => {
+    const side = chain.querySelector('.block.side rect');
+    chain.scrollLeft = Math.max(0, Number(side.getAttribute('x')) - 200);
+  });
+  await shot(page, 'web-view-pow.png');
+}
+
 // A simulated run's message-sequence chart draws its messages and steps through them.
 async function simTraceRenders(page) {
   await page.goto(url);
@@ -102,7 +130,7 @@ async function simTraceRenders(page) {
 }
 
 const cases = { 'nodes': pageShowsNodes, 'kill': killShowsViewChange, 'transfer': transferInBlock,
-  'sim-trace': simTraceRenders };
+  'pow-reorg': powReorg, 'sim-trace': simTraceRenders };
 
 (async () => {
   const run = cases[testCase];
