@@ -9,8 +9,10 @@
 #include <spdlog/spdlog.h>
 
 #include "chain/block.h"
+#include "chain/certificate.h"
 #include "client/blocks_answer.h"
 #include "crypto/hex.h"
+#include "crypto/merkle.h"
 #include "node/node_impl.h"
 #include "node/transport/log_limiter.h"
 
@@ -52,6 +54,29 @@ Status Node::Impl::open_upstreams() {
   return Status::success();
 }
 
+// Fetch thread: verifies the transaction signatures of fetched blocks off the event loop,
+// block by block, up to the first block whose certificate or transaction root does not
+// check out: the engine refuses that block without looking at its signatures, so a lying
+// upstream cannot make this node verify thousands of filler signatures.
+void Node::Impl::preverify_signatures(const std::vector<chain::Block>& blocks) {
+  for (const auto& block : blocks) {
+    bool certified = std::holds_alternative<chain::PbftSeal>(block.header.seal);
+    if (certified &&
+        !chain::verify_block_certificate(block, genesis->validators, genesis->chain_id))
+      return;
+    std::vector<crypto::Hash256> hashes;
+    hashes.reserve(block.transactions.size());
+    for (const auto& tx : block.transactions)
+      hashes.push_back(tx.hash());
+    if (crypto::merkle_root(hashes) != block.header.tx_root)
+      return;
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+      if (!verified.contains(hashes[i]) && block.transactions[i].signature_valid())
+        verified.insert(hashes[i]);
+    }
+  }
+}
+
 void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, nlohmann::json request,
                                      std::uint32_t max_blocks) {
   if (upstream >= follow.upstreams.size())
@@ -71,13 +96,7 @@ void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, nlohmann::jso
     } else {
       problem = client::describe(outcome.error());
     }
-    for (const auto& block : blocks) {
-      for (const auto& tx : block.transactions) {
-        crypto::Hash256 hash = tx.hash();
-        if (!verified.contains(hash) && tx.signature_valid())
-          verified.insert(hash);
-      }
-    }
+    preverify_signatures(blocks);
     boost::asio::post(io, [this, upstream, reachable, problem = std::move(problem),
                            blocks = std::move(blocks)]() mutable {
       if (stopping)

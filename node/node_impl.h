@@ -170,6 +170,7 @@ struct Node::Impl {
   // `request`: {"from_height": N} or {"locator": [hex, ...]} (see get_blocks).
   void fetch_from_upstream(chain::ReplicaIndex upstream, nlohmann::json request,
                            std::uint32_t max_blocks);
+  void preverify_signatures(const std::vector<chain::Block>& blocks);
   // Hands a client's transaction to an upstream validator; `done` gets the upstream's
   // answer (or why it could not be relayed) on the event loop.
   void relay(chain::Transaction tx, std::function<void(client::RpcOutcome)> done);
