@@ -195,7 +195,14 @@ struct Node::Impl {
   nlohmann::json consensus_json() const;
   nlohmann::json upstreams_json() const;  // each upstream with whether it answered last time
   // get_blocks' answer: committed blocks from `from_height`, as canonical hex.
-  Result<nlohmann::json> blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const;
+  // Stops at the reply's response budget and charges it; blocks already hex-encoded in this
+  // round (`encoded`, by height) are not encoded again.
+  using EncodedBlocks = std::map<std::uint64_t, std::string>;
+  Result<nlohmann::json> blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks,
+                                       const RpcReply& reply,
+                                       EncodedBlocks* encoded = nullptr) const;
+  void answer_blocks(std::uint64_t from_height, std::uint64_t max_blocks, const RpcReply& reply,
+                     EncodedBlocks* encoded = nullptr) const;
   void answer_block_waiters();
   // The best chain's block at `height` (nullopt above the head), from memory or the store.
   Result<std::optional<chain::Block>> best_block_at(std::uint64_t height) const;
