@@ -1,0 +1,3 @@
+# Unit tests for proof-of-stake: the ledger rules in chain/ and the engine in pow_pos/.
+synod_test(unit_pos_state LABEL pos SOURCES pos_state_test.cpp
+  LIBS synod_chain nlohmann_json::nlohmann_json)
