@@ -100,6 +100,14 @@ Uint256 block_work(const Uint256& target) {
   return ~target / (target + Uint256(1)) + Uint256(1);
 }
 
+Uint256 seal_work(const chain::BlockHeader& header) {
+  if (const auto* seal = std::get_if<chain::PowSeal>(&header.seal))
+    return block_work(Uint256::from_hash(seal->target));
+  if (std::holds_alternative<chain::PosSeal>(header.seal))
+    return Uint256(1);
+  return Uint256();
+}
+
 std::size_t points_needed(const chain::PowParams& params) {
   return static_cast<std::size_t>(std::max(params.retarget_window, params.median_time_window)) + 1;
 }
@@ -151,7 +159,12 @@ std::optional<std::uint64_t> median_time_past(std::span<const ChainPoint> parent
 
 std::size_t block_bytes(const chain::Block& block) {
   std::size_t bytes = kHeaderBytesBeforeSeal + 4 + 1;
-  bytes += std::holds_alternative<chain::PbftSeal>(block.header.seal) ? 8 + 8 : 8 + 32;
+  if (std::holds_alternative<chain::PbftSeal>(block.header.seal))
+    bytes += 8 + 8;
+  else if (std::holds_alternative<chain::PowSeal>(block.header.seal))
+    bytes += 8 + 32;
+  else
+    bytes += 8 + 32 + 64;
   for (const auto& tx : block.transactions)
     bytes += tx.encoded_size();
   if (block.certificate)  // u64 view | u64 sequence | 32 hash | u32 count | (u32 + 64) each

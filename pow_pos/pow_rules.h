@@ -85,11 +85,15 @@ bool meets_target(const crypto::Hash256& block_hash, const Uint256& target);
 // gives 2^256 - 1, the saturated value.
 Uint256 block_work(const Uint256& target);
 
+// The work a block adds to its chain: block_work(target) for a PoW seal, 1 for a PoS seal
+// (the longest chain wins), 0 for any other seal.
+Uint256 seal_work(const chain::BlockHeader& header);
+
 // One block of a chain as retargeting and the timestamp rule see it.
 struct ChainPoint {
   std::uint64_t height = 0;
   std::uint64_t timestamp_ms = 0;
-  Uint256 target;  // block 0 has none (zero)
+  Uint256 target;  // block 0 has none (zero); a PoS chain's difficulty
 };
 
 // How many points (the parent and its ancestors) next_target and median_time_past need.
