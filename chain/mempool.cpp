@@ -91,7 +91,7 @@ std::optional<AdmitError> Mempool::check_admission(const Transaction& tx,
     return AdmitError::kDuplicate;
   if (tx.chain_id != committed.chain_id())
     return AdmitError::kWrongChainId;
-  if (tx.amount == 0)
+  if (tx.amount == 0 && tx.kind != TxKind::kEvidence)  // evidence moves nothing
     return AdmitError::kZeroAmount;
   if (tx.amount > std::numeric_limits<std::uint64_t>::max() - tx.fee)
     return AdmitError::kOverflow;

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   app.add_option("--byzantine", byzantine,
                  "FOR TESTS ONLY: behave maliciously (silent, equivocate, forge-signature, "
                  "wrong-digest, replay, double-vote, invalid-block, slow-primary, flood; "
-                 "comma-separated)");
+                 "proof-of-stake: double-sign; comma-separated)");
   app.add_option("--byzantine-seed", byzantine_seed, "Seed of the Byzantine behaviours");
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error (overrides config)");
   try {

@@ -55,6 +55,12 @@ const char* to_string(Rejection reason) {
       return "stale";
     case Rejection::kCapacity:
       return "capacity";
+    case Rejection::kBadSeal:
+      return "bad_seal";
+    case Rejection::kWrongDifficulty:
+      return "wrong_difficulty";
+    case Rejection::kNotEligible:
+      return "not_eligible";
     case Rejection::kCount_:
       break;
   }
@@ -230,6 +236,11 @@ Verdict check_header_context(const chain::BlockHeader& header, const HeaderConte
 
 BodyCheck check_body(const chain::Block& block, chain::State& parent_state,
                      const chain::PowParams& params, const chain::SignatureCheck& signature_check) {
+  return execute_block(block, parent_state, params.block_reward, signature_check);
+}
+
+BodyCheck execute_block(const chain::Block& block, chain::State& parent_state, std::uint64_t reward,
+                        const chain::SignatureCheck& signature_check) {
   BodyCheck result;
   result.tx_hashes.reserve(block.transactions.size());
   for (const auto& tx : block.transactions)
@@ -250,7 +261,7 @@ BodyCheck check_body(const chain::Block& block, chain::State& parent_state,
   }
   chain::Execution execution =
       parent_state.execute(block.transactions, chain::address_of(block.header.proposer),
-                           chain::SignaturePolicy::kAlreadyVerified, params.block_reward);
+                           chain::SignaturePolicy::kAlreadyVerified, reward, block.header.height);
   if (!execution.ok()) {
     result.verdict =
         Verdict::rejected(Rejection::kInvalidTransactions, execution.rejection->message());

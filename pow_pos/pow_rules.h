@@ -41,6 +41,9 @@ enum class Rejection : std::uint8_t {
   kInvalidAncestor,      // descends from an invalid block
   kStale,                // below the oldest block kept: can never connect
   kCapacity,             // the block tree is full of side branches
+  kBadSeal,              // PoS: a seal signature that is not the proposer's
+  kWrongDifficulty,      // PoS: a difficulty other than the one its parent chain requires
+  kNotEligible,          // PoS: the proposer did not win the lottery for its slot
   kCount_,
 };
 inline constexpr std::size_t kRejectionCount = static_cast<std::size_t>(Rejection::kCount_);
@@ -151,5 +154,9 @@ struct BodyCheck {
 // state root. `parent_state` is left as it was.
 BodyCheck check_body(const chain::Block& block, chain::State& parent_state,
                      const chain::PowParams& params, const chain::SignatureCheck& signature_check);
+// The same for any mode: `reward` minted to the proposer, the block's height passed to the
+// state (PoS unbonding and evidence windows).
+BodyCheck execute_block(const chain::Block& block, chain::State& parent_state, std::uint64_t reward,
+                        const chain::SignatureCheck& signature_check);
 
 }  // namespace synod::pow_pos
