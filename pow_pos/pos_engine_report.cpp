@@ -22,7 +22,7 @@ json PosEngine::status(TimeMs) const {
   const Impl& r = *impl_;
   const chain::Address self = chain::address_of(r.core->key.public_key());
   return {{"mode", "pos"},
-          {"chain_length", r.core->tip().chain_work.to_decimal()},
+          {"tip_work", r.core->tip().chain_work.to_decimal()},  // the chain length
           {"difficulty", next_difficulty().to_decimal()},
           {"tips", live_tips(r.core->tree)},
           {"orphans", r.core->orphans.size()},

@@ -35,9 +35,11 @@ std::optional<Uint256> next_difficulty(std::span<const ChainPoint> parent_chain,
                                        const chain::PosParams& params) {
   if (parent_chain.empty())
     return std::nullopt;
-  const std::uint64_t n = std::min(params.retarget_window, parent_chain[0].height);
-  if (n == 0)
+  // Block 0's timestamp is the genesis' (often long before the first block), so the
+  // timespan starts at block 1.
+  if (parent_chain[0].height <= 1)
     return Uint256(params.initial_difficulty);
+  const std::uint64_t n = std::min(params.retarget_window, parent_chain[0].height - 1);
   if (parent_chain.size() < n + 1)
     return std::nullopt;
   WideSum difficulties;

@@ -11,7 +11,7 @@
 // parent's and may not start more than max_future_ms after a node's now.
 //
 // Difficulty adjusts per block toward block_interval_ms: the mean difficulty of the last
-// retarget_window blocks scaled by expected / actual timespan, within a factor of
+// retarget_window blocks (block 0 excluded) scaled by expected / actual timespan, within a factor of
 // max_retarget_factor, never below 1. Fork choice is the longest chain, ties to the lowest
 // block hash (BlockTree, TieBreak::kLowestHash).
 #pragma once
@@ -38,8 +38,10 @@ Uint256 eligibility_threshold(std::uint64_t stake, const Uint256& difficulty);
 bool wins_lottery(const crypto::Hash256& ticket, std::uint64_t stake, const Uint256& difficulty);
 
 // The difficulty the child of parent_chain[0] must carry (parent_chain: the parent and its
-// ancestors newest first, ChainPoint::target holding each block's difficulty). A child of
-// block 0 gets the initial difficulty. Nullopt when the ancestry is too short.
+// ancestors newest first, ChainPoint::target holding each block's difficulty). Children of
+// blocks 0 and 1 get the initial difficulty; later ones look at the last
+// min(retarget_window, parent height - 1) blocks, never at block 0, whose timestamp is the
+// genesis'. Nullopt when the ancestry is too short.
 std::optional<Uint256> next_difficulty(std::span<const ChainPoint> parent_chain,
                                        const chain::PosParams& params);
 std::size_t pos_points_needed(const chain::PosParams& params);

@@ -90,8 +90,10 @@ TEST_CASE("pos rules: difficulty follows the block interval within the retarget 
   CHECK(next_difficulty(chain_of(1500, 1000), params) == Uint256(1333));  // 1000 * 4/3
   CHECK(next_difficulty(chain_of(100, 1000), params) == Uint256(2000));   // clamped at x2
   CHECK(next_difficulty(chain_of(2000, 1), params) == Uint256(1));        // never below 1
+  std::vector<ChainPoint> height_one = {{1, 999'000, Uint256(1000)}, {0, 0, Uint256()}};
+  CHECK(next_difficulty(height_one, params) == Uint256(1000));  // block 0's time is not used
   auto short_chain = chain_of(2000, 1000);
-  short_chain.pop_back();
+  short_chain.resize(3);
   CHECK_FALSE(next_difficulty(short_chain, params).has_value());
 }
 
