@@ -155,10 +155,16 @@ crypto::Hash256 account_leaf_hash(const Address& address, const Account& account
   return crypto::sha256(out.data());
 }
 
+void State::adopt_rules(const Genesis& genesis) {
+  if (genesis.mode == ConsensusMode::kPos)
+    pos_ = genesis.pos;
+  else
+    pos_.reset();
+}
+
 State State::from_genesis(const Genesis& genesis) {
   State state(genesis.chain_id);
-  if (genesis.mode == ConsensusMode::kPos)
-    state.pos_ = genesis.pos;
+  state.adopt_rules(genesis);
   for (const auto& funded : genesis.accounts) {
     state.set(funded.address, Account{funded.balance, 0, funded.stake});
   }

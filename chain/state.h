@@ -138,6 +138,9 @@ class State {
                     SignaturePolicy policy = SignaturePolicy::kVerify, std::uint64_t reward = 0,
                     std::uint64_t height = 0) const;
 
+  // Takes the genesis' mode-specific rules (the PoS parameters), for a state read back from
+  // a store rather than built by from_genesis.
+  void adopt_rules(const Genesis& genesis);
   // The PoS parameters of a state built from a PoS genesis; null otherwise.
   const PosParams* pos_params() const { return pos_ ? &*pos_ : nullptr; }
   // The stake that enters the lottery: zero once slashed.

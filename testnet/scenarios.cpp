@@ -13,6 +13,7 @@
 
 #include "client/json_fields.h"
 #include "testnet/cluster.h"
+#include "testnet/pos_scenarios.h"
 #include "wallet/cli_support.h"
 
 namespace synod::testnet {
@@ -512,10 +513,13 @@ std::vector<std::string> scenario_names() {
   std::vector<std::string> out;
   for (const auto& [name, entry] : table())
     out.push_back(name);
+  out.push_back(kNothingAtStakeScenario);
   return out;
 }
 
 int run_scenario(const std::string& name, const std::string& dir, bool as_json) {
+  if (name == kNothingAtStakeScenario)
+    return run_nothing_at_stake(dir, as_json);
   const ScenarioFn* scenario = nullptr;
   std::string description;
   for (const auto& [entry_name, entry] : table()) {

@@ -334,3 +334,16 @@ TEST_CASE("pos mempool: an unstake costs only its fee and remove() drops one tra
   CHECK(pool.contains(stake.hash()));
   CHECK(pool.select_batch(state, 10, 1 << 20).empty());  // nonce 1 waits for nonce 0
 }
+
+TEST_CASE("pos state: a state read back without its rules adopts them from the genesis",
+          "[pos][state]") {
+  const Genesis genesis = pos_genesis();
+  State stored(kChain);
+  stored.apply(
+      StateDiff{{AccountChange{address(validator_key(0)), std::nullopt,
+                               State::from_genesis(genesis).account(address(validator_key(0)))}}});
+  Transaction stake = make_stake(validator_key(0), kChain, TxKind::kStake, 1, 0, 0);
+  CHECK(rejection_of(stored, stake, 3) == TxError::kWrongMode);
+  stored.adopt_rules(genesis);
+  CHECK(run(stored, stake, 3).ok());
+}
