@@ -83,11 +83,23 @@ Status balance(const Globals& globals, const std::string& address_text,
   return show_answer(
       globals, "get_account", {{"address", chain::to_string(address)}},
       [](const json& account, const client::Endpoint&) {
-        print_text(fields({{"address", field_text(account, "address")},
-                           {"balance", cli::with_commas(unsigned_field(account, "balance"))},
-                           {"nonce", std::to_string(unsigned_field(account, "nonce"))},
-                           {"stake", cli::with_commas(unsigned_field(account, "stake"))},
-                           {"at height", std::to_string(unsigned_field(account, "height"))}}));
+        std::vector<std::pair<std::string, std::string>> rows = {
+            {"address", field_text(account, "address")},
+            {"balance", cli::with_commas(unsigned_field(account, "balance"))},
+            {"nonce", std::to_string(unsigned_field(account, "nonce"))},
+            {"stake", cli::with_commas(unsigned_field(account, "stake"))}};
+        if (account.contains("unbonding")) {  // proof of stake: coins on their way back
+          rows.push_back({"unbonding", cli::with_commas(unsigned_field(account, "unbonding")) +
+                                           " (spendable at height " +
+                                           field_text(account, "unbonding_height") + ")"});
+        }
+        if (const json& why = client::field(account, "slashed"); why.is_object()) {
+          rows.push_back({"slashed", field_text(why, "reason") + " at height " +
+                                         field_text(why, "offence_height") + " (block " +
+                                         field_text(why, "slashed_at_height") + ")"});
+        }
+        rows.push_back({"at height", std::to_string(unsigned_field(account, "height"))});
+        print_text(fields(rows));
       });
 }
 

@@ -70,8 +70,8 @@ out=$("$TESTNET" scenario nothing-at-stake --dir "$DIR") || {
 echo "$out"
 grep -q "offence: node-3 signed two different blocks at height" <<<"$out" || fail "no offence shown"
 grep -q "^PASS$" <<<"$out" || fail "no PASS"
-answer=$("$WALLET" --node "$(rpc_of 0)" --json balance "$("$WALLET" --node "$(rpc_of 0)" --json validators |
-  grep -o '"address": *"syn[0-9a-f]*"' | tail -n 1 | sed -E 's/.*"(syn[0-9a-f]*)"/\1/')")
+OFFENDER=$("$WALLET" address --key "$DIR/node-3/node_key.json")
+answer=$("$WALLET" --node "$(rpc_of 0)" --json balance "$OFFENDER")
 echo "$answer"
 grep -q '"reason": "double_sign"' <<<"$answer" || fail "get_account does not say why it was slashed"
 
