@@ -58,11 +58,28 @@ Bytes encode_diff(const StateDiff& diff) {
   return out.take();
 }
 
+// SQLite answers a journal_mode request with the mode it really chose, which is not WAL on
+// file systems that cannot share memory between processes. Without WAL a reader blocks the
+// block writer and vice versa, so the node refuses to run rather than stall.
+Status check_journal_mode(sqlite3* db, const std::string& path) {
+  Statement query(db, "PRAGMA journal_mode");
+  if (query.step() != SQLITE_ROW)
+    return make_error("store: cannot read the journal mode of " + path);
+  std::string mode = query.column_text(0);
+  // An in-memory database (tests) has no file to log beside.
+  if (mode == "wal" || (mode == "memory" && path == ":memory:"))
+    return Status::success();
+  return make_error("store: " + path +
+                    " cannot use write-ahead logging (SQLite chose journal mode '" + mode +
+                    "'); put the data directory on a local file system");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path) {
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  // URI names let tests pick a VFS (see check_journal_mode).
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -80,6 +97,8 @@ Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path) {
       !status) {
     return status.error();
   }
+  if (auto status = check_journal_mode(db, path); !status)
+    return status.error();
   if (auto status = store->create_schema(); !status)
     return status.error();
   if (auto status = store->load_head(); !status)

@@ -56,6 +56,10 @@ class Statement {
     return data ? Bytes(data, data + size) : Bytes{};
   }
   std::int64_t column_int(int column) const { return sqlite3_column_int64(statement_, column); }
+  std::string column_text(int column) const {
+    const auto* text = sqlite3_column_text(statement_, column);
+    return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
+  }
   // A 32-byte hash column; nullopt when the column holds anything else (corrupt data).
   std::optional<crypto::Hash256> column_hash(int column) const {
     Bytes bytes = column_blob(column);

@@ -61,6 +61,64 @@ Status read_mining(const json& root, NodeConfig& config) {
   return read_number(mining, "hash_rate_limit", config.hash_rate_limit, where);
 }
 
+Status read_upstreams(const json& root, NodeConfig& config) {
+  if (!root.contains("upstreams"))
+    return Status::success();
+  const json& list = root["upstreams"];
+  if (!list.is_array() || list.size() > kMaxUpstreams) {
+    return make_error("config upstreams: expected an array of at most " +
+                      std::to_string(kMaxUpstreams) + " \"HOST:PORT\" strings");
+  }
+  for (const auto& item : list) {
+    if (!item.is_string())
+      return make_error("config upstreams: expected \"HOST:PORT\" strings");
+    auto endpoint = client::parse_endpoint(item.get<std::string>());
+    if (!endpoint)
+      return make_error("config upstreams: " + endpoint.message());
+    config.upstreams.push_back(endpoint->to_string());
+  }
+  return Status::success();
+}
+
+Status read_mempool(const json& root, NodeConfig& config) {
+  if (!root.contains("mempool"))
+    return Status::success();
+  const json& pool = root["mempool"];
+  const std::string where = "config mempool.";
+  if (!pool.is_object())
+    return make_error("config mempool: expected an object");
+  if (auto status =
+          check_known(pool, {"max_transactions", "max_bytes", "nonce_window", "min_fee"}, where);
+      !status) {
+    return status;
+  }
+  for (auto status : {read_number(pool, "max_transactions", config.mempool.max_transactions, where),
+                      read_number(pool, "max_bytes", config.mempool.max_bytes, where),
+                      read_number(pool, "nonce_window", config.mempool.nonce_window, where),
+                      read_number(pool, "min_fee", config.mempool.min_fee, where)}) {
+    if (!status)
+      return status;
+  }
+  return Status::success();
+}
+
+// Ranges and enumerations, once every field is read.
+Status check_values(const NodeConfig& config) {
+  if (config.follow_poll_ms == 0 || config.follow_poll_ms > 60'000)
+    return make_error("config follow_poll_ms: must be 1 to 60000");
+  if (config.verify_threads == 0 || config.verify_threads > 64)
+    return make_error("config verify_threads: must be 1 to 64");
+  if (config.summary_interval_blocks == 0)
+    return make_error("config summary_interval_blocks: must be > 0");
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  bool level_ok = false;
+  for (const char* level : kLevels)
+    level_ok = level_ok || config.log_level == level;
+  if (!level_ok)
+    return make_error("config log_level: one of trace, debug, info, warn, error");
+  return Status::success();
+}
+
 }  // namespace
 
 Result<NodeConfig> parse_config(const std::string& json_text) {
@@ -92,57 +150,11 @@ Result<NodeConfig> parse_config(const std::string& json_text) {
     if (!status)
       return status.error();
   }
-  if (root.contains("upstreams")) {
-    const json& list = root["upstreams"];
-    if (!list.is_array() || list.size() > kMaxUpstreams) {
-      return make_error("config upstreams: expected an array of at most " +
-                        std::to_string(kMaxUpstreams) + " \"HOST:PORT\" strings");
-    }
-    for (const auto& item : list) {
-      if (!item.is_string())
-        return make_error("config upstreams: expected \"HOST:PORT\" strings");
-      auto endpoint = client::parse_endpoint(item.get<std::string>());
-      if (!endpoint)
-        return make_error("config upstreams: " + endpoint.message());
-      config.upstreams.push_back(endpoint->to_string());
-    }
-  }
-  if (config.follow_poll_ms == 0 || config.follow_poll_ms > 60'000) {
-    return make_error("config follow_poll_ms: must be 1 to 60000");
-  }
-  if (auto status = read_mining(root, config); !status)
-    return status.error();
-  if (root.contains("mempool")) {
-    const json& pool = root["mempool"];
-    const std::string pool_where = "config mempool.";
-    if (!pool.is_object())
-      return make_error("config mempool: expected an object");
-    if (auto status = check_known(
-            pool, {"max_transactions", "max_bytes", "nonce_window", "min_fee"}, pool_where);
-        !status) {
+  for (auto status : {read_upstreams(root, config), read_mining(root, config),
+                      read_mempool(root, config), check_values(config)}) {
+    if (!status)
       return status.error();
-    }
-    for (auto status :
-         {read_number(pool, "max_transactions", config.mempool.max_transactions, pool_where),
-          read_number(pool, "max_bytes", config.mempool.max_bytes, pool_where),
-          read_number(pool, "nonce_window", config.mempool.nonce_window, pool_where),
-          read_number(pool, "min_fee", config.mempool.min_fee, pool_where)}) {
-      if (!status)
-        return status.error();
-    }
   }
-  if (config.verify_threads == 0 || config.verify_threads > 64) {
-    return make_error("config verify_threads: must be 1 to 64");
-  }
-  if (config.summary_interval_blocks == 0) {
-    return make_error("config summary_interval_blocks: must be > 0");
-  }
-  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
-  bool level_ok = false;
-  for (const char* level : kLevels)
-    level_ok = level_ok || config.log_level == level;
-  if (!level_ok)
-    return make_error("config log_level: one of trace, debug, info, warn, error");
   return config;
 }
 

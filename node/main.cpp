@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "node/node.h"
@@ -20,8 +21,11 @@ int main(int argc, char** argv) {
   app.add_option("--byzantine", byzantine,
                  "FOR TESTS ONLY: behave maliciously (silent, equivocate, forge-signature, "
                  "wrong-digest, replay, double-vote, invalid-block, slow-primary, flood; "
-                 "proof-of-stake: double-sign; comma-separated)");
+                 "proof of work: private-mining; proof of stake: double-sign; comma-separated)");
   app.add_option("--byzantine-seed", byzantine_seed, "Seed of the Byzantine behaviours");
+  std::optional<std::uint64_t> hash_rate_limit;
+  app.add_option("--hash-rate-limit", hash_rate_limit,
+                 "Proof of work: at most this many hashes a second (overrides config.json)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error (overrides config)");
   try {
     app.parse(argc, argv);
@@ -32,6 +36,7 @@ int main(int argc, char** argv) {
   synod::node::NodeOptions options;
   options.home = home;
   options.adversary_seed = byzantine_seed;
+  options.hash_rate_limit = hash_rate_limit;
   // Each name is checked by the engine's factory, which knows its mode's behaviours.
   for (std::size_t start = 0; !byzantine.empty() && start <= byzantine.size();) {
     std::size_t comma = std::min(byzantine.find(',', start), byzantine.size());

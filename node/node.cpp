@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "chain/genesis.h"
@@ -28,6 +29,10 @@ Status Node::Impl::open(NodeOptions node_options) {
   if (auto status = load_identity(options.home); !status)
     return status;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  if (options.hash_rate_limit)
+    config.hash_rate_limit = *options.hash_rate_limit;
+  if (auto status = take_node_behaviours(); !status)
+    return status;
   if (auto status = open_stores(options.home); !status)
     return status;
   auto head = reader->head();
@@ -61,7 +66,18 @@ Status Node::Impl::open(NodeOptions node_options) {
   rpc = std::make_unique<HttpServer>(io, rpc_options);
   register_rpc_methods();
 
-  summary_from_height = stored_height + 1;
+  summary.from_height = stored_height + 1;
+  return Status::success();
+}
+
+// Byzantine kinds the node carries out itself rather than its engine.
+Status Node::Impl::take_node_behaviours() {
+  const auto& kinds = options.byzantine;
+  if (std::find(kinds.begin(), kinds.end(), "private-mining") == kinds.end())
+    return Status::success();
+  if (genesis->mode != chain::ConsensusMode::kPow || is_full_node() || !config.mining_enabled)
+    return make_error("--byzantine private-mining: only a proof-of-work miner can mine privately");
+  private_mining = true;
   return Status::success();
 }
 
@@ -132,9 +148,12 @@ Status Node::Impl::open_engine(chain::State state, chain::Block head) {
   setup.batch_delay_ms = config.batch_delay_ms;
   setup.view_change_timeout_ms = config.view_change_timeout_ms;
   setup.poll_interval_ms = config.follow_poll_ms;
-  setup.upstreams = static_cast<std::uint32_t>(upstreams.size());
+  setup.upstreams = static_cast<std::uint32_t>(follow.upstreams.size());
   setup.fetch_batch_blocks = kMaxFetchBlocks;
-  setup.byzantine = options.byzantine;
+  for (const auto& kind : options.byzantine) {
+    if (kind != "private-mining")
+      setup.byzantine.push_back(kind);
+  }
   setup.adversary_seed = options.adversary_seed;
   setup.mine = config.mining_enabled;
   setup.signature_check = [this](const chain::Transaction& tx, const crypto::Hash256& tx_hash) {
@@ -243,8 +262,8 @@ void Node::Impl::execute(const chain::Actions& actions) {
     } else if (const auto* mine = std::get_if<chain::MineAction>(&action)) {
       start_mining(*mine);
     } else if (std::holds_alternative<chain::StopMiningAction>(action)) {
-      if (miner)
-        miner->stop_job();
+      if (mining.miner)
+        mining.miner->stop_job();
     } else if (const auto* persist = std::get_if<chain::PersistAction>(&action)) {
       // Durable before anything after it is sent: the replica's safety depends on it.
       if (auto status = vote_store->put_meta(persist->key, persist->value); !status) {
@@ -278,27 +297,27 @@ void Node::Impl::execute(const chain::Actions& actions) {
 }
 
 void Node::Impl::log_summary(const chain::Block& block) {
-  summary_transactions += block.transactions.size();
-  if (block.header.height + 1 < summary_from_height + config.summary_interval_blocks)
+  summary.transactions += block.transactions.size();
+  if (block.header.height + 1 < summary.from_height + config.summary_interval_blocks)
     return;
   std::string note = engine->progress_note();
   if (is_full_node()) {
     spdlog::info("followed blocks {}-{}: {} transactions, {}, {} of {} upstreams reachable",
-                 summary_from_height, block.header.height, summary_transactions, note,
-                 peers_connected(), upstreams.size());
+                 summary.from_height, block.header.height, summary.transactions, note,
+                 peers_connected(), follow.upstreams.size());
   } else {
-    spdlog::info("blocks {}-{}: {} transactions; {}; {} peers", summary_from_height,
-                 block.header.height, summary_transactions, note, peers->connected_count());
+    spdlog::info("blocks {}-{}: {} transactions; {}; {} peers", summary.from_height,
+                 block.header.height, summary.transactions, note, peers->connected_count());
   }
-  summary_from_height = block.header.height + 1;
-  summary_transactions = 0;
+  summary.from_height = block.header.height + 1;
+  summary.transactions = 0;
 }
 
 void Node::Impl::count_message(ByteView message, bool incoming, std::size_t copies) {
   std::string type = engine->message_type(message);
   if (type == "unknown")
     return;
-  auto& family = incoming ? messages_in_by_type : messages_out_by_type;
+  auto& family = incoming ? gauges.messages_in_by_type : gauges.messages_out_by_type;
   Counter*& counter = family[type];
   if (counter == nullptr) {
     counter = incoming ? &metrics.counter("synod_messages_in_total", "Consensus messages received",
@@ -313,7 +332,7 @@ std::size_t Node::Impl::peers_connected() const {
   if (peers)
     return peers->connected_count();
   return static_cast<std::size_t>(
-      std::count(upstream_reachable.begin(), upstream_reachable.end(), true));
+      std::count(follow.reachable.begin(), follow.reachable.end(), true));
 }
 
 void Node::Impl::refresh_metrics() {
@@ -336,16 +355,16 @@ void Node::Impl::shutdown() {
   spdlog::info("stopping: writing pending blocks and closing the store");
   for (auto& [id, timer] : timers)
     timer->cancel();
-  if (hash_rate_timer)
-    hash_rate_timer->cancel();
-  if (miner)
-    miner->shutdown();
+  if (mining.sample_timer)
+    mining.sample_timer->cancel();
+  if (mining.miner)
+    mining.miner->shutdown();
   signals.cancel();
   if (rpc)
     rpc->stop();
   if (peers)
     peers->stop();
-  for (auto* pool : {verify_pool.get(), fetch_pool.get(), relay_pool.get()}) {
+  for (auto* pool : {verify_pool.get(), follow.fetch_pool.get(), follow.relay_pool.get()}) {
     if (pool)
       pool->stop();
   }
@@ -364,7 +383,8 @@ Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Node::~Node() {
-  for (auto* pool : {impl_->verify_pool.get(), impl_->fetch_pool.get(), impl_->relay_pool.get()}) {
+  for (auto* pool :
+       {impl_->verify_pool.get(), impl_->follow.fetch_pool.get(), impl_->follow.relay_pool.get()}) {
     if (pool)
       pool->join();
   }
@@ -374,7 +394,9 @@ Node::~Node() {
 
 int Node::run() {
   Impl& r = *impl_;
-  if (r.peers) {
+  if (r.private_mining) {
+    spdlog::warn("private mining: no peer links; restart without it to publish the branch");
+  } else if (r.peers) {
     if (auto status = r.peers->start(); !status) {
       spdlog::critical("{}", status.message());
       return 1;
@@ -390,7 +412,7 @@ int Node::run() {
   });
   if (r.is_full_node()) {
     std::string sources;
-    for (const auto& upstream : r.upstreams)
+    for (const auto& upstream : r.follow.upstreams)
       sources += (sources.empty() ? "" : ", ") + upstream.to_string();
     spdlog::info("{} (full node) following chain {} from {}: height {}, RPC on {}", r.name,
                  r.genesis->chain_id, sources, r.stored_height, r.config.rpc_listen);
@@ -402,7 +424,7 @@ int Node::run() {
   r.execute(r.engine->start(Impl::now_ms()));
   r.io.run();
   r.storage->stop();  // every committed block queued so far is written before exit
-  for (auto* pool : {r.verify_pool.get(), r.fetch_pool.get(), r.relay_pool.get()}) {
+  for (auto* pool : {r.verify_pool.get(), r.follow.fetch_pool.get(), r.follow.relay_pool.get()}) {
     if (pool)
       pool->join();
   }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,12 @@ struct NodeOptions {
   std::string home;  // holds config.json, genesis.json, node_key.json; data goes to data/
   // Byzantine behaviours by name, for tests; the engine's factory checks them. Empty for
   // an honest node.
+  // "private-mining" (proof of work) is the node's own: it mines with no peer links at all,
+  // keeping its branch secret until restarted without it.
   std::vector<std::string> byzantine;
   std::uint64_t adversary_seed = 1;
+  // Overrides config.json's mining.hash_rate_limit when set (tests set hash shares with it).
+  std::optional<std::uint64_t> hash_rate_limit;
 };
 
 class Node {

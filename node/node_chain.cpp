@@ -19,7 +19,7 @@ void Node::Impl::on_reorg(const chain::ReorgAction& reorg) {
   assert(!reorg.branch.empty());
   forget_above(reorg.fork_height);
   std::uint64_t sequence = storage->enqueue_reorg(reorg);
-  last_reorg_sequence = sequence;
+  backlog.last_reorg_sequence = sequence;
   for (const auto& append : reorg.branch)
     note_best_block(append.block, append.tx_hashes, sequence);
   ++reorgs_seen;
@@ -34,30 +34,31 @@ void Node::Impl::note_best_block(const chain::Block& block,
   crypto::Hash256 block_hash = block.hash();
   for (std::size_t i = 0; i < block.transactions.size(); ++i) {
     const crypto::Hash256& tx_hash = tx_hashes[i];
-    unindexed_transactions[tx_hash] =
+    backlog.unindexed_transactions[tx_hash] =
         chain::TxLocation{block.header.height, static_cast<std::uint32_t>(i), block_hash};
-    unindexed_by_height[block.header.height].push_back(tx_hash);
-    relayed.erase(tx_hash);
+    backlog.unindexed_by_height[block.header.height].push_back(tx_hash);
+    follow.relayed.erase(tx_hash);
     if (auto it = admitted_at.find(tx_hash); it != admitted_at.end()) {
       gauges.commit_latency->observe(static_cast<double>(now - it->second) / 1000.0);
       admitted_at.erase(it);
     }
   }
   verified.erase(tx_hashes);
-  unstored_blocks[block.header.height] = UnstoredBlock{sequence, block};
+  backlog.unstored_blocks[block.header.height] = WriteBacklog::UnstoredBlock{sequence, block};
   gauges.blocks_committed->inc();
   gauges.transactions_committed->inc(block.transactions.size());
   log_summary(block);
 }
 
 void Node::Impl::forget_above(std::uint64_t fork_height) {
-  unstored_blocks.erase(unstored_blocks.upper_bound(fork_height), unstored_blocks.end());
-  auto abandoned = unindexed_by_height.upper_bound(fork_height);
-  for (auto it = abandoned; it != unindexed_by_height.end(); ++it) {
+  backlog.unstored_blocks.erase(backlog.unstored_blocks.upper_bound(fork_height),
+                                backlog.unstored_blocks.end());
+  auto abandoned = backlog.unindexed_by_height.upper_bound(fork_height);
+  for (auto it = abandoned; it != backlog.unindexed_by_height.end(); ++it) {
     for (const auto& tx_hash : it->second)
-      unindexed_transactions.erase(tx_hash);
+      backlog.unindexed_transactions.erase(tx_hash);
   }
-  unindexed_by_height.erase(abandoned, unindexed_by_height.end());
+  backlog.unindexed_by_height.erase(abandoned, backlog.unindexed_by_height.end());
 }
 
 void Node::Impl::on_written(const WriteReport& report) {
@@ -74,19 +75,19 @@ void Node::Impl::on_written(const WriteReport& report) {
   }
   if (!report.best_chain_changed)
     return;
-  std::erase_if(unstored_blocks,
+  std::erase_if(backlog.unstored_blocks,
                 [&](const auto& entry) { return entry.second.sequence <= report.sequence; });
   // Written before a reorg the event loop already applied: its heights and index speak of
   // the abandoned branch, so only the reorg's own report moves things on.
-  if (report.sequence < last_reorg_sequence)
+  if (report.sequence < backlog.last_reorg_sequence)
     return;
   stored_height = report.head_height;
-  auto indexed_end = unindexed_by_height.upper_bound(report.indexed_height);
-  for (auto it = unindexed_by_height.begin(); it != indexed_end; ++it) {
+  auto indexed_end = backlog.unindexed_by_height.upper_bound(report.indexed_height);
+  for (auto it = backlog.unindexed_by_height.begin(); it != indexed_end; ++it) {
     for (const auto& tx_hash : it->second)
-      unindexed_transactions.erase(tx_hash);
+      backlog.unindexed_transactions.erase(tx_hash);
   }
-  unindexed_by_height.erase(unindexed_by_height.begin(), indexed_end);
+  backlog.unindexed_by_height.erase(backlog.unindexed_by_height.begin(), indexed_end);
   if (!stopping)
     execute(engine->on_block_stored(report.head_height, now_ms()));
 }

@@ -9,8 +9,10 @@
 #include <spdlog/spdlog.h>
 
 #include "chain/block.h"
+#include "chain/certificate.h"
 #include "client/blocks_answer.h"
 #include "crypto/hex.h"
+#include "crypto/merkle.h"
 #include "node/node_impl.h"
 #include "node/transport/log_limiter.h"
 
@@ -35,32 +37,55 @@ Status Node::Impl::open_upstreams() {
     auto endpoint = client::parse_endpoint(text);
     if (!endpoint)
       return make_error("config upstreams: " + endpoint.message());
-    upstreams.push_back(*endpoint);
+    follow.upstreams.push_back(*endpoint);
   }
-  upstream_reachable.assign(upstreams.size(), false);
-  upstream_asked.assign(upstreams.size(), false);
+  follow.reachable.assign(follow.upstreams.size(), false);
+  follow.asked.assign(follow.upstreams.size(), false);
   client::RpcClientOptions client_options;
   client_options.connect_timeout = std::chrono::milliseconds(2000);
   client_options.request_timeout = std::chrono::milliseconds(8000);
-  for (const auto& endpoint : upstreams) {
-    fetch_clients.push_back(std::make_unique<client::RpcClient>(endpoint, client_options));
-    relay_clients.push_back(std::make_unique<client::RpcClient>(endpoint, client_options));
+  for (const auto& endpoint : follow.upstreams) {
+    follow.fetch_clients.push_back(std::make_unique<client::RpcClient>(endpoint, client_options));
+    follow.relay_clients.push_back(std::make_unique<client::RpcClient>(endpoint, client_options));
   }
-  fetch_pool = std::make_unique<boost::asio::thread_pool>(1);
-  relay_pool = std::make_unique<boost::asio::thread_pool>(1);
+  follow.fetch_pool = std::make_unique<boost::asio::thread_pool>(1);
+  follow.relay_pool = std::make_unique<boost::asio::thread_pool>(1);
 
   return Status::success();
 }
 
+// Fetch thread: verifies the transaction signatures of fetched blocks off the event loop,
+// block by block, up to the first block whose certificate or transaction root does not
+// check out: the engine refuses that block without looking at its signatures, so a lying
+// upstream cannot make this node verify thousands of filler signatures.
+void Node::Impl::preverify_signatures(const std::vector<chain::Block>& blocks) {
+  for (const auto& block : blocks) {
+    bool certified = std::holds_alternative<chain::PbftSeal>(block.header.seal);
+    if (certified &&
+        !chain::verify_block_certificate(block, genesis->validators, genesis->chain_id))
+      return;
+    std::vector<crypto::Hash256> hashes;
+    hashes.reserve(block.transactions.size());
+    for (const auto& tx : block.transactions)
+      hashes.push_back(tx.hash());
+    if (crypto::merkle_root(hashes) != block.header.tx_root)
+      return;
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+      if (!verified.contains(hashes[i]) && block.transactions[i].signature_valid())
+        verified.insert(hashes[i]);
+    }
+  }
+}
+
 void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, nlohmann::json request,
                                      std::uint32_t max_blocks) {
-  if (upstream >= upstreams.size())
+  if (upstream >= follow.upstreams.size())
     return;
   request["max_blocks"] = max_blocks;
   request["wait_ms"] = kLongPollMs;
-  boost::asio::post(*fetch_pool, [this, upstream, request = std::move(request), max_blocks] {
+  boost::asio::post(*follow.fetch_pool, [this, upstream, request = std::move(request), max_blocks] {
     name_pool_thread("synod-fetch");
-    auto outcome = fetch_clients[upstream]->call("get_blocks", request);
+    auto outcome = follow.fetch_clients[upstream]->call("get_blocks", request);
     bool reachable = outcome.ok() || outcome.error().kind == client::RpcError::Kind::kRpc;
     std::string problem;
     std::vector<chain::Block> blocks;
@@ -71,21 +96,15 @@ void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, nlohmann::jso
     } else {
       problem = client::describe(outcome.error());
     }
-    for (const auto& block : blocks) {
-      for (const auto& tx : block.transactions) {
-        crypto::Hash256 hash = tx.hash();
-        if (!verified.contains(hash) && tx.signature_valid())
-          verified.insert(hash);
-      }
-    }
+    preverify_signatures(blocks);
     boost::asio::post(io, [this, upstream, reachable, problem = std::move(problem),
                            blocks = std::move(blocks)]() mutable {
       if (stopping)
         return;
-      upstream_reachable[upstream] = reachable;
-      upstream_asked[upstream] = true;
+      follow.reachable[upstream] = reachable;
+      follow.asked[upstream] = true;
       if (!problem.empty()) {
-        const std::string& where = upstreams[upstream].to_string();
+        const std::string& where = follow.upstreams[upstream].to_string();
         if (auto line =
                 upstream_log_limiter().admit(where + (reachable ? "/bad" : "/down"), now_ms(),
                                              "upstream " + where + ": " + problem)) {
@@ -98,13 +117,14 @@ void Node::Impl::fetch_from_upstream(chain::ReplicaIndex upstream, nlohmann::jso
 }
 
 void Node::Impl::relay(chain::Transaction tx, std::function<void(client::RpcOutcome)> done) {
-  if (pending_relays >= kMaxPendingRelays) {
+  if (follow.pending_relays >= FullNodeLinks::kMaxPendingRelays) {
     done(client::RpcError{client::RpcError::Kind::kRpc, -32005,
                           "node_busy: too many transactions waiting to be relayed", nullptr});
     return;
   }
-  ++pending_relays;
-  boost::asio::post(*relay_pool, [this, tx = std::move(tx), done = std::move(done)]() mutable {
+  ++follow.pending_relays;
+  boost::asio::post(*follow.relay_pool, [this, tx = std::move(tx),
+                                         done = std::move(done)]() mutable {
     name_pool_thread("synod-relay");
     crypto::Hash256 hash = tx.hash();
     std::optional<client::RpcOutcome> outcome;
@@ -122,9 +142,9 @@ void Node::Impl::relay(chain::Transaction tx, std::function<void(client::RpcOutc
       nlohmann::json params = {{"tx", crypto::to_hex(tx.encode())}};
       // The first upstream that can be reached answers; the next relay starts at the next
       // upstream, which spreads relays and routes around a dead one.
-      for (std::size_t attempt = 0; attempt < relay_clients.size(); ++attempt) {
-        std::size_t which = (relay_next + attempt) % relay_clients.size();
-        auto answer = relay_clients[which]->call("submit_tx", params);
+      for (std::size_t attempt = 0; attempt < follow.relay_clients.size(); ++attempt) {
+        std::size_t which = (follow.relay_next + attempt) % follow.relay_clients.size();
+        auto answer = follow.relay_clients[which]->call("submit_tx", params);
         // An answer about the transaction itself is final; anything else (unreachable, an
         // upstream that is busy or does not speak submit_tx) sends it to the next one.
         bool final_answer = answer.ok() || answer.is_rpc_error(client::kRpcTransactionRefused) ||
@@ -132,11 +152,11 @@ void Node::Impl::relay(chain::Transaction tx, std::function<void(client::RpcOutc
         if (final_answer) {
           if (answer.ok()) {
             auto result = answer.result();
-            result["relayed_to"] = upstreams[which].to_string();
+            result["relayed_to"] = follow.upstreams[which].to_string();
             answer = client::RpcOutcome(std::move(result));
           }
           outcome = std::move(answer);
-          relay_next = which + 1;
+          follow.relay_next = which + 1;
           break;
         }
         outcome = std::move(answer);
@@ -144,11 +164,11 @@ void Node::Impl::relay(chain::Transaction tx, std::function<void(client::RpcOutc
     }
     boost::asio::post(
         io, [this, hash, outcome = std::move(*outcome), done = std::move(done)]() mutable {
-          --pending_relays;
+          --follow.pending_relays;
           if (outcome.ok()) {
-            if (relayed.size() >= kMaxRelayedRemembered)
-              relayed.clear();
-            relayed[hash] = now_ms();
+            if (follow.relayed.size() >= FullNodeLinks::kMaxRelayedRemembered)
+              follow.relayed.clear();
+            follow.relayed[hash] = now_ms();
           }
           done(std::move(outcome));
         });
@@ -156,8 +176,8 @@ void Node::Impl::relay(chain::Transaction tx, std::function<void(client::RpcOutc
 }
 
 bool Node::Impl::relayed_recently(const crypto::Hash256& tx_hash) const {
-  auto it = relayed.find(tx_hash);
-  return it != relayed.end() && now_ms() < it->second + kRelayedPendingMs;
+  auto it = follow.relayed.find(tx_hash);
+  return it != follow.relayed.end() && now_ms() < it->second + FullNodeLinks::kRelayedPendingMs;
 }
 
 }  // namespace synod::node

@@ -25,6 +25,7 @@
 #include "node/engine_metrics.h"
 #include "node/miner.h"
 #include "node/node.h"
+#include "node/node_parts.h"
 #include "node/rpc/http_server.h"
 #include "node/rpc/metrics.h"
 #include "node/storage_worker.h"
@@ -33,20 +34,6 @@
 #include "node/wire.h"
 
 namespace synod::node {
-
-struct NodeMetrics {
-  Gauge* height = nullptr;
-  Gauge* stored_height = nullptr;
-  Gauge* mempool_size = nullptr;
-  Gauge* peers = nullptr;
-  Counter* malformed_frames = nullptr;
-  Gauge* hash_rate = nullptr;  // proof-of-work: hashes a second over the last second
-  Counter* hashes = nullptr;
-  Counter* transactions_committed = nullptr;
-  Counter* blocks_committed = nullptr;
-  Counter* transactions_rejected = nullptr;
-  Histogram* commit_latency = nullptr;
-};
 
 struct Node::Impl {
   NodeOptions options;
@@ -78,96 +65,38 @@ struct Node::Impl {
 
   std::unique_ptr<chain::Mempool> mempool;
   bool full_node = false;
+  bool private_mining = false;  // --byzantine private-mining: peers never started
   std::unique_ptr<chain::Engine> engine;
   std::unique_ptr<PeerManager> peers;  // participants only
 
-  // Full nodes only. Each pool has one thread, which alone uses its clients (one per
-  // upstream): blocking JSON-RPC calls with deadlines, kept off the event loop.
-  std::vector<client::Endpoint> upstreams;
-  std::vector<bool> upstream_reachable;  // as of the last call to each
-  std::vector<bool> upstream_asked;      // false until the first call to it ends
-  std::unique_ptr<boost::asio::thread_pool> fetch_pool;
-  std::unique_ptr<boost::asio::thread_pool> relay_pool;
-  std::vector<std::unique_ptr<client::RpcClient>> fetch_clients;
-  std::vector<std::unique_ptr<client::RpcClient>> relay_clients;
-  std::size_t relay_next = 0;  // relay thread only: the upstream tried first
-  static constexpr std::size_t kMaxPendingRelays = 1024;
-  std::size_t pending_relays = 0;
-  // Transactions relayed and not yet seen committed, for get_tx's "pending" (bounded).
-  static constexpr std::size_t kMaxRelayedRemembered = 65'536;
-  std::unordered_map<crypto::Hash256, chain::TimeMs, crypto::KeyedHash> relayed;
-  static constexpr chain::TimeMs kRelayedPendingMs = 10 * 60 * 1000;
+  FullNodeLinks follow;  // full nodes only
 
-  // get_blocks requests for blocks not committed yet, answered as soon as one commits (or
-  // empty at their deadline): followers learn of a block without polling for it.
-  struct BlockWaiter {
-    std::uint64_t from_height = 0;
-    std::uint64_t max_blocks = 0;
-    RpcReply reply;
-    std::unique_ptr<boost::asio::steady_timer> deadline;
-  };
-  static constexpr std::size_t kMaxBlockWaiters = 256;
-  static constexpr std::uint64_t kMaxBlockWaitMs = 5000;
-  // Keyed by arrival: a deadline handler looks its waiter up rather than holding on to it,
-  // because a block can commit and answer the waiter after the deadline expired but before
-  // its handler ran (cancel() cannot stop a handler that is already queued).
-  std::map<std::uint64_t, BlockWaiter> block_waiters;
-  std::uint64_t block_waiters_added = 0;
+  BlockWaiters block_waiters;
   std::unique_ptr<HttpServer> rpc;
 
   Metrics metrics;
   NodeMetrics gauges;
-  std::map<std::string, Counter*> messages_in_by_type;
-  std::map<std::string, Counter*> messages_out_by_type;
   std::unique_ptr<EngineMetrics> engine_metrics;
 
   std::map<std::uint32_t, std::unique_ptr<boost::asio::steady_timer>> timers;
 
-  // Transactions committed since the node started whose blocks are not yet in the store's
-  // transaction index (written in bulk, see chain/block_store.h): get_tx answers from here.
-  std::unordered_map<crypto::Hash256, chain::TxLocation, crypto::KeyedHash> unindexed_transactions;
-  std::map<std::uint64_t, std::vector<crypto::Hash256>> unindexed_by_height;
-  // Best-chain blocks still queued for the storage thread, served by get_block meanwhile,
-  // each with the sequence number of the storage item that writes it.
-  struct UnstoredBlock {
-    std::uint64_t sequence = 0;
-    chain::Block block;
-  };
-  std::map<std::uint64_t, UnstoredBlock> unstored_blocks;
-  std::uint64_t last_reorg_sequence = 0;
+  WriteBacklog backlog;
   std::uint64_t reorgs_seen = 0;
 
-  // Proof-of-work: the nonce search, started by the first MineAction.
-  std::unique_ptr<Miner> miner;
-  std::uint64_t hash_rate_hashes = 0;  // miner->hashes() at the last rate sample
-  std::chrono::steady_clock::time_point hash_rate_at;
-  double hash_rate = 0;
-  std::unique_ptr<boost::asio::steady_timer> hash_rate_timer;
+  MiningState mining;
   // Submission times of transactions this node admitted, for the commit-latency histogram.
   std::unordered_map<crypto::Hash256, chain::TimeMs, crypto::KeyedHash> admitted_at;
 
-  // Client submissions arriving in one turn of the event loop are verified together, and
-  // the engine is told about new transactions at most once per turn.
-  using SubmitDone = std::function<void(std::optional<std::string> refusal)>;
-  std::vector<chain::Transaction> submit_queue;
-  std::vector<crypto::Hash256> submit_hashes;
-  std::vector<SubmitDone> submit_callbacks;
-  bool submit_flush_scheduled = false;
-  bool engine_poke_scheduled = false;
-
-  // Gossip: admitted transactions are sent to every validator in batches.
-  std::vector<chain::Transaction> gossip_queue;
-  bool gossip_flush_scheduled = false;
-
-  // One summary line per interval.
-  std::uint64_t summary_from_height = 0;
-  std::uint64_t summary_transactions = 0;
+  SubmitBatch submissions;
+  GossipBatch gossip;
+  LogSummary summary;
 
   bool stopping = false;
   int exit_code = 0;
 
   // ---- node.cpp ----
   Status open(NodeOptions node_options);
+  Status take_node_behaviours();
   // Reads config, genesis and key, and decides the node's role and name.
   Status load_identity(const std::string& home);
   Status open_stores(const std::string& home);
@@ -219,7 +148,7 @@ struct Node::Impl {
   using AdmitResults = std::vector<std::optional<std::string>>;
   void admit(std::vector<chain::Transaction> transactions, std::vector<crypto::Hash256> hashes,
              bool from_peer, std::function<void(AdmitResults)> done);
-  void submit(chain::Transaction tx, const crypto::Hash256& tx_hash, SubmitDone done);
+  void submit(chain::Transaction tx, const crypto::Hash256& tx_hash, SubmitBatch::Done done);
   void flush_submissions();
   void poke_engine();
   void queue_gossip(const chain::Transaction& tx);
@@ -232,6 +161,7 @@ struct Node::Impl {
   // `request`: {"from_height": N} or {"locator": [hex, ...]} (see get_blocks).
   void fetch_from_upstream(chain::ReplicaIndex upstream, nlohmann::json request,
                            std::uint32_t max_blocks);
+  void preverify_signatures(const std::vector<chain::Block>& blocks);
   // Hands a client's transaction to an upstream validator; `done` gets the upstream's
   // answer (or why it could not be relayed) on the event loop.
   void relay(chain::Transaction tx, std::function<void(client::RpcOutcome)> done);
@@ -253,6 +183,7 @@ struct Node::Impl {
   void rpc_get_genesis(const nlohmann::json& params, RpcReply reply);
   void rpc_get_validators(const nlohmann::json& params, RpcReply reply);
   nlohmann::json status_json() const;
+  const char* role_name() const;
   nlohmann::json consensus_json() const;
   nlohmann::json upstreams_json() const;  // each upstream with whether it answered last time
   // get_blocks' answer: committed blocks from `from_height`, as canonical hex.

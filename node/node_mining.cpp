@@ -8,33 +8,33 @@
 namespace synod::node {
 
 void Node::Impl::start_mining(const chain::MineAction& mine) {
-  if (!miner) {
-    miner = std::make_unique<Miner>(config.hash_rate_limit,
-                                    [this](std::uint64_t job, std::uint64_t nonce) {
-                                      boost::asio::post(io, [this, job, nonce] {
-                                        if (!stopping)
-                                          execute(engine->on_block_mined(job, nonce, now_ms()));
-                                      });
-                                    });
-    hash_rate_at = std::chrono::steady_clock::now();
-    hash_rate_timer = std::make_unique<boost::asio::steady_timer>(io);
+  if (!mining.miner) {
+    mining.miner = std::make_unique<Miner>(
+        config.hash_rate_limit, [this](std::uint64_t job, std::uint64_t nonce) {
+          boost::asio::post(io, [this, job, nonce] {
+            if (!stopping)
+              execute(engine->on_block_mined(job, nonce, now_ms()));
+          });
+        });
+    mining.sampled_at = std::chrono::steady_clock::now();
+    mining.sample_timer = std::make_unique<boost::asio::steady_timer>(io);
     sample_hash_rate();
   }
-  miner->start(mine.job, mine.header);
+  mining.miner->start(mine.job, mine.header);
 }
 
 void Node::Impl::sample_hash_rate() {
   auto now = std::chrono::steady_clock::now();
-  double seconds = std::chrono::duration<double>(now - hash_rate_at).count();
-  std::uint64_t hashes = miner->hashes();
+  double seconds = std::chrono::duration<double>(now - mining.sampled_at).count();
+  std::uint64_t hashes = mining.miner->hashes();
   if (seconds > 0)
-    hash_rate = static_cast<double>(hashes - hash_rate_hashes) / seconds;
-  hash_rate_hashes = hashes;
-  hash_rate_at = now;
-  gauges.hash_rate->set(hash_rate);
+    mining.hash_rate = static_cast<double>(hashes - mining.sampled_hashes) / seconds;
+  mining.sampled_hashes = hashes;
+  mining.sampled_at = now;
+  gauges.hash_rate->set(mining.hash_rate);
   gauges.hashes->inc(hashes - gauges.hashes->value());
-  hash_rate_timer->expires_after(std::chrono::seconds(1));
-  hash_rate_timer->async_wait([this](const boost::system::error_code& error) {
+  mining.sample_timer->expires_after(std::chrono::seconds(1));
+  mining.sample_timer->async_wait([this](const boost::system::error_code& error) {
     if (!error && !stopping)
       sample_hash_rate();
   });

@@ -21,12 +21,12 @@ void Node::Impl::on_peer_frame(chain::ReplicaIndex from, Bytes payload) {
   if (auto* consensus = std::get_if<ConsensusFrame>(&*frame)) {
     count_message(consensus->message, /*incoming=*/true);
     execute(engine->on_message(from, consensus->message, now_ms()));
-  } else if (auto* gossip = std::get_if<TransactionsFrame>(&*frame)) {
+  } else if (auto* batch = std::get_if<TransactionsFrame>(&*frame)) {
     // Skip what is already pending or already executed before paying for a signature check.
     std::vector<chain::Transaction> fresh;
     std::vector<crypto::Hash256> fresh_hashes;
     const chain::State& state = engine->state();
-    for (auto& tx : gossip->transactions) {
+    for (auto& tx : batch->transactions) {
       if (tx.nonce < state.account(tx.sender()).nonce)
         continue;
       crypto::Hash256 tx_hash = tx.hash();
@@ -148,19 +148,20 @@ void Node::Impl::admit(std::vector<chain::Transaction> transactions,
   });
 }
 
-void Node::Impl::submit(chain::Transaction tx, const crypto::Hash256& tx_hash, SubmitDone done) {
-  if (pending_verifications + submit_queue.size() >= kMaxPendingVerifications) {
+void Node::Impl::submit(chain::Transaction tx, const crypto::Hash256& tx_hash,
+                        SubmitBatch::Done done) {
+  if (pending_verifications + submissions.queue.size() >= kMaxPendingVerifications) {
     done(std::string("node_busy"));
     return;
   }
-  submit_queue.push_back(std::move(tx));
-  submit_hashes.push_back(tx_hash);
-  submit_callbacks.push_back(std::move(done));
-  if (submit_flush_scheduled)
+  submissions.queue.push_back(std::move(tx));
+  submissions.hashes.push_back(tx_hash);
+  submissions.callbacks.push_back(std::move(done));
+  if (submissions.flush_scheduled)
     return;
-  submit_flush_scheduled = true;
+  submissions.flush_scheduled = true;
   boost::asio::post(io, [this] {
-    submit_flush_scheduled = false;
+    submissions.flush_scheduled = false;
     flush_submissions();
   });
 }
@@ -168,56 +169,59 @@ void Node::Impl::submit(chain::Transaction tx, const crypto::Hash256& tx_hash, S
 void Node::Impl::flush_submissions() {
   // Chunks spread the signature checks over the worker pool.
   constexpr std::size_t kChunk = 256;
-  for (std::size_t start = 0; start < submit_queue.size(); start += kChunk) {
-    std::size_t end = std::min(submit_queue.size(), start + kChunk);
-    std::vector<chain::Transaction> chunk(std::make_move_iterator(submit_queue.begin() + start),
-                                          std::make_move_iterator(submit_queue.begin() + end));
-    std::vector<crypto::Hash256> hashes(submit_hashes.begin() + start, submit_hashes.begin() + end);
-    std::vector<SubmitDone> callbacks(std::make_move_iterator(submit_callbacks.begin() + start),
-                                      std::make_move_iterator(submit_callbacks.begin() + end));
+  for (std::size_t start = 0; start < submissions.queue.size(); start += kChunk) {
+    std::size_t end = std::min(submissions.queue.size(), start + kChunk);
+    std::vector<chain::Transaction> chunk(
+        std::make_move_iterator(submissions.queue.begin() + start),
+        std::make_move_iterator(submissions.queue.begin() + end));
+    std::vector<crypto::Hash256> hashes(submissions.hashes.begin() + start,
+                                        submissions.hashes.begin() + end);
+    std::vector<SubmitBatch::Done> callbacks(
+        std::make_move_iterator(submissions.callbacks.begin() + start),
+        std::make_move_iterator(submissions.callbacks.begin() + end));
     admit(std::move(chunk), std::move(hashes), /*from_peer=*/false,
           [callbacks = std::move(callbacks)](AdmitResults results) {
             for (std::size_t i = 0; i < callbacks.size(); ++i)
               callbacks[i](std::move(results[i]));
           });
   }
-  submit_queue.clear();
-  submit_hashes.clear();
-  submit_callbacks.clear();
+  submissions.queue.clear();
+  submissions.hashes.clear();
+  submissions.callbacks.clear();
 }
 
 void Node::Impl::poke_engine() {
-  if (engine_poke_scheduled)
+  if (submissions.engine_poke_scheduled)
     return;
-  engine_poke_scheduled = true;
+  submissions.engine_poke_scheduled = true;
   boost::asio::post(io, [this] {
-    engine_poke_scheduled = false;
+    submissions.engine_poke_scheduled = false;
     if (!stopping)
       execute(engine->on_transactions(now_ms()));
   });
 }
 
 void Node::Impl::queue_gossip(const chain::Transaction& tx) {
-  gossip_queue.push_back(tx);
-  if (gossip_queue.size() >= kMaxGossipBatch) {
+  gossip.queue.push_back(tx);
+  if (gossip.queue.size() >= kMaxGossipBatch) {
     flush_gossip();
     return;
   }
-  if (gossip_flush_scheduled)
+  if (gossip.flush_scheduled)
     return;
-  gossip_flush_scheduled = true;
+  gossip.flush_scheduled = true;
   // Batch what arrives within the same turn of the event loop.
   boost::asio::post(io, [this] {
-    gossip_flush_scheduled = false;
+    gossip.flush_scheduled = false;
     flush_gossip();
   });
 }
 
 void Node::Impl::flush_gossip() {
-  if (gossip_queue.empty() || stopping)
+  if (gossip.queue.empty() || stopping)
     return;
-  peers->broadcast(std::make_shared<const Bytes>(encode_transactions(gossip_queue)));
-  gossip_queue.clear();
+  peers->broadcast(std::make_shared<const Bytes>(encode_transactions(gossip.queue)));
+  gossip.queue.clear();
 }
 
 }  // namespace synod::node

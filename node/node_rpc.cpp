@@ -34,7 +34,7 @@ void Node::Impl::register_rpc_methods() {
   }
   rpc->set_health([this] {
     return json{{"status", stopping ? "stopping" : "ok"},
-                {"role", is_full_node() ? "full_node" : "validator"},
+                {"role", role_name()},
                 {"height", head_height()},
                 {"peers_connected", peers_connected()}};
   });
@@ -45,6 +45,13 @@ void Node::Impl::register_rpc_methods() {
   });
 }
 
+// A proof-of-work participant mines rather than validates.
+const char* Node::Impl::role_name() const {
+  if (is_full_node())
+    return "full_node";
+  return genesis->mode == chain::ConsensusMode::kPow ? "miner" : "validator";
+}
+
 json Node::Impl::status_json() const {
   json byzantine = json::array();
   for (const auto& kind : options.byzantine)
@@ -52,7 +59,7 @@ json Node::Impl::status_json() const {
   json out = {{"chain_id", genesis->chain_id},
               {"mode", chain::to_string(genesis->mode)},
               {"finality", chain::to_string(engine->finality())},
-              {"role", is_full_node() ? "full_node" : "validator"},
+              {"role", role_name()},
               {"node_id", name},
               {"validator_index", is_full_node() ? json(nullptr) : json(index)},
               {"public_key", hex(key->public_key().view())},
@@ -69,8 +76,8 @@ json Node::Impl::status_json() const {
   out.update(engine->status(now_ms()));
   if (engine->finality() == chain::Finality::kProbabilistic)
     out["reorgs"] = reorgs_seen;
-  if (miner)
-    out["hash_rate"] = hash_rate;
+  if (mining.miner)
+    out["hash_rate"] = mining.hash_rate;
   if (is_full_node())
     out["upstreams"] = upstreams_json();
   return out;
@@ -78,10 +85,10 @@ json Node::Impl::status_json() const {
 
 json Node::Impl::upstreams_json() const {
   json list = json::array();
-  for (std::size_t i = 0; i < upstreams.size(); ++i) {
+  for (std::size_t i = 0; i < follow.upstreams.size(); ++i) {
     list.push_back(
-        {{"endpoint", upstreams[i].to_string()},
-         {"reachable", upstream_asked[i] ? json(bool(upstream_reachable[i])) : json(nullptr)}});
+        {{"endpoint", follow.upstreams[i].to_string()},
+         {"reachable", follow.asked[i] ? json(bool(follow.reachable[i])) : json(nullptr)}});
   }
   return list;
 }
@@ -92,8 +99,8 @@ json Node::Impl::consensus_json() const {
     // The engine numbers its upstreams; the node knows where they are.
     if (dump.contains("upstream") && dump["upstream"].is_number_unsigned()) {
       auto which = dump["upstream"].get<std::size_t>();
-      if (which < upstreams.size())
-        dump["upstream"] = upstreams[which].to_string();
+      if (which < follow.upstreams.size())
+        dump["upstream"] = follow.upstreams[which].to_string();
     }
     dump["upstreams"] = upstreams_json();
   }

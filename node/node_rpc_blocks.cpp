@@ -43,7 +43,8 @@ Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t 
   for (std::uint64_t height = from_height;
        height <= head && blocks.size() < max_blocks && bytes < kMaxBlocksAnswerBytes; ++height) {
     Bytes encoded;
-    if (auto queued = unstored_blocks.find(height); queued != unstored_blocks.end()) {
+    if (auto queued = backlog.unstored_blocks.find(height);
+        queued != backlog.unstored_blocks.end()) {
       encoded = queued->second.block.encode();
     } else {
       auto block = reader->block_at(height);
@@ -63,13 +64,13 @@ Result<std::optional<chain::Block>> Node::Impl::best_block_at(std::uint64_t heig
   if (height > head_height())
     return std::optional<chain::Block>{};
   // Blocks still queued for the storage thread are served from memory.
-  if (auto queued = unstored_blocks.find(height); queued != unstored_blocks.end())
+  if (auto queued = backlog.unstored_blocks.find(height); queued != backlog.unstored_blocks.end())
     return std::optional<chain::Block>(queued->second.block);
   return reader->block_at(height);
 }
 
 Result<std::optional<chain::Block>> Node::Impl::any_block(const crypto::Hash256& hash) const {
-  for (const auto& [height, queued] : unstored_blocks) {
+  for (const auto& [height, queued] : backlog.unstored_blocks) {
     if (queued.block.hash() == hash)
       return std::optional<chain::Block>(queued.block);
   }
@@ -79,7 +80,7 @@ Result<std::optional<chain::Block>> Node::Impl::any_block(const crypto::Hash256&
 Result<std::uint64_t> Node::Impl::locate_best(const std::vector<crypto::Hash256>& hashes) const {
   // The newest blocks may still wait for the storage thread.
   for (const auto& hash : hashes) {
-    for (const auto& [height, queued] : unstored_blocks) {
+    for (const auto& [height, queued] : backlog.unstored_blocks) {
       if (queued.block.hash() == hash)
         return height;
     }
@@ -91,7 +92,7 @@ Result<std::uint64_t> Node::Impl::locate_best(const std::vector<crypto::Hash256>
 }
 
 void Node::Impl::answer_block_waiters() {
-  for (auto it = block_waiters.begin(); it != block_waiters.end();) {
+  for (auto it = block_waiters.by_arrival.begin(); it != block_waiters.by_arrival.end();) {
     BlockWaiter& waiter = it->second;
     if (waiter.from_height > head_height()) {
       ++it;
@@ -104,7 +105,7 @@ void Node::Impl::answer_block_waiters() {
       waiter.reply.error(kInternal, answer.message());
     }
     waiter.deadline->cancel();
-    it = block_waiters.erase(it);
+    it = block_waiters.by_arrival.erase(it);
   }
 }
 
@@ -156,7 +157,7 @@ void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
                        "most " +
                            std::to_string(kMaxLocatorHashes) + "), \"max_blocks\": M (1 to " +
                            std::to_string(kMaxFetchBlocks) + "), \"wait_ms\": W (0 to " +
-                           std::to_string(kMaxBlockWaitMs) + ")}");
+                           std::to_string(BlockWaiters::kMaxWaitMs) + ")}");
   }
   std::uint64_t from_height = 0;
   if (by_height) {
@@ -182,17 +183,19 @@ void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
   std::uint64_t wait_ms = 0;
   if (params.contains("wait_ms")) {
     const json& value = params["wait_ms"];
-    if (!value.is_number_unsigned() || value.get<std::uint64_t>() > kMaxBlockWaitMs)
-      return reply.error(kInvalidParams, "wait_ms: 0 to " + std::to_string(kMaxBlockWaitMs));
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() > BlockWaiters::kMaxWaitMs)
+      return reply.error(kInvalidParams,
+                         "wait_ms: 0 to " + std::to_string(BlockWaiters::kMaxWaitMs));
     wait_ms = value.get<std::uint64_t>();
   }
   // Only the very next block is worth waiting for; a request further ahead is answered
   // at once (empty), so nobody can park requests for heights that are far away.
   bool next_block = from_height == head_height() + 1;
-  if (wait_ms > 0 && next_block && block_waiters.size() < kMaxBlockWaiters && !stopping) {
-    std::uint64_t waiter_key = block_waiters_added++;
+  if (wait_ms > 0 && next_block && block_waiters.by_arrival.size() < BlockWaiters::kMaxWaiters &&
+      !stopping) {
+    std::uint64_t waiter_key = block_waiters.added++;
     BlockWaiter& waiter =
-        block_waiters
+        block_waiters.by_arrival
             .emplace(waiter_key, BlockWaiter{from_height, max_blocks, reply,
                                              std::make_unique<boost::asio::steady_timer>(io)})
             .first->second;
@@ -200,11 +203,11 @@ void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
     waiter.deadline->async_wait([this, waiter_key](const boost::system::error_code& error) {
       if (error)
         return;  // answered already (the waiter is gone) or stopping
-      auto expired = block_waiters.find(waiter_key);
-      if (expired == block_waiters.end())
+      auto expired = block_waiters.by_arrival.find(waiter_key);
+      if (expired == block_waiters.by_arrival.end())
         return;  // a block answered it after the deadline, before this ran
       expired->second.reply.result({{"blocks", json::array()}, {"head_height", head_height()}});
-      block_waiters.erase(expired);
+      block_waiters.by_arrival.erase(expired);
     });
     return;
   }

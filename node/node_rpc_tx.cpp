@@ -81,7 +81,8 @@ void Node::Impl::rpc_get_tx(const json& params, RpcReply reply) {
   if (!hash)
     return reply.error(kInvalidParams, hash.message());
   std::optional<chain::TxLocation> location;
-  if (auto it = unindexed_transactions.find(*hash); it != unindexed_transactions.end()) {
+  if (auto it = backlog.unindexed_transactions.find(*hash);
+      it != backlog.unindexed_transactions.end()) {
     location = it->second;
   } else {
     auto found = reader->find_transaction(*hash);

@@ -245,6 +245,9 @@ class Stage {
   virtual std::optional<Actions> on_timer(std::uint32_t /*id*/, TimeMs /*now*/) {
     return std::nullopt;
   }
+  // Adds what this kind has done so far to `out` (under its name), so that a test can
+  // check that the attack really happened before it checks that the others survived it.
+  virtual void report(nlohmann::json& /*out*/) const {}
 };
 
 class SilentStage final : public Stage {
@@ -352,6 +355,7 @@ class EquivocateStage final : public Stage {
           encode(context_.sign_own(PrePrepare{body.view, body.sequence, std::move(block_b)}));
       split = &splits_.put(body.view, body.sequence,
                            Split{digest_a, digest_b, std::move(bytes_b), random_halves()});
+      ++proposals_split_;
     }
     send_split(to, encode(pre_prepare), *split->pre_prepare_b, *split, out);
   }
@@ -365,6 +369,7 @@ class EquivocateStage final : public Stage {
     }
     send_split(outgoing.to, encode(outgoing.message),
                encode(with_digest(context_, outgoing.message, split->digest_b)), *split, out);
+    ++votes_split_;
   }
 
   void send_split(std::optional<ReplicaIndex> to, const Bytes& bytes_a, const Bytes& bytes_b,
@@ -416,8 +421,15 @@ class EquivocateStage final : public Stage {
     return block;
   }
 
+  void report(nlohmann::json& out) const override {
+    out["equivocate"] = {{"conflicting_proposals", proposals_split_},
+                         {"conflicting_votes", votes_split_}};
+  }
+
   Context& context_;
   SlotMemory<Split> splits_;
+  std::uint64_t proposals_split_ = 0;  // slots this primary proposed two blocks for
+  std::uint64_t votes_split_ = 0;      // votes sent with a second digest to half the others
 };
 
 // Primary: each proposal is replaced by an invalid block, the defects taken in turn. The
@@ -734,7 +746,15 @@ class AdversaryEngine final : public chain::Engine {
   const chain::State& state() const override { return honest_->state(); }
   chain::Finality finality() const override { return honest_->finality(); }
   nlohmann::json status(TimeMs now) const override { return honest_->status(now); }
-  nlohmann::json consensus_dump(TimeMs now) const override { return honest_->consensus_dump(now); }
+  // The honest engine's dump, plus what each Byzantine kind has done ("adversary").
+  nlohmann::json consensus_dump(TimeMs now) const override {
+    nlohmann::json dump = honest_->consensus_dump(now);
+    nlohmann::json acts = nlohmann::json::object();
+    for (const auto& stage : stages_)
+      stage->report(acts);
+    dump["adversary"] = std::move(acts);
+    return dump;
+  }
   nlohmann::json validator_facts() const override { return honest_->validator_facts(); }
   std::vector<chain::MetricSample> metrics() const override { return honest_->metrics(); }
   std::string message_type(ByteView message) const override {

@@ -1,6 +1,7 @@
 #include "pbft/follower.h"
 
 #include "chain/certificate.h"
+#include "crypto/merkle.h"
 
 namespace synod::pbft {
 
@@ -68,11 +69,16 @@ struct Follower::Impl {
       return make_error("too many transactions");
     tx_hashes.clear();
     tx_hashes.reserve(block.transactions.size());
+    for (const auto& tx : block.transactions)
+      tx_hashes.push_back(tx.hash());
+    // Hashing is cheap and signatures are not: transactions that are not the ones the
+    // certified header commits to are refused before a single signature is checked.
+    if (crypto::merkle_root(tx_hashes) != header.tx_root)
+      return make_error("tx_root does not match its transactions");
     for (std::size_t i = 0; i < block.transactions.size(); ++i) {
       const auto& tx = block.transactions[i];
-      tx_hashes.push_back(tx.hash());
-      bool valid = config.signature_check ? config.signature_check(tx, tx_hashes.back())
-                                          : tx.signature_valid();
+      bool valid =
+          config.signature_check ? config.signature_check(tx, tx_hashes[i]) : tx.signature_valid();
       if (!valid)
         return make_error("transaction " + std::to_string(i) + " has a bad signature");
     }

@@ -47,7 +47,8 @@ Result<json> Cluster::call(std::size_t index, const std::string& method, const j
   return outcome.result();
 }
 
-Status Cluster::start(std::size_t index, const std::string& byzantine) {
+Status Cluster::start(std::size_t index, const std::string& byzantine,
+                      const std::vector<std::string>& extra_args) {
   if (!binary_) {
     auto binary = node_binary();
     if (!binary)
@@ -69,7 +70,7 @@ Status Cluster::start(std::size_t index, const std::string& byzantine) {
     }
   }
   rpc(index).close();
-  auto pid = start_node(*binary_, info, byzantine);
+  auto pid = start_node(*binary_, info, byzantine, extra_args);
   if (!pid)
     return pid.error();
   return Status::success();

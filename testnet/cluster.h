@@ -39,8 +39,10 @@ class Cluster {
                               const nlohmann::json& params = nlohmann::json::object());
   client::RpcClient& rpc(std::size_t index);
 
-  // Starts a node that is down (with `byzantine` kinds, comma-separated, or honest).
-  Status start(std::size_t index, const std::string& byzantine = "");
+  // Starts a node that is down (with `byzantine` kinds, comma-separated, or honest), with
+  // `extra_args` for synod-node after them.
+  Status start(std::size_t index, const std::string& byzantine = "",
+               const std::vector<std::string>& extra_args = {});
   // SIGTERM, then SIGKILL after `grace`.
   Status stop(std::size_t index, std::chrono::milliseconds grace = std::chrono::seconds(10));
 
@@ -71,9 +73,10 @@ class Cluster {
   // The last log lines of a node, indented, for error messages.
   std::string log_tail(std::size_t index, std::size_t lines = 15) const;
 
- private:
+  // The funded accounts' keys (the testnet's accounts/ folder), loaded once.
   Result<std::vector<crypto::KeyPair>> account_keys();
 
+ private:
   Testnet testnet_;
   std::vector<std::unique_ptr<client::RpcClient>> clients_;
   std::optional<std::vector<crypto::KeyPair>> accounts_;

@@ -126,7 +126,7 @@ Result<std::string> node_binary() {
 }
 
 Result<pid_t> start_node(const std::string& binary, const NodeInfo& node,
-                         const std::string& byzantine) {
+                         const std::string& byzantine, const std::vector<std::string>& extra_args) {
   // An absolute home, so that the process is recognised from any directory.
   std::error_code ec;
   fs::path home = fs::absolute(node.home, ec);
@@ -136,6 +136,7 @@ Result<pid_t> start_node(const std::string& binary, const NodeInfo& node,
     spawn.argv.push_back("--byzantine");
     spawn.argv.push_back(byzantine);
   }
+  spawn.argv.insert(spawn.argv.end(), extra_args.begin(), extra_args.end());
   spawn.log_file = node.log_file();
   spawn.detach = true;  // the node outlives this command
   auto started = client::spawn_process(spawn);

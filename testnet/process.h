@@ -32,10 +32,11 @@ NodeProcess find_process(const NodeInfo& node);
 // synod-node: $SYNOD_NODE_BIN, else next to this executable.
 Result<std::string> node_binary();
 
-// Starts `binary --home HOME [--byzantine KINDS]` in its own session with stdout and
-// stderr appended to the node's log, and writes its pid file.
+// Starts `binary --home HOME [--byzantine KINDS] [EXTRA...]` in its own session with stdout
+// and stderr appended to the node's log, and writes its pid file.
 Result<pid_t> start_node(const std::string& binary, const NodeInfo& node,
-                         const std::string& byzantine);
+                         const std::string& byzantine,
+                         const std::vector<std::string>& extra_args = {});
 
 // Sends `signal` (SIGCONT first for SIGTERM, so a paused node can act on it).
 Status signal_node(const NodeInfo& node, int signal);

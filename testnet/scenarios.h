@@ -1,11 +1,9 @@
 // synod-testnet scenario NAME: narrated fault demonstrations on a running testnet.
 //
-// Each scenario injects one fault (crash, Byzantine behaviour, a stalled replica), keeps
-// sending transfers, and checks the two properties PBFT promises: agreement (all nodes
-// hold the same block at the same height, with a certificate that verifies against the
-// genesis) and liveness (transfers still commit while at most f nodes are faulty). It then
-// puts the testnet back as it found it (honest nodes, all running) and ends with exactly
-// one verdict line: "PASS" or "FAIL: reason".
+// Each scenario injects one fault (crash, Byzantine behaviour, a stalled replica, a secret
+// mining branch) on a testnet of its consensus mode, checks what the mode promises, puts the
+// testnet back as it found it (honest nodes, all running) and ends with exactly one verdict
+// line: "PASS" or "FAIL: reason".
 #pragma once
 
 #include <string>

@@ -40,6 +40,8 @@ const char* to_string(CloseReason reason) {
       return "decryption failure";
     case CloseReason::kRetired:
       return "retired duplicate";
+    case CloseReason::kIdleTimeout:
+      return "idle timeout";
   }
   return "unknown close reason";
 }
@@ -50,6 +52,7 @@ Connection::Connection(boost::asio::ip::tcp::socket socket, ConnectionOptions op
       options_(std::move(options)),
       shared_(std::move(shared)),
       timer_(socket_.get_executor()),
+      keepalive_timer_(socket_.get_executor()),
       remote_(endpoint_text(socket_)),
       decoder_(kHandshakeMaxFrameBytes),
       read_buffer_(new std::uint8_t[kReadBufferBytes]) {
@@ -113,6 +116,7 @@ void Connection::shutdown() {
   boost::system::error_code ignored;
   socket_.close(ignored);
   timer_.cancel();
+  keepalive_timer_.cancel();
   queue_.clear();
 }
 
@@ -178,6 +182,11 @@ void Connection::on_frame(Bytes frame) {
     close(CloseReason::kDecryptFailure, payload.message());
     return;
   }
+  last_heard_ = std::chrono::steady_clock::now();
+  if (payload->empty()) {  // a keepalive: it only proves the peer is there
+    ++shared_->stats.keepalives_in;
+    return;
+  }
   ++shared_->stats.frames_in;
   shared_->owner->on_payload(*this, std::move(payload).value());
 }
@@ -202,7 +211,33 @@ void Connection::on_handshake_frame(ByteView frame) {
   timer_.cancel();
   decoder_.set_max_frame_bytes(options_.max_frame_bytes + kSealOverheadBytes);
   state_ = State::kAuthenticated;
+  last_heard_ = std::chrono::steady_clock::now();
+  arm_keepalive();
   shared_->owner->on_authenticated(shared_from_this());
+}
+
+// A paused or wedged peer leaves a TCP connection open for as long as the kernel keeps it:
+// without this, its send queue would fill and stay full, and it would count as connected.
+void Connection::arm_keepalive() {
+  if (options_.keepalive_ms == 0 || options_.idle_timeout_ms == 0)
+    return;
+  keepalive_timer_.expires_after(std::chrono::milliseconds(options_.keepalive_ms));
+  keepalive_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
+    if (error || !self->usable() || self->state_ != State::kAuthenticated)
+      return;
+    auto silent = std::chrono::steady_clock::now() - self->last_heard_;
+    if (silent >= std::chrono::milliseconds(self->options_.idle_timeout_ms)) {
+      self->close(CloseReason::kIdleTimeout,
+                  "idle timeout: nothing from the peer for " +
+                      std::to_string(
+                          std::chrono::duration_cast<std::chrono::milliseconds>(silent).count()) +
+                      " ms");
+      return;
+    }
+    static const auto kKeepalive = std::make_shared<const Bytes>();
+    (void)self->send(kKeepalive);  // a full queue is traffic enough
+    self->arm_keepalive();
+  });
 }
 
 void Connection::do_write() {

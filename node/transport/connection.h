@@ -35,7 +35,8 @@ enum class CloseReason : std::uint8_t {
   kOversizedFrame,
   kMalformedFrame,  // zero-length frame
   kDecryptFailure,
-  kRetired,  // a duplicate we retired finished draining (or its drain timed out)
+  kRetired,      // a duplicate we retired finished draining (or its drain timed out)
+  kIdleTimeout,  // nothing at all (not even a keepalive) from an authenticated peer
 };
 const char* to_string(CloseReason reason);
 
@@ -64,6 +65,10 @@ struct ConnectionOptions {
   std::size_t max_frame_bytes = 0;       // largest payload (plaintext) either way
   std::size_t send_queue_max_bytes = 0;  // payload bytes queued or being written
   std::uint64_t handshake_timeout_ms = 0;
+  // Authenticated links: an empty payload (a keepalive, never delivered) goes out every
+  // keepalive_ms, and a peer silent for idle_timeout_ms is dropped. 0: neither.
+  std::uint64_t keepalive_ms = 0;
+  std::uint64_t idle_timeout_ms = 0;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -112,11 +117,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void arm_drain_timer(std::uint64_t timeout_ms, CloseReason reason);
   void on_peer_finished();
   void close_if_finished();
+  void arm_keepalive();
 
   boost::asio::ip::tcp::socket socket_;
   ConnectionOptions options_;
   std::shared_ptr<TransportShared> shared_;
   boost::asio::steady_timer timer_;  // handshake timeout, then drain timeout
+  boost::asio::steady_timer keepalive_timer_;
+  std::chrono::steady_clock::time_point last_heard_;  // any frame from the peer
   std::string remote_;
   State state_ = State::kHandshaking;
   std::optional<Handshake> handshake_;

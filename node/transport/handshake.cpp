@@ -21,6 +21,7 @@ static_assert(crypto_kx_SECRETKEYBYTES == 32 && crypto_kx_SEEDBYTES == 32);
 
 struct Hello {
   std::string chain_id;
+  crypto::Hash256 genesis_hash;
   crypto::PublicKey identity;
   KxPublicKey kx_public_key;
   Challenge challenge;
@@ -36,6 +37,7 @@ Bytes encode_hello(const Hello& hello) {
   out.u8(kHelloKind);
   out.u16(kProtocolVersion);
   out.string(hello.chain_id);
+  out.fixed(hello.genesis_hash);
   out.fixed(hello.identity);
   out.fixed(hello.kx_public_key);
   out.fixed(hello.challenge);
@@ -82,6 +84,8 @@ const char* to_string(HandshakeRefusal refusal) {
       return "bad key exchange";
     case HandshakeRefusal::kBadSignature:
       return "bad handshake signature";
+    case HandshakeRefusal::kWrongGenesis:
+      return "wrong genesis";
   }
   return "unknown handshake refusal";
 }
@@ -112,8 +116,10 @@ Handshake::Handshake(HandshakeParams params, EphemeralSecrets secrets)
     : params_(std::move(params)), secrets_(std::move(secrets)) {
   assert(params_.genesis != nullptr);
   crypto::ensure_sodium();
-  hello_ = encode_hello(Hello{params_.genesis->chain_id, params_.identity.public_key(),
-                              secrets_.kx_public_key(), secrets_.challenge()});
+  genesis_hash_ = params_.genesis->hash();
+  hello_ =
+      encode_hello(Hello{params_.genesis->chain_id, genesis_hash_, params_.identity.public_key(),
+                         secrets_.kx_public_key(), secrets_.challenge()});
 }
 
 Handshake::~Handshake() {
@@ -150,6 +156,7 @@ Bytes Handshake::transcript(const Challenge& signed_challenge) const {
   chain::Writer out;
   out.raw(as_bytes(kHandshakeDomain));
   out.string(params_.genesis->chain_id);
+  out.fixed(genesis_hash_);
   out.fixed(signed_challenge);
   out.fixed(initiator ? own_kx : peer_kx_);
   out.fixed(initiator ? peer_kx_ : own_kx);
@@ -173,6 +180,7 @@ HandshakeStep Handshake::on_hello(ByteView message) {
   }
   Hello hello;
   hello.chain_id = in.string(chain::kMaxChainIdBytes);
+  hello.genesis_hash = in.fixed<crypto::Hash256>();
   hello.identity = in.fixed<crypto::PublicKey>();
   hello.kx_public_key = in.fixed<KxPublicKey>();
   hello.challenge = in.fixed<Challenge>();
@@ -183,6 +191,12 @@ HandshakeStep Handshake::on_hello(ByteView message) {
   if (hello.chain_id != genesis.chain_id) {
     return refuse(HandshakeRefusal::kWrongChainId, "peer chain id '" + printable(hello.chain_id) +
                                                        "', ours '" + genesis.chain_id + "'");
+  }
+  if (hello.genesis_hash != genesis_hash_) {
+    return refuse(HandshakeRefusal::kWrongGenesis,
+                  "peer genesis " + crypto::to_hex(hello.genesis_hash.view()).substr(0, 16) +
+                      "..., ours " + crypto::to_hex(genesis_hash_.view()).substr(0, 16) +
+                      "... (chain id '" + genesis.chain_id + "' on both: another network)");
   }
   std::optional<chain::ReplicaIndex> index = genesis.validators.index_of(hello.identity);
   if (!index) {

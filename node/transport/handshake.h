@@ -41,9 +41,11 @@
 
 namespace synod::transport {
 
-inline constexpr std::uint16_t kProtocolVersion = 1;
+// Version 2 binds the session to the genesis hash, not only the chain id: two networks that
+// share a chain id (and even validator keys) but not their genesis refuse each other.
+inline constexpr std::uint16_t kProtocolVersion = 2;
 inline constexpr std::size_t kHandshakeMaxFrameBytes = 512;
-inline constexpr std::string_view kHandshakeDomain = "synod/handshake/v1";
+inline constexpr std::string_view kHandshakeDomain = "synod/handshake/v2";
 
 struct KxPublicKeyTag {};
 struct ChallengeTag {};
@@ -62,8 +64,9 @@ enum class HandshakeRefusal : std::uint8_t {
   kUnexpectedPeer,      // we dialed one validator and another one answered
   kBadKeyExchange,      // the peer's kx public key yields no shared secret
   kBadSignature,        // AUTH does not verify
+  kWrongGenesis,        // the same chain id, a different genesis: another network
 };
-inline constexpr std::size_t kHandshakeRefusalCount = 8;
+inline constexpr std::size_t kHandshakeRefusalCount = 9;
 // Stable one-line reasons: "malformed handshake message", "wrong chain id",
 // "unknown validator", "bad handshake signature", ...
 const char* to_string(HandshakeRefusal refusal);
@@ -138,6 +141,7 @@ class Handshake {
 
   HandshakeParams params_;
   EphemeralSecrets secrets_;
+  crypto::Hash256 genesis_hash_;  // bound into HELLO and the signed transcript
   Bytes hello_;
   State state_ = State::kAwaitHello;
   std::optional<chain::ReplicaIndex> peer_index_;

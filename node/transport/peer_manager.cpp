@@ -27,6 +27,8 @@ Status check_options(const PeerManagerOptions& options) {
     return make_error("peer manager: send_queue_max_bytes must be > 0");
   if (options.handshake_timeout_ms == 0)
     return make_error("peer manager: handshake_timeout_ms must be > 0");
+  if (options.keepalive_ms != 0 && options.idle_timeout_ms <= options.keepalive_ms)
+    return make_error("peer manager: idle_timeout_ms must exceed keepalive_ms");
   if (options.reconnect_min_ms > options.reconnect_max_ms)
     return make_error("peer manager: reconnect_min_ms must not exceed reconnect_max_ms");
   return Status::success();
@@ -229,8 +231,11 @@ std::shared_ptr<Connection> PeerManager::Impl::make_connection(
     boost::asio::ip::tcp::socket socket, std::optional<chain::ReplicaIndex> dialed) {
   HandshakeRole role = dialed ? HandshakeRole::kInitiator : HandshakeRole::kResponder;
   ConnectionOptions options{HandshakeParams{genesis_, node_key_, role, dialed},
-                            options_.max_frame_bytes, options_.send_queue_max_bytes,
-                            options_.handshake_timeout_ms};
+                            options_.max_frame_bytes,
+                            options_.send_queue_max_bytes,
+                            options_.handshake_timeout_ms,
+                            options_.keepalive_ms,
+                            options_.idle_timeout_ms};
   return std::make_shared<Connection>(std::move(socket), std::move(options), shared_);
 }
 
@@ -331,6 +336,9 @@ void PeerManager::Impl::count_close(CloseReason reason) {
       break;
     case CloseReason::kDecryptFailure:
       ++stats.decrypt_failures;
+      break;
+    case CloseReason::kIdleTimeout:
+      ++stats.idle_timeouts;
       break;
     case CloseReason::kPeerClosed:
     case CloseReason::kIoError:

@@ -50,6 +50,9 @@ struct PeerManagerOptions {
   std::size_t max_frame_bytes = 64u << 20;       // largest payload either way
   std::size_t send_queue_max_bytes = 64u << 20;  // per peer: payload bytes queued or in flight
   std::uint64_t reconnect_min_ms = 100, reconnect_max_ms = 5000, handshake_timeout_ms = 5000;
+  // Authenticated links: a keepalive every keepalive_ms; a peer silent for idle_timeout_ms
+  // is dropped (and redialed). 0 turns both off.
+  std::uint64_t keepalive_ms = 5000, idle_timeout_ms = 30000;
   std::uint64_t log_interval_ms = 10000;  // per kind of peer fault
 };
 

@@ -23,6 +23,8 @@ struct TransportStats {
   std::uint64_t frames_dropped_not_connected = 0;  // send()/broadcast() to a peer not connected
   std::uint64_t frames_dropped_too_large = 0;      // send() of a payload above max_frame_bytes
   std::uint64_t malformed_frames = 0;              // zero-length frames (reserved)
+  std::uint64_t keepalives_in = 0;                 // empty payloads: liveness only
+  std::uint64_t idle_timeouts = 0;                 // authenticated peers silent too long
 };
 
 }  // namespace synod::transport

@@ -166,6 +166,9 @@ TEST_CASE("honest nodes agree and commit beside an equivocating primary", "[e2e]
   REQUIRE(submit_load(cluster, {1, 2, 3}, 60) == 60);
   REQUIRE(cluster.wait_for(
       1, [](const json& s) { return s["mempool_size"] == 0; }, kCommitMs));
+  // The attack happened: the primary proposed two different blocks for some slot.
+  auto evil = e2e::rpc_call(cluster.nodes()[0].rpc_port, "dump_consensus_state");
+  REQUIRE(evil.body["result"]["adversary"]["equivocate"]["conflicting_proposals"] > 0);
   require_agreement(cluster, {1, 2, 3}, cluster.height(1));
 }
 

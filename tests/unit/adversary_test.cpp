@@ -355,6 +355,18 @@ TEST_CASE("equivocate sends two valid blocks to disjoint halves and splits votes
     CHECK(signed_validly(message));
     CHECK(commit->body.digest == block_for.at(*sent.to));
   }
+
+  // The wrapper reports what it did, so a live test can check the attack happened.
+  nlohmann::json acts = harness.engine->consensus_dump(100)["adversary"]["equivocate"];
+  CHECK(acts["conflicting_proposals"] == 1);
+  CHECK(acts["conflicting_votes"] == 1);
+}
+
+TEST_CASE("an honest-looking wrapper reports no Byzantine acts", "[adversary]") {
+  const World& w = world();
+  Harness harness({{BroadcastAction{w.prepare(0)}}}, w.options({AdversaryKind::kSilent}));
+  harness.step();
+  CHECK(harness.engine->consensus_dump(100)["adversary"] == nlohmann::json::object());
 }
 
 TEST_CASE("equivocate as a backup splits its votes between two digests", "[adversary]") {

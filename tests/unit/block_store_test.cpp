@@ -446,3 +446,14 @@ TEST_CASE("block store records empty blocks as indexed, so a reopen does not rer
   auto reopened = open_store(path);
   CHECK(reopened->indexed_height() == 3);
 }
+
+TEST_CASE("block store refuses a database that cannot use write-ahead logging", "[store]") {
+  TempDir dir;
+  // The dot-file locking VFS has no shared memory, so SQLite keeps the rollback journal.
+  auto refused = BlockStore::open("file:" + dir.file("chain.db") + "?vfs=unix-dotfile");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.message().find("cannot use write-ahead logging") != std::string::npos);
+  CHECK(refused.message().find("'delete'") != std::string::npos);
+  auto accepted = BlockStore::open(dir.file("other.db"));
+  CHECK(accepted.ok());
+}

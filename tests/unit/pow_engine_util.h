@@ -2,6 +2,8 @@
 // chain builder for the blocks its peers send.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <memory>
 #include <optional>
 

@@ -342,6 +342,24 @@ TEST_CASE("a handshake with another chain id is refused", "[unit][transport]") {
   CHECK_FALSE(b.complete());
 }
 
+TEST_CASE("a network with our chain id and keys but another genesis is refused",
+          "[unit][transport]") {
+  auto ours = make_genesis("synod-test", dummy_ports(4));
+  chain::Genesis copy = *ours;
+  copy.genesis_time_ms += 1;  // the same validators and chain id, re-initialised
+  auto theirs = std::make_shared<const chain::Genesis>(copy);
+  REQUIRE(theirs->chain_id == ours->chain_id);
+  REQUIRE(theirs->hash() != ours->hash());
+  Handshake a(params(theirs, validator_key(0), HandshakeRole::kInitiator));
+  Handshake b(params(ours, validator_key(1), HandshakeRole::kResponder));
+  Outcome outcome = exchange(a, b);
+  REQUIRE(outcome.refusal == HandshakeRefusal::kWrongGenesis);
+  CHECK(std::string(to_string(*outcome.refusal)) == "wrong genesis");
+  CHECK(outcome.detail.find("another network") != std::string::npos);
+  CHECK(b.refused());
+  CHECK_FALSE(b.complete());
+}
+
 TEST_CASE("a key outside the genesis validator set is refused", "[unit][transport]") {
   auto genesis = make_genesis("synod-test", dummy_ports(4));
   SECTION("an outsider") {
@@ -385,7 +403,7 @@ TEST_CASE("a substituted key-exchange key is detected", "[unit][transport]") {
   EphemeralSecrets attacker = EphemeralSecrets::generate();
   Handshake a(params(genesis, validator_key(0), HandshakeRole::kInitiator));
   Handshake b(params(genesis, validator_key(1), HandshakeRole::kResponder));
-  std::size_t kx_at = 1 + 2 + 4 + std::string("synod-test").size() + 32;
+  std::size_t kx_at = 1 + 2 + 4 + std::string("synod-test").size() + 32 + 32;
   Outcome outcome = exchange(a, b, [&](bool from_initiator, std::size_t index, Bytes& message) {
     if (from_initiator && index == 0)
       std::copy_n(attacker.kx_public_key().data.begin(), 32,
@@ -466,7 +484,7 @@ TEST_CASE("deterministic secrets give a deterministic HELLO", "[unit][transport]
   CHECK(one.hello() == two.hello());
   Handshake fresh(params(genesis, validator_key(0), HandshakeRole::kInitiator));
   CHECK(fresh.hello() != one.hello());
-  CHECK(one.hello().size() == 1 + 2 + 4 + 10 + 32 + 32 + 32);
+  CHECK(one.hello().size() == 1 + 2 + 4 + 10 + 32 + 32 + 32 + 32);
 }
 
 TEST_CASE("tampered, replayed or reordered ciphertext fails to open", "[unit][transport]") {
@@ -862,7 +880,7 @@ TEST_CASE("a silent connection is closed when the handshake times out", "[unit][
   CHECK(cluster.fully_connected(1));
 }
 
-TEST_CASE("wrong chain ids and unknown validators are refused and logged", "[unit][transport]") {
+TEST_CASE("wrong chain ids and foreign genesis files are refused and logged", "[unit][transport]") {
   Cluster cluster(3);
   cluster.start(0);
   cluster.start(1);
@@ -875,7 +893,8 @@ TEST_CASE("wrong chain ids and unknown validators are refused and logged", "[uni
   auto other_chain = make_genesis("other-chain", ports);
   auto impostor = cluster.make(99, other_chain, validator_key(2), elsewhere);
   REQUIRE(impostor->start().ok());
-  // A key that is not in the real genesis, with a genesis of its own that lists it.
+  // A key that is not in the real genesis, with a genesis of its own (the same chain id)
+  // that lists it: another network.
   auto outsider_genesis = make_genesis(
       "synod-test", ports,
       {validator_key(0).public_key(), validator_key(1).public_key(), key_from(0x77).public_key()});
@@ -884,7 +903,7 @@ TEST_CASE("wrong chain ids and unknown validators are refused and logged", "[uni
 
   REQUIRE(run_until(cluster.io, [&] {
     return cluster.logged("[0] transport: refused handshake") && cluster.logged("wrong chain id") &&
-           cluster.logged("unknown validator") && cluster.at(0).stats().handshakes_refused >= 2;
+           cluster.logged("wrong genesis") && cluster.at(0).stats().handshakes_refused >= 2;
   }));
   CHECK(impostor->connected_count() == 0);
   CHECK(outsider->connected_count() == 0);
@@ -951,6 +970,36 @@ TEST_CASE("a validator's bad frames after the handshake drop only its connection
   CHECK(cluster.at(0).is_connected(2));
   cluster.at(1).send(0, shared_text("ok"));
   REQUIRE(run_until(cluster.io, [&] { return cluster.has(0, 1, "ok"); }));
+}
+
+TEST_CASE("an authenticated peer that goes silent is dropped, and keepalives keep idle links up",
+          "[unit][transport]") {
+  Cluster cluster(4);
+  cluster.options.keepalive_ms = 50;
+  cluster.options.idle_timeout_ms = 300;
+  for (std::size_t i = 0; i < 3; ++i)
+    cluster.start(i);  // validator 3 is played by the test
+  REQUIRE(run_until(cluster.io, [&] { return cluster.fully_connected(2); }));
+  const PeerManager::Stats& stats = cluster.at(0).stats();
+  RawValidator three(cluster, 0, validator_key(3));
+  REQUIRE(three.authenticate(cluster.io));
+  REQUIRE(run_until(cluster.io, [&] { return cluster.at(0).is_connected(3); }));
+  // Validator 0 sends keepalives: empty payloads that authenticate.
+  std::optional<Bytes> frame = three.read_frame(cluster.io);
+  REQUIRE(frame);
+  auto opened = three.session->open(*frame);
+  REQUIRE(opened);
+  CHECK(opened->empty());
+  // The raw validator never answers: it is dropped after the idle timeout.
+  REQUIRE(run_until(cluster.io, [&] { return !cluster.at(0).is_connected(3); }));
+  CHECK(stats.idle_timeouts == 1);
+  CHECK(cluster.logged("idle timeout"));
+  // The honest validators sent nothing but keepalives all along and are still connected;
+  // no keepalive was delivered as a message.
+  CHECK(stats.keepalives_in > 0);
+  CHECK(cluster.at(0).is_connected(1));
+  CHECK(cluster.at(0).is_connected(2));
+  CHECK(cluster.inbox[0].empty());
 }
 
 TEST_CASE("a full send queue drops new frames for that peer only", "[unit][transport]") {
