@@ -99,6 +99,8 @@ struct NakamotoCore {
   bool on_active_chain(const TreeEntry& entry) const;
 
   // nakamoto_receive.cpp
+  // A BLOCK message from a peer: decoded (a malformed one is recorded) and received.
+  void receive_message(chain::ReplicaIndex from, ByteView message, TimeMs now, Actions& out);
   void receive(std::vector<chain::Block> blocks, std::optional<PeerIndex> from, bool relay,
                TimeMs now, Actions& out);
   std::optional<crypto::Hash256> admit(std::shared_ptr<const chain::Block> block,

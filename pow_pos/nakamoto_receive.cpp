@@ -50,6 +50,19 @@ Verdict NakamotoCore::check_context(const chain::Block& block, std::optional<Tim
   return rules->check_header(block.header, tree, *parent, now);
 }
 
+void NakamotoCore::receive_message(chain::ReplicaIndex from, ByteView message, TimeMs now,
+                                   Actions& out) {
+  auto block = decode_block_message(message);
+  if (!block) {
+    record(crypto::Hash256{}, 0, from, Verdict::rejected(Rejection::kMalformed, block.message()),
+           now);
+    return;
+  }
+  std::vector<chain::Block> blocks;
+  blocks.push_back(std::move(*block));
+  receive(std::move(blocks), from, /*relay=*/true, now, out);
+}
+
 // One block with its shape already checked: into the tree, or into the orphan pool, or
 // rejected. Returns its hash when it joined the tree.
 std::optional<crypto::Hash256> NakamotoCore::admit(std::shared_ptr<const chain::Block> block,

@@ -54,16 +54,7 @@ Actions PosEngine::start(TimeMs now) {
 
 Actions PosEngine::on_message(chain::ReplicaIndex from, ByteView message, TimeMs now) {
   Actions out;
-  NakamotoCore& core = *impl_->core;
-  auto block = decode_block_message(message);
-  if (!block) {
-    core.record(crypto::Hash256{}, 0, from,
-                Verdict::rejected(Rejection::kMalformed, block.message()), now);
-    return out;
-  }
-  std::vector<chain::Block> blocks;
-  blocks.push_back(std::move(*block));
-  core.receive(std::move(blocks), from, /*relay=*/true, now, out);
+  impl_->core->receive_message(from, message, now, out);
   return out;
 }
 
