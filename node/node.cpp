@@ -198,6 +198,9 @@ void Node::Impl::register_metrics() {
   gauges.blocks_committed = &metrics.counter("synod_blocks_committed_total", "Blocks committed");
   gauges.transactions_rejected =
       &metrics.counter("synod_transactions_rejected_total", "Transactions refused at admission");
+  gauges.fetches_refused =
+      &metrics.counter("synod_peer_fetches_refused_total",
+                       "Block requests from peers not served: over budget or not reading");
   gauges.commit_latency = &metrics.histogram(
       "synod_commit_latency_seconds", "Admission to commit, for transactions this node admitted",
       {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});

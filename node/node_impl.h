@@ -28,6 +28,7 @@
 #include "node/node_parts.h"
 #include "node/rpc/http_server.h"
 #include "node/rpc/metrics.h"
+#include "node/serve_budget.h"
 #include "node/storage_worker.h"
 #include "node/transport/peer_manager.h"
 #include "node/verified_signatures.h"
@@ -84,6 +85,9 @@ struct Node::Impl {
   std::uint64_t reorgs_seen = 0;
 
   MiningState mining;
+  // Block serving to peers: 32 MiB/s each, 64 MiB saved up at most.
+  ServeBudget serve_budget{32u << 20, 64u << 20};
+  static constexpr std::size_t kServeQueueLimitBytes = 16u << 20;
   // Submission times of transactions this node admitted, for the commit-latency histogram.
   std::unordered_map<crypto::Hash256, chain::TimeMs, crypto::KeyedHash> admitted_at;
 
@@ -187,7 +191,14 @@ struct Node::Impl {
   nlohmann::json consensus_json() const;
   nlohmann::json upstreams_json() const;  // each upstream with whether it answered last time
   // get_blocks' answer: committed blocks from `from_height`, as canonical hex.
-  Result<nlohmann::json> blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const;
+  // Stops at the reply's response budget and charges it; blocks already hex-encoded in this
+  // round (`encoded`, by height) are not encoded again.
+  using EncodedBlocks = std::map<std::uint64_t, std::string>;
+  Result<nlohmann::json> blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks,
+                                       const RpcReply& reply,
+                                       EncodedBlocks* encoded = nullptr) const;
+  void answer_blocks(std::uint64_t from_height, std::uint64_t max_blocks, const RpcReply& reply,
+                     EncodedBlocks* encoded = nullptr) const;
   void answer_block_waiters();
   // The best chain's block at `height` (nullopt above the head), from memory or the store.
   Result<std::optional<chain::Block>> best_block_at(std::uint64_t height) const;

@@ -37,6 +37,7 @@ struct NodeMetrics {
   Counter* blocks_committed = nullptr;
   Counter* transactions_rejected = nullptr;
   Histogram* commit_latency = nullptr;
+  Counter* fetches_refused = nullptr;  // peers' block requests over their serving budget
   // Consensus messages by type, made on first use.
   std::map<std::string, Counter*> messages_in_by_type;
   std::map<std::string, Counter*> messages_out_by_type;

@@ -51,6 +51,12 @@ void Node::Impl::on_peer_frame(chain::ReplicaIndex from, Bytes payload) {
 
 void Node::Impl::serve_blocks(chain::ReplicaIndex to, std::uint64_t from_height,
                               std::uint32_t max_blocks) {
+  // A peer over its serving budget, or one that is not reading what it already asked for
+  // (its send queue a quarter full), is not served; an honest one asks again later.
+  if (peers->queued_bytes(to) > kServeQueueLimitBytes || !serve_budget.allows(to, now_ms())) {
+    gauges.fetches_refused->inc();
+    return;
+  }
   std::vector<chain::Block> blocks;
   std::uint32_t limit = std::min(max_blocks, kMaxFetchBlocks);
   std::size_t bytes = 0;
@@ -64,7 +70,9 @@ void Node::Impl::serve_blocks(chain::ReplicaIndex to, std::uint64_t from_height,
     if (bytes > 16u << 20)
       break;  // keep a response well under the frame limit
   }
-  peers->send(to, std::make_shared<const Bytes>(encode_fetch_response(blocks)));
+  auto response = std::make_shared<const Bytes>(encode_fetch_response(blocks));
+  serve_budget.charge(to, response->size());
+  peers->send(to, response);
 }
 
 void Node::Impl::serve_locator(chain::ReplicaIndex to, const std::vector<crypto::Hash256>& locator,

@@ -28,8 +28,9 @@ void Node::Impl::register_rpc_methods() {
       {"get_validators", &Node::Impl::rpc_get_validators},
   };
   for (const auto& [method_name, method] : kMethods) {
-    rpc->add_method(method_name, [this, method](const json& params, RpcReply reply) {
-      (this->*method)(params, std::move(reply));
+    // An init-capture: clang before 16 cannot capture a structured binding.
+    rpc->add_method(method_name, [this, handler = method](const json& params, RpcReply reply) {
+      (this->*handler)(params, std::move(reply));
     });
   }
   rpc->set_health([this] {

@@ -36,28 +36,53 @@ Result<std::vector<crypto::Hash256>> parse_locator(const json& locator) {
 
 }  // namespace
 
-Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks) const {
+Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks,
+                                       const RpcReply& reply, EncodedBlocks* encoded) const {
   json blocks = json::array();
+  const std::size_t allowance = std::min(kMaxBlocksAnswerBytes, reply.budget());
   std::size_t bytes = 0;
   std::uint64_t head = head_height();
   for (std::uint64_t height = from_height;
-       height <= head && blocks.size() < max_blocks && bytes < kMaxBlocksAnswerBytes; ++height) {
-    Bytes encoded;
+       height <= head && blocks.size() < max_blocks && bytes < allowance; ++height) {
+    if (encoded != nullptr) {
+      if (auto cached = encoded->find(height); cached != encoded->end()) {
+        bytes += cached->second.size();
+        blocks.push_back(cached->second);
+        continue;
+      }
+    }
+    std::optional<chain::Block> block;
     if (auto queued = backlog.unstored_blocks.find(height);
         queued != backlog.unstored_blocks.end()) {
-      encoded = queued->second.block.encode();
+      block = queued->second.block;
     } else {
-      auto block = reader->block_at(height);
-      if (!block)
-        return block.error();
-      if (!block->has_value())
+      auto stored = reader->block_at(height);
+      if (!stored)
+        return stored.error();
+      if (!stored->has_value())
         break;
-      encoded = (*block)->encode();
+      block = std::move(**stored);
     }
-    bytes += encoded.size();
-    blocks.push_back(hex(encoded));
+    std::string text = hex(block->encode());
+    bytes += text.size();
+    if (encoded != nullptr)
+      encoded->emplace(height, text);
+    blocks.push_back(std::move(text));
   }
+  reply.charge(bytes);
   return json{{"blocks", std::move(blocks)}, {"head_height", head}};
+}
+
+void Node::Impl::answer_blocks(std::uint64_t from_height, std::uint64_t max_blocks,
+                               const RpcReply& reply, EncodedBlocks* encoded) const {
+  if (reply.budget() == 0) {
+    return reply.error(kBudgetSpent,
+                       "response budget spent: the other entries of this batch took it all");
+  }
+  auto answer = blocks_answer(from_height, max_blocks, reply, encoded);
+  if (!answer)
+    return reply.error(kInternal, answer.message());
+  reply.result(std::move(*answer));
 }
 
 Result<std::optional<chain::Block>> Node::Impl::best_block_at(std::uint64_t height) const {
@@ -92,18 +117,15 @@ Result<std::uint64_t> Node::Impl::locate_best(const std::vector<crypto::Hash256>
 }
 
 void Node::Impl::answer_block_waiters() {
+  // Every waiter asks for the same new block or two: each is hex-encoded once.
+  EncodedBlocks encoded;
   for (auto it = block_waiters.by_arrival.begin(); it != block_waiters.by_arrival.end();) {
     BlockWaiter& waiter = it->second;
     if (waiter.from_height > head_height()) {
       ++it;
       continue;
     }
-    auto answer = blocks_answer(waiter.from_height, waiter.max_blocks);
-    if (answer) {
-      waiter.reply.result(std::move(*answer));
-    } else {
-      waiter.reply.error(kInternal, answer.message());
-    }
+    answer_blocks(waiter.from_height, waiter.max_blocks, waiter.reply, &encoded);
     waiter.deadline->cancel();
     it = block_waiters.by_arrival.erase(it);
   }
@@ -211,10 +233,7 @@ void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
     });
     return;
   }
-  auto answer = blocks_answer(from_height, max_blocks);
-  if (!answer)
-    return reply.error(kInternal, answer.message());
-  reply.result(std::move(*answer));
+  answer_blocks(from_height, max_blocks, reply);
 }
 
 void Node::Impl::rpc_get_chain_tips(const json&, RpcReply reply) {

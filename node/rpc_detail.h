@@ -15,6 +15,8 @@ inline constexpr int kInvalidParams = -32602;
 inline constexpr int kTransactionRefused = -32001;
 inline constexpr int kNotFound = -32004;
 inline constexpr int kInternal = -32603;
+// The request's answers already took the whole response budget (RpcLimits).
+inline constexpr int kBudgetSpent = -32006;
 inline constexpr int kUpstreamUnavailable = -32010;
 
 // Named parameter `key` from an object, or the first positional one from an array.

@@ -21,6 +21,8 @@
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
 #include "testnet/cluster.h"
+#include "testnet/netns_commands.h"
+#include "testnet/verify_rate.h"
 #include "wallet/cli_support.h"
 
 namespace synod::testnet {
@@ -664,8 +666,28 @@ double cpu_percent(const NodeUsage& item, double window_s) {
   return (item.end.cpu_seconds - item.start.cpu_seconds) / window_s * 100.0;
 }
 
+// The Ed25519 ceiling of this testnet on this machine and how much of it the run reached.
+json ceiling_json(const VerifyRate& verify, std::size_t nodes, double tps) {
+  double ceiling = verify.ceiling_tps(nodes);
+  return {{"verify_per_core_per_s", std::round(verify.per_core_per_s)},
+          {"cores", verify.cores},
+          {"ceiling_tps", std::round(ceiling)},
+          {"ratio", ceiling > 0 ? std::round(tps / ceiling * 1000) / 1000 : 0.0}};
+}
+
+void print_ceiling_text(const VerifyRate& verify, std::size_t nodes, double tps) {
+  double ceiling = verify.ceiling_tps(nodes);
+  std::printf(
+      "ed25519     %s verifications/s per core here (%u cores): %zu nodes that each verify "
+      "every transfer once can commit at most %s tx/s on this machine; this run reached "
+      "%.0f%%\n",
+      cli::with_commas(static_cast<std::uint64_t>(verify.per_core_per_s)).c_str(), verify.cores,
+      nodes, cli::with_commas(static_cast<std::uint64_t>(ceiling)).c_str(),
+      ceiling > 0 ? tps / ceiling * 100 : 0.0);
+}
+
 void print_bench_json(const Cluster& cluster, const BenchOptions& options, std::size_t senders,
-                      const LoadRun& run, const Figures& f) {
+                      const LoadRun& run, const Figures& f, const VerifyRate& verify) {
   json nodes = json::array();
   double total_cpu = 0;
   for (const auto& item : run.usage) {
@@ -706,7 +728,9 @@ void print_bench_json(const Cluster& cluster, const BenchOptions& options, std::
               {"mean_block_transactions", std::round(f.mean_block * 10) / 10},
               {"nodes", nodes},
               {"nodes_cpu_percent_total", std::round(total_cpu * 10) / 10},
-              {"generator_cpu_percent", std::round(run.generator_cpu_s / f.window_s * 1000) / 10}};
+              {"generator_cpu_percent", std::round(run.generator_cpu_s / f.window_s * 1000) / 10},
+              {"ed25519", ceiling_json(verify, cluster.size(), f.tps)},
+              {"links", describe_links(options.dir)}};
   cli::print_json(out);
 }
 
@@ -729,11 +753,12 @@ void print_usage_text(const LoadRun& run, const Figures& f) {
 }
 
 void print_bench_text(const Cluster& cluster, const BenchOptions& options, std::size_t senders,
-                      const LoadRun& run, const Figures& f) {
-  std::printf("bench: %zu nodes, %zu senders, rate %s, %.1f s, commits observed on %s\n\n",
+                      const LoadRun& run, const Figures& f, const VerifyRate& verify) {
+  std::printf("bench: %zu nodes, %zu senders, rate %s, %.1f s, commits observed on %s\n",
               cluster.size(), senders,
               options.rate == 0 ? "max" : (cli::with_commas(options.rate) + " tx/s").c_str(),
               f.window_s, cluster.node(0).name.c_str());
+  std::printf("links       %s\n\n", describe_links(options.dir).c_str());
   std::printf(
       "submitted   %s transfers in %s requests (%s tx/s offered)%s\n",
       cli::with_commas(f.submitted).c_str(), cli::with_commas(f.requests).c_str(),
@@ -750,6 +775,7 @@ void print_bench_text(const Cluster& cluster, const BenchOptions& options, std::
               ms_text(max_latency_ms(f)).c_str(), cli::with_commas(f.latencies_ns.size()).c_str());
   std::printf("blocks      %s, %.1f transfers per block on average\n",
               cli::with_commas(run.observer.blocks).c_str(), f.mean_block);
+  print_ceiling_text(verify, cluster.size(), f.tps);
   if (!f.refused.empty() || f.retried > 0 || f.transport_errors > 0 || f.uncommitted > 0) {
     std::string line;
     for (const auto& [reason, count] : f.refused)
@@ -785,6 +811,8 @@ Status cmd_bench(const BenchOptions& options) {
   if (!accounts)
     return accounts.error();
   std::size_t senders = std::min(options.senders, accounts->keys.size());
+  // Measured before the load, while the nodes idle, so the rate is the machine's own.
+  VerifyRate verify = measure_verify_rate();
   auto work = prepare(accounts->keys, accounts->nonces, cluster.testnet().genesis.chain_id,
                       presign_count(options));
   auto first_height = cluster.heights({0});
@@ -796,9 +824,9 @@ Status cmd_bench(const BenchOptions& options) {
   if (!figures)
     return figures.error();
   if (options.json)
-    print_bench_json(cluster, options, senders, run, *figures);
+    print_bench_json(cluster, options, senders, run, *figures, verify);
   else
-    print_bench_text(cluster, options, senders, run, *figures);
+    print_bench_text(cluster, options, senders, run, *figures, verify);
   return Status::success();
 }
 

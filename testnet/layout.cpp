@@ -11,6 +11,8 @@
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
 #include "pow_pos/uint256.h"
+#include "testnet/hosts.h"
+#include "testnet/netns.h"
 #include "wallet/cli_support.h"
 
 namespace synod::testnet {
@@ -37,8 +39,9 @@ std::string full_node_name(std::size_t index) {
   return std::string(kFullPrefix) + std::to_string(index);
 }
 
-std::string loopback(std::uint64_t port) {
-  return "127.0.0.1:" + std::to_string(port);
+// Where every node listens: validators, then full nodes (testnet/hosts.h).
+std::vector<NodeAddresses> addresses_of(const InitOptions& options) {
+  return assign_addresses(options.hosts, options.nodes + options.full_nodes, options.base_port);
 }
 
 Status write_text(const fs::path& path, const std::string& text) {
@@ -53,12 +56,12 @@ Status write_text(const fs::path& path, const std::string& text) {
 // The node's settings (node/config.h, NodeConfig). Only the addresses differ between
 // nodes; the rest are the node's defaults, written out so people can see what to tune. A
 // proof-of-work miner gets "mining" with its hash-rate cap instead of the PBFT timers.
-std::string node_config_json(const std::string& name, std::uint32_t rpc_port,
-                             std::uint32_t peer_port, const InitOptions& options) {
+std::string node_config_json(const std::string& name, const NodeAddresses& addresses,
+                             const InitOptions& options) {
   chain::MempoolOptions pool;
   json config = {{"moniker", name},
-                 {"rpc_listen", loopback(rpc_port)},
-                 {"peer_listen", loopback(peer_port)},
+                 {"rpc_listen", addresses.rpc()},
+                 {"peer_listen", addresses.peer()},
                  {"verify_threads", 2},
                  {"rpc_max_body_bytes", 1 << 20},
                  {"summary_interval_blocks", 100},
@@ -79,10 +82,10 @@ std::string node_config_json(const std::string& name, std::uint32_t rpc_port,
 
 // A full node's settings: no peer port, no consensus timers, no mempool; it follows the
 // `upstreams` (validators' RPC endpoints) over JSON-RPC.
-std::string full_node_config_json(const std::string& name, std::uint32_t rpc_port,
+std::string full_node_config_json(const std::string& name, const std::string& rpc_address,
                                   const std::vector<std::string>& upstreams) {
   json config = {{"moniker", name},
-                 {"rpc_listen", loopback(rpc_port)},
+                 {"rpc_listen", rpc_address},
                  {"upstreams", upstreams},
                  {"follow_poll_ms", 200},
                  {"verify_threads", 2},
@@ -166,8 +169,14 @@ Status check_options(const InitOptions& options) {
   if (options.mode == chain::ConsensusMode::kPos &&
       (options.pos.block_interval_ms < 1000 || options.pos.block_interval_ms > 60'000))
     return make_error("--block-interval-ms: must be 1000 to 60000 for a pos testnet");
-  // Validators and full nodes take two ports each: base .. base + 2 * slots - 1.
-  std::size_t last_port_offset = 2 * (options.nodes + options.full_nodes) - 1;
+  std::size_t slots = options.nodes + options.full_nodes;
+  if (!options.hosts.empty() && options.hosts.size() != slots) {
+    return make_error("--hosts: the file names " + std::to_string(options.hosts.size()) +
+                      " hosts for " + std::to_string(slots) +
+                      " nodes (one line per validator, then one per full node)");
+  }
+  // Each node takes two ports on its host: base .. base + 2 * (nodes on the busiest host) - 1.
+  std::size_t last_port_offset = ports_needed(addresses_of(options), options.base_port) - 1;
   if (options.base_port < 1024 || options.base_port + last_port_offset > 65535) {
     return make_error("--base-port " + std::to_string(options.base_port) + ": ports base .. base+" +
                       std::to_string(last_port_offset) + " must lie in 1024..65535");
@@ -179,20 +188,21 @@ Status check_options(const InitOptions& options) {
 // in no validator set) and a config that follows the validators' RPC endpoints.
 Status write_full_node_home(const InitOptions& options, std::size_t j,
                             const std::string& genesis_text) {
+  auto addresses = addresses_of(options);
   std::vector<std::string> upstreams;
   for (std::size_t i : upstream_validators(options.nodes, j))
-    upstreams.push_back(loopback(options.base_port + 2 * i + 1));
+    upstreams.push_back(addresses[i].rpc());
   fs::path home = fs::path(options.dir) / full_node_name(j);
   std::error_code ec;
   fs::create_directories(home, ec);
   if (ec)
     return make_error("cannot create " + home.string() + ": " + ec.message());
-  // Slot n + j of the port scheme; its peer port base + 2(n + j) stays unused.
-  auto rpc_port = static_cast<std::uint32_t>(options.base_port + 2 * (options.nodes + j) + 1);
+  // Slot n + j of the port scheme; its peer port stays unused.
+  const std::string rpc_address = addresses[options.nodes + j].rpc();
   auto key = crypto::KeyPair::generate();
   for (auto status : {write_text(home / "genesis.json", genesis_text),
                       write_text(home / "config.json",
-                                 full_node_config_json(full_node_name(j), rpc_port, upstreams)),
+                                 full_node_config_json(full_node_name(j), rpc_address, upstreams)),
                       crypto::save_key_file((home / "node_key.json").string(), key, true)}) {
     if (!status)
       return status;
@@ -245,7 +255,7 @@ Result<chain::Genesis> make_genesis(const InitOptions& options,
     chain::ValidatorInfo validator;
     validator.name = node_name(i);
     validator.public_key = node_keys.back().public_key();
-    validator.peer_address = "127.0.0.1:" + std::to_string(options.base_port + 2 * i);
+    validator.peer_address = addresses_of(options)[i].peer();
     validator.power = 1;
     validators.push_back(std::move(validator));
   }
@@ -349,11 +359,10 @@ Result<Testnet> init_testnet(const InitOptions& options) {
     fs::create_directories(home, ec);
     if (ec)
       return make_error("cannot create " + home.string() + ": " + ec.message());
-    auto peer_port = static_cast<std::uint32_t>(options.base_port + 2 * i);
     for (auto status :
          {write_text(home / "genesis.json", genesis_text),
           write_text(home / "config.json",
-                     node_config_json(node_name(i), peer_port + 1, peer_port, options)),
+                     node_config_json(node_name(i), addresses_of(options)[i], options)),
           crypto::save_key_file((home / "node_key.json").string(), node_keys[i], true)}) {
       if (!status)
         return status.error();
@@ -406,6 +415,7 @@ Result<Testnet> load_testnet(const std::string& dir) {
       break;
     testnet.account_files.push_back(file.string());
   }
+  attach_namespaces(testnet);
   return testnet;
 }
 

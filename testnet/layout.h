@@ -15,7 +15,8 @@
 // Ports: the n validators and then the full nodes take consecutive slots; slot s uses
 // base+2s (peers) and base+2s+1 (RPC). Validator i is slot i; full node j is slot n+j and
 // uses only its RPC port (full nodes open no peer port). The default base, 26656, puts
-// node-0's RPC on 127.0.0.1:26657, where synod-wallet looks by default.
+// node-0's RPC on 127.0.0.1:26657, where synod-wallet looks by default. With a hosts file
+// (InitOptions::hosts, testnet/hosts.h) each node listens on its own host's address instead.
 #pragma once
 
 #include <algorithm>
@@ -60,6 +61,9 @@ struct InitOptions {
   chain::ConsensusMode mode = chain::ConsensusMode::kPbft;
   std::size_t accounts = 8;
   std::uint32_t base_port = kDefaultBasePort;
+  // One IPv4 address per node, validators then full nodes (testnet/hosts.h); empty: every
+  // node on 127.0.0.1.
+  std::vector<std::string> hosts;
   bool force = false;
   PowInitOptions pow;  // mode kPow only
   PosInitOptions pos;  // mode kPos only
@@ -84,6 +88,7 @@ struct NodeInfo {
   client::Endpoint rpc;
   std::string peer_address;            // validators only; full nodes open no peer port
   std::vector<std::string> upstreams;  // full nodes only: the RPC endpoints they follow
+  std::string netns;                   // the network namespace it runs in (up --netns), or empty
   bool is_validator() const { return role == NodeRole::kValidator; }
   // Whom the node's "peers_connected" counts: the other validators, or its upstreams.
   std::size_t possible_peers(std::size_t validators) const {

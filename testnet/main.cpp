@@ -2,10 +2,15 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
+#include <optional>
 #include <tuple>
 
 #include "testnet/bench.h"
 #include "testnet/control.h"
+#include "testnet/hosts.h"
+#include "testnet/link_emulator.h"
+#include "testnet/netns.h"
+#include "testnet/netns_commands.h"
 #include "testnet/scenarios.h"
 #include "wallet/cli_support.h"
 
@@ -53,7 +58,23 @@ struct InitArgs {
   std::string nodes = "4", full_nodes = "0", consensus = "pbft", accounts = "8",
               base_port = std::to_string(testnet::kDefaultBasePort);
   std::string block_interval_ms, hash_rate;  // PoW only; empty: the defaults
+  std::string hosts_file;                    // empty: every node on 127.0.0.1
+  CLI::Option* nodes_option = nullptr;       // to tell "--nodes 4" from the default
   bool force = false;
+};
+
+// --delay, --jitter and --loss of `up --netns` and `shape`.
+struct ShapeArgs {
+  std::string delay, jitter, loss;
+  bool given() const { return !delay.empty() || !jitter.empty() || !loss.empty(); }
+};
+
+// The commands of a testnet in network namespaces, beyond `up --netns`.
+struct NetnsArgs {
+  CLI::App *shape = nullptr, *partition = nullptr, *heal = nullptr, *daemon = nullptr;
+  ShapeArgs shape_args;
+  std::string groups;
+  std::string link;  // links-daemon: the host's device, which names the process
 };
 
 // The commands that start, stop, signal and inspect nodes.
@@ -64,6 +85,8 @@ struct NodeArgs {
   std::vector<std::string> byzantine_items;
   std::string restart_byzantine;
   std::string timeout = "60";  // up, restart
+  bool netns = false;          // up
+  ShapeArgs shape;             // up --netns
   std::string grace = "10";
   std::string lines = "50";
   bool follow = false;
@@ -86,12 +109,21 @@ struct CommandLine {
   NodeArgs nodes;
   BenchArgs bench;
   ScenarioArgs scenario;
+  NetnsArgs netns;
 };
 
 void add_init(CLI::App& app, InitArgs& args) {
   auto* init = app.add_subcommand("init", "Write keys, genesis and node configs for a testnet");
-  init->add_option("--nodes", args.nodes, "Number of validators (PBFT: at least 4; default 4)")
-      ->type_name("N");
+  args.nodes_option =
+      init->add_option("--nodes", args.nodes,
+                       "Number of validators (PBFT: at least 4; default 4, or with --hosts the "
+                       "file's lines less the full nodes)")
+          ->type_name("N");
+  init->add_option("--hosts", args.hosts_file,
+                   "Put each node on its own host: FILE has one IPv4 address per line, "
+                   "validators then full nodes ('#' comments); each node listens on its address, "
+                   "peers on the base port and RPC on the next")
+      ->type_name("FILE");
   init->add_option("--full-nodes", args.full_nodes,
                    "Number of full nodes full-0..full-(K-1) (default 0): non-validating nodes "
                    "that follow the validators over RPC, verify every certificate and block, "
@@ -121,6 +153,20 @@ void add_init(CLI::App& app, InitArgs& args) {
   args.command = init;
 }
 
+void add_shape_options(CLI::App& command, ShapeArgs& args) {
+  command
+      .add_option("--delay", args.delay,
+                  "One-way delay on every link between two nodes, like 50ms (default 0)")
+      ->type_name("DURATION");
+  command
+      .add_option("--jitter", args.jitter,
+                  "Each packet's delay varies by up to this, like 5ms (default 0)")
+      ->type_name("DURATION");
+  command
+      .add_option("--loss", args.loss, "Share of packets lost on those links, like 1% (default 0)")
+      ->type_name("PERCENT");
+}
+
 void add_up_and_status(CLI::App& app, NodeArgs& args) {
   args.up = app.add_subcommand(
       "up", "Start every node (validators, then full nodes) and wait until the testnet commits");
@@ -132,8 +178,29 @@ void add_up_and_status(CLI::App& app, NodeArgs& args) {
       ->type_name("NODE=KIND[,KIND]");
   args.up->add_option("--timeout", args.timeout, "Seconds to wait for the testnet (default 60)")
       ->type_name("SECONDS");
+  args.up->add_flag("--netns", args.netns,
+                    "Run each node in its own Linux network namespace with its own address (from "
+                    "init --hosts, one /24), linked through a user-space link emulator; needs "
+                    "root");
+  add_shape_options(*args.up, args.shape);
   args.status = app.add_subcommand(
       "status", "One row per node (validators and full nodes) and whether they agree");
+}
+
+void add_netns_commands(CLI::App& app, NetnsArgs& args) {
+  args.shape = app.add_subcommand(
+      "shape", "Set delay, jitter and loss on the links between nodes (up --netns testnets)");
+  add_shape_options(*args.shape, args.shape_args);
+  args.partition = app.add_subcommand(
+      "partition", "Cut the links between groups of nodes, like 0,1/2,3 (up --netns testnets)");
+  args.partition
+      ->add_option("groups", args.groups,
+                   "Groups separated by '/', nodes by ','; nodes not named are cut off alone")
+      ->required();
+  args.heal = app.add_subcommand("heal", "Restore every link a partition cut");
+  // Started by up --netns; carries the links until down. Not for people.
+  args.daemon = app.add_subcommand("links-daemon", "")->group("");
+  args.daemon->add_option("--link", args.link)->required();
 }
 
 void add_node_commands(CLI::App& app, NodeArgs& args) {
@@ -155,7 +222,9 @@ void add_node_commands(CLI::App& app, NodeArgs& args) {
   args.restart->add_option("--timeout", args.timeout, "Seconds to wait for it (default 60)")
       ->type_name("SECONDS");
 
-  args.down = app.add_subcommand("down", "Stop every node: SIGTERM, then SIGKILL after --grace");
+  args.down = app.add_subcommand("down",
+                                 "Stop every node: SIGTERM, then SIGKILL after --grace; remove the "
+                                 "network namespaces of up --netns");
   args.down->add_option("--grace", args.grace, "Seconds before SIGKILL (default 10)")
       ->type_name("SECONDS");
 
@@ -202,9 +271,12 @@ void add_commands(CLI::App& app, CommandLine& line) {
   add_node_commands(app, line.nodes);
   add_bench(app, line.bench);
   add_scenario(app, line.scenario);
+  add_netns_commands(app, line.netns);
   const NodeArgs& n = line.nodes;
-  for (CLI::App* sub : {line.init.command, n.up, n.status, n.kill, n.pause, n.resume, n.restart,
-                        n.down, n.logs, line.bench.command, line.scenario.command})
+  const NetnsArgs& net = line.netns;
+  for (CLI::App* sub :
+       {line.init.command, n.up, n.status, n.kill, n.pause, n.resume, n.restart, n.down, n.logs,
+        line.bench.command, line.scenario.command, net.shape, net.partition, net.heal, net.daemon})
     add_globals(*sub, line.globals);
 }
 
@@ -249,6 +321,17 @@ Status run_init(const InitArgs& args, const Globals& globals) {
   }
   options.nodes = *n;
   options.full_nodes = *full;
+  if (!args.hosts_file.empty()) {
+    auto text = synod::cli::read_file(args.hosts_file);
+    if (!text)
+      return make_error("--hosts " + args.hosts_file + ": cannot read the file");
+    auto hosts = testnet::parse_hosts(*text);
+    if (!hosts)
+      return make_error("--hosts " + args.hosts_file + ": " + hosts.message());
+    options.hosts = *hosts;
+    if (args.nodes_option->count() == 0)
+      options.nodes = hosts->size() > options.full_nodes ? hosts->size() - options.full_nodes : 0;
+  }
   options.accounts = *a;
   options.base_port = static_cast<std::uint32_t>(*base);
   auto pow = pow_init_options(args, options.mode);
@@ -266,9 +349,19 @@ Status run_node_command(const NodeArgs& args, const Globals& globals) {
     auto seconds = number(args.timeout, "--timeout", 1, 3600);
     if (!seconds)
       return seconds.error();
-    return *args.up ? testnet::cmd_up(dir, args.byzantine_items, *seconds, globals.json)
-                    : testnet::cmd_restart(dir, args.node, args.restart_byzantine, *seconds,
-                                           globals.json);
+    if (*args.restart)
+      return testnet::cmd_restart(dir, args.node, args.restart_byzantine, *seconds, globals.json);
+    if (args.netns) {
+      auto shape = testnet::parse_shape(args.shape.delay, args.shape.jitter, args.shape.loss);
+      if (!shape)
+        return shape.error();
+      return testnet::cmd_up_netns(dir, args.byzantine_items, *seconds, globals.json, *shape);
+    }
+    if (args.shape.given())
+      return make_error("--delay, --jitter and --loss shape the links of up --netns");
+    if (auto status = testnet::refuse_broken_network(dir); !status)
+      return status;
+    return testnet::cmd_up(dir, args.byzantine_items, *seconds, globals.json);
   }
   if (*args.status)
     return testnet::cmd_status(dir, globals.json);
@@ -280,7 +373,10 @@ Status run_node_command(const NodeArgs& args, const Globals& globals) {
     auto seconds = number(args.grace, "--grace", 0, 3600);
     if (!seconds)
       return seconds.error();
-    return testnet::cmd_down(dir, *seconds, globals.json);
+    Status stopped = testnet::cmd_down(dir, *seconds, globals.json);
+    // The namespaces go too, also after a failed or interrupted up --netns.
+    Status removed = testnet::cmd_remove_network(dir, globals.json);
+    return stopped ? removed : stopped;
   }
   if (*args.logs) {
     auto count = number(args.lines, "--lines", 1, 1'000'000);
@@ -314,8 +410,39 @@ Status run_bench(BenchArgs& args, const Globals& globals) {
   return testnet::cmd_bench(options);
 }
 
+Status run_netns_command(const NetnsArgs& args, const Globals& globals) {
+  if (*args.daemon)
+    return testnet::run_link_emulator(globals.dir);
+  if (*args.partition)
+    return testnet::cmd_partition(globals.dir, args.groups, globals.json);
+  if (*args.heal)
+    return testnet::cmd_heal(globals.dir, globals.json);
+  auto shape =
+      testnet::parse_shape(args.shape_args.delay, args.shape_args.jitter, args.shape_args.loss);
+  if (!shape)
+    return shape.error();
+  return testnet::cmd_shape(globals.dir, *shape, globals.json);
+}
+
+// up --netns, and the commands that change a netns testnet's links: where namespaces
+// cannot be made they say so in one line and exit with kExitNetnsUnavailable.
+std::optional<int> refuse_without_netns(const CommandLine& line) {
+  const NetnsArgs& net = line.netns;
+  bool wants = (*line.nodes.up && line.nodes.netns) || *net.shape || *net.partition || *net.heal ||
+               *net.daemon;
+  if (!wants)
+    return std::nullopt;
+  auto available = testnet::netns_available();
+  if (available)
+    return std::nullopt;
+  synod::cli::print_failure("synod-testnet", line.globals.json, available.message());
+  return testnet::kExitNetnsUnavailable;
+}
+
 // The chosen command's exit code: a scenario's own (PASS 0, FAIL 1), else 0 on success.
 Result<int> run(CommandLine& line) {
+  if (auto refused = refuse_without_netns(line))
+    return *refused;
   if (*line.scenario.command)
     return testnet::run_scenario(line.scenario.name, line.globals.dir, line.globals.json);
   Status result;
@@ -323,6 +450,8 @@ Result<int> run(CommandLine& line) {
     result = run_init(line.init, line.globals);
   else if (*line.bench.command)
     result = run_bench(line.bench, line.globals);
+  else if (*line.netns.shape || *line.netns.partition || *line.netns.heal || *line.netns.daemon)
+    result = run_netns_command(line.netns, line.globals);
   else
     result = run_node_command(line.nodes, line.globals);
   if (!result)

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "client/process.h"
+#include "testnet/netns.h"
 #include "wallet/cli_support.h"
 
 namespace synod::testnet {
@@ -53,10 +54,16 @@ bool is_node_of(pid_t pid, const NodeInfo& node) {
       current += c;
     }
   }
-  if (args.empty() || args[0].find("synod-node") == std::string::npos)
+  // The node may have been started through a launcher ("ip netns exec NS synod-node ...",
+  // see netns_launcher) that has not yet replaced itself with synod-node.
+  std::size_t program = 0;
+  while (program < args.size() && program < 5 &&
+         args[program].find("synod-node") == std::string::npos)
+    ++program;
+  if (program >= args.size() || args[program].find("synod-node") == std::string::npos)
     return false;
   std::error_code ec;
-  for (std::size_t i = 1; i + 1 < args.size(); ++i) {
+  for (std::size_t i = program + 1; i + 1 < args.size(); ++i) {
     if (args[i] != "--home")
       continue;
     // A relative home is relative to the node's working directory, not to ours.
@@ -131,7 +138,9 @@ Result<pid_t> start_node(const std::string& binary, const NodeInfo& node,
   std::error_code ec;
   fs::path home = fs::absolute(node.home, ec);
   client::SpawnOptions spawn;
-  spawn.argv = {binary, "--home", ec ? node.home : home.string()};
+  spawn.argv = netns_launcher(node);  // empty unless the node runs in a namespace
+  for (const std::string& arg : {binary, std::string("--home"), ec ? node.home : home.string()})
+    spawn.argv.push_back(arg);
   if (!byzantine.empty()) {
     spawn.argv.push_back("--byzantine");
     spawn.argv.push_back(byzantine);
@@ -151,6 +160,8 @@ Result<pid_t> start_node(const std::string& binary, const NodeInfo& node,
       return make_error("could not start " + node.name + " (" + binary + "): " + started.message);
   }
   pid_t pid = started.pid;
+  if (!node.netns.empty())
+    wait_launched(pid, binary);
   std::ofstream pid_file(node.pid_file(), std::ios::trunc);
   pid_file << pid << "\n";
   pid_file.close();

@@ -33,7 +33,8 @@ NodeProcess find_process(const NodeInfo& node);
 Result<std::string> node_binary();
 
 // Starts `binary --home HOME [--byzantine KINDS] [EXTRA...]` in its own session with stdout
-// and stderr appended to the node's log, and writes its pid file.
+// and stderr appended to the node's log, and writes its pid file. A node with a network
+// namespace (NodeInfo::netns) is started inside it (testnet/netns.h, netns_launcher).
 Result<pid_t> start_node(const std::string& binary, const NodeInfo& node,
                          const std::string& byzantine,
                          const std::vector<std::string>& extra_args = {});

@@ -201,8 +201,20 @@ struct RpcReply::State {
   std::atomic<bool> done{false};
 };
 
-RpcReply::RpcReply(json id, Sink sink)
-    : state_(std::make_shared<State>(std::move(id), std::move(sink))) {}
+RpcReply::RpcReply(json id, Sink sink, Budget budget)
+    : state_(std::make_shared<State>(std::move(id), std::move(sink))), budget_(std::move(budget)) {}
+
+std::size_t RpcReply::budget() const {
+  return budget_ ? budget_->load() : SIZE_MAX;
+}
+
+void RpcReply::charge(std::size_t bytes) const {
+  if (!budget_)
+    return;
+  std::size_t left = budget_->load();
+  while (!budget_->compare_exchange_weak(left, left - std::min(left, bytes))) {
+  }
+}
 
 void RpcReply::result(json value) const {
   if (!state_->done.exchange(true) && state_->sink) {
@@ -231,6 +243,7 @@ void RpcDispatcher::handle(std::string_view body, Done done) const {
   RpcBody parsed = parse_rpc_body(body, limits_);
   const auto collector =
       std::make_shared<Collector>(parsed.batch, parsed.entries.size(), std::move(done));
+  auto budget = std::make_shared<std::atomic<std::size_t>>(limits_.max_response_bytes);
   for (std::size_t i = 0; i < parsed.entries.size(); ++i) {
     if (auto* error = std::get_if<json>(&parsed.entries[i])) {
       collector->fill(i, std::move(*error));
@@ -239,11 +252,12 @@ void RpcDispatcher::handle(std::string_view body, Done done) const {
     const RpcRequest& request = std::get<RpcRequest>(parsed.entries[i]);
     if (request.notification) {
       collector->fill(i, std::nullopt);  // nothing to wait for
-      call(request, RpcReply(nullptr, nullptr));
+      call(request, RpcReply(nullptr, nullptr, budget));
     } else {
-      call(request, RpcReply(request.id, [collector, i](json response) {
-             collector->fill(i, std::move(response));
-           }));
+      call(request,
+           RpcReply(
+               request.id,
+               [collector, i](json response) { collector->fill(i, std::move(response)); }, budget));
     }
   }
   collector->release();

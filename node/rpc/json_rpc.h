@@ -7,6 +7,7 @@
 // are bounded by RpcLimits.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -33,6 +34,9 @@ inline constexpr int kRpcApplicationErrorLowest = -32099;
 struct RpcLimits {
   std::size_t max_batch_entries = 100;  // a larger batch is one -32600 error
   std::size_t max_nesting_depth = 64;   // deeper JSON is one -32600 error, never parsed
+  // What the methods answering one body (a batch's entries together) may build: a method
+  // that makes large answers sizes them to RpcReply::budget() and charge()s what it built.
+  std::size_t max_response_bytes = 16u << 20;
 };
 
 struct RpcRequest {
@@ -70,15 +74,23 @@ class RpcReply {
  public:
   using Sink = std::function<void(nlohmann::json response)>;  // empty: discard (notification)
 
-  RpcReply(nlohmann::json id, Sink sink);
+  using Budget = std::shared_ptr<std::atomic<std::size_t>>;
+
+  // `budget`: bytes the body's answers may still take, shared by a batch's entries (null:
+  // no limit).
+  RpcReply(nlohmann::json id, Sink sink, Budget budget = nullptr);
 
   void result(nlohmann::json value) const;
   void error(int code, std::string message, nlohmann::json data = nullptr) const;
   bool sent() const;
+  // Bytes this answer may still take (SIZE_MAX without a budget), and taking them.
+  std::size_t budget() const;
+  void charge(std::size_t bytes) const;
 
  private:
   struct State;
   std::shared_ptr<State> state_;
+  Budget budget_;
 };
 
 // A method gets the request's params ({} when omitted) and must answer through `reply`

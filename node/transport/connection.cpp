@@ -20,6 +20,12 @@ std::string endpoint_text(const boost::asio::ip::tcp::socket& socket) {
   return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
 }
 
+std::string address_text(const boost::asio::ip::tcp::socket& socket) {
+  boost::system::error_code error;
+  auto endpoint = socket.remote_endpoint(error);
+  return error ? std::string() : endpoint.address().to_string();
+}
+
 }  // namespace
 
 const char* to_string(CloseReason reason) {
@@ -54,6 +60,7 @@ Connection::Connection(boost::asio::ip::tcp::socket socket, ConnectionOptions op
       timer_(socket_.get_executor()),
       keepalive_timer_(socket_.get_executor()),
       remote_(endpoint_text(socket_)),
+      remote_address_(address_text(socket_)),
       decoder_(kHandshakeMaxFrameBytes),
       read_buffer_(new std::uint8_t[kReadBufferBytes]) {
   assert(shared_ != nullptr);

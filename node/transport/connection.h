@@ -103,6 +103,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Set when closed with kHandshakeRefused.
   std::optional<HandshakeRefusal> refusal() const { return refusal_; }
   const std::string& remote() const { return remote_; }
+  std::size_t queued_bytes() const { return queued_bytes_; }
+  // The remote IP address alone ("" when unknown).
+  const std::string& remote_address() const { return remote_address_; }
 
  private:
   bool usable() const { return state_ != State::kClosed && shared_->alive; }
@@ -126,6 +129,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::steady_timer keepalive_timer_;
   std::chrono::steady_clock::time_point last_heard_;  // any frame from the peer
   std::string remote_;
+  std::string remote_address_;
   State state_ = State::kHandshaking;
   std::optional<Handshake> handshake_;
   std::optional<SecureSession> session_;

@@ -71,6 +71,8 @@ void FrameDecoder::fail(FrameError error, std::string message) {
   error_message_ = std::move(message);
   pending_.clear();
   pending_offset_ = 0;
+  header_filled_ = 0;
+  have_length_ = false;
   body_ = Bytes();
 }
 

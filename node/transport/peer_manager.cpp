@@ -11,9 +11,13 @@ namespace synod::transport {
 
 namespace {
 
-// Unauthenticated connections (inbound and our own dials) we keep at once, beyond which new
-// inbound sockets are closed on accept; each one lives at most handshake_timeout_ms.
+// Unauthenticated inbound connections we keep at once (our own dials do not count). Beyond
+// it, or beyond an address's own limit, a new one evicts the oldest: idle sockets cannot
+// hold the port against a validator that reconnects, they can only churn. Each lives at
+// most handshake_timeout_ms.
 constexpr std::size_t kMaxHandshakingBase = 64;
+// Per remote address, plus one for each genesis validator that lives at that address.
+constexpr std::size_t kMaxHandshakingPerAddress = 8;
 // Retired duplicates draining at once, beyond which a new loser is cut instead of drained.
 constexpr std::size_t kMaxRetiredBase = 16;
 constexpr std::uint64_t kAcceptRetryMs = 100;
@@ -64,6 +68,10 @@ std::size_t PeerManager::connected_count() const {
 bool PeerManager::is_connected(chain::ReplicaIndex index) const {
   return impl_->is_connected(index);
 }
+
+std::size_t PeerManager::queued_bytes(chain::ReplicaIndex index) const {
+  return impl_->queued_bytes(index);
+}
 std::uint16_t PeerManager::listen_port() const {
   return impl_->listen_port();
 }
@@ -111,6 +119,10 @@ Status PeerManager::Impl::start() {
   if (!self)
     return make_error("peer manager: the node key is not a genesis validator");
   self_ = *self;
+  for (const auto& validator : genesis_->validators.all()) {
+    if (auto address = parse_host_port(validator.peer_address))
+      ++validators_at_host_[address->host];
+  }
   const std::string& address = options_.listen_address.empty()
                                    ? genesis_->validators.at(self_).peer_address
                                    : options_.listen_address;
@@ -212,19 +224,49 @@ void PeerManager::Impl::on_accepted(const boost::system::error_code& error,
     });
     return;
   }
-  std::size_t max_handshaking = kMaxHandshakingBase + 2 * peers_.size();
-  if (handshaking_.size() >= max_handshaking) {
-    ++shared_->stats.connections_dropped;
-    log_limited("too-many-handshakes",
-                "transport: too many unauthenticated connections, closing a new one");
-    boost::system::error_code ignored;
-    socket.close(ignored);
-  } else {
-    auto connection = make_connection(std::move(socket), std::nullopt);
-    handshaking_.insert(connection);
-    connection->start();
-  }
+  auto connection = make_connection(std::move(socket), std::nullopt);
+  make_room_for(connection->remote_address());
+  handshaking_.insert(connection);
+  inbound_order_.push_back(connection);
+  connection->start();
   do_accept();
+}
+
+std::size_t PeerManager::Impl::address_limit(const std::string& address) const {
+  auto it = validators_at_host_.find(address);
+  return kMaxHandshakingPerAddress + (it == validators_at_host_.end() ? 0 : it->second);
+}
+
+void PeerManager::Impl::make_room_for(const std::string& address) {
+  std::size_t inbound = 0, from_address = 0;
+  for (const auto& connection : handshaking_) {
+    if (!connection->outbound()) {
+      ++inbound;
+      from_address += connection->remote_address() == address ? 1 : 0;
+    }
+  }
+  bool address_full = from_address >= address_limit(address);
+  if (!address_full && inbound < kMaxHandshakingBase + 2 * peers_.size())
+    return;
+  for (auto it = inbound_order_.begin(); it != inbound_order_.end();) {
+    std::shared_ptr<Connection> oldest = it->lock();
+    if (!oldest || !handshaking_.count(oldest)) {
+      it = inbound_order_.erase(it);  // finished or closed since
+      continue;
+    }
+    if (address_full && oldest->remote_address() != address) {
+      ++it;
+      continue;
+    }
+    inbound_order_.erase(it);
+    handshaking_.erase(oldest);
+    oldest->shutdown();
+    ++shared_->stats.handshakes_evicted;
+    log_limited("evicted-handshake", "transport: too many unauthenticated connections" +
+                                         std::string(address_full ? " from " + address : "") +
+                                         ", closed the oldest");
+    return;
+  }
 }
 
 std::shared_ptr<Connection> PeerManager::Impl::make_connection(
@@ -392,6 +434,12 @@ std::size_t PeerManager::Impl::connected_count() const {
 
 bool PeerManager::Impl::is_connected(chain::ReplicaIndex index) const {
   return index < peers_.size() && peers_[index]->active != nullptr;
+}
+
+std::size_t PeerManager::Impl::queued_bytes(chain::ReplicaIndex index) const {
+  if (index >= peers_.size() || peers_[index]->active == nullptr)
+    return 0;
+  return peers_[index]->active->queued_bytes();
 }
 
 // ---- Impl: logging -----------------------------------------------------------------------

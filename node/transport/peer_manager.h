@@ -89,6 +89,8 @@ class PeerManager {
 
   std::size_t connected_count() const;
   bool is_connected(chain::ReplicaIndex index) const;
+  // Payload bytes queued (or being written) to a validator; 0 when not connected.
+  std::size_t queued_bytes(chain::ReplicaIndex index) const;
   // The bound port (useful when listening on port 0); 0 before start().
   std::uint16_t listen_port() const;
   // This node's validator index; valid after a successful start().

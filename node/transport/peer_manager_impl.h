@@ -7,6 +7,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -35,6 +37,7 @@ class PeerManager::Impl final : public ConnectionOwner {
   void broadcast(const std::shared_ptr<const Bytes>& payload);
   std::size_t connected_count() const;
   bool is_connected(chain::ReplicaIndex index) const;
+  std::size_t queued_bytes(chain::ReplicaIndex index) const;
   std::uint16_t listen_port() const { return listen_port_; }
   chain::ReplicaIndex self_index() const { return self_; }
   const Stats& stats() const { return shared_->stats; }
@@ -74,6 +77,10 @@ class PeerManager::Impl final : public ConnectionOwner {
   Status listen(const std::string& address_text);
   void do_accept();
   void on_accepted(const boost::system::error_code& error, boost::asio::ip::tcp::socket socket);
+  // Makes room for one more inbound handshake from `address` by closing the oldest
+  // unauthenticated inbound connection (from that address when it is at its own limit).
+  void make_room_for(const std::string& address);
+  std::size_t address_limit(const std::string& address) const;
   std::shared_ptr<Connection> make_connection(boost::asio::ip::tcp::socket socket,
                                               std::optional<chain::ReplicaIndex> dialed);
   void activate(chain::ReplicaIndex index, const std::shared_ptr<Connection>& connection);
@@ -102,7 +109,10 @@ class PeerManager::Impl final : public ConnectionOwner {
   boost::asio::steady_timer accept_retry_timer_;
   std::vector<std::unique_ptr<Peer>> peers_;           // by validator index; ours stays unused
   std::set<std::shared_ptr<Connection>> handshaking_;  // inbound and outbound
-  std::set<std::shared_ptr<Connection>> retired_;      // draining duplicates
+  // Inbound handshakes in arrival order (entries may have finished or closed meanwhile).
+  std::deque<std::weak_ptr<Connection>> inbound_order_;
+  std::map<std::string, std::size_t> validators_at_host_;  // genesis peer hosts
+  std::set<std::shared_ptr<Connection>> retired_;          // draining duplicates
 };
 
 }  // namespace synod::transport

@@ -25,6 +25,7 @@ struct TransportStats {
   std::uint64_t malformed_frames = 0;              // zero-length frames (reserved)
   std::uint64_t keepalives_in = 0;                 // empty payloads: liveness only
   std::uint64_t idle_timeouts = 0;                 // authenticated peers silent too long
+  std::uint64_t handshakes_evicted = 0;            // unauthenticated inbound closed to make room
 };
 
 }  // namespace synod::transport

@@ -22,20 +22,6 @@ crypto::Hash256 sample_hash(std::string_view text) {
   return crypto::sha256(as_bytes(text));
 }
 
-chain::Genesis sample_genesis(chain::ConsensusMode mode) {
-  chain::Genesis genesis;
-  genesis.chain_id = kSampleChainId;
-  genesis.mode = mode;
-  genesis.genesis_time_ms = 1'700'000'000'000;
-  genesis.validators = sample_validators();
-  if (mode != chain::ConsensusMode::kPbft)
-    genesis.validators = chain::ValidatorSet({genesis.validators.at(0)});
-  genesis.accounts.push_back({sample_address(1), 1'000'000, 0});
-  genesis.accounts.push_back({sample_address(2), 500, 25});
-  genesis.accounts.push_back({sample_address(3), 0, 1000});
-  return genesis;
-}
-
 }  // namespace
 
 std::vector<chain::Transaction> sample_transactions() {
@@ -72,6 +58,20 @@ chain::ValidatorSet sample_validators() {
                           "127.0.0.1:" + std::to_string(26600 + i), 1});
   }
   return chain::ValidatorSet(validators);
+}
+
+chain::Genesis sample_genesis(chain::ConsensusMode mode) {
+  chain::Genesis genesis;
+  genesis.chain_id = kSampleChainId;
+  genesis.mode = mode;
+  genesis.genesis_time_ms = 1'700'000'000'000;
+  genesis.validators = sample_validators();
+  if (mode != chain::ConsensusMode::kPbft)
+    genesis.validators = chain::ValidatorSet({genesis.validators.at(0)});
+  genesis.accounts.push_back({sample_address(1), 1'000'000, 0});
+  genesis.accounts.push_back({sample_address(2), 500, 25});
+  genesis.accounts.push_back({sample_address(3), 0, 1000});
+  return genesis;
 }
 
 namespace {

@@ -19,6 +19,8 @@ std::vector<chain::BlockHeader> sample_headers();  // one per seal kind
 // The validator set sample certificates are signed by, and the chain id they sign for.
 chain::ValidatorSet sample_validators();
 inline constexpr const char* kSampleChainId = "synod-fuzz";
+// A genesis over sample_validators() (PBFT) or its first validator (PoW, PoS).
+chain::Genesis sample_genesis(chain::ConsensusMode mode);
 std::vector<chain::CommitCertificate> sample_certificates();
 std::vector<chain::Block> sample_blocks();
 std::vector<chain::StateDiff> sample_state_diffs();

@@ -9,6 +9,7 @@
 //
 // A crash or a broken property aborts, which CTest reports as a failure. Usage:
 //   fuzz_smoke_NAME                     run the smoke set
+//   fuzz_smoke_NAME --corpus DIR        run the smoke set, then every file in DIR
 //   fuzz_smoke_NAME FILE...             run the target on the given files (replay a crash)
 //   fuzz_smoke_NAME --write-seeds DIR   write the seed inputs as a libFuzzer corpus
 #include <algorithm>
@@ -161,6 +162,43 @@ int write_seeds(const std::string& directory) {
   return 0;
 }
 
+int run_files(Runner& runner, const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    Bytes input;
+    if (!read_file(path, input)) {
+      std::fprintf(stderr, "cannot read %s\n", path.c_str());
+      return 1;
+    }
+    runner.run(input);
+  }
+  return 0;
+}
+
+// The files of a corpus directory, sorted so runs are repeatable; empty with an error
+// message when the directory cannot be read.
+bool corpus_files(const std::string& directory, std::vector<std::string>& out) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+    if (entry.is_regular_file())
+      out.push_back(entry.path().string());
+  }
+  if (error) {
+    std::fprintf(stderr, "cannot read corpus %s: %s\n", directory.c_str(), error.message().c_str());
+    return false;
+  }
+  std::sort(out.begin(), out.end());
+  return true;
+}
+
+void run_smoke_set(Runner& runner, const std::vector<Bytes>& seeds) {
+  for (const Bytes& seed : seeds) {
+    runner.run(seed);
+    run_truncations(runner, seed);
+    run_single_byte_mutations(runner, seed);
+  }
+  run_random(runner, seeds);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,15 +206,10 @@ int main(int argc, char** argv) {
     return write_seeds(argv[2]);
 
   Runner runner;
-  if (argc > 1) {
-    for (int i = 1; i < argc; ++i) {
-      Bytes input;
-      if (!read_file(argv[i], input)) {
-        std::fprintf(stderr, "cannot read %s\n", argv[i]);
-        return 1;
-      }
-      runner.run(input);
-    }
+  const bool corpus = argc == 3 && std::string_view(argv[1]) == "--corpus";
+  if (argc > 1 && !corpus) {
+    if (run_files(runner, std::vector<std::string>(argv + 1, argv + argc)) != 0)
+      return 1;
     std::printf("ran %zu inputs\n", runner.count());
     return 0;
   }
@@ -187,15 +220,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "the target has no seed inputs\n");
     return 1;
   }
-  for (const Bytes& seed : seeds) {
-    runner.run(seed);
-    run_truncations(runner, seed);
-    run_single_byte_mutations(runner, seed);
-  }
-  run_random(runner, seeds);
+  run_smoke_set(runner, seeds);
+  std::vector<std::string> files;
+  if (corpus && (!corpus_files(argv[2], files) || run_files(runner, files) != 0))
+    return 1;
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
-  std::printf("fuzz-smoke: %zu inputs from %zu seeds, no failures (%lld ms)\n", runner.count(),
-              seeds.size(), static_cast<long long>(elapsed.count()));
+  std::printf("fuzz-smoke: %zu inputs from %zu seeds and %zu corpus files, no failures (%lld ms)\n",
+              runner.count(), seeds.size(), files.size(), static_cast<long long>(elapsed.count()));
   return 0;
 }

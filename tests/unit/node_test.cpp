@@ -10,6 +10,7 @@
 #include "chain/state.h"
 #include "node/config.h"
 #include "node/json_view.h"
+#include "node/serve_budget.h"
 #include "node/storage_worker.h"
 #include "node/verified_signatures.h"
 #include "node/wire.h"
@@ -219,4 +220,37 @@ TEST_CASE("verified signatures forget committed transactions and stay bounded", 
   verified.insert(hash_of(5));  // full: cleared, then the new one kept
   REQUIRE(verified.size() == 1);
   REQUIRE(verified.contains(hash_of(5)));
+}
+
+TEST_CASE("a peer's block serving is budgeted: a burst, then the refill rate", "[node]") {
+  // 1 MiB a second, 2 MiB saved up.
+  synod::node::ServeBudget budget(1u << 20, 2u << 20);
+  std::uint64_t now = 1'000;
+  // A flood of 1 MiB responses: the saved-up two, then one a second.
+  int served = 0;
+  for (int request = 0; request < 100; ++request) {
+    if (budget.allows(7, now)) {
+      budget.charge(7, 1u << 20);
+      ++served;
+    }
+  }
+  CHECK(served == 2);
+  CHECK_FALSE(budget.allows(7, now));
+  // Any refill lets one more through, which overdraws the bucket by almost a response.
+  REQUIRE(budget.allows(7, now + 1));
+  budget.charge(7, 1u << 20);
+  CHECK_FALSE(budget.allows(7, now + 500));
+  CHECK(budget.allows(7, now + 1002));
+  budget.charge(7, 4u << 20);  // one large answer overdraws it by four seconds' worth
+  CHECK_FALSE(budget.allows(7, now + 4000));
+  CHECK(budget.allows(7, now + 6000));
+  // Another peer has a budget of its own.
+  CHECK(budget.allows(3, now + 5000));
+  // The bucket never saves more than the burst, however long a peer waited.
+  synod::node::ServeBudget idle(1u << 20, 2u << 20);
+  CHECK(idle.allows(1, 0));
+  idle.charge(1, 1u << 20);
+  CHECK(idle.allows(1, 1'000'000'000));
+  idle.charge(1, 2u << 20);
+  CHECK_FALSE(idle.allows(1, 1'000'000'000));
 }

@@ -477,6 +477,29 @@ TEST_CASE("json_rpc dispatcher answers a batch in order", "[rpc][unit]") {
   CHECK(responses[3] == make_rpc_result(4, json{{"k", "v"}}));
 }
 
+TEST_CASE("json_rpc batch entries share one response budget", "[rpc][unit]") {
+  RpcLimits limits;
+  limits.max_response_bytes = 1000;
+  RpcDispatcher dispatcher(limits);
+  // Like get_blocks: answers with what it may still build, and charges 600 bytes for it.
+  dispatcher.add_method("big", [](const json&, RpcReply reply) {
+    std::size_t allowed = reply.budget();
+    reply.charge(600);
+    reply.result(allowed);
+  });
+  json batch = json::array();
+  for (int id = 1; id <= 3; ++id)
+    batch.push_back({{"jsonrpc", "2.0"}, {"method", "big"}, {"id", id}});
+  json answer = json::parse(dispatch(dispatcher, batch.dump()));
+  REQUIRE(answer.size() == 3);
+  CHECK(answer[0]["result"] == 1000);
+  CHECK(answer[1]["result"] == 400);
+  CHECK(answer[2]["result"] == 0);
+  // Each body has a budget of its own.
+  json again = json::parse(dispatch(dispatcher, batch[0].dump()));
+  CHECK(again["result"] == 1000);
+}
+
 TEST_CASE("json_rpc dispatcher waits for replies sent later from other threads", "[rpc][unit]") {
   RpcDispatcher dispatcher;
   std::vector<RpcReply> parked;

@@ -175,6 +175,15 @@ TEST_CASE("an oversized length is rejected before anything is allocated", "[unit
   CHECK(decoder.error() == FrameError::kOversized);
 }
 
+// Found by the frame fuzz target: the rejected header was still counted as buffered.
+TEST_CASE("a failed decoder holds no bytes", "[unit][transport]") {
+  FrameDecoder decoder(64);
+  decoder.feed(Bytes{0xff, 0, 0, 0, 1, 2});
+  CHECK_FALSE(decoder.next());
+  REQUIRE(decoder.failed());
+  CHECK(decoder.buffered_bytes() == 0);
+}
+
 TEST_CASE("a frame's buffer grows only with the bytes that arrive", "[unit][transport]") {
   FrameDecoder decoder(std::numeric_limits<std::uint32_t>::max());
   g_largest_allocation = 0;
@@ -1000,6 +1009,44 @@ TEST_CASE("an authenticated peer that goes silent is dropped, and keepalives kee
   CHECK(cluster.at(0).is_connected(1));
   CHECK(cluster.at(0).is_connected(2));
   CHECK(cluster.inbox[0].empty());
+}
+
+TEST_CASE("idle sockets at every port cannot keep a restarted validator out", "[unit][transport]") {
+  Cluster cluster(2);
+  cluster.start_all();
+  REQUIRE(run_until(cluster.io, [&] { return cluster.fully_connected(1); }));
+  // The attacker holds 120 unauthenticated sockets at each validator's port and replaces
+  // every one the validator closes, so the ports stay full for the whole test.
+  constexpr std::size_t kIdle = 120;
+  std::vector<std::pair<std::size_t, std::unique_ptr<tcp::socket>>> idle;  // target, socket
+  auto open_to = [&](std::size_t target) {
+    auto socket = std::make_unique<tcp::socket>(cluster.io);
+    boost::system::error_code ignored;
+    socket->connect(cluster.endpoint(target), ignored);
+    return socket;
+  };
+  auto fill = [&](std::size_t target) {
+    for (std::size_t i = 0; i < kIdle; ++i)
+      idle.emplace_back(target, open_to(target));
+  };
+  auto top_up = [&] {
+    for (auto& [target, socket] : idle) {
+      if (closed_by_peer(*socket))
+        socket = open_to(target);
+    }
+  };
+  fill(0);
+  cluster.kill(1);
+  cluster.start(1);
+  fill(1);
+  // The attack is on: more idle sockets than the unauthenticated limit at each port.
+  run_for(cluster.io, 50ms);
+  REQUIRE(idle.size() >= 2 * kIdle);
+  REQUIRE(run_until(cluster.io, [&] {
+    top_up();
+    return cluster.at(0).is_connected(1) && cluster.at(1).is_connected(0);
+  }));
+  CHECK(cluster.at(0).stats().handshakes_evicted + cluster.at(1).stats().handshakes_evicted > 0);
 }
 
 TEST_CASE("a full send queue drops new frames for that peer only", "[unit][transport]") {
