@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--byzantine", byzantine,
                  "FOR TESTS ONLY: behave maliciously (silent, equivocate, forge-signature, "
-                 "wrong-digest, replay, double-vote, invalid-block, slow-primary, flood; "
+                 "wrong-digest, replay, double-vote, invalid-block, slow-primary, flood, "
+                 "tamper-view-change; "
                  "proof of work: private-mining; proof of stake: double-sign; comma-separated)");
   app.add_option("--byzantine-seed", byzantine_seed, "Seed of the Byzantine behaviours");
   std::optional<std::uint64_t> hash_rate_limit;

@@ -36,6 +36,8 @@
 
 namespace synod::node {
 
+struct NodeEvents;  // node_events.cpp
+
 struct Node::Impl {
   NodeOptions options;
   NodeConfig config;
@@ -74,6 +76,7 @@ struct Node::Impl {
 
   BlockWaiters block_waiters;
   std::unique_ptr<HttpServer> rpc;
+  std::shared_ptr<NodeEvents> events;  // the wait_events push stream
 
   Metrics metrics;
   NodeMetrics gauges;
@@ -157,6 +160,12 @@ struct Node::Impl {
   void poke_engine();
   void queue_gossip(const chain::Transaction& tx);
   void flush_gossip();
+
+  // ---- node_events.cpp ----
+  void register_event_stream();
+  void arm_event_sampler();
+  void rpc_wait_events(const nlohmann::json& params, RpcReply reply);
+  nlohmann::json event_snapshot() const;
 
   // ---- node_follow.cpp ----
   // Reads the upstreams from the config and starts the fetch and relay threads.

@@ -33,6 +33,7 @@ void Node::Impl::register_rpc_methods() {
       (this->*handler)(params, std::move(reply));
     });
   }
+  register_event_stream();  // wait_events (node_events.cpp)
   rpc->set_health([this] {
     return json{{"status", stopping ? "stopping" : "ok"},
                 {"role", role_name()},

@@ -38,19 +38,20 @@
 namespace synod::pbft {
 
 enum class AdversaryKind : std::uint8_t {
-  kSilent,          // drops every outgoing protocol message
-  kEquivocate,      // primary: two valid blocks for one slot, one per half; votes split too
-  kForgeSignature,  // every outgoing message carries a corrupted signature
-  kWrongDigest,     // PREPARE and COMMIT carry a random digest (validly signed)
-  kReplay,          // also re-sends old messages of its own (bounded ring)
-  kDoubleVote,      // every PREPARE/COMMIT is followed by a conflicting one, to everyone
-  kInvalidBlock,    // primary: proposes invalid blocks (cycling through five defects)
-  kSlowPrimary,     // holds its PRE-PREPAREs for slow_delay_ms before sending them
-  kFlood,           // also sends bounded bursts of garbage and unsigned messages
+  kSilent,            // drops every outgoing protocol message
+  kEquivocate,        // primary: two valid blocks for one slot, one per half; votes split too
+  kForgeSignature,    // every outgoing message carries a corrupted signature
+  kWrongDigest,       // PREPARE and COMMIT carry a random digest (validly signed)
+  kReplay,            // also re-sends old messages of its own (bounded ring)
+  kDoubleVote,        // every PREPARE/COMMIT is followed by a conflicting one, to everyone
+  kInvalidBlock,      // primary: proposes invalid blocks (cycling through five defects)
+  kSlowPrimary,       // holds its PRE-PREPAREs for slow_delay_ms before sending them
+  kFlood,             // also sends bounded bursts of garbage and unsigned messages
+  kTamperViewChange,  // VIEW-CHANGEs carry prepared blocks with other transactions
 };
 
 // "silent", "equivocate", "forge-signature", "wrong-digest", "replay", "double-vote",
-// "invalid-block", "slow-primary", "flood".
+// "invalid-block", "slow-primary", "flood", "tamper-view-change".
 const char* to_string(AdversaryKind kind);
 
 // Parses a comma-separated list of kind names (spaces around names allowed). Fails on an

@@ -22,6 +22,12 @@ Status validate_prepared_certificate(const PreparedCertificate& certificate,
       body.block.header.height != body.sequence || seal->view > body.view) {
     return make_error("prepared certificate: block does not match its sequence");
   }
+  // The signatures cover the header alone; the new primary would re-propose the whole
+  // block, so a sender must not be able to swap its transactions or attach a certificate.
+  if (body.block.certificate)
+    return make_error("prepared certificate: the block carries a commit certificate");
+  if (chain::transactions_root(body.block.transactions) != body.block.header.tx_root)
+    return make_error("prepared certificate: transactions do not match the block's tx_root");
   crypto::Hash256 digest = body.block.hash();
   std::set<ReplicaIndex> senders;
   for (const auto& prepare : certificate.prepares) {

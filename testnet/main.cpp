@@ -12,6 +12,7 @@
 #include "testnet/netns.h"
 #include "testnet/netns_commands.h"
 #include "testnet/scenarios.h"
+#include "testnet/web_server.h"
 #include "wallet/cli_support.h"
 
 namespace {
@@ -90,6 +91,9 @@ struct NodeArgs {
   std::string grace = "10";
   std::string lines = "50";
   bool follow = false;
+  CLI::App* web = nullptr;
+  bool up_web = false;  // up --web: serve the page once the testnet is up
+  std::string web_port = std::to_string(synod::testnet::kDefaultWebPort);
 };
 
 struct BenchArgs {
@@ -183,6 +187,16 @@ void add_up_and_status(CLI::App& app, NodeArgs& args) {
                     "init --hosts, one /24), linked through a user-space link emulator; needs "
                     "root");
   add_shape_options(*args.up, args.shape);
+  args.up->add_flag("--web", args.up_web, "Then serve the live web view (as `web`)");
+  args.up->add_option("--port", args.web_port, "With --web: the page's port on 127.0.0.1")
+      ->type_name("PORT");
+  args.web = app.add_subcommand(
+      "web", "Serve a live web view of the testnet on 127.0.0.1 (nodes, blocks, buttons)");
+  args.web
+      ->add_option(
+          "--port", args.web_port,
+          "Port on 127.0.0.1 (default " + std::to_string(synod::testnet::kDefaultWebPort) + ")")
+      ->type_name("PORT");
   args.status = app.add_subcommand(
       "status", "One row per node (validators and full nodes) and whether they agree");
 }
@@ -274,9 +288,9 @@ void add_commands(CLI::App& app, CommandLine& line) {
   add_netns_commands(app, line.netns);
   const NodeArgs& n = line.nodes;
   const NetnsArgs& net = line.netns;
-  for (CLI::App* sub :
-       {line.init.command, n.up, n.status, n.kill, n.pause, n.resume, n.restart, n.down, n.logs,
-        line.bench.command, line.scenario.command, net.shape, net.partition, net.heal, net.daemon})
+  for (CLI::App* sub : {line.init.command, n.up, n.status, n.kill, n.pause, n.resume, n.restart,
+                        n.down, n.logs, line.bench.command, line.scenario.command, net.shape,
+                        net.partition, net.heal, net.daemon, n.web})
     add_globals(*sub, line.globals);
 }
 
@@ -345,6 +359,11 @@ Status run_init(const InitArgs& args, const Globals& globals) {
 
 Status run_node_command(const NodeArgs& args, const Globals& globals) {
   const std::string& dir = globals.dir;
+  auto port = number(args.web_port, "--port", 1, 65535);
+  if (!port)
+    return port.error();
+  if (*args.web)
+    return testnet::cmd_web(dir, static_cast<std::uint16_t>(*port));
   if (*args.up || *args.restart) {
     auto seconds = number(args.timeout, "--timeout", 1, 3600);
     if (!seconds)
@@ -361,7 +380,10 @@ Status run_node_command(const NodeArgs& args, const Globals& globals) {
       return make_error("--delay, --jitter and --loss shape the links of up --netns");
     if (auto status = testnet::refuse_broken_network(dir); !status)
       return status;
-    return testnet::cmd_up(dir, args.byzantine_items, *seconds, globals.json);
+    auto up = testnet::cmd_up(dir, args.byzantine_items, *seconds, globals.json);
+    if (!up || !args.up_web)
+      return up;
+    return testnet::cmd_web(dir, static_cast<std::uint16_t>(*port));
   }
   if (*args.status)
     return testnet::cmd_status(dir, globals.json);

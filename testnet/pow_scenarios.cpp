@@ -191,8 +191,9 @@ Status wait_merchant_ships(ScenarioRun& run, const Attack& attack) {
                       " confirmations on " + run.name(attack.merchant_node) + " in 90 s");
   run.say("the merchant sees the payment " + std::to_string(confirmations) + " blocks deep on " +
           run.name(attack.merchant_node) + " and ships the goods");
-  if (!wait_until([&] { return tx_status(run, attack.attacker, attack.keep_hash) == "committed"; },
-                  seconds(30)))
+  if (!wait_until(
+          [&] { return tx_status(run, attack.attacker, attack.keep_hash) == "committed"; },
+          seconds(120)))  // a 10% attacker finds a block every ~12 s; slower on a busy machine
     return make_error("the attacker never mined its conflicting payment into its secret branch");
   if (tx_status(run, attack.attacker, attack.pay_hash) == "committed")
     return make_error("the merchant's payment leaked into the attacker's secret branch");

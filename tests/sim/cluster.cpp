@@ -88,6 +88,28 @@ Cluster::Cluster(ClusterOptions options, EngineFactory factory)
     nodes_.at(slot)->honest = false;
     nodes_.at(slot)->role = kind;
   }
+  if (options_.recorder != nullptr) {
+    std::vector<TraceNode> described;
+    for (const auto& node : nodes_)
+      described.push_back({node->slot, node->validator, node->role});
+    options_.recorder->set_nodes(std::move(described));
+    network_.set_observer(options_.recorder);
+  }
+}
+
+void Cluster::record_status(SlotId slot) {
+  const SimNode& node = *nodes_.at(slot);
+  if (options_.recorder != nullptr && !options_.recorder->full() && node.up())
+    options_.recorder->on_status(slot, node.engine->status(queue_.now()), queue_.now());
+}
+
+// Only a recorded run renders labels; the recorder leaves unlabelled sends (transaction
+// gossip between mempools) out of the chart.
+std::string Cluster::label_of(ByteView message) const {
+  if (options_.recorder == nullptr || options_.recorder->full())
+    return {};
+  return options_.describe_message ? options_.describe_message(message)
+                                   : "MESSAGE (" + std::to_string(message.size()) + "B)";
 }
 
 void Cluster::trace(const std::string& line) {
@@ -121,6 +143,8 @@ void Cluster::crash(SlotId slot) {
   trace("n" + std::to_string(slot) + " CRASH at height " + std::to_string(node.store.height()));
   events_.mix(0xC0);
   events_.mix(slot);
+  if (options_.recorder != nullptr)
+    options_.recorder->on_crash(slot, node.store.height(), queue_.now());
   node.engine.reset();  // before the mempool it references
   node.mempool.reset();
   node.timers.clear();
@@ -149,6 +173,8 @@ void Cluster::restart(SlotId slot) {
   node.engine = std::move(built).value();
   trace("n" + std::to_string(slot) + " START (" + node.role + ") at height " +
         std::to_string(node.store.height()));
+  if (options_.recorder != nullptr)
+    options_.recorder->on_start(slot, node.store.height(), queue_.now());
   drive(slot, [this](chain::Engine& engine) { return engine.start(queue_.now()); });
 }
 
@@ -157,6 +183,7 @@ void Cluster::drive(SlotId slot, const std::function<chain::Actions(chain::Engin
   if (!node.up())
     return;
   execute(slot, input(*node.engine));
+  record_status(slot);
 }
 
 std::optional<chain::AdmitError> Cluster::submit(SlotId slot, const chain::Transaction& tx) {
@@ -242,8 +269,10 @@ void Cluster::send_message(SlotId from, ReplicaIndex to,
     if (node->validator != to || node->slot == from)
       continue;
     SlotId target = node->slot;
-    network_.send(from, target, tag, Network::Delivery::kLossy,
-                  [this, target, sender, message] { deliver_message(target, sender, message); });
+    network_.send(
+        from, target, tag, Network::Delivery::kLossy,
+        [this, target, sender, message] { deliver_message(target, sender, message); },
+        label_of(*message));
   }
 }
 
@@ -309,6 +338,10 @@ void Cluster::commit_block(SlotId slot, chain::AppendBlockAction action) {
   events_.mix(fnv1a(block.hash().view()));
   trace("n" + std::to_string(slot) + " COMMIT h=" + std::to_string(height) + " " +
         short_hex(block.hash()) + " txs=" + std::to_string(block.transactions.size()));
+  if (options_.recorder != nullptr) {
+    options_.recorder->on_commit(slot, height, short_hex(block.hash()), block.transactions.size(),
+                                 queue_.now());
+  }
   if (hooks_.on_commit)
     hooks_.on_commit(node, block, action.diff, before, queue_.now());
   const std::uint64_t incarnation = node.incarnation;
@@ -332,23 +365,33 @@ void Cluster::fetch_blocks(SlotId slot, const chain::FetchBlocksAction& action) 
   const SlotId target = *server;
   trace("n" + std::to_string(slot) + " FETCH from v" + std::to_string(peer) +
         " h>=" + std::to_string(from_height));
-  network_.send(slot, target, from_height, Network::Delivery::kLossy, [=, this] {
-    const NodeStore& store = nodes_.at(target)->store;
-    auto blocks = std::make_shared<std::vector<chain::Block>>();
-    for (std::uint64_t h = from_height; h < store.blocks.size() && blocks->size() < max_blocks;
-         ++h) {
-      blocks->push_back(store.blocks[h]);
-    }
-    network_.send(target, slot, blocks->size(), Network::Delivery::kLossy, [=, this] {
-      if (nodes_.at(slot)->incarnation != incarnation)
-        return;  // the requester restarted: its connection is gone
-      trace("n" + std::to_string(slot) + " FETCHED " + std::to_string(blocks->size()) +
-            " blocks from v" + std::to_string(peer));
-      drive(slot, [this, peer, blocks](chain::Engine& engine) {
-        return engine.on_blocks_fetched(peer, *blocks, queue_.now());
-      });
-    });
-  });
+  const std::string request_label =
+      network_.observed() ? "FETCH h>=" + std::to_string(from_height) : std::string();
+  network_.send(
+      slot, target, from_height, Network::Delivery::kLossy,
+      [=, this] {
+        const NodeStore& store = nodes_.at(target)->store;
+        auto blocks = std::make_shared<std::vector<chain::Block>>();
+        for (std::uint64_t h = from_height; h < store.blocks.size() && blocks->size() < max_blocks;
+             ++h) {
+          blocks->push_back(store.blocks[h]);
+        }
+        const std::string reply_label =
+            network_.observed() ? "BLOCKS n=" + std::to_string(blocks->size()) : std::string();
+        network_.send(
+            target, slot, blocks->size(), Network::Delivery::kLossy,
+            [=, this] {
+              if (nodes_.at(slot)->incarnation != incarnation)
+                return;  // the requester restarted: its connection is gone
+              trace("n" + std::to_string(slot) + " FETCHED " + std::to_string(blocks->size()) +
+                    " blocks from v" + std::to_string(peer));
+              drive(slot, [this, peer, blocks](chain::Engine& engine) {
+                return engine.on_blocks_fetched(peer, *blocks, queue_.now());
+              });
+            },
+            reply_label);
+      },
+      request_label);
 }
 
 }  // namespace synod::sim

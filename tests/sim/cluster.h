@@ -36,6 +36,7 @@
 #include "chain/mempool.h"
 #include "chain/state.h"
 #include "tests/sim/network.h"
+#include "tests/sim/trace_recorder.h"
 
 namespace synod::sim {
 
@@ -104,6 +105,8 @@ struct ClusterOptions {
   std::ostream* trace = nullptr;  // one line per event when set
   // Renders a protocol message for the trace (optional).
   std::function<std::string(ByteView)> describe_message;
+  // Records the run for a message-sequence chart when set (must outlive the cluster).
+  TraceRecorder* recorder = nullptr;
 };
 
 // Observers the invariant checker and the workload attach to.
@@ -164,6 +167,9 @@ class Cluster {
   void drive(SlotId slot, const std::function<chain::Actions(chain::Engine&)>& input);
   std::optional<SlotId> route(SlotId from, ReplicaIndex to) const;
   void fault(SlotId slot, const std::string& what);
+  // The recorder wants this slot's view after an input (PBFT view changes).
+  void record_status(SlotId slot);
+  std::string label_of(ByteView message) const;
 
   ClusterOptions options_;
   EngineFactory factory_;

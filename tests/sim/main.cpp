@@ -3,6 +3,7 @@
 //
 //   synod-sim --seeds N [--first-seed S] [--nodes 4|7|10] [--duration-ms D] [--jobs J]
 //   synod-sim --seed S [--nodes N] [--duration-ms D] [--verbose]
+//             [--trace FILE.json] [--html FILE.html] [--trace-max-events N]
 //   synod-sim --consensus pow --seeds N [--nodes M] [--duration-ms D] [--jobs J]
 //   synod-sim --consensus pow --seed S [--nodes M] [--duration-ms D] [--verbose]
 //   synod-sim --consensus pow --experiment double-spend|selfish-mining [--trials T]
@@ -17,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <fstream>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -24,6 +26,8 @@
 #include "pbft/adversary.h"
 #include "tests/sim/pow_cli.h"
 #include "tests/sim/seeds.h"
+#include "tests/sim/trace_html.h"
+#include "tests/sim/trace_recorder.h"
 
 namespace {
 
@@ -38,10 +42,44 @@ struct Cli {
   bool no_twins = false;
   unsigned jobs = 1;
   bool verbose = false;
+  std::string trace_file;  // the run as JSON (trace_recorder.h)
+  std::string html_file;   // the run as a self-contained message-sequence chart
+  std::size_t trace_max_events = TraceRecorder::kDefaultMaxEvents;
 };
 
+bool write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  out.close();
+  if (!out) {
+    std::cerr << "synod-sim: cannot write " << path << "\n";
+    return false;
+  }
+  return true;
+}
+
+// Writes the recorded run where --trace and --html asked; false if a file could not be.
+bool write_trace(const Cli& cli, const TraceRecorder& recorder) {
+  const nlohmann::json trace = recorder.to_json();
+  if (!cli.trace_file.empty() && !write_file(cli.trace_file, trace.dump() + "\n"))
+    return false;
+  if (!cli.html_file.empty() && !write_file(cli.html_file, render_trace_html(trace)))
+    return false;
+  std::cout << "synod-sim: recorded " << recorder.size() << " events"
+            << (recorder.full() ? " (the cap: raise --trace-max-events for more)" : "") << " to "
+            << (cli.trace_file.empty() ? cli.html_file : cli.trace_file)
+            << (!cli.trace_file.empty() && !cli.html_file.empty() ? " and " + cli.html_file : "")
+            << "\n";
+  return true;
+}
+
 int run_single(const Cli& cli) {
-  RunResult result = run_seed(cli.seed, cli.run, cli.verbose ? &std::cout : nullptr);
+  const bool recording = !cli.trace_file.empty() || !cli.html_file.empty();
+  TraceRecorder recorder(cli.trace_max_events);
+  RunResult result = run_seed(cli.seed, cli.run, cli.verbose ? &std::cout : nullptr,
+                              recording ? &recorder : nullptr);
+  if (recording && !write_trace(cli, recorder))
+    return 2;
   if (!result.ok())
     std::cout << failure_report(cli.seed, cli.run, result);
   std::cout << "synod-sim: seed " << cli.seed << ", nodes=" << cli.run.validators << ", "
@@ -170,6 +208,14 @@ int main(int argc, char** argv) {
   app.add_flag("--no-twins", cli.no_twins, "Never run a validator twice");
   app.add_option("--jobs", cli.jobs, "Seeds run in parallel in a sweep or an experiment");
   app.add_flag("--verbose", cli.verbose, "Print every event of a single seed");
+  auto* trace = app.add_option("--trace", cli.trace_file,
+                               "Record the seed's run (messages, faults, view changes, commits) "
+                               "to this JSON file");
+  auto* html = app.add_option("--html", cli.html_file,
+                              "Write the seed's run as a self-contained message-sequence chart");
+  auto* trace_cap = app.add_option("--trace-max-events", cli.trace_max_events,
+                                   "Stop recording after this many events (default 20000)")
+                        ->check(CLI::Range(std::size_t{1}, TraceRecorder::kMaxEventsLimit));
   app.add_option("--experiment", pow.experiment, "pow: double-spend or selfish-mining");
   app.add_option("--trials", pow.trials, "pow experiments: seeds per grid point");
   app.add_flag("--json", pow.json, "pow experiments: print the table as JSON");
@@ -187,6 +233,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     std::cerr << "synod-sim: " << error.what() << " (see --help)\n";
     return 2;
+  }
+  if (trace->count() + html->count() + trace_cap->count() > 0) {
+    if (consensus == "pow" || seed->count() == 0) {
+      std::cerr << "synod-sim: --trace, --html and --trace-max-events record one PBFT seed "
+                   "(--seed S)\n";
+      return 2;
+    }
   }
   if (consensus == "pow")
     return run_pow(cli, pow, app);

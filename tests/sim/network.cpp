@@ -95,11 +95,15 @@ void Network::partition(const std::vector<std::vector<SlotId>>& groups) {
       group_.at(slot) = id;
   }
   partitioned_ = true;
+  if (observer_ != nullptr)
+    observer_->on_partition(group_, queue_.now());
 }
 
 void Network::heal() {
   std::fill(group_.begin(), group_.end(), 0);
   partitioned_ = false;
+  if (observer_ != nullptr)
+    observer_->on_partition(group_, queue_.now());
 }
 
 void Network::set_up(SlotId slot, bool up) {
@@ -116,17 +120,37 @@ TimeMs Network::sample_latency() {
   return std::min(latency, std::max(options_.latency_max_ms, options_.latency_base_ms));
 }
 
+std::uint64_t Network::observe_send(SlotId from, SlotId to, const std::string& label) {
+  const std::uint64_t id = ++next_message_id_;
+  if (observer_ != nullptr)
+    observer_->on_wire({WireEvent::Kind::kSend, id, from, to, label, queue_.now()});
+  return id;
+}
+
+void Network::observe(WireEvent::Kind kind, const Copy& copy) {
+  if (observer_ != nullptr && copy.label) {
+    observer_->on_wire({kind, copy.message_id, copy.from, copy.to, *copy.label, queue_.now()});
+  }
+}
+
 void Network::send(SlotId from, SlotId to, std::uint64_t tag, Delivery delivery,
-                   std::function<void()> deliver) {
+                   std::function<void()> deliver, std::string label) {
   ++stats_.sent;
+  Copy copy{from, to, tag, 0, nullptr};
+  if (observer_ != nullptr) {
+    copy.message_id = observe_send(from, to, label);
+    copy.label = std::make_shared<const std::string>(std::move(label));
+  }
   if (!reachable(from, to)) {
     ++stats_.dropped_partition;
+    observe(WireEvent::Kind::kDropPartition, copy);
     return;
   }
   int copies = 1;
   if (delivery == Delivery::kLossy) {
     if (rng_.chance(options_.drop_probability)) {
       ++stats_.dropped_random;
+      observe(WireEvent::Kind::kDropRandom, copy);
       return;
     }
     if (rng_.chance(options_.duplicate_probability)) {
@@ -136,36 +160,44 @@ void Network::send(SlotId from, SlotId to, std::uint64_t tag, Delivery delivery,
   }
   auto shared = std::make_shared<std::function<void()>>(std::move(deliver));
   for (int i = 0; i < copies; ++i)
-    schedule_copy(from, to, tag, sample_latency(), shared);
+    schedule_copy(copy, sample_latency(), shared);
 }
 
 void Network::send_after(SlotId from, SlotId to, std::uint64_t tag, TimeMs latency_ms,
-                         std::function<void()> deliver) {
+                         std::function<void()> deliver, std::string label) {
   ++stats_.sent;
+  Copy copy{from, to, tag, 0, nullptr};
+  if (observer_ != nullptr) {
+    copy.message_id = observe_send(from, to, label);
+    copy.label = std::make_shared<const std::string>(std::move(label));
+  }
   if (!reachable(from, to)) {
     ++stats_.dropped_partition;
+    observe(WireEvent::Kind::kDropPartition, copy);
     return;
   }
-  schedule_copy(from, to, tag, latency_ms,
-                std::make_shared<std::function<void()>>(std::move(deliver)));
+  schedule_copy(copy, latency_ms, std::make_shared<std::function<void()>>(std::move(deliver)));
 }
 
-void Network::schedule_copy(SlotId from, SlotId to, std::uint64_t tag, TimeMs latency_ms,
+void Network::schedule_copy(const Copy& copy, TimeMs latency_ms,
                             const std::shared_ptr<std::function<void()>>& deliver) {
-  queue_.schedule(queue_.now() + latency_ms, [this, from, to, tag, deliver] {
-    if (!reachable(from, to)) {
+  queue_.schedule(queue_.now() + latency_ms, [this, copy, deliver] {
+    if (!reachable(copy.from, copy.to)) {
       ++stats_.dropped_partition;
+      observe(WireEvent::Kind::kDropPartition, copy);
       return;
     }
-    if (!up_.at(to)) {
+    if (!up_.at(copy.to)) {
       ++stats_.dropped_down;
+      observe(WireEvent::Kind::kDropDown, copy);
       return;
     }
     ++stats_.delivered;
     trace_.mix(queue_.now());
-    trace_.mix(from);
-    trace_.mix(to);
-    trace_.mix(tag);
+    trace_.mix(copy.from);
+    trace_.mix(copy.to);
+    trace_.mix(copy.tag);
+    observe(WireEvent::Kind::kDeliver, copy);
     (*deliver)();
   });
 }

@@ -17,6 +17,8 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "chain/engine.h"
@@ -72,6 +74,27 @@ struct NetworkStats {
   std::uint64_t duplicated = 0;
 };
 
+// What happened to one copy of a message, for a recorded trace (trace_recorder.h).
+struct WireEvent {
+  enum class Kind : std::uint8_t { kSend, kDeliver, kDropRandom, kDropPartition, kDropDown };
+  Kind kind = Kind::kSend;
+  std::uint64_t message_id = 0;  // one per send() call: links a send to its deliveries and drops
+  SlotId from = 0;
+  SlotId to = 0;
+  std::string_view label;  // what the sender said the message is ("" when it did not say)
+  TimeMs at_ms = 0;
+};
+
+// Watches a Network (optional; at most one). Calls come in simulation order, on the
+// simulation's thread.
+class NetworkObserver {
+ public:
+  virtual ~NetworkObserver() = default;
+  virtual void on_wire(const WireEvent& event) = 0;
+  // The partition group of every slot after a partition() (all 0 after heal()).
+  virtual void on_partition(const std::vector<int>& group_of_slot, TimeMs at_ms) = 0;
+};
+
 // Seeded randomness with distributions computed here rather than by <random>'s
 // implementation-defined ones, so a seed replays the same run with any standard library.
 class Rng {
@@ -109,6 +132,10 @@ class Network {
   Network(EventQueue& queue, std::uint64_t seed, std::size_t slots, NetworkOptions options);
 
   void set_options(const NetworkOptions& options) { options_ = options; }
+  // The observer must outlive the network (or be reset to null first).
+  void set_observer(NetworkObserver* observer) { observer_ = observer; }
+  // Whether labels are wanted: senders skip rendering them when nobody watches.
+  bool observed() const { return observer_ != nullptr; }
   const NetworkOptions& options() const { return options_; }
 
   // Splits the slots into groups that cannot reach one another; slots named in no group
@@ -122,14 +149,15 @@ class Network {
   bool reachable(SlotId from, SlotId to) const;
 
   // Schedules `deliver` at `to` after a random latency, once per copy that survives.
-  // `tag` (e.g. a digest of the payload) goes into the trace hash at delivery.
+  // `tag` (e.g. a digest of the payload) goes into the trace hash at delivery; `label`
+  // (e.g. "PREPARE v=1 s=5") only goes to the observer.
   void send(SlotId from, SlotId to, std::uint64_t tag, Delivery delivery,
-            std::function<void()> deliver);
+            std::function<void()> deliver, std::string label = {});
   // Schedules one reliable copy with a latency the caller chose (no random draw): for
   // experiments that model a network's timing themselves (a rushing attacker's links).
   // Partitions and down receivers still apply, checked when it leaves and when it arrives.
   void send_after(SlotId from, SlotId to, std::uint64_t tag, TimeMs latency_ms,
-                  std::function<void()> deliver);
+                  std::function<void()> deliver, std::string label = {});
 
   TimeMs sample_latency();
   Rng& rng() { return rng_; }
@@ -137,8 +165,18 @@ class Network {
   std::uint64_t trace_hash() const { return trace_.value(); }
 
  private:
-  void schedule_copy(SlotId from, SlotId to, std::uint64_t tag, TimeMs latency_ms,
+  struct Copy {
+    SlotId from = 0;
+    SlotId to = 0;
+    std::uint64_t tag = 0;
+    std::uint64_t message_id = 0;
+    std::shared_ptr<const std::string> label;  // null when unobserved
+  };
+  void schedule_copy(const Copy& copy, TimeMs latency_ms,
                      const std::shared_ptr<std::function<void()>>& deliver);
+  // Tells the observer (if any); returns the message id for the copies.
+  std::uint64_t observe_send(SlotId from, SlotId to, const std::string& label);
+  void observe(WireEvent::Kind kind, const Copy& copy);
 
   EventQueue& queue_;
   Rng rng_;
@@ -148,6 +186,8 @@ class Network {
   bool partitioned_ = false;
   NetworkStats stats_;
   TraceHash trace_;
+  NetworkObserver* observer_ = nullptr;
+  std::uint64_t next_message_id_ = 0;
 };
 
 }  // namespace synod::sim

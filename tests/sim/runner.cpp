@@ -109,6 +109,7 @@ class Harness {
     ClusterOptions out = cluster_options(scenario);
     out.trace = options.trace;
     out.describe_message = options.describe_message;
+    out.recorder = options.recorder;
     return out;
   }
   static WorkloadOptions make_workload_options(const Scenario& scenario) {

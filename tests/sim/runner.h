@@ -19,6 +19,7 @@ struct RunOptions {
   EngineFactory factory;
   std::function<std::string(ByteView)> describe_message;  // for traces (optional)
   std::ostream* trace = nullptr;                          // per-event trace when set
+  TraceRecorder* recorder = nullptr;                      // records the run for a chart when set
   // Stop as soon as the workload is over, every transaction committed and every honest
   // node is at the top height (instead of running to scenario.end_ms).
   bool stop_when_settled = true;

@@ -21,12 +21,22 @@ ScenarioOptions scenario_options(const SeedOptions& options) {
   return out;
 }
 
-RunResult run_seed(std::uint64_t seed, const SeedOptions& options, std::ostream* trace) {
+RunResult run_seed(std::uint64_t seed, const SeedOptions& options, std::ostream* trace,
+                   TraceRecorder* recorder) {
   Scenario scenario = generate_scenario(seed, scenario_options(options));
   RunOptions run;
   run.factory = pbft_engine_factory(seed);
   run.describe_message = describe_pbft_message;
   run.trace = trace;
+  run.recorder = recorder;
+  if (recorder != nullptr) {
+    recorder->set_run({{"seed", seed},
+                       {"consensus", "pbft"},
+                       {"validators", options.validators},
+                       {"duration_ms", options.duration_ms},
+                       {"scenario", scenario.describe()},
+                       {"replay", replay_command(seed, options)}});
+  }
   return run_scenario(scenario, run);
 }
 

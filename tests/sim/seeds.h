@@ -18,7 +18,9 @@ struct SeedOptions {
 };
 
 ScenarioOptions scenario_options(const SeedOptions& options);
-RunResult run_seed(std::uint64_t seed, const SeedOptions& options, std::ostream* trace = nullptr);
+// `recorder`, when set, records the run (and its seed, nodes and scenario) for a chart.
+RunResult run_seed(std::uint64_t seed, const SeedOptions& options, std::ostream* trace = nullptr,
+                   TraceRecorder* recorder = nullptr);
 // "synod-sim --seed S --nodes N --duration-ms D [--adversaries ..] [--no-twins] --verbose"
 std::string replay_command(std::uint64_t seed, const SeedOptions& options);
 // The violations of a failed run, its scenario and its replay command, several lines.

@@ -22,6 +22,7 @@
 #include "pbft/adversary.h"
 #include "pbft/messages.h"
 #include "pbft/replica.h"
+#include "pbft/view_change.h"
 #include "tests/support/quiet_queries.h"
 
 using namespace synod;
@@ -265,7 +266,8 @@ TEST_CASE("adversary kinds have names and parse from a comma-separated list", "[
   for (AdversaryKind kind :
        {AdversaryKind::kSilent, AdversaryKind::kEquivocate, AdversaryKind::kForgeSignature,
         AdversaryKind::kWrongDigest, AdversaryKind::kReplay, AdversaryKind::kDoubleVote,
-        AdversaryKind::kInvalidBlock, AdversaryKind::kSlowPrimary, AdversaryKind::kFlood}) {
+        AdversaryKind::kInvalidBlock, AdversaryKind::kSlowPrimary, AdversaryKind::kFlood,
+        AdversaryKind::kTamperViewChange}) {
     auto parsed = parse_adversary_kinds(to_string(kind));
     REQUIRE(parsed.ok());
     CHECK(*parsed == std::vector<AdversaryKind>{kind});
@@ -393,6 +395,49 @@ TEST_CASE("equivocate as a backup splits its votes between two digests", "[adver
   REQUIRE(commit.size() == 1);
   CHECK(commit[0].to == std::optional<ReplicaIndex>(2));
   CHECK(std::get<Signed<Commit>>(decoded(commit[0].bytes)).body.digest == digest_for.at(2));
+}
+
+TEST_CASE("tamper-view-change swaps a prepared block's transactions, and validation catches it",
+          "[adversary]") {
+  const World& w = world();
+  // Replica 1's honest VIEW-CHANGE to view 1: block 1 prepared in view 0 (the primary's
+  // pre-prepare and the prepares of replicas 1 and 2).
+  auto signed_by = [&](ReplicaIndex i, auto body) {
+    return sign(w.validators[i], i, w.genesis->chain_id, std::move(body));
+  };
+  PreparedCertificate prepared{
+      signed_by(0, PrePrepare{0, 1, w.block}),
+      {signed_by(1, Prepare{0, 1, w.block.hash()}), signed_by(2, Prepare{0, 1, w.block.hash()})}};
+  ViewChange body{1, 0, {}, w.parent.header, std::nullopt, {prepared}};
+  auto honest = signed_by(1, body);
+  REQUIRE(validate_view_change(honest, w.genesis->validators, w.genesis->chain_id));
+
+  Harness harness({{BroadcastAction{encode(honest)}}},
+                  w.options({AdversaryKind::kTamperViewChange}, 1));
+  std::vector<Sent> sent = messages(harness.step());
+  REQUIRE(sent.size() == 1);
+  Message message = decoded(sent[0].bytes);
+  const auto& tampered = std::get<Signed<ViewChange>>(message);
+  // The attack happened: validly signed, same header and digest, one transaction fewer.
+  CHECK(signed_validly(message));
+  const chain::Block& block = tampered.body.prepared.at(0).pre_prepare.body.block;
+  CHECK(block.hash() == w.block.hash());
+  CHECK(block.transactions.size() == w.block.transactions.size() - 1);
+  CHECK(harness.engine->consensus_dump(
+            100)["adversary"]["tamper-view-change"]["view_changes_tampered"] == 1);
+  // And it is caught before a new primary could re-propose it.
+  auto verdict = validate_view_change(tampered, w.genesis->validators, w.genesis->chain_id);
+  REQUIRE_FALSE(verdict);
+  CHECK(verdict.message().find("tx_root") != std::string::npos);
+
+  // An attached commit certificate is refused as well.
+  ViewChange with_certificate = body;
+  with_certificate.prepared[0].pre_prepare.body.block.certificate =
+      chain::CommitCertificate{0, 1, w.block.hash(), {}};
+  auto refused = validate_view_change(signed_by(1, with_certificate), w.genesis->validators,
+                                      w.genesis->chain_id);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.message().find("commit certificate") != std::string::npos);
 }
 
 TEST_CASE("forge-signature corrupts every signature and nothing else", "[adversary]") {

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# One browser test case (tests/browser/web_view.js) with what it needs around it:
+#   run.sh CASE BIN_DIR WORK_DIR
+# CASE nodes, kill, transfer (pow-reorg): a fresh 4-validator PBFT (4-miner PoW) testnet on free 127.0.0.1 ports and
+# `synod-testnet web` in front of it (both stopped at the end); sim-trace: a
+# `synod-sim --html` page. Exits 77 (CTest: skipped) with the reason when Debian's chromium
+# or the puppeteer-core npm package cannot be had; screenshots go to
+# WORK_DIR/screenshots, or to docs/ with SYNOD_UPDATE_SCREENSHOTS=1.
+set -euo pipefail
+
+case_name=$1
+bin=$2
+work=$3
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+chromium_bin=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$chromium_bin" ]; then
+  echo "SKIP: $chromium_bin is not installed (apt-get install chromium, or scripts/bootstrap)"
+  exit 77
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "SKIP: node and npm are needed for puppeteer-core (scripts/bootstrap installs them)"
+  exit 77
+fi
+# puppeteer-core (no browser download) from the npm registry, once per build tree.
+modules="$work/node_modules"
+if [ ! -d "$modules/puppeteer-core" ]; then
+  mkdir -p "$work"
+  cp "$here/package.json" "$here/package-lock.json" "$work/"
+  if ! (cd "$work" && timeout 300 npm ci --no-audit --no-fund --cache "$work/npm-cache" >"$work/npm.log" 2>&1); then
+    echo "SKIP: npm could not install puppeteer-core (see $work/npm.log)"
+    exit 77
+  fi
+fi
+
+shots="$work/screenshots"
+if [ "${SYNOD_UPDATE_SCREENSHOTS:-0}" = 1 ]; then
+  shots="$here/../../docs"
+fi
+mkdir -p "$shots"
+run_case() {
+  NODE_PATH="$modules" CHROMIUM="$chromium_bin" timeout 210 node "$here/web_view.js" "$case_name" "$1" "$shots"
+}
+
+# The e2e helpers: a work directory ($WORK, testnet in $DIR) removed at exit, the testnet
+# stopped at exit, a watchdog below CTest's timeout, pick_base_port.
+export SYNOD_E2E_WATCHDOG_S=280
+source "$here/../e2e/lib.sh" "$bin"
+web_pid=""
+stop_web_then_cleanup() {
+  local status=$?
+  set +e  # errexit would end this trap at the status replay below
+  if [ -n "$web_pid" ]; then
+    kill "$web_pid" 2>/dev/null
+    wait "$web_pid" 2>/dev/null
+  fi
+  (exit "$status")
+  cleanup
+}
+trap stop_web_then_cleanup EXIT
+
+if [ "$case_name" = sim-trace ]; then
+  # Seed 4: the primary is silent, so the backups change view at 900 ms; then partitions.
+  "$BIN/synod-sim" --seed 4 --html "$WORK/msc.html" >/dev/null
+  run_case "file://$WORK/msc.html"
+  exit $?
+fi
+
+base=$(pick_base_port 6)
+web_port=$((base + 10))
+consensus=pbft
+if [ "$case_name" = pow-reorg ]; then consensus=pow; fi
+"$TESTNET" init --dir "$DIR" --base-port "$base" --consensus "$consensus" >/dev/null
+"$TESTNET" up --dir "$DIR" --timeout 60 >/dev/null
+"$TESTNET" web --dir "$DIR" --port "$web_port" >"$WORK/web.log" 2>&1 &
+web_pid=$!
+for _ in $(seq 1 50); do
+  if grep -q "serving" "$WORK/web.log"; then break; fi
+  sleep 0.1
+done
+run_case "http://127.0.0.1:$web_port/"

@@ -1,0 +1,156 @@
+// Browser tests of Synod's web views in Debian's headless Chromium, driven through the
+// DevTools protocol with puppeteer-core (no browser download). run.sh starts what a case
+// needs (a testnet and `synod-testnet web`, or a `synod-sim --html` page) and calls
+//   node web_view.js CASE URL SCREENSHOT_DIR
+// Each case exits 0 when it passed; on failure it prints why, saves a screenshot, exits 1.
+'use strict';
+const path = require('path');
+const puppeteer = require('puppeteer-core');
+
+const [, , testCase, url, screenshotDir] = process.argv;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function shot(page, name) {
+  const file = path.join(screenshotDir, name);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log('screenshot: ' + file);
+}
+
+async function lanes(page) {
+  return page.$$eval('.lane', (all) => all.map((lane) => ({
+    node: Number(lane.dataset.node), status: lane.dataset.status, view: lane.dataset.view,
+    height: lane.dataset.height, primary: lane.classList.contains('primary') })));
+}
+
+// The page loads and shows 4 validators, all up, committing blocks.
+async function pageShowsNodes(page) {
+  await page.goto(url);
+  await page.waitForFunction(() => {
+    const all = [...document.querySelectorAll('.lane')];
+    return all.length === 4 && all.every((l) => l.dataset.status === 'up' && Number(l.dataset.height) >= 1);
+  }, { timeout: 20000 });
+  await page.waitForSelector('#chain .block', { timeout: 10000 });
+  const shown = await lanes(page);
+  check(shown.length === 4, 'expected 4 lanes, saw ' + shown.length);
+  check(shown.filter((l) => l.primary).length === 1, 'expected exactly one primary lane');
+  check(await page.$eval('#conn', (c) => c.textContent) === 'live', 'the event stream is not live');
+}
+
+// Killing the primary from its button: its lane shows it down, and the others change view.
+async function killShowsViewChange(page) {
+  await pageShowsNodes(page);
+  const primary = (await lanes(page)).find((l) => l.primary);
+  check(primary, 'no primary lane');
+  const startView = Number(primary.view);
+  const started = Date.now();
+  await page.click(`.lane[data-node="${primary.node}"] button[data-action="kill"]`);
+  await page.waitForFunction((n) => document.querySelector(`.lane[data-node="${n}"]`).dataset.status === 'down',
+    { timeout: 10000 }, primary.node);
+  await page.waitForFunction((n, v) => [...document.querySelectorAll('.lane')].some((l) =>
+    Number(l.dataset.node) !== n && l.dataset.status === 'up' && Number(l.dataset.view) > v &&
+    l.classList.contains('primary')), { timeout: 30000 }, primary.node, startView);
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`the view changed ${seconds.toFixed(1)} s after the kill button`);
+  const log = await page.$eval('#happenings', (l) => l.textContent);
+  check(log.includes('entered view'), 'the log does not show the view change');
+  // Let a block or two commit in the new view before the picture.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await shot(page, 'web-view-change.png');
+}
+
+// A transfer sent from the page is committed, and its block shows it with its certificate.
+async function transferInBlock(page) {
+  await pageShowsNodes(page);
+  await page.select('#transfer-node', '1');
+  await page.click('#send-transfer');
+  await page.waitForSelector('#transfers li[data-status="committed"]', { timeout: 30000 });
+  const height = await page.$eval('#transfers li[data-status="committed"]', (li) => li.dataset.height);
+  check(Number(height) >= 1, 'committed without a height');
+  const block = `#chain .block[data-height="${height}"]`;
+  await page.waitForSelector(block, { timeout: 10000 });
+  check(Number(await page.$eval(block, (b) => b.dataset.txs)) >= 1, 'the block shows no transaction');
+  await page.click(block + ' rect');
+  await page.waitForFunction(() => document.querySelector('#block-details').textContent.includes('commit certificate'),
+    { timeout: 10000 });
+  const details = await page.$eval('#block-details', (d) => d.textContent);
+  check(details.includes(`block #${height}`) && details.includes('amount'), 'the details miss the transfer');
+  await shot(page, 'web-view.png');
+}
+
+// Proof of work: the double-spend scenario started from the page; the honest miners reorg
+// onto the attacker's branch, and the tree shows the abandoned blocks as a side branch.
+async function powReorg(page) {
+  await page.goto(url);
+  await page.waitForFunction(() => {
+    const all = [...document.querySelectorAll('.lane')];
+    return all.length === 4 && all.every((l) => l.dataset.status === 'up' && Number(l.dataset.height) >= 1);
+  }, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('#scenario-name option[value="double-spend"]'));
+  await page.select('#scenario-name', 'double-spend');
+  await page.click('#start-scenario');
+  await page.waitForSelector('#actions li[data-state="running"]', { timeout: 10000 });
+  // The scenario takes about 90 s: two rounds, the second one a 6-block reorg.
+  await page.waitForSelector('#actions li[data-state="done"], #actions li[data-state="failed"]',
+    { timeout: 170000, polling: 1000 });
+  const verdict = await page.$eval('#actions li', (li) => li.textContent);
+  check(/PASS/.test(verdict), 'the scenario did not pass: ' + verdict);
+  const log = await page.$eval('#happenings', (l) => l.textContent);
+  check(/node-0 reorganised/.test(log), 'the log shows no reorg on node-0');
+  check((await page.$$('#chain .block.side')).length >= 6, 'the tree shows no abandoned branch');
+  // Bring the fork into view for the picture.
+  await page.$eval('#chain', (chain) => {
+    const side = chain.querySelector('.block.side rect');
+    chain.scrollLeft = Math.max(0, Number(side.getAttribute('x')) - 200);
+  });
+  await shot(page, 'web-view-pow.png');
+}
+
+// A simulated run's message-sequence chart draws its messages and steps through them.
+async function simTraceRenders(page) {
+  await page.goto(url);
+  await page.waitForSelector('.msc-title', { timeout: 10000 });
+  const total = await page.$eval('.msc-title', (t) => t.textContent);
+  const messages = Number(/(\d+) messages/.exec(total)[1]);
+  check(messages > 100, 'the chart counts only ' + messages + ' messages');
+  await page.click('button[data-action="next-view"]');
+  await page.waitForSelector('.msc-msg', { timeout: 10000 });
+  const status = await page.$eval('#msc-status', (s) => s.textContent);
+  check(Number(await page.$eval('#msc-status', (s) => s.dataset.shown)) > 0, 'no message in view: ' + status);
+  check(/view/.test(await page.$eval('.msc-details', (d) => d.textContent)), 'next view change shows no view event');
+  await page.click('button[data-action="forward"]');
+  await page.click('button[data-action="forward"]');
+  await page.click('button[data-action="back"]');
+  check((await page.$eval('.msc-details', (d) => d.textContent)).length > 0, 'stepping shows no event');
+  check((await page.$$('.msc-msg')).length > 0, 'no arrows drawn');
+  await shot(page, 'msc.png');
+}
+
+const cases = { 'nodes': pageShowsNodes, 'kill': killShowsViewChange, 'transfer': transferInBlock,
+  'pow-reorg': powReorg, 'sim-trace': simTraceRenders };
+
+(async () => {
+  const run = cases[testCase];
+  if (!run) { console.error('unknown case ' + testCase); process.exit(2); }
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  let failed = false;
+  try {
+    await run(page);
+    check(errors.length === 0, 'script errors on the page: ' + errors.join('; '));
+    console.log('PASS ' + testCase);
+  } catch (error) {
+    failed = true;
+    console.error('FAIL ' + testCase + ': ' + error.message);
+    await page.screenshot({ path: path.join(screenshotDir, 'failed-' + testCase + '.png'), fullPage: true }).catch(() => {});
+  }
+  await browser.close();
+  process.exit(failed ? 1 : 0);
+})();

@@ -1,0 +1,4 @@
+# The live web view: the node's push stream (node/event_feed.h) and the state the testnet's
+# web server hands to browsers (testnet/web_hub.h).
+synod_test(unit_event_feed LABEL unit SOURCES event_feed_test.cpp LIBS synod_node)
+synod_test(unit_web_hub LABEL unit SOURCES web_hub_test.cpp LIBS synod_testnet_web)
