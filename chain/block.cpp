@@ -67,7 +67,8 @@ void write(Writer& out, const BlockHeader& header) {
     const auto& pos = std::get<PosSeal>(header.seal);
     out.u8(kPosTag);
     out.u64(pos.slot_time_s);
-    out.fixed(pos.ticket);
+    out.fixed(pos.difficulty);
+    out.fixed(pos.signature);
   }
 }
 
@@ -98,7 +99,8 @@ BlockHeader read_header(Reader& in) {
     case kPosTag: {
       PosSeal seal;
       seal.slot_time_s = in.u64();
-      seal.ticket = in.fixed<crypto::Hash256>();
+      seal.difficulty = in.fixed<crypto::Hash256>();
+      seal.signature = in.fixed<crypto::Signature>();
       header.seal = seal;
       break;
     }

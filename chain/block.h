@@ -3,9 +3,9 @@
 // Header encoding: u64 height | 32 prev_hash | 32 tx_root | 32 state_root |
 //   u64 timestamp_ms | 32 proposer | u8 seal tag | seal fields
 // where the seal is PBFT (u64 view, u64 sequence), PoW (u64 nonce, 32 target, big-endian)
-// or PoS (u64 slot_time_s, 32 ticket). The block hash is SHA-256("synod/block/v1" ||
-// header encoding); the transactions are bound to it through tx_root (the Merkle root of
-// their hashes), and the ledger state after the block through state_root.
+// or PoS (u64 slot_time_s, 32 difficulty, big-endian, 64 signature). The block hash is
+// SHA-256("synod/block/v1" || header encoding); the transactions are bound to it through tx_root
+// (the Merkle root of their hashes), and the ledger state after the block through state_root.
 //
 // A commit certificate is the 2f+1 signed PBFT commits for one block. It is not part of
 // the block hash: it is proof about the block, produced after it.
@@ -32,9 +32,13 @@ struct PowSeal {
   crypto::Hash256 target;  // big-endian 256-bit threshold the block hash must not exceed
   bool operator==(const PowSeal&) const = default;
 };
+// A proof-of-stake seal: the second whose lottery the proposer won, the difficulty the
+// chain required then, and the proposer's signature over the header (pos_seal.h). Two such
+// signed headers at one height by one proposer prove the nothing-at-stake offence.
 struct PosSeal {
   std::uint64_t slot_time_s = 0;
-  crypto::Hash256 ticket;
+  crypto::Hash256 difficulty;  // big-endian 256-bit number
+  crypto::Signature signature;
   bool operator==(const PosSeal&) const = default;
 };
 using Seal = std::variant<PbftSeal, PowSeal, PosSeal>;

@@ -18,11 +18,19 @@ Bytes encode_height(std::uint64_t height) {
   return out.take();
 }
 
+// balance | nonce | stake, then, only for an account with PoS fields (state.h), unbonding |
+// unbonding_height | slashed_height | offence_height: older stores read unchanged.
 Bytes encode_account(const Account& account) {
   Writer out;
   out.u64(account.balance);
   out.u64(account.nonce);
   out.u64(account.stake);
+  if (account.has_pos_fields()) {
+    out.u64(account.unbonding);
+    out.u64(account.unbonding_height);
+    out.u64(account.slashed_height);
+    out.u64(account.offence_height);
+  }
   return out.take();
 }
 
@@ -32,6 +40,14 @@ Result<Account> decode_account(ByteView bytes) {
     account.balance = in.u64();
     account.nonce = in.u64();
     account.stake = in.u64();
+    if (in.ok() && in.remaining() > 0) {
+      account.unbonding = in.u64();
+      account.unbonding_height = in.u64();
+      account.slashed_height = in.u64();
+      account.offence_height = in.u64();
+      if (in.ok() && !account.has_pos_fields())
+        in.fail("PoS fields stored for an account without them (non-canonical)");
+    }
     return account;
   });
 }

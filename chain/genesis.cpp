@@ -79,13 +79,22 @@ crypto::Hash256 Genesis::hash() const {
     out.u64(account.balance);
     out.u64(account.stake);
   }
-  // Appended in PoW mode only: PBFT (and PoS) geneses keep their hash.
+  // Appended in PoW and PoS mode only: PBFT geneses keep their hash.
   if (mode == ConsensusMode::kPow) {
     out.fixed(pow.initial_target);
     for (std::uint64_t value :
          {pow.block_interval_ms, pow.retarget_window, pow.max_retarget_factor, pow.max_reorg_depth,
           pow.block_reward, pow.max_future_ms, pow.median_time_window, pow.max_block_transactions,
           pow.max_block_bytes}) {
+      out.u64(value);
+    }
+  }
+  if (mode == ConsensusMode::kPos) {
+    for (std::uint64_t value :
+         {pos.initial_difficulty, pos.block_interval_ms, pos.retarget_window,
+          pos.max_retarget_factor, pos.unbonding_delay, pos.evidence_window, pos.slash_percent,
+          pos.reporter_percent, pos.block_reward, pos.max_reorg_depth, pos.max_future_ms,
+          pos.max_block_transactions, pos.max_block_bytes}) {
       out.u64(value);
     }
   }
@@ -205,32 +214,37 @@ Result<crypto::Hash256> parse_target(Fields& fields, const char* key,
   return *target;
 }
 
-// Range checks of the PoW parameters; the bounds keep every product of them (window *
-// interval, ...) far from 64-bit overflow and every in-memory window small.
-Status check_pow_params(const PowParams& params) {
-  struct Range {
-    const char* name;
-    std::uint64_t value;
-    std::uint64_t min;
-    std::uint64_t max;
-  };
-  const Range ranges[] = {
-      {"block_interval_ms", params.block_interval_ms, 1, 86'400'000},
-      {"retarget_window", params.retarget_window, 1, 10'000},
-      {"max_retarget_factor", params.max_retarget_factor, 1, 256},
-      {"max_reorg_depth", params.max_reorg_depth, 1, 10'000},
-      {"max_future_ms", params.max_future_ms, 1, 86'400'000},
-      {"median_time_window", params.median_time_window, 1, 255},
-      {"max_block_transactions", params.max_block_transactions, 1, kMaxBlockTransactions},
-      {"max_block_bytes", params.max_block_bytes, 1024, kMaxBlockBytes},
-  };
+// A numeric parameter and its allowed range.
+struct Range {
+  const char* name;
+  std::uint64_t value;
+  std::uint64_t min;
+  std::uint64_t max;
+};
+
+Status check_ranges(const char* where, std::initializer_list<Range> ranges) {
   for (const Range& range : ranges) {
     if (range.value < range.min || range.value > range.max) {
-      return make_error(std::string("genesis pow.") + range.name + ": must be " +
-                        std::to_string(range.min) + " to " + std::to_string(range.max));
+      return make_error(std::string(where) + range.name + ": must be " + std::to_string(range.min) +
+                        " to " + std::to_string(range.max));
     }
   }
   return Status::success();
+}
+
+// Range checks of the PoW parameters; the bounds keep every product of them (window *
+// interval, ...) far from 64-bit overflow and every in-memory window small.
+Status check_pow_params(const PowParams& params) {
+  return check_ranges(
+      "genesis pow.",
+      {{"block_interval_ms", params.block_interval_ms, 1, 86'400'000},
+       {"retarget_window", params.retarget_window, 1, 10'000},
+       {"max_retarget_factor", params.max_retarget_factor, 1, 256},
+       {"max_reorg_depth", params.max_reorg_depth, 1, 10'000},
+       {"max_future_ms", params.max_future_ms, 1, 86'400'000},
+       {"median_time_window", params.median_time_window, 1, 255},
+       {"max_block_transactions", params.max_block_transactions, 1, kMaxBlockTransactions},
+       {"max_block_bytes", params.max_block_bytes, 1024, kMaxBlockBytes}});
 }
 
 Result<PowParams> parse_pow_params(const json& object) {
@@ -263,6 +277,88 @@ Result<PowParams> parse_pow_params(const json& object) {
   if (auto status = check_pow_params(params); !status)
     return status.error();
   return params;
+}
+
+// Bounds like the PoW ones: every product of two parameters stays far from 2^64.
+Status check_pos_params(const PosParams& params) {
+  if (auto status = check_ranges(
+          "genesis pos.",
+          {{"initial_difficulty", params.initial_difficulty, 1, UINT64_MAX},
+           {"block_interval_ms", params.block_interval_ms, 1000, 86'400'000},
+           {"retarget_window", params.retarget_window, 1, 10'000},
+           {"max_retarget_factor", params.max_retarget_factor, 1, 256},
+           {"unbonding_delay", params.unbonding_delay, 2, 1'000'000},
+           {"evidence_window", params.evidence_window, 1, 1'000'000},
+           {"slash_percent", params.slash_percent, 0, 100},
+           {"reporter_percent", params.reporter_percent, 0, 100},
+           {"max_reorg_depth", params.max_reorg_depth, 1, 10'000},
+           {"max_future_ms", params.max_future_ms, 1, 86'400'000},
+           {"max_block_transactions", params.max_block_transactions, 1, kMaxBlockTransactions},
+           {"max_block_bytes", params.max_block_bytes, 1024, kMaxBlockBytes}});
+      !status) {
+    return status;
+  }
+  if (params.unbonding_delay <= params.evidence_window) {
+    return make_error(
+        "genesis pos.unbonding_delay: must exceed evidence_window, or unstaked coins could "
+        "leave before the evidence against them expires");
+  }
+  return Status::success();
+}
+
+Result<PosParams> parse_pos_params(const json& object) {
+  PosParams defaults;
+  if (!object.is_object())
+    return make_error("genesis pos: expected an object");
+  Fields fields{object, "genesis pos.", ""};
+  fields.only({"initial_difficulty", "block_interval_ms", "retarget_window", "max_retarget_factor",
+               "unbonding_delay", "evidence_window", "slash_percent", "reporter_percent",
+               "block_reward", "max_reorg_depth", "max_future_ms", "max_block_transactions",
+               "max_block_bytes"});
+  PosParams params;
+  params.initial_difficulty = fields.number("initial_difficulty", 0);
+  params.block_interval_ms = fields.number("block_interval_ms", defaults.block_interval_ms);
+  params.retarget_window = fields.number("retarget_window", defaults.retarget_window);
+  params.max_retarget_factor = fields.number("max_retarget_factor", defaults.max_retarget_factor);
+  params.unbonding_delay = fields.number("unbonding_delay", defaults.unbonding_delay);
+  params.evidence_window = fields.number("evidence_window", defaults.evidence_window);
+  params.slash_percent = fields.number("slash_percent", defaults.slash_percent);
+  params.reporter_percent = fields.number("reporter_percent", defaults.reporter_percent);
+  params.block_reward = fields.number("block_reward", defaults.block_reward);
+  params.max_reorg_depth = fields.number("max_reorg_depth", defaults.max_reorg_depth);
+  params.max_future_ms = fields.number("max_future_ms", defaults.max_future_ms);
+  params.max_block_transactions =
+      fields.number("max_block_transactions", defaults.max_block_transactions);
+  params.max_block_bytes = fields.number("max_block_bytes", defaults.max_block_bytes);
+  if (!fields.error.empty())
+    return make_error(fields.error);
+  return params;
+}
+
+// The stake side of a PoS genesis: some validator holds stake, and a zero difficulty
+// becomes the default (total stake * interval in seconds, at least 1).
+Status finish_pos_genesis(Genesis& genesis) {
+  std::uint64_t total_stake = 0;
+  bool validator_staked = false;
+  for (const auto& account : genesis.accounts) {
+    total_stake += account.stake;  // the supply check above bounds the sum
+    for (const auto& validator : genesis.validators.all()) {
+      if (account.stake > 0 && address_of(validator.public_key) == account.address)
+        validator_staked = true;
+    }
+  }
+  if (!validator_staked) {
+    return make_error(
+        "genesis accounts: a proof-of-stake genesis needs stake on at least one validator's "
+        "address");
+  }
+  PosParams& params = genesis.pos;
+  if (params.initial_difficulty == 0) {
+    const std::uint64_t seconds = std::max<std::uint64_t>(1, params.block_interval_ms / 1000);
+    params.initial_difficulty =
+        total_stake > UINT64_MAX / seconds ? UINT64_MAX : total_stake * seconds;
+  }
+  return check_pos_params(params);
 }
 
 Result<ValidatorInfo> parse_validator(const json& object, std::size_t index) {
@@ -331,7 +427,7 @@ Result<Genesis> parse_genesis(const std::string& json_text) {
     return make_error("genesis: expected a JSON object");
   Fields fields{root, "genesis ", ""};
   fields.only(
-      {"chain_id", "consensus", "genesis_time_ms", "pbft", "pow", "validators", "accounts"});
+      {"chain_id", "consensus", "genesis_time_ms", "pbft", "pow", "pos", "validators", "accounts"});
   Genesis genesis;
   genesis.chain_id = fields.text("chain_id", kMaxChainIdBytes);
   std::string mode_text = fields.text("consensus", 16);
@@ -356,6 +452,14 @@ Result<Genesis> parse_genesis(const std::string& json_text) {
     if (!params)
       return params.error();
     genesis.pow = *params;
+  }
+  if (root.contains("pos")) {
+    if (genesis.mode != ConsensusMode::kPos)
+      return make_error("genesis pos: only allowed with \"consensus\": \"pos\"");
+    auto params = parse_pos_params(root["pos"]);
+    if (!params)
+      return params.error();
+    genesis.pos = *params;
   }
 
   if (!root.contains("validators") || !root["validators"].is_array()) {
@@ -409,6 +513,10 @@ Result<Genesis> parse_genesis(const std::string& json_text) {
       supply += amount;
     }
   }
+  if (genesis.mode == ConsensusMode::kPos) {
+    if (auto status = finish_pos_genesis(genesis); !status)
+      return status.error();
+  }
   return genesis;
 }
 
@@ -461,6 +569,22 @@ std::string genesis_to_json(const Genesis& genesis) {
                    {"median_time_window", w.median_time_window},
                    {"max_block_transactions", w.max_block_transactions},
                    {"max_block_bytes", w.max_block_bytes}};
+  }
+  if (genesis.mode == ConsensusMode::kPos) {
+    const PosParams& s = genesis.pos;
+    root["pos"] = {{"initial_difficulty", s.initial_difficulty},
+                   {"block_interval_ms", s.block_interval_ms},
+                   {"retarget_window", s.retarget_window},
+                   {"max_retarget_factor", s.max_retarget_factor},
+                   {"unbonding_delay", s.unbonding_delay},
+                   {"evidence_window", s.evidence_window},
+                   {"slash_percent", s.slash_percent},
+                   {"reporter_percent", s.reporter_percent},
+                   {"block_reward", s.block_reward},
+                   {"max_reorg_depth", s.max_reorg_depth},
+                   {"max_future_ms", s.max_future_ms},
+                   {"max_block_transactions", s.max_block_transactions},
+                   {"max_block_bytes", s.max_block_bytes}};
   }
   return root.dump(2) + "\n";
 }

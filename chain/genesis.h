@@ -8,6 +8,10 @@
 // their keys mine (a full node follows them). `power` is accepted but unused there. The
 // optional "pow" object holds the mining parameters (PowParams); it is part of the hash
 // in PoW mode only, so a PBFT genesis keeps the hash it always had.
+//
+// In proof-of-stake mode ("consensus": "pos") the `validators` list names the stakers'
+// nodes; the stakes themselves are the accounts' `stake` (at least one validator must hold
+// some). The optional "pos" object (PosParams) is hashed in PoS mode only.
 #pragma once
 
 #include <cstdint>
@@ -94,12 +98,36 @@ struct PowParams {
   static crypto::Hash256 default_initial_target();
 };
 
+// Proof-of-stake parameters (genesis "pos" object). Heights count blocks; the unbonding
+// delay must exceed the evidence window, so stake cannot leave before a slash for any
+// offence it backed can land.
+struct PosParams {
+  // The lottery's difficulty for block 1 (and the floor of nothing else): a validator with
+  // stake s wins a given second with probability about s / difficulty. 0 in JSON, or
+  // absent: total initial stake * block_interval_ms / 1000, so blocks come about once per
+  // interval at the start.
+  std::uint64_t initial_difficulty = 0;
+  std::uint64_t block_interval_ms = 2000;  // the spacing difficulty adjustment aims at
+  std::uint64_t retarget_window = 10;      // blocks averaged by the adjustment
+  std::uint64_t max_retarget_factor = 2;   // per-block change bound (1: fixed difficulty)
+  std::uint64_t unbonding_delay = 30;      // blocks until unstaked coins are spendable
+  std::uint64_t evidence_window = 20;      // blocks after an offence its evidence is valid
+  std::uint64_t slash_percent = 50;        // of the offender's stake and unbonding coins
+  std::uint64_t reporter_percent = 10;     // of what is slashed, paid to the reporter
+  std::uint64_t block_reward = 10;         // minted to each block's proposer
+  std::uint64_t max_reorg_depth = 100;
+  std::uint64_t max_future_ms = 3000;  // a slot may start this far ahead of a node's now
+  std::uint64_t max_block_transactions = 2000;
+  std::uint64_t max_block_bytes = 1024 * 1024;
+};
+
 struct Genesis {
   std::string chain_id;
   ConsensusMode mode = ConsensusMode::kPbft;
   std::uint64_t genesis_time_ms = 0;
   PbftParams pbft;
   PowParams pow;  // meaningful (and hashed) only when mode == kPow
+  PosParams pos;  // meaningful (and hashed) only when mode == kPos
   ValidatorSet validators;
   std::vector<GenesisAccount> accounts;
 

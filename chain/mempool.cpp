@@ -65,6 +65,14 @@ bool Mempool::contains(const crypto::Hash256& tx_hash) const {
   return by_hash_.count(tx_hash) != 0;
 }
 
+void Mempool::remove(const crypto::Hash256& tx_hash) {
+  auto it = by_hash_.find(tx_hash);
+  if (it == by_hash_.end())
+    return;
+  const Location location = it->second;
+  erase(location.sender, location.nonce);
+}
+
 std::size_t Mempool::size() const {
   return by_hash_.size();
 }
@@ -83,7 +91,7 @@ std::optional<AdmitError> Mempool::check_admission(const Transaction& tx,
     return AdmitError::kDuplicate;
   if (tx.chain_id != committed.chain_id())
     return AdmitError::kWrongChainId;
-  if (tx.amount == 0)
+  if (tx.amount == 0 && tx.kind != TxKind::kEvidence)  // evidence moves nothing
     return AdmitError::kZeroAmount;
   if (tx.amount > std::numeric_limits<std::uint64_t>::max() - tx.fee)
     return AdmitError::kOverflow;
@@ -107,7 +115,7 @@ std::optional<AdmitError> Mempool::check_admission(const Transaction& tx,
   }
   const std::uint64_t available =
       sender.balance > already_spent ? sender.balance - already_spent : 0;
-  if (tx.amount + tx.fee > available)
+  if (tx.balance_cost() > available)
     return AdmitError::kInsufficientBalance;
 
   assert(bytes_ <= options_.max_bytes);
@@ -124,7 +132,7 @@ std::optional<AdmitError> Mempool::add(const Transaction& tx, const crypto::Hash
 
   const Address sender = tx.sender();
   const std::uint64_t arrival = next_arrival_++;
-  const std::uint64_t spend = tx.amount + tx.fee;
+  const std::uint64_t spend = tx.balance_cost();
   AccountQueue& queue = accounts_[sender];
   if (!queue.arrivals.empty()) {
     // An older transaction of this account is pending, so the account keeps its place.

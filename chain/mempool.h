@@ -71,6 +71,9 @@ class Mempool {
   // After a block commits: drops its transactions and every pending transaction whose
   // nonce `state_after` has made stale (for each sender that appears in `txs`).
   void remove_committed(const std::vector<Transaction>& txs, const State& state_after);
+  // Drops one pending transaction that turned out not to execute (e.g. evidence that
+  // expired while it waited). Its sender's later transactions stay, waiting for the nonce.
+  void remove(const crypto::Hash256& tx_hash);
 
  private:
   struct PendingTx {

@@ -7,6 +7,17 @@
 // each leaf being SHA-256("synod/account/v1" || address || balance || nonce || stake).
 // Two nodes agree on the whole ledger exactly when they agree on this one hash.
 //
+// Proof-of-stake (a State built from a PoS genesis): stake bonds balance, unstake moves
+// stake to `unbonding`, which becomes balance again when a block reaches
+// `unbonding_height` (unbonding_delay blocks after the unstake; a later unstake adds to it
+// and restarts the delay). Evidence of a double-sign within evidence_window blocks of the
+// offence takes slash_percent of the offender's stake and unbonding coins, pays
+// reporter_percent of that to the reporter and burns the rest, and marks the offender
+// slashed: it is out of the stake lottery for good and the account records the offence
+// height and the block that slashed it. An account with any of these fields set hashes
+// into the state root with a "synod/account/v2" leaf (all fields); every other account
+// keeps its v1 leaf, so PBFT and PoW state roots are unchanged.
+//
 // Supply: transfers move value and fees go to the block's proposer, so the total of all
 // balances and stakes changes only through a block reward (proof-of-work's coinbase). The
 // genesis caps the initial supply at 2^64 - 1 and a reward that would take it past that is
@@ -16,7 +27,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chain/address.h"
@@ -30,7 +43,15 @@ struct Account {
   std::uint64_t balance = 0;
   std::uint64_t nonce = 0;  // the nonce the account's next transaction must carry
   std::uint64_t stake = 0;
+  std::uint64_t unbonding = 0;         // unstaked coins waiting for unbonding_height
+  std::uint64_t unbonding_height = 0;  // the block that releases them to the balance
+  std::uint64_t slashed_height = 0;    // the block whose evidence slashed it; 0: never
+  std::uint64_t offence_height = 0;    // the height it signed two blocks at (when slashed)
   bool operator==(const Account&) const = default;
+  bool has_pos_fields() const {
+    return unbonding != 0 || unbonding_height != 0 || slashed_height != 0 || offence_height != 0;
+  }
+  bool slashed() const { return slashed_height != 0; }
 };
 
 enum class TxError : std::uint8_t {
@@ -40,6 +61,17 @@ enum class TxError : std::uint8_t {
   kInsufficientBalance,
   kOverflow,
   kZeroAmount,
+  kWrongMode,              // a proof-of-stake kind on a chain that is not PoS
+  kWrongRecipient,         // a stake kind whose `to` is not the sender
+  kInsufficientStake,      // unstaking more than is staked
+  kSlashed,                // a slashed account staking again
+  kNonZeroAmount,          // evidence with an amount
+  kMalformedEvidence,      // evidence that does not decode to two PoS headers
+  kForgedEvidence,         // a seal signature that is not the proposer's
+  kContradictoryEvidence,  // not two different headers of one proposer at one height
+  kExpiredEvidence,        // older than evidence_window blocks (or from a future height)
+  kDuplicateEvidence,      // the offender is already slashed
+  kNotStaker,              // the offender has nothing to slash
 };
 // A stable reason string ("bad_nonce", ...) for RPC errors, logs and metrics.
 const char* to_string(TxError error);
@@ -93,16 +125,26 @@ class State {
   // Checks one transaction against an account snapshot (no signature check).
   std::optional<TxError> check(const Transaction& tx, const Account& sender) const;
 
-  // The sum of every balance and stake (at most 2^64 - 1, see above).
+  // The sum of every balance, stake and unbonding amount (at most 2^64 - 1, see above).
   std::uint64_t supply() const { return supply_; }
 
   // Validates `transactions` in order, as if applied one after another, crediting fees to
   // `fee_recipient`, then mints `reward` to it (a coinbase; PBFT blocks have none). A
   // reward that would overflow the recipient's balance or the total supply is rejected
-  // (kOverflow, index = transactions.size()). Leaves this state untouched.
+  // (kOverflow, index = transactions.size()). On a PoS chain `height` is the block's: its
+  // matured unbondings are released first, and evidence expires against it. Leaves this
+  // state untouched.
   Execution execute(const std::vector<Transaction>& transactions, const Address& fee_recipient,
-                    SignaturePolicy policy = SignaturePolicy::kVerify,
-                    std::uint64_t reward = 0) const;
+                    SignaturePolicy policy = SignaturePolicy::kVerify, std::uint64_t reward = 0,
+                    std::uint64_t height = 0) const;
+
+  // Takes the genesis' mode-specific rules (the PoS parameters), for a state read back from
+  // a store rather than built by from_genesis.
+  void adopt_rules(const Genesis& genesis);
+  // The PoS parameters of a state built from a PoS genesis; null otherwise.
+  const PosParams* pos_params() const { return pos_ ? &*pos_ : nullptr; }
+  // The stake that enters the lottery: zero once slashed.
+  std::uint64_t lottery_stake(const Address& address) const;
 
   void apply(const StateDiff& diff);
   void revert(const StateDiff& diff);  // undo of apply(diff)
@@ -124,9 +166,20 @@ class State {
                                 std::uint64_t reward = 0);
 
  private:
+  class Working;  // copies of the accounts an execution touches (state.cpp)
+
   void set(const Address& address, const std::optional<Account>& value);
+  std::optional<TxError> check_stake_kind(const Transaction& tx, const Account& sender) const;
+  std::optional<TxRejection> apply_transaction(const Transaction& tx, std::size_t index,
+                                               Working& working, const Address& fee_recipient,
+                                               std::uint64_t height) const;
+  std::optional<TxRejection> apply_evidence(const Transaction& tx, std::size_t index,
+                                            Working& working, std::uint64_t height) const;
+  void release_unbonded(Working& working, std::uint64_t height) const;
 
   std::string chain_id_;
+  std::optional<PosParams> pos_;
+  std::set<std::pair<std::uint64_t, Address>> unbonding_queue_;  // (release height, account)
   std::map<Address, Account> accounts_;
   std::map<Address, crypto::Hash256> leaf_hashes_;  // cache: one per account
   mutable std::optional<crypto::Hash256> root_cache_;

@@ -15,13 +15,48 @@ void write_unsigned(Writer& out, const Transaction& tx) {
   out.u64(tx.amount);
   out.u64(tx.fee);
   out.u64(tx.nonce);
+  if (tx.kind == TxKind::kEvidence)
+    out.bytes(tx.evidence);
+}
+
+bool known_kind(std::uint8_t kind) {
+  return kind >= static_cast<std::uint8_t>(TxKind::kTransfer) &&
+         kind <= static_cast<std::uint8_t>(TxKind::kEvidence);
 }
 
 }  // namespace
 
+const char* to_string(TxKind kind) {
+  switch (kind) {
+    case TxKind::kTransfer:
+      return "transfer";
+    case TxKind::kStake:
+      return "stake";
+    case TxKind::kUnstake:
+      return "unstake";
+    case TxKind::kEvidence:
+      return "evidence";
+  }
+  return "unknown";
+}
+
+std::optional<TxKind> parse_tx_kind(std::string_view text) {
+  for (TxKind kind : {TxKind::kTransfer, TxKind::kStake, TxKind::kUnstake, TxKind::kEvidence}) {
+    if (text == to_string(kind))
+      return kind;
+  }
+  return std::nullopt;
+}
+
+std::uint64_t Transaction::balance_cost() const {
+  if (kind == TxKind::kUnstake || kind == TxKind::kEvidence)
+    return fee;
+  return amount > UINT64_MAX - fee ? UINT64_MAX : amount + fee;
+}
+
 Bytes Transaction::signing_bytes() const {
   Writer out;
-  out.reserve(kTxDomain.size() + kMinTransactionBytes + chain_id.size());
+  out.reserve(kTxDomain.size() + encoded_size());
   out.raw(as_bytes(kTxDomain));
   write_unsigned(out, *this);
   return out.take();
@@ -54,16 +89,17 @@ void write(Writer& out, const Transaction& tx) {
 Transaction read_transaction(Reader& in) {
   Transaction tx;
   std::uint8_t kind = in.u8();
-  if (in.ok() && kind != static_cast<std::uint8_t>(TxKind::kTransfer)) {
+  if (in.ok() && !known_kind(kind))
     in.fail("unknown transaction kind " + std::to_string(kind));
-  }
-  tx.kind = TxKind::kTransfer;
+  tx.kind = in.ok() ? static_cast<TxKind>(kind) : TxKind::kTransfer;
   tx.chain_id = in.string(kMaxChainIdBytes);
   tx.from = in.fixed<crypto::PublicKey>();
   tx.to = in.fixed<Address>();
   tx.amount = in.u64();
   tx.fee = in.u64();
   tx.nonce = in.u64();
+  if (tx.kind == TxKind::kEvidence)
+    tx.evidence = in.bytes(kMaxEvidenceBytes);
   tx.signature = in.fixed<crypto::Signature>();
   return tx;
 }
@@ -82,6 +118,34 @@ Transaction make_transfer(const crypto::KeyPair& sender, std::string chain_id, c
   tx.fee = fee;
   tx.nonce = nonce;
   tx.sign(sender);
+  return tx;
+}
+
+Transaction make_stake(const crypto::KeyPair& sender, std::string chain_id, TxKind kind,
+                       std::uint64_t amount, std::uint64_t fee, std::uint64_t nonce) {
+  Transaction tx;
+  tx.kind = kind;
+  tx.chain_id = std::move(chain_id);
+  tx.from = sender.public_key();
+  tx.to = address_of(tx.from);
+  tx.amount = amount;
+  tx.fee = fee;
+  tx.nonce = nonce;
+  tx.sign(sender);
+  return tx;
+}
+
+Transaction make_evidence(const crypto::KeyPair& reporter, std::string chain_id, Bytes evidence,
+                          std::uint64_t fee, std::uint64_t nonce) {
+  Transaction tx;
+  tx.kind = TxKind::kEvidence;
+  tx.chain_id = std::move(chain_id);
+  tx.from = reporter.public_key();
+  tx.to = address_of(tx.from);
+  tx.fee = fee;
+  tx.nonce = nonce;
+  tx.evidence = std::move(evidence);
+  tx.sign(reporter);
   return tx;
 }
 

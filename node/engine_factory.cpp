@@ -13,7 +13,7 @@ Result<std::unique_ptr<chain::Engine>> make_engine(chain::EngineSetup setup) {
     case chain::ConsensusMode::kPow:
       return pow_pos::make_pow_engine(std::move(setup));
     case chain::ConsensusMode::kPos:
-      break;
+      return pow_pos::make_pos_engine(std::move(setup));
   }
   return make_error(std::string("consensus mode ") + chain::to_string(setup.genesis->mode) +
                     " is not supported by this node yet");

@@ -15,16 +15,19 @@ std::string hex(ByteView bytes) {
 }  // namespace
 
 json transaction_to_json(const chain::Transaction& tx) {
-  return {{"hash", hex(tx.hash().view())},
-          {"kind", "transfer"},
-          {"chain_id", tx.chain_id},
-          {"from", hex(tx.from.view())},
-          {"from_address", chain::to_string(tx.sender())},
-          {"to", chain::to_string(tx.to)},
-          {"amount", tx.amount},
-          {"fee", tx.fee},
-          {"nonce", tx.nonce},
-          {"signature", hex(tx.signature.view())}};
+  json out = {{"hash", hex(tx.hash().view())},
+              {"kind", chain::to_string(tx.kind)},
+              {"chain_id", tx.chain_id},
+              {"from", hex(tx.from.view())},
+              {"from_address", chain::to_string(tx.sender())},
+              {"to", chain::to_string(tx.to)},
+              {"amount", tx.amount},
+              {"fee", tx.fee},
+              {"nonce", tx.nonce},
+              {"signature", hex(tx.signature.view())}};
+  if (tx.kind == chain::TxKind::kEvidence)
+    out["evidence"] = hex(tx.evidence);
+  return out;
 }
 
 Result<chain::Transaction> transaction_from_json(const json& value) {
@@ -41,6 +44,22 @@ Result<chain::Transaction> transaction_from_json(const json& value) {
     }
   }
   chain::Transaction tx;
+  if (value.contains("kind")) {  // absent: a transfer, as before the PoS kinds
+    auto kind = value["kind"].is_string() ? chain::parse_tx_kind(value["kind"].get<std::string>())
+                                          : std::nullopt;
+    if (!kind)
+      return make_error("transaction.kind: expected transfer, stake, unstake or evidence");
+    tx.kind = *kind;
+  }
+  if (tx.kind == chain::TxKind::kEvidence) {
+    if (!value.contains("evidence") || !value["evidence"].is_string())
+      return make_error("transaction.evidence: expected a hex string");
+    auto evidence = crypto::from_hex(value["evidence"].get<std::string>());
+    if (!evidence || evidence->size() > chain::kMaxEvidenceBytes)
+      return make_error("transaction.evidence: expected at most " +
+                        std::to_string(chain::kMaxEvidenceBytes) + " bytes of hex");
+    tx.evidence = std::move(*evidence);
+  }
   tx.chain_id = value["chain_id"].get<std::string>();
   auto from = crypto::fixed_from_hex<crypto::PublicKey>(value["from"].get<std::string>(),
                                                         "transaction.from");
@@ -76,8 +95,10 @@ json header_to_json(const chain::BlockHeader& header) {
     out["seal"] = {{"kind", "pow"}, {"nonce", pow->nonce}, {"target", hex(pow->target.view())}};
   } else {
     const auto& pos = std::get<chain::PosSeal>(header.seal);
-    out["seal"] = {
-        {"kind", "pos"}, {"slot_time_s", pos.slot_time_s}, {"ticket", hex(pos.ticket.view())}};
+    out["seal"] = {{"kind", "pos"},
+                   {"slot_time_s", pos.slot_time_s},
+                   {"difficulty", hex(pos.difficulty.view())},
+                   {"signature", hex(pos.signature.view())}};
   }
   return out;
 }
@@ -109,10 +130,20 @@ json block_to_json(const chain::Block& block) {
 }
 
 json account_to_json(const chain::Address& address, const chain::Account& account) {
-  return {{"address", chain::to_string(address)},
-          {"balance", account.balance},
-          {"nonce", account.nonce},
-          {"stake", account.stake}};
+  json out = {{"address", chain::to_string(address)},
+              {"balance", account.balance},
+              {"nonce", account.nonce},
+              {"stake", account.stake}};
+  if (account.unbonding != 0) {
+    out["unbonding"] = account.unbonding;
+    out["unbonding_height"] = account.unbonding_height;
+  }
+  if (account.slashed()) {  // why the stake went, for anyone reading the account
+    out["slashed"] = {{"reason", "double_sign"},
+                      {"offence_height", account.offence_height},
+                      {"slashed_at_height", account.slashed_height}};
+  }
+  return out;
 }
 
 }  // namespace synod::node

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
                  "FOR TESTS ONLY: behave maliciously (silent, equivocate, forge-signature, "
                  "wrong-digest, replay, double-vote, invalid-block, slow-primary, flood, "
                  "tamper-view-change; "
-                 "proof of work: private-mining; comma-separated)");
+                 "proof of work: private-mining; proof of stake: double-sign; comma-separated)");
   app.add_option("--byzantine-seed", byzantine_seed, "Seed of the Byzantine behaviours");
   std::optional<std::uint64_t> hash_rate_limit;
   app.add_option("--hash-rate-limit", hash_rate_limit,

@@ -187,6 +187,7 @@ struct Node::Impl {
   void rpc_status(const nlohmann::json& params, RpcReply reply);
   void rpc_dump_consensus_state(const nlohmann::json& params, RpcReply reply);
   void rpc_submit_tx(const nlohmann::json& params, RpcReply reply);
+  std::optional<chain::TxRejection> dry_run_stake_kind(const chain::Transaction& tx);
   void rpc_get_tx(const nlohmann::json& params, RpcReply reply);
   void rpc_get_block(const nlohmann::json& params, RpcReply reply);
   void rpc_get_blocks(const nlohmann::json& params, RpcReply reply);

@@ -45,6 +45,10 @@ void Node::Impl::rpc_submit_tx(const json& params, RpcReply reply) {
     });
     return;
   }
+  if (auto refusal = dry_run_stake_kind(tx)) {
+    return reply.error(kTransactionRefused, "transaction refused: " + refusal->message(),
+                       json{{"reason", chain::to_string(refusal->reason)}, {"hash", hash}});
+  }
   submit(std::move(tx), tx_hash, [reply, hash](std::optional<std::string> refusal) mutable {
     if (refusal) {
       reply.error(kTransactionRefused, "transaction refused: " + *refusal,
@@ -53,6 +57,20 @@ void Node::Impl::rpc_submit_tx(const json& params, RpcReply reply) {
       reply.result({{"hash", hash}, {"status", "pending"}});
     }
   });
+}
+
+// The mempool checks nonces and balances only; a stake, unstake or evidence transaction
+// that is next in its sender's line is executed against the head's state first, so that
+// forged, contradictory, expired or duplicate evidence is refused at once with its reason.
+std::optional<chain::TxRejection> Node::Impl::dry_run_stake_kind(const chain::Transaction& tx) {
+  if (tx.kind == chain::TxKind::kTransfer)
+    return std::nullopt;
+  const chain::State& state = engine->state();
+  if (tx.nonce != state.account(tx.sender()).nonce)
+    return std::nullopt;  // behind its sender's pending transactions: checked in a block
+  chain::Execution execution =
+      state.execute({tx}, tx.sender(), chain::SignaturePolicy::kVerify, 0, head_height() + 1);
+  return execution.rejection;
 }
 
 void Node::Impl::rpc_get_tx(const json& params, RpcReply reply) {

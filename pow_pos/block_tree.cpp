@@ -21,10 +21,14 @@ const char* to_string(Validity validity) {
 Uint256 TreeEntry::target() const {
   if (const auto* seal = std::get_if<chain::PowSeal>(&block->header.seal))
     return Uint256::from_hash(seal->target);
+  if (const auto* seal = std::get_if<chain::PosSeal>(&block->header.seal))
+    return Uint256::from_hash(seal->difficulty);
   return Uint256();
 }
 
-BlockTree::BlockTree(std::shared_ptr<const chain::Block> root, const Uint256& root_work) {
+BlockTree::BlockTree(std::shared_ptr<const chain::Block> root, const Uint256& root_work,
+                     TieBreak tie_break)
+    : tie_break_(tie_break) {
   assert(root);
   TreeEntry entry;
   entry.hash = root->hash();
@@ -33,8 +37,20 @@ BlockTree::BlockTree(std::shared_ptr<const chain::Block> root, const Uint256& ro
   entry.arrival = next_arrival_++;
   entry.validity = Validity::kValid;
   root_hash_ = entry.hash;
-  candidates_.emplace(CandidateKey{entry.chain_work, entry.arrival}, entry.hash);
+  candidates_.emplace(key_of(entry), entry.hash);
   entries_.emplace(entry.hash, std::move(entry));
+}
+
+BlockTree::CandidateKey BlockTree::key_of(const TreeEntry& entry) const {
+  return CandidateKey{entry.chain_work,
+                      tie_break_ == TieBreak::kLowestHash ? entry.hash : crypto::Hash256{},
+                      entry.arrival};
+}
+
+bool BlockTree::better(const TreeEntry& a, const TreeEntry& b) const {
+  if (a.chain_work != b.chain_work)
+    return a.chain_work > b.chain_work;
+  return tie_break_ == TieBreak::kLowestHash && a.hash < b.hash;
 }
 
 const TreeEntry* BlockTree::find(const crypto::Hash256& hash) const {
@@ -63,11 +79,11 @@ const TreeEntry& BlockTree::insert(std::shared_ptr<const chain::Block> block, Va
   entry.hash = block->hash();
   assert(!contains(entry.hash));
   entry.block = std::move(block);
-  entry.chain_work = parent.chain_work.add_saturating(block_work(entry.target()));
+  entry.chain_work = parent.chain_work.add_saturating(seal_work(entry.header()));
   entry.arrival = next_arrival_++;
   entry.validity = validity;
   parent.children.push_back(entry.hash);
-  candidates_.emplace(CandidateKey{entry.chain_work, entry.arrival}, entry.hash);
+  candidates_.emplace(key_of(entry), entry.hash);
   auto [it, inserted] = entries_.emplace(entry.hash, std::move(entry));
   assert(inserted);
   return it->second;
@@ -91,7 +107,7 @@ std::size_t BlockTree::mark_invalid(const crypto::Hash256& hash, Rejection reaso
     pending.pop_back();
     TreeEntry& entry = at(current);
     if (entry.validity != Validity::kInvalid) {
-      candidates_.erase(CandidateKey{entry.chain_work, entry.arrival});
+      candidates_.erase(key_of(entry));
       entry.validity = Validity::kInvalid;
       entry.invalid_reason = why;
       entry.diff.reset();
@@ -201,7 +217,7 @@ std::vector<const TreeEntry*> BlockTree::leaves() const {
 void BlockTree::erase(const crypto::Hash256& hash) {
   auto it = entries_.find(hash);
   assert(it != entries_.end());
-  candidates_.erase(CandidateKey{it->second.chain_work, it->second.arrival});
+  candidates_.erase(key_of(it->second));
   entries_.erase(it);
 }
 

@@ -2,8 +2,11 @@
 // height, cumulative work, parent, children, arrival order and validity.
 //
 // Fork choice (Bitcoin's): the best block is the one with the most cumulative work among
-// blocks not known to be invalid; between equal work, the one that arrived first. A child
-// always has more work than its parent, so the best block is a tip.
+// blocks not known to be invalid; between equal work, the one that arrived first
+// (TieBreak::kFirstSeen), or, for proof-of-stake, the lowest block hash
+// (TieBreak::kLowestHash), which every node computes alike. A block's work is its seal's
+// (seal_work: a PoW target's expected hashes, 1 for a PoS block, so the most work is the
+// longest chain). A child always has more work than its parent, so the best block is a tip.
 //
 // The tree has one root: the oldest block kept (block 0 on a young chain). Its cumulative
 // work is given when the tree is built; everything else descends from it. prune() moves
@@ -49,13 +52,18 @@ struct TreeEntry {
   const chain::BlockHeader& header() const { return block->header; }
   std::uint64_t height() const { return block->header.height; }
   const crypto::Hash256& parent() const { return block->header.prev_hash; }
-  Uint256 target() const;  // the PoW seal's target (zero for block 0)
+  // The number retargeting averages: a PoW seal's target, a PoS seal's difficulty (zero
+  // for block 0).
+  Uint256 target() const;
 };
+
+enum class TieBreak : std::uint8_t { kFirstSeen, kLowestHash };
 
 class BlockTree {
  public:
   // `root` is kValid, with cumulative work `root_work`.
-  BlockTree(std::shared_ptr<const chain::Block> root, const Uint256& root_work);
+  BlockTree(std::shared_ptr<const chain::Block> root, const Uint256& root_work,
+            TieBreak tie_break = TieBreak::kFirstSeen);
 
   std::size_t size() const { return entries_.size(); }
   const TreeEntry& root() const { return at(root_hash_); }
@@ -63,7 +71,7 @@ class BlockTree {
   bool contains(const crypto::Hash256& hash) const { return entries_.count(hash) != 0; }
 
   // Adds a block whose parent is in the tree and not invalid, with cumulative work
-  // parent + block_work(target) (saturating). The block must not be in the tree yet.
+  // parent + seal_work(header) (saturating). The block must not be in the tree yet.
   const TreeEntry& insert(std::shared_ptr<const chain::Block> block, Validity validity);
   // Records the result of executing a kHeader (or kValid, re-executed) block.
   void set_valid(const crypto::Hash256& hash, chain::StateDiff diff,
@@ -72,8 +80,12 @@ class BlockTree {
   // many entries changed. The root can never be marked.
   std::size_t mark_invalid(const crypto::Hash256& hash, Rejection reason);
 
-  // The most-work, first-arrived entry not invalid (never empty: the root is valid).
+  // The most-work entry not invalid, ties broken by the tree's TieBreak (never empty: the
+  // root is valid).
   const TreeEntry& best() const;
+  // Whether fork choice puts `a` strictly before `b`: more work, or (kLowestHash) equal work
+  // and a lower hash. Under kFirstSeen equal work never wins: the chain we have came first.
+  bool better(const TreeEntry& a, const TreeEntry& b) const;
   // The highest common ancestor of two entries; nullopt if either is unknown.
   std::optional<crypto::Hash256> fork_point(const crypto::Hash256& a,
                                             const crypto::Hash256& b) const;
@@ -99,16 +111,21 @@ class BlockTree {
   std::size_t prune(const crypto::Hash256& new_root);
 
  private:
-  // Orders candidates best first: more work, then earlier arrival.
+  // Orders candidates best first: more work, then the lower tie hash (the block hash under
+  // kLowestHash, zero otherwise), then earlier arrival.
   struct CandidateKey {
     Uint256 work;
+    crypto::Hash256 tie;
     std::uint64_t arrival = 0;
     bool operator<(const CandidateKey& other) const {
       if (work != other.work)
         return work > other.work;
+      if (tie != other.tie)
+        return tie < other.tie;
       return arrival < other.arrival;
     }
   };
+  CandidateKey key_of(const TreeEntry& entry) const;
 
   const TreeEntry& at(const crypto::Hash256& hash) const;
   TreeEntry& at(const crypto::Hash256& hash);
@@ -118,6 +135,7 @@ class BlockTree {
   std::map<CandidateKey, crypto::Hash256> candidates_;  // entries not invalid
   crypto::Hash256 root_hash_;
   std::uint64_t next_arrival_ = 0;
+  TieBreak tie_break_;
 };
 
 }  // namespace synod::pow_pos

@@ -1,4 +1,4 @@
-// The proof-of-work mode's engine factory (a chain::EngineFactory).
+// The proof-of-work and proof-of-stake modes' engine factories (chain::EngineFactory).
 #pragma once
 
 #include <memory>
@@ -13,5 +13,9 @@ namespace synod::pow_pos {
 // yet), a participant whose key is not that miner's, a full node without upstreams, or a
 // stored chain it cannot read back.
 Result<std::unique_ptr<chain::Engine>> make_pow_engine(chain::EngineSetup setup);
+
+// Builds a PosEngine (pos_engine.h): the same failures, and Byzantine behaviours other than
+// "double-sign".
+Result<std::unique_ptr<chain::Engine>> make_pos_engine(chain::EngineSetup setup);
 
 }  // namespace synod::pow_pos

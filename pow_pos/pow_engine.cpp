@@ -1,26 +1,21 @@
-// The PowEngine's construction and its inputs; the work is in pow_engine_*.cpp.
+// The PowEngine's construction and its inputs; the chain work is in nakamoto_*.cpp, the
+// mining in pow_engine_mining.cpp.
 #include "pow_pos/pow_engine.h"
+
+#include <algorithm>
 
 #include "pow_pos/pow_engine_impl.h"
 #include "pow_pos/pow_messages.h"
 
 namespace synod::pow_pos {
 
-PowEngine::Impl::Impl(chain::EngineSetup& setup, BlockTree block_tree, PowLimits engine_limits)
-    : genesis(setup.genesis),
-      params(genesis->pow),
-      key(setup.key),
-      participant(setup.participant),
-      mempool(*setup.mempool),
-      signature_check(setup.signature_check),
-      mine(setup.mine),
-      limits(engine_limits),
-      genesis_block_hash(chain::make_genesis_block(*genesis).hash()),
-      tree(std::move(block_tree)),
-      orphans(limits.max_orphans, limits.max_orphan_bytes),
-      active(setup.head.hash()),
-      state(std::move(setup.state)) {
-  noted_height = tree.find(active)->height();
+PowEngine::Impl::Impl(std::unique_ptr<NakamotoCore> chain_core, bool mine_blocks)
+    : core(std::move(chain_core)),
+      rules(static_cast<const PowChainRules&>(*core->rules)),
+      params(rules.params()),
+      mine(mine_blocks),
+      retarget_delay_ms(std::max<std::uint64_t>(1, params.block_interval_ms / 4)) {
+  core->on_tip_changed = [this](TimeMs now, Actions& out) { tip_changed(now, out); };
 }
 
 Result<std::unique_ptr<PowEngine>> PowEngine::create(chain::EngineSetup setup) {
@@ -30,10 +25,11 @@ Result<std::unique_ptr<PowEngine>> PowEngine::create(chain::EngineSetup setup) {
     return make_error("pow: the engine needs a mempool");
   if (!setup.byzantine.empty())
     return make_error("pow: no Byzantine behaviours exist for proof-of-work yet");
-  auto impl = recover_engine(setup);
-  if (!impl)
-    return impl.error();
-  return std::unique_ptr<PowEngine>(new PowEngine(std::move(*impl)));
+  auto core = recover_core(setup, std::make_unique<PowChainRules>(setup.genesis->pow));
+  if (!core)
+    return core.error();
+  return std::unique_ptr<PowEngine>(
+      new PowEngine(std::make_unique<Impl>(std::move(*core), setup.mine)));
 }
 
 PowEngine::PowEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -41,31 +37,13 @@ PowEngine::~PowEngine() = default;
 
 Actions PowEngine::start(TimeMs now) {
   Actions out;
-  Impl& r = *impl_;
-  // Side branches from the store may outweigh the stored head (a crash between storing a
-  // side block and switching to its branch).
-  const crypto::Hash256 old_tip = r.active;
-  r.activate_best(now, out);
-  if (r.active != old_tip)
-    r.after_tip_change(now, out);
-  else if (r.mining_enabled())
-    r.new_template(now, out);
-  r.sync_tick(now, out);
+  impl_->core->start(now, out);
   return out;
 }
 
 Actions PowEngine::on_message(chain::ReplicaIndex from, ByteView message, TimeMs now) {
   Actions out;
-  Impl& r = *impl_;
-  auto block = decode_block_message(message);
-  if (!block) {
-    r.record(crypto::Hash256{}, 0, from, Verdict::rejected(Rejection::kMalformed, block.message()),
-             now);
-    return out;
-  }
-  std::vector<chain::Block> blocks;
-  blocks.push_back(std::move(*block));
-  r.receive(std::move(blocks), from, /*relay=*/true, now, out);
+  impl_->core->receive_message(from, message, now, out);
   return out;
 }
 
@@ -79,7 +57,7 @@ Actions PowEngine::on_timer(std::uint32_t id, TimeMs now) {
   Actions out;
   Impl& r = *impl_;
   if (id == kSyncTimer) {
-    r.sync_tick(now, out);
+    r.core->sync_tick(now, out);
   } else if (id == kTemplateTimer) {
     r.template_timer_armed = false;
     if (r.mining_enabled())
@@ -95,7 +73,7 @@ Actions PowEngine::on_block_stored(std::uint64_t, TimeMs) {
 Actions PowEngine::on_blocks_fetched(chain::ReplicaIndex peer, std::vector<chain::Block> blocks,
                                      TimeMs now) {
   Actions out;
-  impl_->fetched(peer, std::move(blocks), now, out);
+  impl_->core->fetched(peer, std::move(blocks), now, out);
   return out;
 }
 
@@ -106,11 +84,11 @@ Actions PowEngine::on_block_mined(std::uint64_t job, std::uint64_t nonce, TimeMs
 }
 
 chain::ChainHead PowEngine::head() const {
-  return chain::ChainHead{impl_->tip().height(), impl_->active};
+  return chain::ChainHead{impl_->core->tip().height(), impl_->core->active};
 }
 
 const chain::State& PowEngine::state() const {
-  return impl_->state;
+  return impl_->core->state;
 }
 
 std::string PowEngine::message_type(ByteView message) const {
@@ -118,15 +96,15 @@ std::string PowEngine::message_type(ByteView message) const {
 }
 
 const PowCounters& PowEngine::counters() const {
-  return impl_->counters;
+  return impl_->core->counters;
 }
 
 Uint256 PowEngine::tip_work() const {
-  return impl_->tip().chain_work;
+  return impl_->core->tip().chain_work;
 }
 
 Uint256 PowEngine::next_target() const {
-  return impl_->target_after(impl_->active).value_or(Uint256());
+  return impl_->next_target().value_or(Uint256());
 }
 
 std::uint64_t PowEngine::current_job() const {
@@ -134,11 +112,11 @@ std::uint64_t PowEngine::current_job() const {
 }
 
 std::size_t PowEngine::orphan_count() const {
-  return impl_->orphans.size();
+  return impl_->core->orphans.size();
 }
 
 std::size_t PowEngine::tree_size() const {
-  return impl_->tree.size();
+  return impl_->core->tree.size();
 }
 
 bool PowEngine::mining() const {

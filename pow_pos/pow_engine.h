@@ -112,7 +112,7 @@ class PowEngine final : public chain::Engine {
   std::size_t tree_size() const;
   bool mining() const;
 
-  struct Impl;  // the engine's state: pow_engine_impl.h, internal to pow_pos/
+  struct Impl;  // the engine's state: pow_engine_impl.h (around nakamoto_core.h)
 
  private:
   explicit PowEngine(std::unique_ptr<Impl> impl);

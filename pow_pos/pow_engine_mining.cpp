@@ -3,36 +3,47 @@
 
 #include "crypto/merkle.h"
 #include "pow_pos/pow_engine_impl.h"
-#include "pow_pos/pow_messages.h"
 
 namespace synod::pow_pos {
+
+// The core's hook after the best tip moved: a fresh template on the new tip.
+void PowEngine::Impl::tip_changed(TimeMs now, Actions& out) {
+  if (!mining_enabled())
+    return;
+  if (template_timer_armed) {
+    out.push_back(chain::CancelTimerAction{kTemplateTimer});
+    template_timer_armed = false;
+  }
+  new_template(now, out);
+}
 
 // A template on the best tip: a mempool batch that executes on the tip's state, the roots
 // after it (block reward included), the expected target and a timestamp above the median
 // time past. Replaces any earlier job.
 void PowEngine::Impl::new_template(TimeMs now, Actions& out) {
-  auto target = target_after(active);
-  auto median = median_time_after(active);
+  NakamotoCore& c = *core;
+  auto target = rules.target_after(c.tree, c.active);
+  auto median = rules.median_time_after(c.tree, c.active);
   if (!target || !median) {
-    ++counters.local_errors;
+    ++c.counters.local_errors;
     return;
   }
-  const chain::Address self = chain::address_of(key.public_key());
+  const chain::Address self = chain::address_of(c.key.public_key());
   const std::size_t room = params.max_block_bytes - block_overhead_bytes();
   std::vector<crypto::Hash256> hashes;
   std::vector<chain::Transaction> batch =
-      mempool.select_batch(state, params.max_block_transactions, room, &hashes);
+      c.mempool.select_batch(c.state, params.max_block_transactions, room, &hashes);
   chain::Execution execution =
-      state.execute(batch, self, chain::SignaturePolicy::kAlreadyVerified, params.block_reward);
+      c.state.execute(batch, self, chain::SignaturePolicy::kAlreadyVerified, params.block_reward);
   if (!execution.ok()) {
     // A batch the mempool promised to be valid failed: mine an empty block instead.
     batch.clear();
     hashes.clear();
     execution =
-        state.execute(batch, self, chain::SignaturePolicy::kAlreadyVerified, params.block_reward);
+        c.state.execute(batch, self, chain::SignaturePolicy::kAlreadyVerified, params.block_reward);
   }
   if (!execution.ok()) {  // the reward would pass the supply cap: nothing can be mined
-    ++counters.local_errors;
+    ++c.counters.local_errors;
     job.reset();
     out.push_back(chain::StopMiningAction{});
     return;
@@ -40,18 +51,18 @@ void PowEngine::Impl::new_template(TimeMs now, Actions& out) {
   MiningJob next;
   next.job = ++last_job;
   chain::BlockHeader& header = next.block.header;
-  header.height = tip().height() + 1;
-  header.prev_hash = active;
+  header.height = c.tip().height() + 1;
+  header.prev_hash = c.active;
   header.tx_root = crypto::merkle_root(hashes);
-  header.state_root = state.root_after(execution.diff);
+  header.state_root = c.state.root_after(execution.diff);
   header.timestamp_ms = std::max<std::uint64_t>(now, *median + 1);
-  header.proposer = key.public_key();
+  header.proposer = c.key.public_key();
   header.seal = chain::PowSeal{0, target->to_hash()};
   next.block.transactions = std::move(batch);
   next.diff = std::move(execution.diff);
   next.tx_hashes = std::move(hashes);
   next.target = *target;
-  ++counters.templates;
+  ++c.counters.templates;
   last_template_ms = now;
   out.push_back(chain::MineAction{next.job, header});
   job = std::move(next);
@@ -62,43 +73,33 @@ void PowEngine::Impl::schedule_template(TimeMs now, Actions& out) {
   if (!mining_enabled() || template_timer_armed)
     return;
   template_timer_armed = true;
-  const TimeMs at = std::max<TimeMs>(now, last_template_ms + limits.retarget_delay_ms);
+  const TimeMs at = std::max<TimeMs>(now, last_template_ms + retarget_delay_ms);
   out.push_back(chain::SetTimerAction{kTemplateTimer, at});
 }
 
 void PowEngine::Impl::mined(std::uint64_t job_id, std::uint64_t nonce, TimeMs now, Actions& out) {
+  NakamotoCore& c = *core;
   if (!job || job->job != job_id) {
-    ++counters.stale_mining_reports;
+    ++c.counters.stale_mining_reports;
     return;
   }
   chain::Block block = job->block;
   std::get<chain::PowSeal>(block.header.seal).nonce = nonce;
   if (!meets_target(block.hash(), job->target)) {
-    ++counters.bad_mining_reports;
+    ++c.counters.bad_mining_reports;
     return;  // the job stays current: the driver may still find a good nonce
   }
   // The template was built on the current tip (a tip change replaces the job), so only
   // the clock can have moved; check the header as any other.
-  Verdict verdict = check_context(block, now);
+  Verdict verdict = c.check_context(block, now);
   if (!verdict.ok()) {
-    record(block.hash(), block.header.height, std::nullopt, verdict, now);
+    c.record(block.hash(), block.header.height, std::nullopt, verdict, now);
     new_template(now, out);
     return;
   }
   MiningJob done = std::move(*job);
   job.reset();
-  auto shared = std::make_shared<const chain::Block>(std::move(block));
-  const TreeEntry& entry = tree.insert(shared, Validity::kHeader);
-  tree.set_valid(entry.hash, std::move(done.diff), std::move(done.tx_hashes));
-  ++counters.blocks_accepted;
-  ++counters.blocks_mined;
-  out.push_back(chain::BroadcastAction{encode_block_message(*shared)});
-  const crypto::Hash256 old_tip = active;
-  activate_best(now, out);
-  if (active != old_tip)
-    after_tip_change(now, out);
-  else
-    new_template(now, out);  // cannot happen: it extends the tip with more work
+  c.add_own_block(std::move(block), std::move(done.diff), std::move(done.tx_hashes), now, out);
 }
 
 }  // namespace synod::pow_pos

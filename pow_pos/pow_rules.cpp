@@ -55,6 +55,12 @@ const char* to_string(Rejection reason) {
       return "stale";
     case Rejection::kCapacity:
       return "capacity";
+    case Rejection::kBadSeal:
+      return "bad_seal";
+    case Rejection::kWrongDifficulty:
+      return "wrong_difficulty";
+    case Rejection::kNotEligible:
+      return "not_eligible";
     case Rejection::kCount_:
       break;
   }
@@ -98,6 +104,14 @@ Uint256 block_work(const Uint256& target) {
     return Uint256(1);
   // 2^256 / (t + 1) = (2^256 - t - 1) / (t + 1) + 1 = ~t / (t + 1) + 1, all in 256 bits.
   return ~target / (target + Uint256(1)) + Uint256(1);
+}
+
+Uint256 seal_work(const chain::BlockHeader& header) {
+  if (const auto* seal = std::get_if<chain::PowSeal>(&header.seal))
+    return block_work(Uint256::from_hash(seal->target));
+  if (std::holds_alternative<chain::PosSeal>(header.seal))
+    return Uint256(1);
+  return Uint256();
 }
 
 std::size_t points_needed(const chain::PowParams& params) {
@@ -151,7 +165,12 @@ std::optional<std::uint64_t> median_time_past(std::span<const ChainPoint> parent
 
 std::size_t block_bytes(const chain::Block& block) {
   std::size_t bytes = kHeaderBytesBeforeSeal + 4 + 1;
-  bytes += std::holds_alternative<chain::PbftSeal>(block.header.seal) ? 8 + 8 : 8 + 32;
+  if (std::holds_alternative<chain::PbftSeal>(block.header.seal))
+    bytes += 8 + 8;
+  else if (std::holds_alternative<chain::PowSeal>(block.header.seal))
+    bytes += 8 + 32;
+  else
+    bytes += 8 + 32 + 64;
   for (const auto& tx : block.transactions)
     bytes += tx.encoded_size();
   if (block.certificate)  // u64 view | u64 sequence | 32 hash | u32 count | (u32 + 64) each
@@ -217,6 +236,11 @@ Verdict check_header_context(const chain::BlockHeader& header, const HeaderConte
 
 BodyCheck check_body(const chain::Block& block, chain::State& parent_state,
                      const chain::PowParams& params, const chain::SignatureCheck& signature_check) {
+  return execute_block(block, parent_state, params.block_reward, signature_check);
+}
+
+BodyCheck execute_block(const chain::Block& block, chain::State& parent_state, std::uint64_t reward,
+                        const chain::SignatureCheck& signature_check) {
   BodyCheck result;
   result.tx_hashes.reserve(block.transactions.size());
   for (const auto& tx : block.transactions)
@@ -237,7 +261,7 @@ BodyCheck check_body(const chain::Block& block, chain::State& parent_state,
   }
   chain::Execution execution =
       parent_state.execute(block.transactions, chain::address_of(block.header.proposer),
-                           chain::SignaturePolicy::kAlreadyVerified, params.block_reward);
+                           chain::SignaturePolicy::kAlreadyVerified, reward, block.header.height);
   if (!execution.ok()) {
     result.verdict =
         Verdict::rejected(Rejection::kInvalidTransactions, execution.rejection->message());

@@ -41,6 +41,9 @@ enum class Rejection : std::uint8_t {
   kInvalidAncestor,      // descends from an invalid block
   kStale,                // below the oldest block kept: can never connect
   kCapacity,             // the block tree is full of side branches
+  kBadSeal,              // PoS: a seal signature that is not the proposer's
+  kWrongDifficulty,      // PoS: a difficulty other than the one its parent chain requires
+  kNotEligible,          // PoS: the proposer did not win the lottery for its slot
   kCount_,
 };
 inline constexpr std::size_t kRejectionCount = static_cast<std::size_t>(Rejection::kCount_);
@@ -85,11 +88,15 @@ bool meets_target(const crypto::Hash256& block_hash, const Uint256& target);
 // gives 2^256 - 1, the saturated value.
 Uint256 block_work(const Uint256& target);
 
+// The work a block adds to its chain: block_work(target) for a PoW seal, 1 for a PoS seal
+// (the longest chain wins), 0 for any other seal.
+Uint256 seal_work(const chain::BlockHeader& header);
+
 // One block of a chain as retargeting and the timestamp rule see it.
 struct ChainPoint {
   std::uint64_t height = 0;
   std::uint64_t timestamp_ms = 0;
-  Uint256 target;  // block 0 has none (zero)
+  Uint256 target;  // block 0 has none (zero); a PoS chain's difficulty
 };
 
 // How many points (the parent and its ancestors) next_target and median_time_past need.
@@ -147,5 +154,9 @@ struct BodyCheck {
 // state root. `parent_state` is left as it was.
 BodyCheck check_body(const chain::Block& block, chain::State& parent_state,
                      const chain::PowParams& params, const chain::SignatureCheck& signature_check);
+// The same for any mode: `reward` minted to the proposer, the block's height passed to the
+// state (PoS unbonding and evidence windows).
+BodyCheck execute_block(const chain::Block& block, chain::State& parent_state, std::uint64_t reward,
+                        const chain::SignatureCheck& signature_check);
 
 }  // namespace synod::pow_pos

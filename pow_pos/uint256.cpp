@@ -196,6 +196,29 @@ Uint256 Uint256::operator/(const Uint256& divisor) const {
   return quotient;
 }
 
+Uint256 shifted_div(std::uint64_t multiplier, const Uint256& divisor) {
+  assert(!divisor.is_zero());
+  if (Uint256(multiplier) >= divisor)
+    return Uint256::max();
+  // Binary long division of multiplier * 2^256 as in operator/: the numerator's bits are
+  // the multiplier's 64 followed by 256 zeros; quotient bits above 255 stay zero because
+  // multiplier < divisor.
+  std::array<std::uint64_t, 4> quotient{};
+  Uint256 rest;
+  for (unsigned bit = 320; bit-- > 0;) {
+    const bool carry = (rest.limb(3) >> 63) != 0;
+    rest = rest << 1;
+    if (bit >= 256 && ((multiplier >> (bit - 256)) & 1) != 0)
+      rest = rest + Uint256(1);
+    if (carry || rest >= divisor) {
+      rest = rest - divisor;
+      assert(bit < 256);
+      quotient[bit / 64] |= std::uint64_t{1} << (bit % 64);
+    }
+  }
+  return Uint256::from_limbs(quotient);
+}
+
 std::optional<Uint256> Uint256::add_checked(const Uint256& other) const {
   Uint256 sum = *this + other;
   if (sum < *this)

@@ -66,6 +66,11 @@ class Uint256 {
 // lost; saturates at 2^256 - 1 when the quotient does not fit. `divisor` must be > 0.
 Uint256 mul_div(const Uint256& value, std::uint64_t factor, std::uint64_t divisor);
 
+// floor(multiplier * 2^256 / divisor), exact (a 320-bit numerator), saturating at 2^256 - 1
+// when the quotient does not fit (multiplier >= divisor). `divisor` must be > 0. This is
+// the proof-of-stake threshold 2^256 * stake / difficulty.
+Uint256 shifted_div(std::uint64_t multiplier, const Uint256& divisor);
+
 // floor((sum of `values`) / values.size()), exact even when the sum passes 2^256.
 // `values` must not be empty.
 template <typename Range>

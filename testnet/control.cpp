@@ -11,6 +11,7 @@
 #include "client/process.h"
 #include "crypto/hex.h"
 #include "testnet/cluster.h"
+#include "testnet/pos_status.h"
 #include "testnet/pow_status.h"
 #include "testnet/process.h"
 #include "wallet/cli_support.h"
@@ -21,15 +22,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-Status require_runnable(const Testnet& testnet) {
-  if (testnet.genesis.mode == chain::ConsensusMode::kPos) {
-    return make_error(std::string("this testnet's genesis uses ") +
-                      chain::to_string(testnet.genesis.mode) +
-                      " consensus, which synod-node cannot run yet (it runs pbft and pow)");
-  }
-  return Status::success();
-}
 
 Status refuse_if_running(const std::string& dir) {
   auto testnet = load_testnet(dir);
@@ -120,11 +112,6 @@ Result<std::pair<std::size_t, std::string>> parse_byzantine(const std::string& i
 
 namespace {
 
-// Whether synod-node can run the testnet's consensus mode.
-bool runnable(const Testnet& testnet) {
-  return testnet.genesis.mode != chain::ConsensusMode::kPos;
-}
-
 // The proof-of-work parameters init chose; `hash_rate` is each miner's cap.
 nlohmann::json pow_json(const Testnet& testnet, std::uint64_t hash_rate) {
   const auto& pow = testnet.genesis.pow;
@@ -156,9 +143,11 @@ void print_init_json(const Testnet& testnet, const InitOptions& options) {
                         {"nodes", nodes},
                         {"accounts", testnet.account_files},
                         {"account_balance", kAccountBalance},
-                        {"runnable", runnable(testnet)}};
+                        {"runnable", true}};
   if (genesis.mode == chain::ConsensusMode::kPow)
     out["pow"] = pow_json(testnet, options.pow.hash_rate);
+  if (genesis.mode == chain::ConsensusMode::kPos)
+    out["pos"] = pos_init_json(testnet);
   cli::print_json(out);
 }
 
@@ -179,6 +168,8 @@ void print_consensus_line(const Testnet& testnet, const InitOptions& options) {
         cli::format_duration(std::chrono::milliseconds(genesis.pow.block_interval_ms)).c_str(),
         crypto::to_hex(genesis.pow.initial_target.view()).substr(0, 16).c_str(),
         cli::with_commas(genesis.pow.block_reward).c_str());
+  } else {
+    std::printf("%s", pos_consensus_text(testnet).c_str());
   }
 }
 
@@ -214,14 +205,7 @@ void print_init_text(const Testnet& testnet, const InitOptions& options) {
   std::printf("funded accounts: %zu, each with %s, keys in %s/accounts/account-N.json\n",
               testnet.account_files.size(), cli::with_commas(kAccountBalance).c_str(),
               testnet.dir.c_str());
-  if (!runnable(testnet)) {
-    std::printf(
-        "\nnote: the genesis is written, but synod-node runs pbft and pow only so far; a %s "
-        "testnet cannot be started yet.\n",
-        chain::to_string(genesis.mode));
-  } else {
-    std::printf("\nnext: synod-testnet up --dir %s\n", testnet.dir.c_str());
-  }
+  std::printf("\nnext: synod-testnet up --dir %s\n", testnet.dir.c_str());
 }
 
 }  // namespace
@@ -344,8 +328,6 @@ Status cmd_up(const std::string& dir, const std::vector<std::string>& byzantine,
   auto testnet = load_testnet(dir);
   if (!testnet)
     return testnet.error();
-  if (auto status = require_runnable(*testnet); !status)
-    return status;
   Cluster cluster(std::move(*testnet));
   auto kinds = byzantine_kinds(byzantine, cluster.testnet());
   if (!kinds)
@@ -400,9 +382,11 @@ std::string running_state(const nlohmann::json& answer, const NodeInfo& node) {
 
 // The mode's own columns: PBFT view, primary, head and state root; PoW height, head, work,
 // tips, hash rate and reorgs.
-std::vector<std::string> mode_cells(const nlohmann::json& status, bool pow) {
-  if (pow)
+std::vector<std::string> mode_cells(const nlohmann::json& status, chain::ConsensusMode mode) {
+  if (mode == chain::ConsensusMode::kPow)
     return pow_status_cells(status);
+  if (mode == chain::ConsensusMode::kPos)
+    return pos_status_cells(status);
   return {client::field_text(status, "height"), client::field_text(status, "view"),
           client::field_text(status, "primary_name"),
           cli::prefix(client::field_text(status, "head_hash"), 8),
@@ -413,7 +397,7 @@ StatusLine status_line(Cluster& cluster, std::size_t i) {
   StatusLine line;
   const auto& node = cluster.node(i);
   auto process = cluster.process(i);
-  bool pow = cluster.testnet().genesis.mode == chain::ConsensusMode::kPow;
+  const chain::ConsensusMode mode = cluster.testnet().genesis.mode;
   nlohmann::json row = {{"name", node.name},
                         {"role", to_string(node.role)},
                         {"pid", process.state == ProcessState::kDown ? 0 : process.pid},
@@ -437,7 +421,7 @@ StatusLine status_line(Cluster& cluster, std::size_t i) {
   std::size_t peers_possible = node.possible_peers(cluster.testnet().validator_count());
   line.cells = {node.name, process.state == ProcessState::kDown ? "-" : std::to_string(process.pid),
                 state, role_label(cluster.testnet(), node), node.rpc.to_string()};
-  for (auto& cell : mode_cells(status, pow))
+  for (auto& cell : mode_cells(status, mode))
     line.cells.push_back(std::move(cell));
   line.cells.push_back(status.is_null() ? ""
                                         : client::field_text(status, "peers_connected") + "/" +
@@ -448,8 +432,10 @@ StatusLine status_line(Cluster& cluster, std::size_t i) {
 }
 
 // The status table's header: the PBFT columns, or the PoW ones.
-cli::Table status_table(bool pow) {
-  if (pow) {
+cli::Table status_table(chain::ConsensusMode mode) {
+  if (mode == chain::ConsensusMode::kPos)
+    return pos_status_table();
+  if (mode == chain::ConsensusMode::kPow) {
     cli::Table table({"NODE", "PID", "STATE", "ROLE", "RPC", "HEIGHT", "HEAD", "TIP WORK", "TIPS",
                       "HASH RATE", "REORGS", "PEERS", "MEMPOOL"});
     table.right(1).right(5).right(7).right(8).right(9).right(10).right(11).right(12);
@@ -499,8 +485,9 @@ Status cmd_status(const std::string& dir, bool as_json) {
   if (!testnet)
     return testnet.error();
   Cluster cluster(std::move(*testnet));
-  bool pow = cluster.testnet().genesis.mode == chain::ConsensusMode::kPow;
-  cli::Table table = status_table(pow);
+  const chain::ConsensusMode mode = cluster.testnet().genesis.mode;
+  const bool longest_chain = mode != chain::ConsensusMode::kPbft;  // PoW and PoS agree alike
+  cli::Table table = status_table(mode);
   nlohmann::json rows = nlohmann::json::array();
   std::vector<std::size_t> answering;
   std::vector<std::pair<std::size_t, nlohmann::json>> answers;
@@ -514,8 +501,8 @@ Status cmd_status(const std::string& dir, bool as_json) {
     }
   }
   std::string message;
-  nlohmann::json agreement =
-      pow ? pow_agreement(cluster, answers, message) : pbft_agreement(cluster, answering, message);
+  nlohmann::json agreement = longest_chain ? pow_agreement(cluster, answers, message)
+                                           : pbft_agreement(cluster, answering, message);
   if (as_json) {
     cli::print_json({{"chain_id", cluster.testnet().genesis.chain_id},
                      {"consensus", chain::to_string(cluster.testnet().genesis.mode)},
@@ -562,8 +549,6 @@ Status cmd_restart(const std::string& dir, const std::string& node_text,
   auto testnet = load_testnet(dir);
   if (!testnet)
     return testnet.error();
-  if (auto status = require_runnable(*testnet); !status)
-    return status;
   auto index = find_node(*testnet, node_text);
   if (!index)
     return index.error();

@@ -166,6 +166,9 @@ Status check_options(const InitOptions& options) {
     if (pow.hash_rate < 1 || pow.hash_rate > kMaxPowHashRate)
       return make_error("--hash-rate: must be 1 to " + std::to_string(kMaxPowHashRate));
   }
+  if (options.mode == chain::ConsensusMode::kPos &&
+      (options.pos.block_interval_ms < 1000 || options.pos.block_interval_ms > 60'000))
+    return make_error("--block-interval-ms: must be 1000 to 60000 for a pos testnet");
   std::size_t slots = options.nodes + options.full_nodes;
   if (!options.hosts.empty() && options.hosts.size() != slots) {
     return make_error("--hosts: the file names " + std::to_string(options.hosts.size()) +
@@ -267,6 +270,13 @@ Result<chain::Genesis> make_genesis(const InitOptions& options,
     // window of blocks keeps the initial target, which the known hash rates make right.
     genesis.genesis_time_ms -= genesis.pow.retarget_window * genesis.pow.block_interval_ms;
   }
+  if (options.mode == chain::ConsensusMode::kPos) {
+    // Each validator stakes from its own funded account; the difficulty follows (genesis.h).
+    genesis.pos.block_interval_ms = options.pos.block_interval_ms;
+    for (const auto& key : node_keys)
+      genesis.accounts.push_back(
+          {chain::address_of(key.public_key()), kAccountBalance, kPosValidatorStake});
+  }
 
   for (std::size_t j = 0; j < options.accounts; ++j) {
     auto key = crypto::KeyPair::generate();
@@ -276,8 +286,6 @@ Result<chain::Genesis> make_genesis(const InitOptions& options,
     chain::GenesisAccount account;
     account.address = chain::address_of(key.public_key());
     account.balance = kAccountBalance;
-    if (options.mode == chain::ConsensusMode::kPos)
-      account.stake = kAccountBalance / 10;
     genesis.accounts.push_back(account);
   }
   return genesis;

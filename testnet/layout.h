@@ -45,6 +45,15 @@ struct PowInitOptions {
   std::uint64_t hash_rate = kDefaultPowHashRate;  // per miner, hashes a second
 };
 
+// Proof-of-stake testnets: each validator's stake and the block interval the lottery's
+// difficulty aims at (total stake * interval in seconds, so about one winner per interval).
+inline constexpr std::uint64_t kDefaultPosBlockIntervalMs = 2000;
+inline constexpr std::uint64_t kPosValidatorStake = 1000;
+
+struct PosInitOptions {
+  std::uint64_t block_interval_ms = kDefaultPosBlockIntervalMs;
+};
+
 struct InitOptions {
   std::string dir;
   std::size_t nodes = 4;       // validators
@@ -57,6 +66,7 @@ struct InitOptions {
   std::vector<std::string> hosts;
   bool force = false;
   PowInitOptions pow;  // mode kPow only
+  PosInitOptions pos;  // mode kPos only
 };
 
 // The genesis initial target for `miners` miners of `hash_rate` hashes a second each, so

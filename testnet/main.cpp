@@ -142,8 +142,10 @@ void add_init(CLI::App& app, InitArgs& args) {
                    "comes after the N validators, on RPC port base+2(N+j)+1; default 26656")
       ->type_name("PORT");
   init->add_option("--block-interval-ms", args.block_interval_ms,
-                   "PoW: the mean block interval the genesis target aims at (default " +
-                       std::to_string(testnet::kDefaultPowBlockIntervalMs) + ")")
+                   "PoW / PoS: the mean block interval the genesis target or difficulty aims "
+                   "at (default " +
+                       std::to_string(testnet::kDefaultPowBlockIntervalMs) + " / " +
+                       std::to_string(testnet::kDefaultPosBlockIntervalMs) + ")")
       ->type_name("MS");
   init->add_option("--hash-rate", args.hash_rate,
                    "PoW: each miner's hash-rate cap in hashes/s (default " +
@@ -292,8 +294,8 @@ void add_commands(CLI::App& app, CommandLine& line) {
     add_globals(*sub, line.globals);
 }
 
-// --block-interval-ms and --hash-rate: checked here for their form, by init for their range;
-// they belong to proof-of-work testnets only.
+// --block-interval-ms (pow and pos) and --hash-rate (pow): checked here for their form, by
+// init for their range.
 Result<testnet::PowInitOptions> pow_init_options(const InitArgs& args,
                                                  synod::chain::ConsensusMode mode) {
   testnet::PowInitOptions pow;
@@ -302,8 +304,11 @@ Result<testnet::PowInitOptions> pow_init_options(const InitArgs& args,
         std::tuple{&args.hash_rate, "--hash-rate", &pow.hash_rate}}) {
     if (text->empty())
       continue;
-    if (mode != synod::chain::ConsensusMode::kPow)
-      return make_error(std::string(name) + ": only for --consensus pow");
+    const bool pos_interval =
+        mode == synod::chain::ConsensusMode::kPos && out == &pow.block_interval_ms;
+    if (mode != synod::chain::ConsensusMode::kPow && !pos_interval)
+      return make_error(std::string(name) + ": only for --consensus pow" +
+                        (out == &pow.block_interval_ms ? " or pos" : ""));
     auto value = synod::cli::parse_unsigned(*text, name);
     if (!value)
       return value.error();
@@ -347,6 +352,8 @@ Status run_init(const InitArgs& args, const Globals& globals) {
   if (!pow)
     return pow.error();
   options.pow = *pow;
+  if (options.mode == synod::chain::ConsensusMode::kPos && !args.block_interval_ms.empty())
+    options.pos.block_interval_ms = pow->block_interval_ms;
   return testnet::cmd_init(options, globals.json);
 }
 

@@ -19,5 +19,6 @@ struct Scenario {
 
 std::vector<Scenario> pbft_scenarios();
 std::vector<Scenario> pow_scenarios();
+std::vector<Scenario> pos_scenarios();  // pos_scenarios.cpp
 
 }  // namespace synod::testnet

@@ -12,6 +12,8 @@ std::vector<Scenario> all_scenarios() {
   std::vector<Scenario> out = pbft_scenarios();
   for (auto& scenario : pow_scenarios())
     out.push_back(std::move(scenario));
+  for (auto& scenario : pos_scenarios())
+    out.push_back(std::move(scenario));
   return out;
 }
 

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
+#include "chain/pos_seal.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
 #include "wallet/cli_support.h"
@@ -38,6 +41,43 @@ Result<crypto::KeyPair> load_key(const std::string& path) {
 
 // The opening of every command that talks to a node: a client for the node named by --node,
 // else $SYNOD_NODE, else the local testnet's node-0. (It connects on its first call.)
+namespace {
+
+// A header from the hex of a header or of a whole block.
+Result<chain::BlockHeader> header_from_hex(const nlohmann::json& value, const std::string& what) {
+  if (!value.is_string())
+    return make_error(what + ": expected a hex string");
+  auto bytes = crypto::from_hex(value.get<std::string>());
+  if (!bytes)
+    return make_error(what + ": " + bytes.message());
+  if (auto header = chain::decode_header(*bytes))
+    return *header;
+  auto block = chain::decode_block(*bytes);
+  if (!block)
+    return make_error(what + ": neither a header nor a block: " + block.message());
+  return block->header;
+}
+
+}  // namespace
+
+Result<Bytes> load_evidence_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    return make_error("cannot read evidence file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto root = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (!root.is_object() || !root.contains("first") || !root.contains("second"))
+    return make_error(path + ": expected a JSON object {\"first\": HEX, \"second\": HEX}");
+  auto first = header_from_hex(root["first"], path + ": first");
+  if (!first)
+    return first.error();
+  auto second = header_from_hex(root["second"], path + ": second");
+  if (!second)
+    return second.error();
+  return chain::encode_evidence({*first, *second});
+}
+
 Result<std::unique_ptr<client::RpcClient>> open_node(const Globals& globals) {
   std::string text = globals.node;
   if (text.empty()) {

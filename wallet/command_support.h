@@ -25,6 +25,11 @@ std::string fields(const std::vector<std::pair<std::string, std::string>>& rows)
 // The key file of --key; an error names --key.
 Result<crypto::KeyPair> load_key(const std::string& path);
 
+// The evidence file of `synod-wallet evidence FILE`: a JSON object {"first": HEX,
+// "second": HEX}, each the hex of a block (get_block's "raw") or of a block header, the two
+// signed headers of a double-sign. Returns the evidence payload (chain::encode_evidence).
+Result<Bytes> load_evidence_file(const std::string& path);
+
 // The opening of every command that talks to a node: a client for the node named by --node,
 // else $SYNOD_NODE, else the local testnet's node-0. (It connects on its first call.)
 Result<std::unique_ptr<client::RpcClient>> open_node(const Globals& globals);

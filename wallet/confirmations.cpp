@@ -96,7 +96,7 @@ Result<Inclusion> wait_for_confirmations(client::RpcClient& node, const std::str
 Result<std::optional<PowProof>> prove_pow_block(client::RpcClient& node,
                                                 const chain::Genesis& genesis,
                                                 client::VerifiedBlock block) {
-  auto best = client::fetch_verified_pow_chain(node, genesis);
+  auto best = client::fetch_verified_chain(node, genesis);
   if (!best)
     return best.error();
   const std::uint64_t height = block.block.header.height;
@@ -106,8 +106,9 @@ Result<std::optional<PowProof>> prove_pow_block(client::RpcClient& node,
   proof.confirmations = best->height() - height + 1;
   proof.chain_height = best->height();
   proof.chain_work = best->work;
-  if (const auto* seal = std::get_if<chain::PowSeal>(&block.block.header.seal); seal && height > 0)
-    proof.block_work = pow_pos::block_work(pow_pos::Uint256::from_hash(seal->target));
+  proof.mode = genesis.mode;
+  if (height > 0)
+    proof.block_work = pow_pos::seal_work(block.block.header);
   proof.block = std::move(block);
   return std::optional<PowProof>(std::move(proof));
 }
@@ -124,6 +125,11 @@ Result<std::optional<PowProof>> prove_pow_block(client::RpcClient& node,
 }
 
 std::string pow_proof_line(const PowProof& proof) {
+  if (proof.mode == chain::ConsensusMode::kPos) {
+    return "proof of stake verified: blocks 0.." + std::to_string(proof.chain_height) +
+           " link up from the pinned genesis, each signed by a validator whose ticket won "
+           "the stake lottery in the state replayed from the genesis";
+  }
   return "proof of work verified: blocks 0.." + std::to_string(proof.chain_height) +
          " link up from the pinned genesis, each under the target the retarget rule requires; "
          "chain work " +
@@ -141,11 +147,13 @@ json pow_proof_json(const PowProof& proof) {
 std::chrono::seconds default_transfer_timeout(const chain::Genesis& genesis,
                                               std::uint64_t confirmations) {
   constexpr std::uint64_t kBase = 30;
-  if (genesis.mode != chain::ConsensusMode::kPow)
+  if (genesis.mode == chain::ConsensusMode::kPbft)
     return std::chrono::seconds(kBase);
+  const std::uint64_t interval_ms = genesis.mode == chain::ConsensusMode::kPow
+                                        ? genesis.pow.block_interval_ms
+                                        : genesis.pos.block_interval_ms;
   // confirmations <= 10,000 and interval <= 86,400,000 ms: no overflow.
-  std::uint64_t blocks_ms =
-      5 * std::max<std::uint64_t>(confirmations, 1) * genesis.pow.block_interval_ms;
+  std::uint64_t blocks_ms = 5 * std::max<std::uint64_t>(confirmations, 1) * interval_ms;
   return std::chrono::seconds(kBase + blocks_ms / 1000);
 }
 

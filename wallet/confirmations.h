@@ -39,14 +39,16 @@ Result<Inclusion> wait_for_confirmations(client::RpcClient& node, const std::str
                                          std::chrono::steady_clock::time_point start,
                                          std::chrono::seconds timeout);
 
-// A proof-of-work block checked against the pinned genesis: it is on the node's best chain,
-// and that chain, from block 0 to the node's head, passes client::PowChainVerifier.
+// A proof-of-work or proof-of-stake block checked against the pinned genesis: it is on the
+// node's best chain, and that chain, from block 0 to the node's head, passes the mode's
+// client::ChainVerifier.
 struct PowProof {
   client::VerifiedBlock block;
   std::uint64_t confirmations = 0;  // head height - block height + 1, on the checked chain
   std::uint64_t chain_height = 0;   // the checked chain's head
   pow_pos::Uint256 chain_work;      // of the checked chain, to its head
   pow_pos::Uint256 block_work;      // of this block alone
+  chain::ConsensusMode mode = chain::ConsensusMode::kPow;  // pow or pos
 };
 
 // nullopt: the block is not on the node's best chain (a reorg took it off, or never was).

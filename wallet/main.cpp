@@ -2,6 +2,7 @@
 // happens here; the secret key never leaves this process.
 #include <CLI/CLI.hpp>
 #include <string>
+#include <utility>
 
 #include "wallet/cli_support.h"
 #include "wallet/wallet_commands.h"
@@ -32,10 +33,12 @@ struct CommandLine {
   std::string key_file;  // address, balance
   std::string address_text;
   synod::wallet::TransferArgs transfer_args;
+  synod::wallet::TransferArgs stake_args;  // stake, unstake and evidence
   std::string hash;
   std::string which;
   CLI::App *keygen = nullptr, *address = nullptr, *balance = nullptr, *transfer = nullptr,
-           *tx = nullptr, *block = nullptr, *status = nullptr, *validators = nullptr;
+           *tx = nullptr, *block = nullptr, *status = nullptr, *validators = nullptr,
+           *stake = nullptr, *unstake = nullptr, *evidence = nullptr;
 };
 
 void add_key_commands(CLI::App& app, CommandLine& line) {
@@ -85,6 +88,52 @@ void add_transfer(CLI::App& app, CommandLine& line) {
   line.transfer = transfer;
 }
 
+// The waiting options transfer, stake, unstake and evidence share.
+void add_waiting_options(CLI::App& command, synod::wallet::TransferArgs& args) {
+  command.add_option("--fee", args.fee, "Fee paid to the block proposer (default 0)")
+      ->type_name("N");
+  command.add_option("--nonce", args.nonce, "Nonce to use (default: the account's next nonce)")
+      ->type_name("N");
+  command.add_flag("--no-wait", args.no_wait, "Return after submitting, without waiting");
+  command
+      .add_option("--confirmations", args.confirmations,
+                  "Wait until its block has K confirmations and verify the chain to it "
+                  "(default 1)")
+      ->type_name("K");
+  command.add_option("--timeout", args.timeout_s, "Seconds to wait")->type_name("SECONDS");
+}
+
+// Proof-of-stake: stake and unstake an amount of the key's own account, submit evidence.
+void add_stake_commands(CLI::App& app, CommandLine& line) {
+  synod::wallet::TransferArgs& args = line.stake_args;
+  line.stake = app.add_subcommand("stake", "PoS: bond part of the key's balance as stake");
+  line.unstake = app.add_subcommand(
+      "unstake", "PoS: start unbonding stake (spendable after the genesis' unbonding delay)");
+  for (CLI::App* command : {line.stake, line.unstake}) {
+    command->add_option("--key", args.key_file, "The staker's key file")
+        ->required()
+        ->type_name("FILE");
+    command->add_option("--amount", args.amount, "Whole amount in the smallest unit")
+        ->required()
+        ->type_name("N");
+    add_waiting_options(*command, args);
+  }
+  line.evidence =
+      app.add_subcommand("evidence",
+                         "PoS: submit two signed headers of one validator at one height (a "
+                         "double-sign) as slashing evidence; the reporter earns a share");
+  line.evidence
+      ->add_option("file", args.evidence_file,
+                   "JSON {\"first\": HEX, \"second\": HEX}: blocks (get_block "
+                   "\"raw\") or headers")
+      ->required()
+      ->type_name("FILE");
+  line.evidence->add_option("--key", args.key_file, "The reporter's key file")
+      ->required()
+      ->type_name("FILE");
+  add_waiting_options(*line.evidence, args);
+}
+
 void add_show_commands(CLI::App& app, CommandLine& line) {
   line.tx = app.add_subcommand("tx", "Show a transaction: pending or committed, and where");
   line.tx->add_option("hash", line.hash, "Transaction hash (64 hex digits)")->required();
@@ -101,9 +150,11 @@ void add_show_commands(CLI::App& app, CommandLine& line) {
 void add_commands(CLI::App& app, CommandLine& line) {
   add_key_commands(app, line);
   add_transfer(app, line);
+  add_stake_commands(app, line);
   add_show_commands(app, line);
-  for (CLI::App* sub : {line.keygen, line.address, line.balance, line.transfer, line.tx, line.block,
-                        line.status, line.validators})
+  for (CLI::App* sub :
+       {line.keygen, line.address, line.balance, line.transfer, line.stake, line.unstake,
+        line.evidence, line.tx, line.block, line.status, line.validators})
     add_globals(*sub, line.globals);
 }
 
@@ -117,6 +168,14 @@ synod::Status run(const CommandLine& line) {
     return synod::wallet::balance(globals, line.address_text, line.key_file);
   if (*line.transfer)
     return synod::wallet::transfer(globals, line.transfer_args);
+  for (auto [command, kind] : {std::pair{line.stake, "stake"}, std::pair{line.unstake, "unstake"},
+                               std::pair{line.evidence, "evidence"}}) {
+    if (*command) {
+      synod::wallet::TransferArgs args = line.stake_args;
+      args.kind = kind;
+      return synod::wallet::transfer(globals, args);
+    }
+  }
   if (*line.tx)
     return synod::wallet::show_tx(globals, line.hash);
   if (*line.block)

@@ -2,6 +2,8 @@
 
 #include <cassert>
 
+#include "wallet/pos_chain.h"
+
 #include "chain/state.h"
 #include "client/blocks_answer.h"
 #include "crypto/hex.h"
@@ -23,10 +25,22 @@ Status at_height(std::uint64_t height, const std::string& what) {
 
 }  // namespace
 
+std::unique_ptr<ChainVerifier> make_chain_verifier(const chain::Genesis& genesis) {
+  switch (genesis.mode) {
+    case chain::ConsensusMode::kPow:
+      return std::make_unique<PowChainVerifier>(genesis);
+    case chain::ConsensusMode::kPos:
+      return std::make_unique<PosChainVerifier>(genesis);
+    case chain::ConsensusMode::kPbft:
+      break;
+  }
+  return nullptr;
+}
+
 PowChainVerifier::PowChainVerifier(const chain::Genesis& genesis)
     : params_(genesis.pow), genesis_block_hash_(chain::make_genesis_block(genesis).hash()) {}
 
-std::optional<crypto::Hash256> PowChainVerifier::hash_at(std::uint64_t height) const {
+std::optional<crypto::Hash256> ChainVerifier::hash_at(std::uint64_t height) const {
   if (height >= hashes_.size())
     return std::nullopt;
   return hashes_[height];
@@ -78,7 +92,8 @@ namespace {
 
 // One pass over the node's best chain. nullopt: the chain changed under the fetch.
 Result<std::optional<VerifiedPowChain>> fetch_once(RpcClient& node, const chain::Genesis& genesis) {
-  PowChainVerifier verifier(genesis);
+  std::unique_ptr<ChainVerifier> checker = make_chain_verifier(genesis);
+  ChainVerifier& verifier = *checker;
   for (;;) {
     const std::uint64_t from = verifier.size();
     if (from >= kMaxChainBlocks)
@@ -113,9 +128,9 @@ Result<std::optional<VerifiedPowChain>> fetch_once(RpcClient& node, const chain:
 
 }  // namespace
 
-Result<VerifiedPowChain> fetch_verified_pow_chain(RpcClient& node, const chain::Genesis& genesis) {
-  if (genesis.mode != chain::ConsensusMode::kPow)
-    return make_error("not a proof-of-work chain");
+Result<VerifiedPowChain> fetch_verified_chain(RpcClient& node, const chain::Genesis& genesis) {
+  if (genesis.mode == chain::ConsensusMode::kPbft)
+    return make_error("not a longest-chain (pow or pos) chain");
   for (int attempt = 0; attempt < kFetchAttempts; ++attempt) {
     auto fetched = fetch_once(node, genesis);
     if (!fetched)

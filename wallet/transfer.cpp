@@ -1,5 +1,6 @@
-// synod-wallet transfer: sign locally, submit, wait for the commit (PBFT) or for K
-// confirmations (PoW), and verify the block against the pinned genesis.
+// synod-wallet transfer (and stake, unstake, evidence): sign locally, submit, wait for the
+// commit (PBFT) or for K confirmations (PoW, PoS), and verify the block against the pinned
+// genesis.
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -30,12 +31,40 @@ struct Submitted {
   std::uint64_t nonce = 0;
 };
 
+// A transfer's (or stake's, unstake's, evidence's) arguments, checked.
+struct TransferPlan {
+  chain::TxKind kind = chain::TxKind::kTransfer;
+  crypto::KeyPair key;
+  chain::Address to;
+  std::uint64_t amount = 0;
+  std::uint64_t fee = 0;
+  std::optional<std::uint64_t> nonce;           // none: the account's next nonce
+  std::optional<std::uint64_t> confirmations;   // none: the mode's default
+  std::optional<std::chrono::seconds> timeout;  // none: default_transfer_timeout
+  Bytes evidence;                               // kind evidence
+};
+
+chain::Transaction sign(const TransferPlan& plan, const chain::Genesis& genesis,
+                        std::uint64_t nonce) {
+  switch (plan.kind) {
+    case chain::TxKind::kTransfer:
+      return chain::make_transfer(plan.key, genesis.chain_id, plan.to, plan.amount, plan.fee,
+                                  nonce);
+    case chain::TxKind::kEvidence:
+      return chain::make_evidence(plan.key, genesis.chain_id, plan.evidence, plan.fee, nonce);
+    case chain::TxKind::kStake:
+    case chain::TxKind::kUnstake:
+      break;
+  }
+  return chain::make_stake(plan.key, genesis.chain_id, plan.kind, plan.amount, plan.fee, nonce);
+}
+
 // Signs and submits; a nonce already taken by a pending transaction of the same sender
 // moves to the next one (unless the user chose the nonce).
-Result<Submitted> sign_and_submit(client::RpcClient& node, const crypto::KeyPair& key,
-                                  const chain::Genesis& genesis, const chain::Address& to,
-                                  std::uint64_t amount, std::uint64_t fee,
-                                  std::optional<std::uint64_t> chosen_nonce) {
+Result<Submitted> sign_and_submit(client::RpcClient& node, const TransferPlan& plan,
+                                  const chain::Genesis& genesis) {
+  const crypto::KeyPair& key = plan.key;
+  const std::optional<std::uint64_t> chosen_nonce = plan.nonce;
   std::uint64_t nonce = 0;
   if (chosen_nonce) {
     nonce = *chosen_nonce;
@@ -48,7 +77,7 @@ Result<Submitted> sign_and_submit(client::RpcClient& node, const crypto::KeyPair
   }
   constexpr int kMaxNonceSteps = 64;
   for (int attempt = 0;; ++attempt) {
-    auto tx = chain::make_transfer(key, genesis.chain_id, to, amount, fee, nonce);
+    auto tx = sign(plan, genesis, nonce);
     auto outcome = node.call("submit_tx", {{"tx", crypto::to_hex(tx.encode())}});
     if (outcome.ok())
       return Submitted{crypto::to_hex(tx.hash().view()), nonce};
@@ -62,17 +91,6 @@ Result<Submitted> sign_and_submit(client::RpcClient& node, const crypto::KeyPair
     return make_error(client::describe(error));
   }
 }
-
-// A transfer's arguments, checked.
-struct TransferPlan {
-  crypto::KeyPair key;
-  chain::Address to;
-  std::uint64_t amount = 0;
-  std::uint64_t fee = 0;
-  std::optional<std::uint64_t> nonce;           // none: the account's next nonce
-  std::optional<std::uint64_t> confirmations;   // none: the mode's default
-  std::optional<std::chrono::seconds> timeout;  // none: default_transfer_timeout
-};
 
 // --confirmations and --timeout: optional; their defaults depend on the chain's mode.
 Status check_waiting_args(const TransferArgs& args, TransferPlan& plan) {
@@ -97,31 +115,56 @@ Status check_waiting_args(const TransferArgs& args, TransferPlan& plan) {
   return Status::success();
 }
 
+// The recipient and amount by kind: a transfer names both; stake and unstake an amount and
+// their own address; evidence neither, but a file with two signed headers.
+Status check_kind_args(const TransferArgs& args, TransferPlan& plan) {
+  auto kind = chain::parse_tx_kind(args.kind);
+  if (!kind)
+    return make_error("unknown transaction kind " + args.kind);
+  plan.kind = *kind;
+  if (plan.kind != chain::TxKind::kTransfer) {
+    plan.to = chain::address_of(plan.key.public_key());
+  } else {
+    if (args.to.empty())
+      return make_error("--to: a recipient address is required");
+    auto to = chain::parse_address(args.to);
+    if (!to)
+      return make_error("--to " + args.to + ": " + to.message());
+    plan.to = *to;
+  }
+  if (plan.kind == chain::TxKind::kEvidence) {
+    auto evidence = load_evidence_file(args.evidence_file);
+    if (!evidence)
+      return evidence.error();
+    plan.evidence = std::move(*evidence);
+    return Status::success();
+  }
+  auto amount = cli::parse_amount(args.amount, "--amount", /*allow_zero=*/false);
+  if (!amount)
+    return amount.error();
+  plan.amount = *amount;
+  return Status::success();
+}
+
 Result<TransferPlan> check_transfer_args(const TransferArgs& args) {
   auto key = load_key(args.key_file);
   if (!key)
     return key.error();
-  if (args.to.empty())
-    return make_error("--to: a recipient address is required");
-  auto to = chain::parse_address(args.to);
-  if (!to)
-    return make_error("--to " + args.to + ": " + to.message());
-  auto amount = cli::parse_amount(args.amount, "--amount", /*allow_zero=*/false);
-  if (!amount)
-    return amount.error();
+  TransferPlan plan{chain::TxKind::kTransfer, *key, {}, 0, 0, {}, {}, {}, {}};
+  if (auto status = check_kind_args(args, plan); !status)
+    return status.error();
   auto fee = cli::parse_amount(args.fee, "--fee", /*allow_zero=*/true);
   if (!fee)
     return fee.error();
-  if (*amount > UINT64_MAX - *fee)
+  if (plan.amount > UINT64_MAX - *fee)
     return make_error("--amount plus --fee exceed 2^64 - 1");
-  std::optional<std::uint64_t> nonce;
+  plan.fee = *fee;
   if (!args.nonce.empty()) {
     auto parsed = cli::parse_unsigned(args.nonce, "--nonce");
     if (!parsed)
       return parsed.error();
-    nonce = *parsed;
+    plan.nonce = *parsed;
   }
-  TransferPlan plan{*key, *to, *amount, *fee, nonce, std::nullopt, std::nullopt};
   if (auto status = check_waiting_args(args, plan); !status)
     return status.error();
   return plan;
@@ -240,7 +283,7 @@ Status finish_pow_transfer(client::RpcClient& node, const chain::Genesis& genesi
   out["in_best_chain"] = true;
   out["finality"] = "probabilistic";
   out["commit_wait_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(waited).count();
-  out["pow"] = pow_proof_json(*proof);
+  out[chain::to_string(genesis.mode)] = pow_proof_json(*proof);
   if (as_json) {
     cli::print_json(out);
     return Status::success();
@@ -254,14 +297,16 @@ Status finish_pow_transfer(client::RpcClient& node, const chain::Genesis& genesi
   return Status::success();
 }
 
-// The confirmations to wait for: as asked, else PBFT 0 (committed is final) and PoW 1.
+// The confirmations to wait for: as asked, else PBFT 0 (committed is final), PoW and PoS 1.
 Result<std::uint64_t> confirmations_for(const TransferPlan& plan, const chain::Genesis& genesis) {
-  bool pow = genesis.mode == chain::ConsensusMode::kPow;
-  std::uint64_t wanted = plan.confirmations.value_or(pow ? 1 : 0);
-  if (pow && wanted == 0) {
+  bool longest_chain = genesis.mode != chain::ConsensusMode::kPbft;
+  std::uint64_t wanted = plan.confirmations.value_or(longest_chain ? 1 : 0);
+  if (longest_chain && wanted == 0) {
     return make_error(
-        "--confirmations 0: on a proof-of-work chain a transfer counts once it is in a block "
-        "(1 confirmation); use --no-wait to return without waiting");
+        std::string("--confirmations 0: on a ") +
+        (genesis.mode == chain::ConsensusMode::kPow ? "proof-of-work" : "proof-of-stake") +
+        " chain a transfer counts once it is in a block (1 confirmation); use "
+        "--no-wait to return without waiting");
   }
   return wanted;
 }
@@ -282,16 +327,17 @@ Status transfer(const Globals& globals, const TransferArgs& args) {
     return wanted.error();
 
   std::string from_text = chain::to_string(chain::address_of(plan->key.public_key()));
-  auto submitted =
-      sign_and_submit(node, plan->key, genesis, plan->to, plan->amount, plan->fee, plan->nonce);
+  std::string to_text = chain::to_string(plan->to);
+  auto submitted = sign_and_submit(node, *plan, genesis);
   if (!submitted)
     return submitted.error();
-  json out = {{"hash", submitted->hash}, {"from", from_text}, {"to", args.to},
-              {"amount", plan->amount},  {"fee", plan->fee},  {"nonce", submitted->nonce},
-              {"status", "pending"}};
+  json out = {{"hash", submitted->hash},   {"kind", args.kind},
+              {"from", from_text},         {"to", to_text},
+              {"amount", plan->amount},    {"fee", plan->fee},
+              {"nonce", submitted->nonce}, {"status", "pending"}};
   if (!globals.json) {
-    std::printf("transfer  %s from %s to %s (fee %s, nonce %llu)\n",
-                cli::with_commas(plan->amount).c_str(), from_text.c_str(), args.to.c_str(),
+    std::printf("%-9s %s from %s to %s (fee %s, nonce %llu)\n", args.kind.c_str(),
+                cli::with_commas(plan->amount).c_str(), from_text.c_str(), to_text.c_str(),
                 cli::with_commas(plan->fee).c_str(),
                 static_cast<unsigned long long>(submitted->nonce));
     std::printf("tx        %s\n", submitted->hash.c_str());
@@ -307,7 +353,7 @@ Status transfer(const Globals& globals, const TransferArgs& args) {
   }
   Waiting wait{submitted->hash, *wanted, Clock::now(),
                plan->timeout.value_or(default_transfer_timeout(genesis, *wanted))};
-  if (genesis.mode == chain::ConsensusMode::kPow)
+  if (genesis.mode != chain::ConsensusMode::kPbft)  // PoW and PoS: a verified best chain
     return finish_pow_transfer(node, genesis, wait, std::move(out), globals.json);
   return finish_pbft_transfer(node, genesis, wait, std::move(out), globals.json);
 }

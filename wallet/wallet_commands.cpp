@@ -83,11 +83,23 @@ Status balance(const Globals& globals, const std::string& address_text,
   return show_answer(
       globals, "get_account", {{"address", chain::to_string(address)}},
       [](const json& account, const client::Endpoint&) {
-        print_text(fields({{"address", field_text(account, "address")},
-                           {"balance", cli::with_commas(unsigned_field(account, "balance"))},
-                           {"nonce", std::to_string(unsigned_field(account, "nonce"))},
-                           {"stake", cli::with_commas(unsigned_field(account, "stake"))},
-                           {"at height", std::to_string(unsigned_field(account, "height"))}}));
+        std::vector<std::pair<std::string, std::string>> rows = {
+            {"address", field_text(account, "address")},
+            {"balance", cli::with_commas(unsigned_field(account, "balance"))},
+            {"nonce", std::to_string(unsigned_field(account, "nonce"))},
+            {"stake", cli::with_commas(unsigned_field(account, "stake"))}};
+        if (account.contains("unbonding")) {  // proof of stake: coins on their way back
+          rows.push_back({"unbonding", cli::with_commas(unsigned_field(account, "unbonding")) +
+                                           " (spendable at height " +
+                                           field_text(account, "unbonding_height") + ")"});
+        }
+        if (const json& why = client::field(account, "slashed"); why.is_object()) {
+          rows.push_back({"slashed", field_text(why, "reason") + " at height " +
+                                         field_text(why, "offence_height") + " (block " +
+                                         field_text(why, "slashed_at_height") + ")"});
+        }
+        rows.push_back({"at height", std::to_string(unsigned_field(account, "height"))});
+        print_text(fields(rows));
       });
 }
 
@@ -120,7 +132,7 @@ bool describe_tx(const client::VerifiedBlock& block, const crypto::Hash256& hash
 Result<client::VerifiedBlock> verified_tx_block(client::RpcClient& node,
                                                 const chain::Genesis& genesis, const json& tx,
                                                 std::optional<PowProof>& proof) {
-  if (genesis.mode != chain::ConsensusMode::kPow) {
+  if (genesis.mode == chain::ConsensusMode::kPbft) {
     return client::fetch_committed_block(node, genesis, unsigned_field(tx, "height"),
                                          std::chrono::milliseconds(5000));
   }
@@ -172,10 +184,12 @@ Status show_tx(const Globals& globals, const std::string& hash_text) {
       out["confirmations"] = proof->confirmations;
       out["in_best_chain"] = true;
       out["finality"] = "probabilistic";
-      out["pow"] = pow_proof_json(*proof);
+      const bool pos = proof->mode == chain::ConsensusMode::kPos;
+      out[pos ? "pos" : "pow"] = pow_proof_json(*proof);
       rows.push_back({"confirmations", std::to_string(proof->confirmations) +
                                            " (in the best chain; final only probabilistically)"});
-      rows.push_back({"proof of work", pow_proof_line(*proof).substr(14)});
+      rows.push_back(
+          {pos ? "proof of stake" : "proof of work", pow_proof_line(*proof).substr(pos ? 15 : 14)});
     } else {
       rows.push_back({"confirmations", std::to_string(unsigned_field(*tx, "confirmations"))});
     }
@@ -289,7 +303,7 @@ Status show_block(const Globals& globals, const std::string& which_text) {
   const chain::Genesis& genesis = opened->trusted.genesis;
   std::optional<PowProof> proof;
   Result<client::VerifiedBlock> block = make_error("no block");
-  if (genesis.mode == chain::ConsensusMode::kPow) {
+  if (genesis.mode != chain::ConsensusMode::kPbft) {
     auto proved = fetch_proved_pow_block(*opened->client, genesis, which);
     if (proved) {
       proof = std::move(*proved);
@@ -313,7 +327,8 @@ Status show_block(const Globals& globals, const std::string& which_text) {
       out["certificate_verified"] = certificate_json(*block);
     if (proof) {
       out["confirmations"] = proof->confirmations;
-      out["pow_verified"] = pow_proof_json(*proof);
+      out[genesis.mode == chain::ConsensusMode::kPos ? "pos_verified" : "pow_verified"] =
+          pow_proof_json(*proof);
     }
     cli::print_json(out);
     return Status::success();

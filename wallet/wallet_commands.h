@@ -20,6 +20,10 @@ struct Globals {
 inline constexpr const char* kDefaultNode = "127.0.0.1:26657";
 
 struct TransferArgs {
+  // What to sign: a transfer, or a PoS stake, unstake (the sender is its own recipient;
+  // no --to) or evidence (no --to or --amount; evidence_file holds the two headers).
+  std::string kind = "transfer";
+  std::string evidence_file;
   std::string key_file;
   std::string to;
   std::string amount;
@@ -36,6 +40,7 @@ Status keygen(const Globals& globals, const std::string& out_file);
 Status address(const Globals& globals, const std::string& key_file);
 Status balance(const Globals& globals, const std::string& address_text,
                const std::string& key_file);
+// transfer, stake, unstake and evidence: sign, submit, wait, verify.
 Status transfer(const Globals& globals, const TransferArgs& args);
 Status show_tx(const Globals& globals, const std::string& hash);
 Status show_block(const Globals& globals, const std::string& which);

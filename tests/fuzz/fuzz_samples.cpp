@@ -45,7 +45,7 @@ std::vector<chain::BlockHeader> sample_headers() {
   headers.push_back(header);
   header.seal = chain::PowSeal{123456789, sample_hash("target")};
   headers.push_back(header);
-  header.seal = chain::PosSeal{1'700'000'001, sample_hash("ticket")};
+  header.seal = chain::PosSeal{1'700'000'001, sample_hash("difficulty"), {}};
   headers.push_back(header);
   return headers;
 }

@@ -63,7 +63,7 @@ TEST_CASE("block header encoding has the documented layout", "[chain][block]") {
   header.seal = PowSeal{1, hash_of("target")};
   CHECK(header_bytes(header).size() == 8 + 32 * 3 + 8 + 32 + 1 + 8 + 32);
   CHECK(header_bytes(header)[8 + 96 + 8 + 32] == 2);
-  header.seal = PosSeal{1, hash_of("ticket")};
+  header.seal = PosSeal{1, hash_of("difficulty"), {}};
   CHECK(header_bytes(header)[8 + 96 + 8 + 32] == 3);
 }
 
@@ -89,7 +89,7 @@ TEST_CASE("block hash changes when any header field changes", "[chain][block]") 
        }},
       {"pos seal",
        [](BlockHeader& h) {
-         h.seal = PosSeal{3, {}};
+         h.seal = PosSeal{3, {}, {}};
        }},
   };
   const crypto::Hash256 base = sample_header().hash();
@@ -103,7 +103,7 @@ TEST_CASE("block hash changes when any header field changes", "[chain][block]") 
   BlockHeader pow = sample_header();
   pow.seal = PowSeal{5, hash_of("x")};
   BlockHeader pos = sample_header();
-  pos.seal = PosSeal{5, hash_of("x")};
+  pos.seal = PosSeal{5, hash_of("x"), {}};
   CHECK(pow.hash() != pos.hash());
 }
 

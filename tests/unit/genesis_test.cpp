@@ -56,6 +56,12 @@ json valid_genesis() {
             {{"address", address_text(2)}, {"balance", 5}, {"stake", 100}}}}};
 }
 
+// A PoS genesis needs stake on a validator's address.
+void stake_first_validator_in_pos(json& document) {
+  if (document["consensus"] == "pos")
+    document["accounts"].push_back({{"address", address_text(0x10)}, {"stake", 10}});
+}
+
 Genesis parse_ok(const json& document) {
   auto genesis = parse_genesis(document.dump());
   INFO(document.dump());
@@ -122,6 +128,7 @@ TEST_CASE("genesis: pow and pos modes parse, with a single validator", "[chain][
     json document = valid_genesis();
     document["consensus"] = mode;
     document["validators"] = json::array({validator(0)});
+    stake_first_validator_in_pos(document);
     const Genesis genesis = parse_ok(document);
     CHECK(std::string(to_string(genesis.mode)) == mode);
     CHECK(genesis.validators.size() == 1);
@@ -382,6 +389,7 @@ TEST_CASE("genesis: genesis_to_json round-trips through parse_genesis to an equa
   for (const char* mode : {"pbft", "pow", "pos"}) {
     json document = valid_genesis();
     document["consensus"] = mode;
+    stake_first_validator_in_pos(document);
     const Genesis genesis = parse_ok(document);
     auto again = parse_genesis(genesis_to_json(genesis));
     INFO(mode);

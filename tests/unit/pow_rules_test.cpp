@@ -306,7 +306,10 @@ TEST_CASE("pow rejection reasons have stable names and a fault class", "[pow][ru
       {Rejection::kReorgTooDeep, "reorg_too_deep"},
       {Rejection::kInvalidAncestor, "invalid_ancestor"},
       {Rejection::kStale, "stale"},
-      {Rejection::kCapacity, "capacity"}};
+      {Rejection::kCapacity, "capacity"},
+      {Rejection::kBadSeal, "bad_seal"},
+      {Rejection::kWrongDifficulty, "wrong_difficulty"},
+      {Rejection::kNotEligible, "not_eligible"}};
   REQUIRE(names.size() == kRejectionCount);
   for (const auto& [reason, name] : names)
     CHECK(std::string(to_string(reason)) == name);

@@ -2,25 +2,43 @@
 // mempool after a switch, pruning and the work anchor.
 #include <set>
 
-#include "pow_pos/pow_engine_impl.h"
+#include "pow_pos/nakamoto_core.h"
 
 namespace synod::pow_pos {
 
+NakamotoCore::NakamotoCore(chain::EngineSetup& setup, std::unique_ptr<const ChainRules> chain_rules,
+                           BlockTree block_tree, PowLimits engine_limits)
+    : genesis(setup.genesis),
+      rules(std::move(chain_rules)),
+      shape(rules->shape()),
+      key(setup.key),
+      participant(setup.participant),
+      mempool(*setup.mempool),
+      signature_check(setup.signature_check),
+      limits(engine_limits),
+      genesis_block_hash(chain::make_genesis_block(*genesis).hash()),
+      tree(std::move(block_tree)),
+      orphans(limits.max_orphans, limits.max_orphan_bytes),
+      active(setup.head.hash()),
+      state(std::move(setup.state)) {
+  noted_height = tree.find(active)->height();
+}
+
 // Moves to the most-work valid chain. Each failed attempt marks at least one block invalid,
 // so the loop ends within as many rounds as the tree has blocks.
-void PowEngine::Impl::activate_best(TimeMs now, Actions& out) {
+void NakamotoCore::activate_best(TimeMs now, Actions& out) {
   for (std::size_t round = 0; round <= tree.size(); ++round) {
     const TreeEntry& best = tree.best();
+    if (best.hash == active || !tree.better(best, tip()))
+      return;
     const TreeEntry& current = tip();
-    if (best.hash == active || best.chain_work <= current.chain_work)
-      return;  // equal work: the chain we have arrived first
     auto fork_hash = tree.fork_point(active, best.hash);
     if (!fork_hash) {
       ++counters.local_errors;
       return;
     }
     const TreeEntry& fork = *tree.find(*fork_hash);
-    if (current.height() - fork.height() > params.max_reorg_depth) {
+    if (current.height() - fork.height() > shape.max_reorg_depth) {
       refuse_deep_reorg(fork, best, now);
       continue;
     }
@@ -29,8 +47,7 @@ void PowEngine::Impl::activate_best(TimeMs now, Actions& out) {
   }
 }
 
-void PowEngine::Impl::refuse_deep_reorg(const TreeEntry& fork, const TreeEntry& target,
-                                        TimeMs now) {
+void NakamotoCore::refuse_deep_reorg(const TreeEntry& fork, const TreeEntry& target, TimeMs now) {
   ++counters.deep_reorgs_refused;
   const std::uint64_t depth = tip().height() - fork.height();
   std::vector<const TreeEntry*> branch = tree.path(fork.hash, target.hash);
@@ -39,7 +56,7 @@ void PowEngine::Impl::refuse_deep_reorg(const TreeEntry& fork, const TreeEntry& 
          Verdict::rejected(Rejection::kReorgTooDeep,
                            "a heavier branch forks " + std::to_string(depth) +
                                " blocks below the best tip (max_reorg_depth " +
-                               std::to_string(params.max_reorg_depth) + ")"),
+                               std::to_string(shape.max_reorg_depth) + ")"),
          now);
   tree.mark_invalid(first.hash, Rejection::kReorgTooDeep);
 }
@@ -47,8 +64,8 @@ void PowEngine::Impl::refuse_deep_reorg(const TreeEntry& fork, const TreeEntry& 
 // Rolls the state back to `fork`, executes fork..target, and on success emits the switch.
 // On a failing block: marks it (and its descendants) invalid, restores the state and
 // returns false.
-bool PowEngine::Impl::switch_to(const TreeEntry& fork, const TreeEntry& target, TimeMs now,
-                                Actions& out) {
+bool NakamotoCore::switch_to(const TreeEntry& fork, const TreeEntry& target, TimeMs now,
+                             Actions& out) {
   const std::vector<const TreeEntry*> undone = tree.path(fork.hash, active);
   const std::vector<const TreeEntry*> branch = tree.path(fork.hash, target.hash);
   for (const TreeEntry* entry : undone) {
@@ -69,7 +86,7 @@ bool PowEngine::Impl::switch_to(const TreeEntry& fork, const TreeEntry& target, 
       state.apply(*entry.diff);
       continue;
     }
-    BodyCheck check = check_body(*entry.block, state, params, signature_check);
+    BodyCheck check = rules->check_body(*entry.block, state, signature_check);
     if (!check.verdict.ok()) {
       failure = std::move(check.verdict);
       break;
@@ -97,9 +114,8 @@ bool PowEngine::Impl::switch_to(const TreeEntry& fork, const TreeEntry& target, 
   return true;
 }
 
-void PowEngine::Impl::emit_switch(const TreeEntry& fork,
-                                  const std::vector<const TreeEntry*>& undone,
-                                  const std::vector<const TreeEntry*>& branch, Actions& out) {
+void NakamotoCore::emit_switch(const TreeEntry& fork, const std::vector<const TreeEntry*>& undone,
+                               const std::vector<const TreeEntry*>& branch, Actions& out) {
   std::vector<chain::AppendBlockAction> appends;
   appends.reserve(branch.size());
   for (const TreeEntry* entry : branch)
@@ -118,8 +134,8 @@ void PowEngine::Impl::emit_switch(const TreeEntry& fork,
 // the branch did not include go back to it, admitted against the new state (so one that
 // the branch made stale, or that no longer fits the balance, is dropped, never applied
 // twice).
-void PowEngine::Impl::update_mempool(const std::vector<const TreeEntry*>& undone,
-                                     const std::vector<const TreeEntry*>& branch) {
+void NakamotoCore::update_mempool(const std::vector<const TreeEntry*>& undone,
+                                  const std::vector<const TreeEntry*>& branch) {
   std::set<crypto::Hash256> included;
   for (const TreeEntry* entry : branch) {
     mempool.remove_committed(entry->block->transactions, state);
@@ -136,20 +152,27 @@ void PowEngine::Impl::update_mempool(const std::vector<const TreeEntry*>& undone
   }
 }
 
-// After the best tip moved: persist the work anchor, prune, and mine on the new tip.
-void PowEngine::Impl::after_tip_change(TimeMs now, Actions& out) {
+// After the best tip moved: persist the work anchor, prune, and produce on the new tip.
+void NakamotoCore::after_tip_change(TimeMs now, Actions& out) {
   persist_anchor(out);
   prune();
-  if (!mining_enabled())
-    return;
-  if (template_timer_armed) {
-    out.push_back(chain::CancelTimerAction{kTemplateTimer});
-    template_timer_armed = false;
-  }
-  new_template(now, out);
+  if (on_tip_changed)
+    on_tip_changed(now, out);
 }
 
-void PowEngine::Impl::prune() {
+void NakamotoCore::start(TimeMs now, Actions& out) {
+  // Side branches from the store may outweigh the stored head (a crash between storing a
+  // side block and switching to its branch).
+  const crypto::Hash256 old_tip = active;
+  activate_best(now, out);
+  if (active != old_tip)
+    after_tip_change(now, out);
+  else if (on_tip_changed)
+    on_tip_changed(now, out);
+  sync_tick(now, out);
+}
+
+void NakamotoCore::prune() {
   const std::uint64_t height = tip().height();
   const std::uint64_t keep_from =
       height > limits.retained_depth ? height - limits.retained_depth : 0;
@@ -165,18 +188,18 @@ void PowEngine::Impl::prune() {
 
 // A block max_reorg_depth below the tip can no longer be undone: its cumulative work is a
 // safe starting point for a restarted engine (see recover_engine).
-void PowEngine::Impl::persist_anchor(Actions& out) {
+void NakamotoCore::persist_anchor(Actions& out) {
   const std::uint64_t height = tip().height();
-  if (height <= params.max_reorg_depth)
+  if (height <= shape.max_reorg_depth)
     return;
-  const std::uint64_t anchor_height = height - params.max_reorg_depth;
+  const std::uint64_t anchor_height = height - shape.max_reorg_depth;
   if (anchor && anchor_height < anchor->height + limits.anchor_interval)
     return;
   const TreeEntry* entry = tree.ancestor(active, anchor_height);
   if (entry == nullptr)
     return;
   anchor = WorkAnchor{anchor_height, entry->hash, entry->chain_work};
-  out.push_back(chain::PersistAction{kWorkAnchorKey, encode_anchor(*anchor)});
+  out.push_back(chain::PersistAction{shape.anchor_key, encode_anchor(*anchor)});
 }
 
 }  // namespace synod::pow_pos

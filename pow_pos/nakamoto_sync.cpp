@@ -1,11 +1,11 @@
 // Sync: locator fetches from peers, periodic and on demand.
-#include "pow_pos/pow_engine_impl.h"
+#include "pow_pos/nakamoto_core.h"
 
 namespace synod::pow_pos {
 
 // Asks `peer` for the blocks of its best chain after our locator, unless a request to it
 // is already in flight.
-void PowEngine::Impl::fetch(PeerIndex peer, TimeMs now, Actions& out) {
+void NakamotoCore::fetch(PeerIndex peer, TimeMs now, Actions& out) {
   auto it = fetch_deadline.find(peer);
   if (it != fetch_deadline.end() && it->second > now)
     return;
@@ -16,17 +16,17 @@ void PowEngine::Impl::fetch(PeerIndex peer, TimeMs now, Actions& out) {
 }
 
 // The periodic poll: the next peer in turn, then the timer again.
-void PowEngine::Impl::sync_tick(TimeMs now, Actions& out) {
+void NakamotoCore::sync_tick(TimeMs now, Actions& out) {
   if (peers.empty())
     return;
   const PeerIndex peer = peers[next_peer % peers.size()];
   next_peer = (next_peer + 1) % peers.size();
   fetch(peer, now, out);
-  out.push_back(chain::SetTimerAction{kSyncTimer, now + limits.sync_interval_ms});
+  out.push_back(chain::SetTimerAction{kCoreSyncTimer, now + limits.sync_interval_ms});
 }
 
-void PowEngine::Impl::fetched(PeerIndex peer, std::vector<chain::Block> blocks, TimeMs now,
-                              Actions& out) {
+void NakamotoCore::fetched(PeerIndex peer, std::vector<chain::Block> blocks, TimeMs now,
+                           Actions& out) {
   fetch_deadline.erase(peer);
   const bool full = blocks.size() >= limits.fetch_batch_blocks;
   if (!blocks.empty())

@@ -1,11 +1,12 @@
-// Receiving blocks: cheap checks, the orphan pool, insertion into the block tree.
-#include "pow_pos/pow_engine_impl.h"
+// Receiving blocks: cheap checks, the orphan pool, insertion into the block tree; and a
+// block of our own.
+#include "pow_pos/nakamoto_core.h"
 #include "pow_pos/pow_messages.h"
 
 namespace synod::pow_pos {
 
-void PowEngine::Impl::record(const crypto::Hash256& hash, std::uint64_t height,
-                             std::optional<PeerIndex> from, const Verdict& verdict, TimeMs now) {
+void NakamotoCore::record(const crypto::Hash256& hash, std::uint64_t height,
+                          std::optional<PeerIndex> from, const Verdict& verdict, TimeMs now) {
   if (verdict.kind() == Verdict::Kind::kError)
     ++counters.local_errors;
   else
@@ -22,25 +23,14 @@ void PowEngine::Impl::record(const crypto::Hash256& hash, std::uint64_t height,
     recent.pop_front();
 }
 
-std::optional<Uint256> PowEngine::Impl::target_after(const crypto::Hash256& parent) const {
-  auto points = tree.chain_points(parent, points_needed(params));
-  return pow_pos::next_target(points, params);
-}
-
-std::optional<std::uint64_t> PowEngine::Impl::median_time_after(
-    const crypto::Hash256& parent) const {
-  auto points = tree.chain_points(parent, points_needed(params));
-  return pow_pos::median_time_past(points, params);
-}
-
-bool PowEngine::Impl::on_active_chain(const TreeEntry& entry) const {
+bool NakamotoCore::on_active_chain(const TreeEntry& entry) const {
   const TreeEntry* same_height = tree.ancestor(active, entry.height());
   return same_height == &entry;
 }
 
 // The checks that need the parent (in the tree): validity, reorg horizon, capacity, height,
 // target, timestamps.
-Verdict PowEngine::Impl::check_context(const chain::Block& block, std::optional<TimeMs> now) const {
+Verdict NakamotoCore::check_context(const chain::Block& block, std::optional<TimeMs> now) const {
   const TreeEntry* parent = tree.find(block.header.prev_hash);
   if (parent == nullptr)
     return Verdict::rejected(Rejection::kUnknownParent, "");
@@ -50,26 +40,34 @@ Verdict PowEngine::Impl::check_context(const chain::Block& block, std::optional<
   if (!fork)
     return Verdict::error("no fork point with the best chain");
   const std::uint64_t fork_height = tree.find(*fork)->height();
-  if (tip().height() - fork_height > params.max_reorg_depth) {
+  if (tip().height() - fork_height > shape.max_reorg_depth) {
     return Verdict::rejected(Rejection::kReorgTooDeep, "forks at " + std::to_string(fork_height) +
                                                            ", best chain at " +
                                                            std::to_string(tip().height()));
   }
   if (parent->hash != active && tree.size() >= limits.max_tree_blocks)
     return Verdict::rejected(Rejection::kCapacity, std::to_string(tree.size()) + " blocks");
-  auto target = target_after(parent->hash);
-  auto median = median_time_after(parent->hash);
-  if (!target || !median)
-    return Verdict::error("the parent's ancestry is below the oldest block kept");
-  HeaderContext context{parent->height(), *target, *median, now};
-  return check_header_context(block.header, context, params);
+  return rules->check_header(block.header, tree, *parent, now);
+}
+
+void NakamotoCore::receive_message(chain::ReplicaIndex from, ByteView message, TimeMs now,
+                                   Actions& out) {
+  auto block = decode_block_message(message);
+  if (!block) {
+    record(crypto::Hash256{}, 0, from, Verdict::rejected(Rejection::kMalformed, block.message()),
+           now);
+    return;
+  }
+  std::vector<chain::Block> blocks;
+  blocks.push_back(std::move(*block));
+  receive(std::move(blocks), from, /*relay=*/true, now, out);
 }
 
 // One block with its shape already checked: into the tree, or into the orphan pool, or
 // rejected. Returns its hash when it joined the tree.
-std::optional<crypto::Hash256> PowEngine::Impl::admit(std::shared_ptr<const chain::Block> block,
-                                                      std::optional<PeerIndex> from, TimeMs now,
-                                                      Actions& out) {
+std::optional<crypto::Hash256> NakamotoCore::admit(std::shared_ptr<const chain::Block> block,
+                                                   std::optional<PeerIndex> from, TimeMs now,
+                                                   Actions& out) {
   const crypto::Hash256 hash = block->hash();
   if (!tree.contains(block->header.prev_hash)) {
     if (block->header.height <= tree.root().height()) {
@@ -91,13 +89,15 @@ std::optional<crypto::Hash256> PowEngine::Impl::admit(std::shared_ptr<const chai
     record(hash, block->header.height, from, verdict, now);
     return std::nullopt;
   }
-  tree.insert(std::move(block), Validity::kHeader);
+  const TreeEntry& entry = tree.insert(std::move(block), Validity::kHeader);
   ++counters.blocks_accepted;
+  if (on_block_admitted)
+    on_block_admitted(entry, now, out);
   return hash;
 }
 
-void PowEngine::Impl::connect_orphans(const crypto::Hash256& parent, TimeMs now, Actions& out,
-                                      std::vector<crypto::Hash256>& inserted) {
+void NakamotoCore::connect_orphans(const crypto::Hash256& parent, TimeMs now, Actions& out,
+                                   std::vector<crypto::Hash256>& inserted) {
   std::vector<crypto::Hash256> pending = {parent};
   while (!pending.empty()) {
     crypto::Hash256 next = pending.back();
@@ -114,8 +114,8 @@ void PowEngine::Impl::connect_orphans(const crypto::Hash256& parent, TimeMs now,
 
 // Blocks from a peer (a message, or a fetched batch): check, insert, connect waiting
 // orphans, then choose the best chain once for the whole batch.
-void PowEngine::Impl::receive(std::vector<chain::Block> blocks, std::optional<PeerIndex> from,
-                              bool relay, TimeMs now, Actions& out) {
+void NakamotoCore::receive(std::vector<chain::Block> blocks, std::optional<PeerIndex> from,
+                           bool relay, TimeMs now, Actions& out) {
   std::vector<crypto::Hash256> inserted;
   for (chain::Block& received : blocks) {
     const crypto::Hash256 hash = received.hash();
@@ -123,8 +123,8 @@ void PowEngine::Impl::receive(std::vector<chain::Block> blocks, std::optional<Pe
       ++counters.duplicates;
       continue;
     }
-    if (Verdict shape = check_block_shape(received, params); !shape.ok()) {
-      record(hash, received.header.height, from, shape, now);
+    if (Verdict verdict = rules->check_shape(received); !verdict.ok()) {
+      record(hash, received.header.height, from, verdict, now);
       continue;
     }
     auto block = std::make_shared<const chain::Block>(std::move(received));
@@ -147,6 +147,24 @@ void PowEngine::Impl::receive(std::vector<chain::Block> blocks, std::optional<Pe
       out.push_back(chain::BroadcastAction{encode_block_message(*tip().block)});
     after_tip_change(now, out);
   }
+}
+
+void NakamotoCore::add_own_block(chain::Block block, chain::StateDiff diff,
+                                 std::vector<crypto::Hash256> tx_hashes, TimeMs now, Actions& out) {
+  auto shared = std::make_shared<const chain::Block>(std::move(block));
+  const TreeEntry& entry = tree.insert(shared, Validity::kHeader);
+  tree.set_valid(entry.hash, std::move(diff), std::move(tx_hashes));
+  ++counters.blocks_accepted;
+  ++counters.blocks_mined;
+  if (on_block_admitted)
+    on_block_admitted(entry, now, out);
+  out.push_back(chain::BroadcastAction{encode_block_message(*shared)});
+  const crypto::Hash256 old_tip = active;
+  activate_best(now, out);
+  if (active != old_tip)
+    after_tip_change(now, out);
+  else if (on_tip_changed)
+    on_tip_changed(now, out);  // a block that does not win: produce on the tip again
 }
 
 }  // namespace synod::pow_pos

@@ -1,0 +1,41 @@
+#include "pow_pos/pos_chain_rules.h"
+
+namespace synod::pow_pos {
+
+PosChainRules::PosChainRules(const chain::PosParams& params, std::string chain_id)
+    : params_(params), chain_id_(std::move(chain_id)) {
+  shape_.mode = "pos";
+  shape_.max_reorg_depth = params.max_reorg_depth;
+  shape_.block_interval_ms = params.block_interval_ms;
+  shape_.history_points = pos_points_needed(params);
+  shape_.max_block_bytes = params.max_block_bytes;
+  shape_.tie_break = TieBreak::kLowestHash;
+  shape_.anchor_key = "pos/work_anchor";
+}
+
+Verdict PosChainRules::check_shape(const chain::Block& block) const {
+  return check_pos_shape(block, params_, chain_id_);
+}
+
+std::optional<Uint256> PosChainRules::difficulty_after(const BlockTree& tree,
+                                                       const crypto::Hash256& parent) const {
+  auto points = tree.chain_points(parent, shape_.history_points);
+  return next_difficulty(points, params_);
+}
+
+Verdict PosChainRules::check_header(const chain::BlockHeader& header, const BlockTree& tree,
+                                    const TreeEntry& parent,
+                                    std::optional<chain::TimeMs> now) const {
+  auto difficulty = difficulty_after(tree, parent.hash);
+  if (!difficulty)
+    return Verdict::error("the parent's ancestry is below the oldest block kept");
+  PosHeaderContext context{parent.height(), parent.header().timestamp_ms / 1000, *difficulty, now};
+  return check_pos_header(header, context, params_);
+}
+
+BodyCheck PosChainRules::check_body(const chain::Block& block, chain::State& parent_state,
+                                    const chain::SignatureCheck& signature_check) const {
+  return check_pos_body(block, parent_state, params_, signature_check);
+}
+
+}  // namespace synod::pow_pos

@@ -1,0 +1,140 @@
+// Proposing: one lottery ticket per second on the best tip (and, for a double-signer, on
+// the tip's parent too); a win becomes a signed block.
+#include "chain/pos_seal.h"
+#include "crypto/merkle.h"
+#include "pow_pos/pos_engine_impl.h"
+
+namespace synod::pow_pos {
+namespace {
+
+constexpr std::uint64_t kSealSignatureBytes = 64;  // beyond the PoW header's size
+
+}  // namespace
+
+void PosEngine::Impl::tip_changed(TimeMs now, Actions& out) {
+  forget_old_headers();
+  // Tickets drawn on blocks that can no longer be parents are of no use.
+  const std::uint64_t height = core->tip().height();
+  std::erase_if(last_slot_tried, [&](const auto& item) {
+    const TreeEntry* entry = core->tree.find(item.first);
+    return entry == nullptr || entry->height() + 2 < height;
+  });
+  if (!proposing())
+    return;
+  on_slot(now, out);
+}
+
+void PosEngine::Impl::arm_slot_timer(TimeMs now, Actions& out) {
+  out.push_back(chain::SetTimerAction{kSlotTimer, (now / 1000 + 1) * 1000});
+  slot_timer_armed = true;
+}
+
+// The current second's tickets: on the best tip, and for a double-signer on its parent.
+void PosEngine::Impl::on_slot(TimeMs now, Actions& out) {
+  if (!proposing())
+    return;
+  const std::uint64_t slot = now / 1000;
+  if (double_sign)
+    try_on_tip_parent(slot, now, out);
+  try_on_tip(slot, now, out);
+  if (!slot_timer_armed)
+    arm_slot_timer(now, out);
+}
+
+void PosEngine::Impl::try_on_tip(std::uint64_t slot, TimeMs now, Actions& out) {
+  const TreeEntry& tip = core->tip();
+  if (slot <= tip.header().timestamp_ms / 1000)
+    return;  // the tip's own second or earlier: no slot after it yet
+  auto [it, fresh] = last_slot_tried.try_emplace(tip.hash, slot);
+  if (!fresh && it->second >= slot)
+    return;  // one ticket per second per parent
+  it->second = slot;
+  if (auto own = propose_on(tip, slot, core->state))
+    core->add_own_block(std::move(own->block), std::move(own->diff), std::move(own->tx_hashes), now,
+                        out);
+}
+
+// Nothing-at-stake: a ticket on the tip's parent too, signing a sibling of the tip.
+void PosEngine::Impl::try_on_tip_parent(std::uint64_t slot, TimeMs now, Actions& out) {
+  const TreeEntry& tip = core->tip();
+  const TreeEntry* parent = core->tree.find(tip.parent());
+  if (tip.height() == 0 || parent == nullptr || !tip.diff)
+    return;
+  if (slot <= parent->header().timestamp_ms / 1000)
+    return;
+  auto [it, fresh] = last_slot_tried.try_emplace(parent->hash, slot);
+  if (!fresh && it->second >= slot)
+    return;
+  it->second = slot;
+  chain::State& state = core->state;
+  state.revert(*tip.diff);
+  std::optional<OwnBlock> own = propose_on(*parent, slot, state);
+  state.apply(*tip.diff);
+  if (!own)
+    return;
+  ++pos_counters.byzantine_blocks;
+  core->add_own_block(std::move(own->block), std::move(own->diff), std::move(own->tx_hashes), now,
+                      out);
+}
+
+// A mempool batch that executes on `parent_state` at `height`. A transaction the mempool
+// thought valid may fail (evidence that expired or whose offender is already slashed): it
+// leaves the mempool, and the batch stops before it.
+std::vector<chain::Transaction> PosEngine::Impl::execute_batch(chain::State& parent_state,
+                                                               std::uint64_t height,
+                                                               std::vector<crypto::Hash256>& hashes,
+                                                               chain::Execution& execution) {
+  const chain::Address self = chain::address_of(core->key.public_key());
+  const std::size_t room = params.max_block_bytes - block_overhead_bytes() - kSealSignatureBytes;
+  std::vector<chain::Transaction> batch =
+      core->mempool.select_batch(parent_state, params.max_block_transactions, room, &hashes);
+  execution = parent_state.execute(batch, self, chain::SignaturePolicy::kAlreadyVerified,
+                                   params.block_reward, height);
+  if (!execution.ok() && execution.rejection->index < batch.size()) {
+    const std::size_t bad = execution.rejection->index;
+    core->mempool.remove(hashes[bad]);
+    ++pos_counters.dropped_transactions;
+    batch.resize(bad);
+    hashes.resize(bad);
+    execution = parent_state.execute(batch, self, chain::SignaturePolicy::kAlreadyVerified,
+                                     params.block_reward, height);
+  }
+  return batch;
+}
+
+// Draws this validator's ticket for `slot` on `parent`; on a win, the signed block.
+std::optional<OwnBlock> PosEngine::Impl::propose_on(const TreeEntry& parent, std::uint64_t slot,
+                                                    chain::State& parent_state) {
+  auto difficulty = difficulty_after(parent.hash);
+  if (!difficulty) {
+    ++core->counters.local_errors;
+    return std::nullopt;
+  }
+  const chain::Address self = chain::address_of(core->key.public_key());
+  ++pos_counters.tickets_drawn;
+  const crypto::Hash256 ticket = lottery_ticket(parent.hash, self, slot);
+  if (!wins_lottery(ticket, parent_state.lottery_stake(self), *difficulty))
+    return std::nullopt;
+  ++pos_counters.slots_won;
+  OwnBlock own;
+  chain::Execution execution;
+  own.block.transactions =
+      execute_batch(parent_state, parent.height() + 1, own.tx_hashes, execution);
+  if (!execution.ok()) {  // the reward would pass the supply cap
+    ++core->counters.local_errors;
+    return std::nullopt;
+  }
+  chain::BlockHeader& header = own.block.header;
+  header.height = parent.height() + 1;
+  header.prev_hash = parent.hash;
+  header.tx_root = crypto::merkle_root(own.tx_hashes);
+  header.state_root = parent_state.root_after(execution.diff);
+  header.timestamp_ms = slot * 1000;
+  header.proposer = core->key.public_key();
+  header.seal = chain::PosSeal{slot, difficulty->to_hash(), {}};
+  chain::sign_pos_header(header, rules.chain_id(), core->key);
+  own.diff = std::move(execution.diff);
+  return own;
+}
+
+}  // namespace synod::pow_pos

@@ -1,0 +1,62 @@
+// The slasher: two different signed headers by one proposer at one height become an
+// evidence transaction in this node's mempool.
+#include "chain/pos_seal.h"
+#include "crypto/hex.h"
+#include "pow_pos/pos_engine_impl.h"
+
+namespace synod::pow_pos {
+
+void PosEngine::Impl::watch(const TreeEntry& entry, TimeMs now, Actions& out) {
+  const chain::BlockHeader& header = entry.header();
+  const auto key = std::make_pair(header.proposer, header.height);
+  auto [it, fresh] = first_headers.try_emplace(key, header);
+  if (fresh || it->second.hash() == entry.hash || reported.count(key) != 0)
+    return;
+  reported.insert(key);
+  ++pos_counters.double_signs_seen;
+  report(it->second, header, now, out);
+}
+
+void PosEngine::Impl::report(const chain::BlockHeader& first, const chain::BlockHeader& second,
+                             TimeMs, Actions& out) {
+  const std::string offender = chain::to_string(chain::address_of(first.proposer));
+  const std::string offence =
+      offender + " signed two blocks at height " + std::to_string(first.height);
+  if (first.proposer == core->key.public_key()) {
+    out.push_back(chain::LogAction{chain::LogAction::Level::kWarn, "pos: this node " + offence});
+    return;  // an offender cannot report itself
+  }
+  const chain::Address self = chain::address_of(core->key.public_key());
+  const std::uint64_t next_nonce = core->state.account(self).nonce;
+  const Bytes payload = chain::encode_evidence({first, second});
+  // Our own transactions may be pending: the first free nonce after them.
+  for (std::uint64_t nonce = next_nonce; nonce < next_nonce + 16; ++nonce) {
+    chain::Transaction tx =
+        chain::make_evidence(core->key, rules.chain_id(), payload, /*fee=*/0, nonce);
+    auto refused = core->mempool.add(tx, tx.hash(), core->state);
+    if (!refused) {
+      ++pos_counters.evidence_submitted;
+      out.push_back(chain::LogAction{chain::LogAction::Level::kWarn,
+                                     "pos: slashing evidence submitted: " + offence + " (tx " +
+                                         crypto::to_hex(tx.hash().view()) + ")"});
+      return;
+    }
+    if (*refused != chain::AdmitError::kNonceTaken)
+      break;
+  }
+  ++pos_counters.evidence_not_submitted;
+  out.push_back(chain::LogAction{chain::LogAction::Level::kWarn,
+                                 "pos: " + offence + ", but the mempool refused the evidence"});
+}
+
+// Evidence older than the window can no longer slash: its headers need not be kept.
+void PosEngine::Impl::forget_old_headers() {
+  const std::uint64_t height = core->tip().height();
+  if (height <= params.evidence_window)
+    return;
+  const std::uint64_t oldest = height - params.evidence_window;
+  std::erase_if(first_headers, [&](const auto& item) { return item.first.second < oldest; });
+  std::erase_if(reported, [&](const auto& key) { return key.second < oldest; });
+}
+
+}  // namespace synod::pow_pos
