@@ -11,9 +11,9 @@
 // parent's and may not start more than max_future_ms after a node's now.
 //
 // Difficulty adjusts per block toward block_interval_ms: the mean difficulty of the last
-// retarget_window blocks (block 0 excluded) scaled by expected / actual timespan, within a factor of
-// max_retarget_factor, never below 1. Fork choice is the longest chain, ties to the lowest
-// block hash (BlockTree, TieBreak::kLowestHash).
+// retarget_window blocks (block 0 excluded) scaled by expected / actual timespan, within a factor
+// of max_retarget_factor, never below 1. Fork choice is the longest chain, ties to the lowest block
+// hash (BlockTree, TieBreak::kLowestHash).
 #pragma once
 
 #include <cstdint>

@@ -9,7 +9,8 @@
 //
 // Packets on one link leave in the order they came (a jittered delay never reorders them,
 // unlike netem's default; on a busy link the delay therefore tends toward delay + jitter),
-// and at most kMaxQueuedBytes wait at once (more are dropped and counted). The emulator logs its counters every 10 s to DIR/netns/links.log.
+// and at most kMaxQueuedBytes wait at once (more are dropped and counted). The emulator logs its
+// counters every 10 s to DIR/netns/links.log.
 #pragma once
 
 #include <string>
