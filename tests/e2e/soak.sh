@@ -13,7 +13,9 @@ step "bad options are one-line errors"
 expect_error "MIN-MAX" "$TESTNET" soak --dir "$DIR" --seconds 5 --kill-every 9
 expect_error "MIN above MAX" "$TESTNET" soak --dir "$DIR" --seconds 5 --kill-every 9-3
 expect_error "not both" "$TESTNET" soak --dir "$DIR" --seconds 5 --minutes 1
-expect_error "cannot|no testnet|not" "$TESTNET" soak --dir "$WORK/none" --seconds 5
+expect_error "no testnet in" "$TESTNET" soak --dir "$WORK/none" --seconds 5
+"$TESTNET" init --dir "$WORK/pow" --consensus pow --base-port "$BASE" >/dev/null
+expect_error "needs a PBFT testnet" "$TESTNET" soak --dir "$WORK/pow" --seconds 5
 
 step "soak: 30 s, a kill every 3-5 s"
 rc=0
@@ -23,6 +25,9 @@ kills=$(grep -c "kill -9 node-" "$WORK/soak.out" || true)
 backs=$(grep -cE "node-[0-9]+ back at height" "$WORK/soak.out" || true)
 [ "$kills" -ge 2 ] || fail "only $kills kills happened"
 [ "$backs" -eq "$kills" ] || fail "$kills kills but $backs validators back"
+# The nodes' own logs agree: each validator started once, plus once per restart.
+starts=$(cat "$DIR"/node-*/node.log | grep -c "serving chain" || true)
+[ "$starts" -eq $((4 + kills)) ] || fail "$starts node starts in the logs, expected $((4 + kills))"
 receipts=$(grep -vc '^#' "$DIR/soak-receipts.log" || true)
 [ "$receipts" -ge 100 ] || fail "only $receipts receipts in the log"
 grep -qE "^receipts +[0-9,]+ of [0-9,]+ acknowledged transactions found" "$WORK/soak.out" ||
