@@ -164,11 +164,16 @@ void Node::Impl::rpc_get_block(const json& params, RpcReply reply) {
   if (!best)
     return reply.error(kInternal, best.message());
   bool in_best_chain = best->has_value() && (*best)->hash() == (*block)->hash();
-  json out = block_to_json(**block);
-  out["in_best_chain"] = in_best_chain;
-  out["confirmations"] = in_best_chain ? head_height() - (*block)->header.height + 1 : 0;
-  out["finality"] = chain::to_string(engine->finality());
-  reply.result(out);
+  std::uint64_t confirmations = in_best_chain ? head_height() - (*block)->header.height + 1 : 0;
+  // A block's JSON (every transaction, and the raw hex) is made on an RPC thread, from a copy.
+  reply.result_from([block = std::move(**block), in_best_chain, confirmations,
+                     finality = std::string(chain::to_string(engine->finality()))] {
+    json out = block_to_json(block);
+    out["in_best_chain"] = in_best_chain;
+    out["confirmations"] = confirmations;
+    out["finality"] = finality;
+    return out;
+  });
 }
 
 void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
