@@ -84,11 +84,13 @@ json_field() {
 rpc_of() { echo "127.0.0.1:$((BASE + 2 * $1 + 1))"; }
 
 # expect_error PATTERN COMMAND...: the command fails with one line on stderr matching PATTERN.
+# Its exit code is left in ERROR_EXIT_CODE.
 expect_error() {
   local pattern=$1
   shift
   local err rc=0
   err=$("$@" 2>&1 >/dev/null) || rc=$?
+  ERROR_EXIT_CODE=$rc
   if [ "$rc" -eq 0 ]; then
     fail "expected failure (\"$pattern\") but succeeded: $*"
   fi
