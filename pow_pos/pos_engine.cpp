@@ -45,9 +45,7 @@ PosEngine::~PosEngine() = default;
 
 Actions PosEngine::start(TimeMs now) {
   Actions out;
-  // Blocks recovered from the store are headers the slasher has seen.
-  for (const TreeEntry* leaf : impl_->core->tree.leaves())
-    impl_->first_headers.try_emplace({leaf->header().proposer, leaf->height()}, leaf->header());
+  impl_->watch_recovered(now, out);  // blocks recovered from the store are headers seen
   impl_->core->start(now, out);
   return out;
 }

@@ -58,6 +58,7 @@ struct PosEngine::Impl {
 
   // pos_slasher.cpp
   void watch(const TreeEntry& entry, TimeMs now, Actions& out);
+  void watch_recovered(TimeMs now, Actions& out);
   void report(const chain::BlockHeader& first, const chain::BlockHeader& second, TimeMs now,
               Actions& out);
   void forget_old_headers();
