@@ -14,17 +14,14 @@ ACCOUNTS="$DIR/accounts"
 REPORTER_KEY="$ACCOUNTS/account-1.json"
 
 step "init and up a 4-validator PoS testnet (base port $BASE)"
-"$TESTNET" init --dir "$DIR" --base-port "$BASE" --consensus pos --block-interval-ms 1000 >/dev/null
-"$TESTNET" up --dir "$DIR" --timeout 60
+init_testnet pos "proof of stake: 4 validators" --block-interval-ms 1000 >/dev/null
+up_and_wait 2
 NODE=$(rpc_of 0)
 SLASH_PERCENT=$(json_field slash_percent <"$DIR/genesis.json")
 REPORTER_PERCENT=$(json_field reporter_percent <"$DIR/genesis.json")
-height_of() { "$WALLET" --node "$NODE" --json status | json_field height; }
-at_least() { [ "$(height_of)" -ge "$1" ]; }
-wait_for 60 "the validators to sign 2 blocks" at_least 2
 
 step "node-3's key signs two different headers at the head's height, offline"
-HEIGHT=$(height_of)
+HEIGHT=$(height_of 0)
 PARENT=$("$WALLET" --node "$NODE" --json block $((HEIGHT - 1)) | json_field hash)
 "$SIGN_HEADERS" "$DIR/node-3/node_key.json" "$DIR/genesis.json" "$HEIGHT" "$PARENT" \
   >"$WORK/evidence.json"

@@ -3,15 +3,11 @@
 // node's storage worker writes them. An engine built again from the reopened store has the
 // same head, accounts, unbonding entries, slashed marks and lottery; its slasher still
 // knows the stored headers; and it goes on producing blocks an independent observer accepts.
-#include <unistd.h>
-
-#include <filesystem>
-
 #include "chain/block_store.h"
 #include "pos_test_util.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pos_test;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -38,25 +34,17 @@ void persist(BlockStore& store, const Actions& actions) {
 // (a full node in memory), whose acceptance is the check that the blocks are valid.
 struct StoredValidator {
   Harness& observer;
-  fs::path dir;
+  synod::testing::TempDir dir{"synod-pos-restart"};
   std::unique_ptr<BlockStore> store;
   std::unique_ptr<Mempool> mempool;
   std::unique_ptr<PosEngine> engine;
 
-  explicit StoredValidator(Harness& watching) : observer(watching) {
-    std::string pattern = (fs::temp_directory_path() / "synod-pos-restart-XXXXXX").string();
-    dir = ::mkdtemp(pattern.data());
-  }
-  ~StoredValidator() {
-    engine.reset();
-    store.reset();
-    fs::remove_all(dir);
-  }
+  explicit StoredValidator(Harness& watching) : observer(watching) {}
 
   // Opens the store (initialising it the first time) and builds the engine from it, as
   // node/node.cpp does; the mempool starts empty, as a node's does after a restart.
   void open(TimeMs now) {
-    auto opened = BlockStore::open((dir / "chain.db").string());
+    auto opened = BlockStore::open(dir.file("chain.db"));
     REQUIRE(opened.ok());
     store = std::move(*opened);
     if (!store->head_height())
@@ -109,7 +97,7 @@ struct StoredValidator {
 
 TEST_CASE("pos restart from the store keeps head, stakes, unbonding, slashes and the lottery",
           "[pos][engine][recovery]") {
-  Harness observer(std::nullopt);
+  Harness observer(std::nullopt, {}, 100, /*unbonding_delay=*/12);
   const std::string& chain_id = observer.genesis->chain_id;
   const crypto::Hash256 zero = observer.builder.genesis_hash();
   StoredValidator node(observer);
@@ -118,7 +106,7 @@ TEST_CASE("pos restart from the store keeps head, stakes, unbonding, slashes and
   node.submit(make_stake(validator_key(2), chain_id, TxKind::kStake, 300, 0, 0));
   node.slot(kNow + 1000);  // block 2: validator 2 stakes 300 more
   node.submit(make_stake(validator_key(2), chain_id, TxKind::kUnstake, 150, 0, 1));
-  node.slot(kNow + 2000);  // block 3: it unstakes 150, unbonding until block 23
+  node.slot(kNow + 2000);  // block 3: it unstakes 150, unbonding until block 15
   // Validator 1 signs two blocks at height 1; the slasher turns them into evidence.
   node.receive(observer.builder.make(zero, 1, first_slot - 500), kNow + 2500);
   node.receive(observer.builder.make(zero, 1, first_slot - 499), kNow + 2500);
@@ -141,7 +129,7 @@ TEST_CASE("pos restart from the store keeps head, stakes, unbonding, slashes and
   CHECK(v1.stake == 50);
   CHECK(v2.stake == 250);
   CHECK(v2.unbonding == 150);
-  CHECK(v2.unbonding_height == 23);
+  CHECK(v2.unbonding_height == 15);
   const ChainHead head = node.engine->head();
   const std::map<Address, Account> accounts = before.accounts();
   const crypto::Hash256 root = before.root();
@@ -182,8 +170,8 @@ TEST_CASE("pos restart from the store keeps head, stakes, unbonding, slashes and
     CHECK(slashed.unbonding == 75);
   }
 
-  // Either way, validator 0 goes on; block 23 releases what validator 2 unbonds.
-  for (TimeMs t = kNow + 7000; node.engine->head().height < 23; t += 1000)
+  // Either way, validator 0 goes on; block 15 releases what validator 2 unbonds.
+  for (TimeMs t = kNow + 7000; node.engine->head().height < 15; t += 1000)
     node.slot(t);
   const Account released = node.engine->state().account(address_of_validator(2));
   CHECK(released.unbonding == 0);
@@ -192,7 +180,7 @@ TEST_CASE("pos restart from the store keeps head, stakes, unbonding, slashes and
   // The observer took every block: they were valid, and it agrees on the state.
   CHECK(observer.engine->head() == node.engine->head());
   CHECK(observer.engine->state().root() == node.engine->state().root());
-  CHECK(node.head_block().header.height == 23);
+  CHECK(node.head_block().header.height == 15);
 }
 
 TEST_CASE("pos restart: an offence stored but not yet punished is reported again",

@@ -16,6 +16,7 @@
 #include "pow_pos/pos_engine.h"
 #include "pow_pos/pos_rules.h"
 #include "pow_pos/pow_messages.h"
+#include "tests/support/engine_actions.h"
 
 namespace pos_test {
 
@@ -44,14 +45,15 @@ inline const crypto::KeyPair& observer_key() {
 
 // Three validators with stake 100 each (validator 2: `v2_stake`); difficulty 1 makes
 // every ticket of a staked validator win, and a retarget factor of 1 keeps it there.
-inline std::shared_ptr<const Genesis> pos_genesis(std::uint64_t v2_stake = 100) {
+inline std::shared_ptr<const Genesis> pos_genesis(std::uint64_t v2_stake = 100,
+                                                  std::uint64_t unbonding_delay = 20) {
   Genesis genesis;
   genesis.chain_id = "synod-pos-engine";
   genesis.mode = ConsensusMode::kPos;
   genesis.genesis_time_ms = kGenesisTime;
   genesis.pos.initial_difficulty = 1;
   genesis.pos.max_retarget_factor = 1;
-  genesis.pos.unbonding_delay = 20;
+  genesis.pos.unbonding_delay = unbonding_delay;
   genesis.pos.evidence_window = 10;
   std::vector<ValidatorInfo> validators;
   for (std::size_t i = 0; i < 3; ++i) {
@@ -122,21 +124,14 @@ class Builder {
   std::map<crypto::Hash256, State> states_;
 };
 
-template <typename T>
-std::vector<T> only(const Actions& actions) {
-  std::vector<T> out;
-  for (const auto& action : actions) {
-    if (const auto* typed = std::get_if<T>(&action))
-      out.push_back(*typed);
-  }
-  return out;
-}
+using synod::testing::only;
 
 struct Harness {
   // participant: a validator index, or nullopt for a full node that only watches.
   explicit Harness(std::optional<ReplicaIndex> participant = std::nullopt,
-                   std::vector<std::string> byzantine = {}, std::uint64_t v2_stake = 100)
-      : genesis(pos_genesis(v2_stake)), builder(*genesis) {
+                   std::vector<std::string> byzantine = {}, std::uint64_t v2_stake = 100,
+                   std::uint64_t unbonding_delay = 20)
+      : genesis(pos_genesis(v2_stake, unbonding_delay)), builder(*genesis) {
     EngineSetup setup(genesis, participant ? validator_key(*participant) : observer_key(),
                       State::from_genesis(*genesis), builder.genesis_block());
     setup.participant = participant;
