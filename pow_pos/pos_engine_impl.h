@@ -52,12 +52,10 @@ struct PosEngine::Impl {
   void try_on_tip_parent(std::uint64_t slot, TimeMs now, Actions& out);
   std::optional<OwnBlock> propose_on(const TreeEntry& parent, std::uint64_t slot,
                                      chain::State& parent_state);
-  std::vector<chain::Transaction> execute_batch(chain::State& parent_state, std::uint64_t height,
-                                                std::vector<crypto::Hash256>& hashes,
-                                                chain::Execution& execution);
 
   // pos_slasher.cpp
   void watch(const TreeEntry& entry, TimeMs now, Actions& out);
+  void watch_recovered(TimeMs now, Actions& out);
   void report(const chain::BlockHeader& first, const chain::BlockHeader& second, TimeMs now,
               Actions& out);
   void forget_old_headers();
