@@ -26,6 +26,11 @@ void PosEngine::Impl::report(const chain::BlockHeader& first, const chain::Block
     out.push_back(chain::LogAction{chain::LogAction::Level::kWarn, "pos: this node " + offence});
     return;  // an offender cannot report itself
   }
+  if (!report_evidence) {
+    out.push_back(chain::LogAction{chain::LogAction::Level::kWarn,
+                                   "pos: " + offence + " (not reported: the slasher is off)"});
+    return;
+  }
   const chain::Address self = chain::address_of(core->key.public_key());
   const std::uint64_t next_nonce = core->state.account(self).nonce;
   const Bytes payload = chain::encode_evidence({first, second});

@@ -31,7 +31,10 @@ std::vector<pow_pos::ChainPoint> parent_points(const PowStore& store, std::uint6
 
 PowInvariantChecker::PowInvariantChecker(std::shared_ptr<const chain::Genesis> genesis)
     : genesis_(std::move(genesis)),
-      genesis_supply_(chain::State::from_genesis(*genesis_).supply()) {}
+      genesis_supply_(chain::State::from_genesis(*genesis_).supply()) {
+  if (genesis_->mode == chain::ConsensusMode::kPos)
+    pos_ = std::make_unique<PosInvariants>(genesis_);
+}
 
 void PowInvariantChecker::record(TimeMs at_ms, std::string what) {
   if (violations_.size() >= violations_max_)
@@ -57,14 +60,20 @@ void PowInvariantChecker::on_change(const PowNode& node, const StoreChange& chan
   if (!node.honest)
     return;
   const chain::PowParams& params = genesis_->pow;
+  const std::uint64_t max_reorg_depth =
+      pos_ ? genesis_->pos.max_reorg_depth : params.max_reorg_depth;
   if (!change.undone.empty()) {
     ++reorgs_;
     deepest_reorg_ = std::max<std::uint64_t>(deepest_reorg_, change.undone.size());
-    if (change.undone.size() > params.max_reorg_depth) {
+    if (change.undone.size() > max_reorg_depth) {
       record(now, "reorg bound: " + where(node, change.fork_height) + " undid " +
                       std::to_string(change.undone.size()) + " blocks (max_reorg_depth " +
-                      std::to_string(params.max_reorg_depth) + ")");
+                      std::to_string(max_reorg_depth) + ")");
     }
+  }
+  if (pos_) {
+    check_pos_change(node, change, now);
+    return;
   }
   for (const AppliedBlock& applied : change.applied)
     check_applied(node, applied, now);
@@ -78,6 +87,24 @@ void PowInvariantChecker::on_change(const PowNode& node, const StoreChange& chan
   }
   if (store.state().root() != store.head().header.state_root)
     record(now, "state: " + where(node, store.height()) + " state root is not the head's");
+}
+
+void PowInvariantChecker::check_pos_change(const PowNode& node, const StoreChange& change,
+                                           TimeMs now) {
+  std::vector<std::string> problems;
+  for (const AppliedBlock& applied : change.applied) {
+    ++blocks_checked_;
+    pos_->check_block(node.store, applied, problems);
+    for (auto& problem : problems)
+      record(now, where(node, applied.block.header.height) + ": " + std::move(problem));
+    problems.clear();
+  }
+  check_branch_transactions(node, change, now);
+  pos_->on_change(node.slot, node.store, change, problems);
+  for (auto& problem : problems)
+    record(now, where(node, node.store.height()) + ": " + std::move(problem));
+  if (node.store.state().root() != node.store.head().header.state_root)
+    record(now, "state: " + where(node, node.store.height()) + " state root is not the head's");
 }
 
 void PowInvariantChecker::check_applied(const PowNode& node, const AppliedBlock& applied,
