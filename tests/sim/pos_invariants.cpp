@@ -12,21 +12,6 @@ std::uint64_t percent_of(std::uint64_t amount, std::uint64_t percent) {
   return hundreds * percent + (amount - hundreds * 100) * percent / 100;
 }
 
-// The parent chain of the best chain's block at `height`, newest first, with each block's
-// difficulty, as the difficulty adjustment reads it.
-std::vector<pow_pos::ChainPoint> parent_points(const PowStore& store, std::uint64_t height,
-                                               const chain::PosParams& params) {
-  std::vector<pow_pos::ChainPoint> points;
-  const std::size_t needed = pow_pos::pos_points_needed(params);
-  for (std::uint64_t h = height; h-- > 0 && points.size() < needed;) {
-    const chain::BlockHeader& header = store.at(h).header;
-    const auto* seal = std::get_if<chain::PosSeal>(&header.seal);
-    points.push_back({header.height, header.timestamp_ms,
-                      seal ? pow_pos::Uint256::from_hash(seal->difficulty) : pow_pos::Uint256()});
-  }
-  return points;
-}
-
 }  // namespace
 
 PosInvariants::PosInvariants(std::shared_ptr<const chain::Genesis> genesis)
@@ -60,7 +45,8 @@ void PosInvariants::check_rules(const PowStore& store, const AppliedBlock& appli
     problems.push_back("pos: " + shape.message());
     return;
   }
-  auto difficulty = pow_pos::next_difficulty(parent_points(store, height, params), params);
+  auto difficulty = pow_pos::next_difficulty(
+      store.points_below(height, pow_pos::pos_points_needed(params)), params);
   if (!difficulty) {
     problems.push_back("pos: no difficulty for the parent chain");
     return;

@@ -106,7 +106,7 @@ TEST_CASE(
 TEST_CASE("pos fairness: block shares track stake shares over whole simulated networks",
           "[pos][fairness]") {
   const FairnessOptions options;  // stakes 100/200/300/400
-  FairnessResult result = run_fairness(4, 1, options, 1);
+  FairnessResult result = run_fairness(5, 1, options, 1);
   std::printf("pos fairness, %llu seeds: validator stake-share expected measured\n",
               static_cast<unsigned long long>(result.trials));
   for (std::size_t j = 0; j < options.stakes.size(); ++j) {
@@ -117,7 +117,7 @@ TEST_CASE("pos fairness: block shares track stake shares over whole simulated ne
               result.chi_square_model, result.critical, result.chi_square_equal);
   INFO(result.first_anomaly);
   CHECK(result.anomalies == 0);
-  REQUIRE(result.total > 500);
+  REQUIRE(result.total > 400);  // about 120 blocks a seed
   CHECK(result.chi_square_model < result.critical);
   // The test can tell: a lottery blind to stake would be far off.
   CHECK(result.chi_square_equal > 3 * result.critical);

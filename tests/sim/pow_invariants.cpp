@@ -12,21 +12,6 @@ std::string short_hex(const crypto::Hash256& hash) {
   return crypto::to_hex(ByteView(hash.data.data(), 6));
 }
 
-// The parent chain of the best chain's block at `height`, newest first, as retargeting and
-// the timestamp rule see it.
-std::vector<pow_pos::ChainPoint> parent_points(const PowStore& store, std::uint64_t height,
-                                               const chain::PowParams& params) {
-  std::vector<pow_pos::ChainPoint> points;
-  const std::size_t needed = pow_pos::points_needed(params);
-  for (std::uint64_t h = height; h-- > 0 && points.size() < needed;) {
-    const chain::BlockHeader& header = store.at(h).header;
-    const auto* seal = std::get_if<chain::PowSeal>(&header.seal);
-    points.push_back({header.height, header.timestamp_ms,
-                      seal ? pow_pos::Uint256::from_hash(seal->target) : pow_pos::Uint256()});
-  }
-  return points;
-}
-
 }  // namespace
 
 PowInvariantChecker::PowInvariantChecker(std::shared_ptr<const chain::Genesis> genesis)
@@ -143,7 +128,7 @@ void PowInvariantChecker::check_rules(const PowNode& node, const chain::Block& b
     record(now, "pow: " + where(node, height) + ": " + shape.message());
     return;
   }
-  auto points = parent_points(node.store, height, params);
+  auto points = node.store.points_below(height, pow_pos::points_needed(params));
   auto target = pow_pos::next_target(points, params);
   auto median = pow_pos::median_time_past(points, params);
   const auto& seal = std::get<chain::PowSeal>(block.header.seal);
