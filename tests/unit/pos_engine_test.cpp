@@ -124,7 +124,8 @@ std::vector<T> only(const Actions& actions) {
 struct Harness {
   // participant: a validator index, or nullopt for a full node that only watches.
   explicit Harness(std::optional<ReplicaIndex> participant = std::nullopt,
-                   std::vector<std::string> byzantine = {}, std::uint64_t v2_stake = 100)
+                   std::vector<std::string> byzantine = {}, std::uint64_t v2_stake = 100,
+                   bool report_evidence = true)
       : genesis(pos_genesis(v2_stake)), builder(*genesis) {
     EngineSetup setup(genesis, participant ? validator_key(*participant) : observer_key(),
                       State::from_genesis(*genesis), builder.genesis_block());
@@ -132,6 +133,7 @@ struct Harness {
     setup.upstreams = participant ? 0 : 1;
     setup.mempool = &mempool;
     setup.byzantine = std::move(byzantine);
+    setup.report_evidence = report_evidence;
     auto created = PosEngine::create(std::move(setup));
     REQUIRE(created.ok());
     engine = std::move(*created);
@@ -247,6 +249,21 @@ TEST_CASE("pos engine: a double-signer is detected, slashed by evidence and leav
   CHECK(h.mempool.empty());
   h.deliver(h.builder.make(slashing.hash(), 1, 1503));
   CHECK(h.rejected(Rejection::kNotEligible) == 1);
+}
+
+TEST_CASE("pos engine: with the slasher off a double-sign is counted but not reported",
+          "[pos][engine][slashing]") {
+  Harness h(std::nullopt, {}, 100, /*report_evidence=*/false);
+  h.engine->start(kNow);
+  const crypto::Hash256 zero = h.builder.genesis_hash();
+  Block one = h.builder.make(zero, 1, 1500);
+  Block other = h.builder.make(zero, 1, 1501);
+  h.deliver(one);
+  h.deliver(other);
+  REQUIRE(one.hash() != other.hash());
+  CHECK(h.engine->pos_counters().double_signs_seen == 1);
+  CHECK(h.engine->pos_counters().evidence_submitted == 0);
+  CHECK(h.mempool.empty());
 }
 
 TEST_CASE("pos engine: --byzantine double-sign signs a sibling of its own block",
