@@ -6,11 +6,13 @@
 
 namespace synod::pow_pos {
 
-PosEngine::Impl::Impl(std::unique_ptr<NakamotoCore> chain_core, bool double_signer)
+PosEngine::Impl::Impl(std::unique_ptr<NakamotoCore> chain_core, bool double_signer,
+                      bool reports_evidence)
     : core(std::move(chain_core)),
       rules(static_cast<const PosChainRules&>(*core->rules)),
       params(rules.params()),
-      double_sign(double_signer) {
+      double_sign(double_signer),
+      report_evidence(reports_evidence) {
   core->on_tip_changed = [this](TimeMs now, Actions& out) { tip_changed(now, out); };
   core->on_block_admitted = [this](const TreeEntry& entry, TimeMs now, Actions& out) {
     watch(entry, now, out);
@@ -36,7 +38,7 @@ Result<std::unique_ptr<PosEngine>> PosEngine::create(chain::EngineSetup setup) {
   if (!core)
     return core.error();
   return std::unique_ptr<PosEngine>(
-      new PosEngine(std::make_unique<Impl>(std::move(*core), double_sign)));
+      new PosEngine(std::make_unique<Impl>(std::move(*core), double_sign, setup.report_evidence)));
 }
 
 PosEngine::PosEngine(std::unique_ptr<Impl> impl)

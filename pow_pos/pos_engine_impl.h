@@ -22,12 +22,13 @@ struct OwnBlock {
 };
 
 struct PosEngine::Impl {
-  Impl(std::unique_ptr<NakamotoCore> core, bool double_sign);
+  Impl(std::unique_ptr<NakamotoCore> core, bool double_sign, bool report_evidence);
 
   std::unique_ptr<NakamotoCore> core;
   const PosChainRules& rules;
   const chain::PosParams& params;
   bool double_sign = false;
+  bool report_evidence = true;  // EngineSetup::report_evidence
 
   // The proposer: the last second a ticket was drawn on each parent (pruned below the tip).
   std::map<crypto::Hash256, std::uint64_t> last_slot_tried;

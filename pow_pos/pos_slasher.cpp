@@ -52,6 +52,11 @@ void PosEngine::Impl::report(const chain::BlockHeader& first, const chain::Block
                                    "pos: " + offence + ", but it is already slashed"});
     return;
   }
+  if (!report_evidence) {
+    out.push_back(chain::LogAction{chain::LogAction::Level::kWarn,
+                                   "pos: " + offence + " (not reported: the slasher is off)"});
+    return;
+  }
   const chain::Address self = chain::address_of(core->key.public_key());
   const std::uint64_t next_nonce = core->state.account(self).nonce;
   const Bytes payload = chain::encode_evidence({first, second});

@@ -94,6 +94,21 @@ TEST_CASE("pos engine: a double-signer is detected, slashed by evidence and leav
   CHECK(h.rejected(Rejection::kNotEligible) == 1);
 }
 
+TEST_CASE("pos engine: with the slasher off a double-sign is counted but not reported",
+          "[pos][engine][slashing]") {
+  Harness h(std::nullopt, {}, 100, 20, /*report_evidence=*/false);
+  h.engine->start(kNow);
+  const crypto::Hash256 zero = h.builder.genesis_hash();
+  Block one = h.builder.make(zero, 1, 1500);
+  Block other = h.builder.make(zero, 1, 1501);
+  h.deliver(one);
+  h.deliver(other);
+  REQUIRE(one.hash() != other.hash());
+  CHECK(h.engine->pos_counters().double_signs_seen == 1);
+  CHECK(h.engine->pos_counters().evidence_submitted == 0);
+  CHECK(h.mempool.empty());
+}
+
 TEST_CASE("pos engine: --byzantine double-sign signs a sibling of its own block",
           "[pos][engine][slashing]") {
   Harness honest(ReplicaIndex{0});

@@ -130,7 +130,7 @@ struct Harness {
   // participant: a validator index, or nullopt for a full node that only watches.
   explicit Harness(std::optional<ReplicaIndex> participant = std::nullopt,
                    std::vector<std::string> byzantine = {}, std::uint64_t v2_stake = 100,
-                   std::uint64_t unbonding_delay = 20)
+                   std::uint64_t unbonding_delay = 20, bool report_evidence = true)
       : genesis(pos_genesis(v2_stake, unbonding_delay)), builder(*genesis) {
     EngineSetup setup(genesis, participant ? validator_key(*participant) : observer_key(),
                       State::from_genesis(*genesis), builder.genesis_block());
@@ -138,6 +138,7 @@ struct Harness {
     setup.upstreams = participant ? 0 : 1;
     setup.mempool = &mempool;
     setup.byzantine = std::move(byzantine);
+    setup.report_evidence = report_evidence;
     auto created = PosEngine::create(std::move(setup));
     REQUIRE(created.ok());
     engine = std::move(*created);
