@@ -2,8 +2,8 @@
 # One browser test case (tests/browser/web_view.js) with what it needs around it:
 #   run.sh CASE BIN_DIR WORK_DIR
 # CASE nodes, kill, transfer (pow-reorg): a fresh 4-validator PBFT (4-miner PoW) testnet on free 127.0.0.1 ports and
-# `synod-testnet web` in front of it (both stopped at the end); sim-trace: a
-# `synod-sim --html` page. Exits 77 (CTest: skipped) with the reason when Debian's chromium
+# `synod-testnet web` in front of it (both stopped at the end); sim-trace (pow-trace): a
+# `synod-sim --html` page of a PBFT (PoW) run. Exits 77 (CTest: skipped) with the reason when Debian's chromium
 # or the puppeteer-core npm package cannot be had; screenshots go to
 # WORK_DIR/screenshots, or to docs/ with SYNOD_UPDATE_SCREENSHOTS=1.
 set -euo pipefail
@@ -63,6 +63,12 @@ if [ "$case_name" = sim-trace ]; then
   # Seed 4: the primary is silent, so the backups change view at 900 ms; then partitions.
   "$BIN/synod-sim" --seed 4 --html "$WORK/msc.html" >/dev/null
   run_case "file://$WORK/msc.html"
+  exit $?
+fi
+if [ "$case_name" = pow-trace ]; then
+  # Seed 3: a partition {0,2|1,3}, four forks, reorgs 2 and 4 deep, four orphaned blocks.
+  "$BIN/synod-sim" --consensus pow --seed 3 --html "$WORK/msc-pow.html" >/dev/null
+  run_case "file://$WORK/msc-pow.html"
   exit $?
 fi
 

@@ -129,8 +129,31 @@ async function simTraceRenders(page) {
   await shot(page, 'msc.png');
 }
 
+// A proof-of-work run's chart: block messages as arrows, blocks mined, a fork and a reorg
+// labelled where they happened.
+async function powTraceRenders(page) {
+  await page.goto(url);
+  await page.waitForSelector('.msc-title', { timeout: 10000 });
+  const title = await page.$eval('.msc-title', (t) => t.textContent);
+  check(/pow seed/.test(title), 'not a proof-of-work chart: ' + title);
+  check(Number(/(\d+) messages/.exec(title)[1]) > 100, 'too few messages: ' + title);
+  check(Number(/(\d+) reorgs/.exec(title)[1]) >= 1, 'the title counts no reorg: ' + title);
+  await page.click('button[data-action="next-fork"]');
+  await page.waitForSelector('.msc-mark.fork', { timeout: 10000 });
+  check(/fork at height/.test(await page.$eval('.msc-details', (d) => d.textContent)), 'next fork shows no fork');
+  await page.click('button[data-action="next-reorg"]');
+  await page.waitForSelector('.msc-mark.reorg', { timeout: 10000 });
+  const details = await page.$eval('.msc-details', (d) => d.textContent);
+  check(/reorganises: \d+ block\(s\)/.test(details), 'next reorg shows no reorg: ' + details);
+  const label = await page.$eval('.msc-mark.reorg text', (t) => t.textContent);
+  check(/^REORG −\d+ → #\d+$/.test(label), 'the reorg label reads ' + label);
+  check((await page.$$('.msc-msg.type-block')).length > 0, 'no block message arrows in view');
+  check((await page.$$('.msc-mark.mined')).length > 0, 'no block mined in view');
+  await shot(page, 'msc-pow.png');
+}
+
 const cases = { 'nodes': pageShowsNodes, 'kill': killShowsViewChange, 'transfer': transferInBlock,
-  'pow-reorg': powReorg, 'sim-trace': simTraceRenders };
+  'pow-reorg': powReorg, 'sim-trace': simTraceRenders, 'pow-trace': powTraceRenders };
 
 (async () => {
   const run = cases[testCase];

@@ -42,6 +42,7 @@
 #include "chain/mempool.h"
 #include "tests/sim/network.h"
 #include "tests/sim/pow_store.h"
+#include "tests/sim/trace_recorder.h"
 
 namespace synod::sim {
 
@@ -92,6 +93,8 @@ struct PowClusterOptions {
   chain::MempoolOptions mempool;
   std::uint64_t max_grind_hashes = 1ULL << 26;  // a job that needs more is a fault
   std::ostream* trace = nullptr;                // one line per event when set
+  // Records the run for a chart when set (pow_cluster_trace.cpp); must outlive the cluster.
+  TraceRecorder* recorder = nullptr;
 };
 
 // How an experiment shapes the links around an attacker. Every member is optional.
@@ -165,6 +168,8 @@ class PowCluster {
   std::uint64_t trace_hash() const;
   void trace(const std::string& line);
   bool tracing() const { return options_.trace != nullptr; }
+  // The end of a recorded run: mined blocks off the final best chain become orphans.
+  void finish_recording();
 
  private:
   void execute(SlotId slot, chain::Actions actions);
@@ -173,7 +178,7 @@ class PowCluster {
   void record_change(SlotId slot, Result<StoreChange> change);
   void send_block_message(SlotId from, SlotId to, const std::shared_ptr<const Bytes>& message);
   void transmit(SlotId from, SlotId to, std::uint64_t tag, Network::Delivery delivery,
-                std::function<void()> deliver);
+                std::function<void()> deliver, std::string label = {});
   void deliver_message(SlotId to, SlotId from, const std::shared_ptr<const Bytes>& message);
   void set_timer(SlotId slot, std::uint32_t id, TimeMs at_ms);
   void fetch_by_locator(SlotId slot, const chain::FetchByLocatorAction& action);
@@ -184,6 +189,13 @@ class PowCluster {
   void gossip_arrived(SlotId slot, const chain::Transaction& tx, const crypto::Hash256& hash);
   void fault(SlotId slot, const std::string& what);
   bool signature_valid(const chain::Transaction& tx, const crypto::Hash256& tx_hash);
+  // The recorder's side (pow_cluster_trace.cpp); each is a no-op when nothing records.
+  bool recording() const { return options_.recorder != nullptr && !options_.recorder->full(); }
+  void record_nodes();
+  std::string message_label(ByteView message) const;
+  void record_mined(SlotId slot, const chain::Block& block);
+  void record_store_change(SlotId slot, const StoreChange& change);
+  std::optional<SlotId> miner_of(const chain::BlockHeader& header) const;
 
   PowClusterOptions options_;
   chain::EngineFactory factory_;

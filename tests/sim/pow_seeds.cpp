@@ -4,10 +4,20 @@
 
 namespace synod::sim {
 
-PowRunResult run_pow_seed(std::uint64_t seed, const PowSeedOptions& options, std::ostream* trace) {
+PowRunResult run_pow_seed(std::uint64_t seed, const PowSeedOptions& options, std::ostream* trace,
+                          TraceRecorder* recorder) {
   PowScenario scenario = generate_pow_scenario(seed, {options.miners, options.duration_ms});
   PowRunOptions run;
   run.trace = trace;
+  run.recorder = recorder;
+  if (recorder != nullptr) {
+    recorder->set_run({{"seed", seed},
+                       {"consensus", "pow"},
+                       {"nodes", options.miners},
+                       {"duration_ms", options.duration_ms},
+                       {"scenario", scenario.describe()},
+                       {"replay", pow_replay_command(seed, options)}});
+  }
   return run_pow_scenario(scenario, run);
 }
 
