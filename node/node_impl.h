@@ -29,6 +29,7 @@
 #include "node/rpc/http_server.h"
 #include "node/rpc/metrics.h"
 #include "node/serve_budget.h"
+#include "node/slash_log.h"
 #include "node/storage_worker.h"
 #include "node/transport/peer_manager.h"
 #include "node/verified_signatures.h"
@@ -86,6 +87,7 @@ struct Node::Impl {
 
   WriteBacklog backlog;
   std::uint64_t reorgs_seen = 0;
+  SlashLog slashes;  // PoS: the slashes on the best chain, for the push stream
 
   MiningState mining;
   // Block serving to peers: 32 MiB/s each, 64 MiB saved up at most.

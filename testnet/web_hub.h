@@ -36,7 +36,8 @@ class WebHub {
   void set_node_reachable(std::size_t index, bool reachable);
   void set_node_process(std::size_t index, const std::string& process);
 
-  // A block seen on some node: {"hash", "height", "prev", "txs", "miner"?}.
+  // A block seen on some node: {"hash", "height", "prev", "txs", "seal", "evidence",
+  // "signatures"?}.
   void add_block(nlohmann::json block);
   bool knows_block(const std::string& hash) const;
 

@@ -22,6 +22,16 @@ client::RpcClientOptions relay_options() {
   return options;
 }
 
+// PoS: how many slashing-evidence transactions the block carries.
+std::size_t evidence_transactions(const json& block) {
+  std::size_t count = 0;
+  if (block.contains("transactions") && block["transactions"].is_array()) {
+    for (const auto& tx : block["transactions"])
+      count += tx.is_object() && tx.value("kind", "") == "evidence" ? 1 : 0;
+  }
+  return count;
+}
+
 }  // namespace
 
 WebRelay::WebRelay(Testnet testnet, WebHub& hub) : testnet_(std::move(testnet)), hub_(hub) {}
@@ -87,6 +97,7 @@ void WebRelay::fetch_branch(client::RpcClient& rpc, std::string hash) {
                   {"seal", header.contains("seal") ? header["seal"].value("kind", "") : ""}};
     if (block.contains("certificate") && block["certificate"].is_object())
       entry["signatures"] = block["certificate"].value("signatures", json::array()).size();
+    entry["evidence"] = evidence_transactions(block);
     hub_.add_block(std::move(entry));
     if (height == 0)
       return;

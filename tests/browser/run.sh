@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One browser test case (tests/browser/web_view.js) with what it needs around it:
 #   run.sh CASE BIN_DIR WORK_DIR
-# CASE nodes, kill, transfer (pow-reorg): a fresh 4-validator PBFT (4-miner PoW) testnet on free 127.0.0.1 ports and
+# CASE nodes, kill, transfer (pow-reorg, pos-slash): a fresh 4-validator PBFT (4-miner PoW,
+# 4-validator PoS) testnet on free 127.0.0.1 ports and
 # `synod-testnet web` in front of it (both stopped at the end); sim-trace (pow-trace): a
 # `synod-sim --html` page of a PBFT (PoW) run. Exits 77 (CTest: skipped) with the reason when Debian's chromium
 # or the puppeteer-core npm package cannot be had; screenshots go to
@@ -75,8 +76,13 @@ fi
 base=$(pick_base_port 6)
 web_port=$((base + 10))
 consensus=pbft
+init_options=()
 if [ "$case_name" = pow-reorg ]; then consensus=pow; fi
-"$TESTNET" init --dir "$DIR" --base-port "$base" --consensus "$consensus" >/dev/null
+if [ "$case_name" = pos-slash ]; then
+  consensus=pos
+  init_options=(--block-interval-ms 1000)  # a block a second: the slash comes sooner
+fi
+"$TESTNET" init --dir "$DIR" --base-port "$base" --consensus "$consensus" "${init_options[@]}" >/dev/null
 "$TESTNET" up --dir "$DIR" --timeout 60 >/dev/null
 "$TESTNET" web --dir "$DIR" --port "$web_port" >"$WORK/web.log" 2>&1 &
 web_pid=$!
