@@ -52,7 +52,8 @@ void SlashLog::on_block(const chain::Block& block, const chain::StateDiff& diff,
     if (change.after.slashed_height != height || before.slashed())
       continue;
     json entry = slash_entry(change.address, change.after, genesis);
-    // Slashing only takes coins; anything else the block did to the account is not in it.
+    // The staked and unbonding coins it lost in this block: what the slash took (an unstake
+    // in the same block only moves coins between the two; a stake would hide that much).
     const std::uint64_t held_before = before.stake + before.unbonding;
     const std::uint64_t held_after = change.after.stake + change.after.unbonding;
     entry["amount"] = held_before > held_after ? held_before - held_after : 0;
