@@ -82,11 +82,25 @@ void WebRelay::follow_node(std::size_t index) {
   }
 }
 
+bool WebRelay::claim_fetch(const std::string& hash) {
+  std::lock_guard lock(fetching_mutex_);
+  return fetching_.insert(hash).second;
+}
+
+void WebRelay::release_fetch(const std::string& hash) {
+  std::lock_guard lock(fetching_mutex_);
+  fetching_.erase(hash);
+}
+
 void WebRelay::fetch_branch(client::RpcClient& rpc, std::string hash) {
   for (int fetched = 0; fetched < kBranchFetchMax && !hub_.knows_block(hash); ++fetched) {
+    if (!claim_fetch(hash))
+      return;  // another node's thread fetches it (and the blocks below it)
     auto outcome = rpc.call("get_block", {{"hash", hash}});
-    if (!outcome.ok())
+    if (!outcome.ok()) {
+      release_fetch(hash);
       return;
+    }
     const json& block = outcome.result();
     const json& header = block["header"];
     const std::uint64_t height = header.value("height", std::uint64_t{0});
@@ -99,6 +113,7 @@ void WebRelay::fetch_branch(client::RpcClient& rpc, std::string hash) {
       entry["signatures"] = block["certificate"].value("signatures", json::array()).size();
     entry["evidence"] = evidence_transactions(block);
     hub_.add_block(std::move(entry));
+    release_fetch(hash);  // after the hub knows it, so no other thread fetches it again
     if (height == 0)
       return;
     hash = header.value("prev_hash", "");
