@@ -38,7 +38,7 @@ class WebRelay {
   void fetch_branch(client::RpcClient& rpc, std::string head_hash);
   // Whether this thread may fetch `hash`: false while another one fetches it. Every node
   // reports the same new head at about the same time, and a block fetch costs the node
-  // (get_block encodes every transaction on its event loop): one fetch per block.
+  // (get_block reads the block and encodes every transaction as JSON): one per block.
   bool claim_fetch(const std::string& hash);
   void release_fetch(const std::string& hash);
   void check_transfers(client::RpcClient& rpc);
