@@ -129,8 +129,9 @@ Result<NodeConfig> parse_config(const std::string& json_text) {
   if (auto status =
           check_known(root,
                       {"moniker", "rpc_listen", "peer_listen", "verify_threads", "batch_delay_ms",
-                       "view_change_timeout_ms", "rpc_max_body_bytes", "summary_interval_blocks",
-                       "log_level", "mempool", "upstreams", "follow_poll_ms", "mining"},
+                       "view_change_timeout_ms", "max_block_gap_ms", "slow_primary_strikes",
+                       "rpc_max_body_bytes", "summary_interval_blocks", "log_level", "mempool",
+                       "upstreams", "follow_poll_ms", "mining"},
                       where);
       !status) {
     return status.error();
@@ -144,6 +145,8 @@ Result<NodeConfig> parse_config(const std::string& json_text) {
         read_number(root, "verify_threads", config.verify_threads, where),
         read_number(root, "batch_delay_ms", config.batch_delay_ms, where),
         read_number(root, "view_change_timeout_ms", config.view_change_timeout_ms, where),
+        read_number(root, "max_block_gap_ms", config.max_block_gap_ms, where),
+        read_number(root, "slow_primary_strikes", config.slow_primary_strikes, where),
         read_number(root, "rpc_max_body_bytes", config.rpc_max_body_bytes, where),
         read_number(root, "summary_interval_blocks", config.summary_interval_blocks, where),
         read_number(root, "follow_poll_ms", config.follow_poll_ms, where)}) {
@@ -178,6 +181,8 @@ std::string config_to_json(const NodeConfig& config) {
       {"verify_threads", config.verify_threads},
       {"batch_delay_ms", config.batch_delay_ms},
       {"view_change_timeout_ms", config.view_change_timeout_ms},
+      {"max_block_gap_ms", config.max_block_gap_ms},
+      {"slow_primary_strikes", config.slow_primary_strikes},
       {"rpc_max_body_bytes", config.rpc_max_body_bytes},
       {"summary_interval_blocks", config.summary_interval_blocks},
       {"log_level", config.log_level},

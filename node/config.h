@@ -18,6 +18,11 @@ struct NodeConfig {
   std::size_t verify_threads = 2;              // signature-verification worker pool
   std::uint64_t batch_delay_ms = 0;            // 0: the genesis value
   std::uint64_t view_change_timeout_ms = 0;    // 0: the genesis value
+  // Primary monitoring (pbft/primary_monitor.h): a view change after this many blocks in a
+  // row that kept transactions waiting longer than max_block_gap_ms (0: half the view-change
+  // timeout). 0 strikes: off.
+  std::uint64_t max_block_gap_ms = 0;
+  std::uint32_t slow_primary_strikes = 3;
   std::size_t rpc_max_body_bytes = 1 << 20;
   std::uint64_t summary_interval_blocks = 100;  // one INFO summary line per N blocks
   std::string log_level = "info";               // trace, debug, info, warn, error
