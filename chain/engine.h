@@ -245,6 +245,8 @@ struct EngineSetup {
   // Node tuning; zero means "the genesis' or the engine's default".
   std::uint64_t batch_delay_ms = 0;
   std::uint64_t view_change_timeout_ms = 0;
+  std::uint64_t max_block_gap_ms = 0;
+  std::uint32_t slow_primary_strikes = 3;  // 0: no primary monitoring
   std::uint64_t poll_interval_ms = 0;
   std::uint32_t upstreams = 0;  // full node: how many upstreams it may fetch from
   std::uint32_t fetch_batch_blocks = 0;

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <sstream>
 
 #include "client/rpc_client.h"
@@ -12,7 +13,33 @@ using nlohmann::json;
 
 namespace {
 
-Status check_known(const json& object, std::initializer_list<const char*> allowed,
+// The fields a config.json may have at its top level.
+constexpr const char* kConfigKeys[] = {"moniker",
+                                       "rpc_listen",
+                                       "peer_listen",
+                                       "verify_threads",
+                                       "batch_delay_ms",
+                                       "view_change_timeout_ms",
+                                       "max_block_gap_ms",
+                                       "slow_primary_strikes",
+                                       "rpc_max_body_bytes",
+                                       "summary_interval_blocks",
+                                       "log_level",
+                                       "mempool",
+                                       "upstreams",
+                                       "follow_poll_ms",
+                                       "mining",
+                                       "rpc_threads",
+                                       "rpc_max_connections",
+                                       "rpc_max_connections_per_address",
+                                       "rpc_max_waiters_per_address",
+                                       "peer_handshake_threads",
+                                       "peer_handshakes_per_second",
+                                       "peer_handshake_burst",
+                                       "peer_handshakes_per_second_per_address",
+                                       "peer_handshake_burst_per_address"};
+
+Status check_known(const json& object, std::span<const char* const> allowed,
                    const std::string& where) {
   for (const auto& item : object.items()) {
     bool known = false;
@@ -22,6 +49,11 @@ Status check_known(const json& object, std::initializer_list<const char*> allowe
       return make_error(where + item.key() + ": unknown field");
   }
   return Status::success();
+}
+
+Status check_known(const json& object, std::initializer_list<const char*> allowed,
+                   const std::string& where) {
+  return check_known(object, std::span<const char* const>(allowed.begin(), allowed.size()), where);
 }
 
 template <typename T>
@@ -163,33 +195,8 @@ Result<NodeConfig> parse_config(const std::string& json_text) {
   if (root.is_discarded() || !root.is_object())
     return make_error("config: not a JSON object");
   const std::string where = "config ";
-  if (auto status = check_known(root,
-                                {"moniker",
-                                 "rpc_listen",
-                                 "peer_listen",
-                                 "verify_threads",
-                                 "batch_delay_ms",
-                                 "view_change_timeout_ms",
-                                 "rpc_max_body_bytes",
-                                 "summary_interval_blocks",
-                                 "log_level",
-                                 "mempool",
-                                 "upstreams",
-                                 "follow_poll_ms",
-                                 "mining",
-                                 "rpc_threads",
-                                 "rpc_max_connections",
-                                 "rpc_max_connections_per_address",
-                                 "rpc_max_waiters_per_address",
-                                 "peer_handshake_threads",
-                                 "peer_handshakes_per_second",
-                                 "peer_handshake_burst",
-                                 "peer_handshakes_per_second_per_address",
-                                 "peer_handshake_burst_per_address"},
-                                where);
-      !status) {
+  if (auto status = check_known(root, kConfigKeys, where); !status)
     return status.error();
-  }
   NodeConfig config;
   for (auto status :
        {read_text(root, "moniker", config.moniker, where),
@@ -199,6 +206,8 @@ Result<NodeConfig> parse_config(const std::string& json_text) {
         read_number(root, "verify_threads", config.verify_threads, where),
         read_number(root, "batch_delay_ms", config.batch_delay_ms, where),
         read_number(root, "view_change_timeout_ms", config.view_change_timeout_ms, where),
+        read_number(root, "max_block_gap_ms", config.max_block_gap_ms, where),
+        read_number(root, "slow_primary_strikes", config.slow_primary_strikes, where),
         read_number(root, "rpc_max_body_bytes", config.rpc_max_body_bytes, where),
         read_number(root, "summary_interval_blocks", config.summary_interval_blocks, where),
         read_number(root, "follow_poll_ms", config.follow_poll_ms, where)}) {
@@ -234,6 +243,8 @@ std::string config_to_json(const NodeConfig& config) {
       {"verify_threads", config.verify_threads},
       {"batch_delay_ms", config.batch_delay_ms},
       {"view_change_timeout_ms", config.view_change_timeout_ms},
+      {"max_block_gap_ms", config.max_block_gap_ms},
+      {"slow_primary_strikes", config.slow_primary_strikes},
       {"rpc_max_body_bytes", config.rpc_max_body_bytes},
       {"rpc_threads", config.rpc_threads},
       {"rpc_max_connections", config.rpc_max_connections},

@@ -18,6 +18,11 @@ struct NodeConfig {
   std::size_t verify_threads = 2;              // signature-verification worker pool
   std::uint64_t batch_delay_ms = 0;            // 0: the genesis value
   std::uint64_t view_change_timeout_ms = 0;    // 0: the genesis value
+  // Primary monitoring (pbft/primary_monitor.h): a view change after this many blocks in a
+  // row that kept transactions waiting longer than max_block_gap_ms (0: half the view-change
+  // timeout). 0 strikes: off.
+  std::uint64_t max_block_gap_ms = 0;
+  std::uint32_t slow_primary_strikes = 3;
   std::size_t rpc_max_body_bytes = 1 << 20;
   // JSON-RPC: threads that read, parse, render and write (methods run on the event loop);
   // open connections in total and per client address; get_blocks long polls per address.

@@ -144,6 +144,8 @@ Status Node::Impl::open_engine(chain::State state, chain::Block head) {
   setup.stored = &stored;
   setup.batch_delay_ms = config.batch_delay_ms;
   setup.view_change_timeout_ms = config.view_change_timeout_ms;
+  setup.max_block_gap_ms = config.max_block_gap_ms;
+  setup.slow_primary_strikes = config.slow_primary_strikes;
   setup.poll_interval_ms = config.follow_poll_ms;
   setup.upstreams = static_cast<std::uint32_t>(follow.upstreams.size());
   setup.fetch_batch_blocks = kMaxFetchBlocks;

@@ -105,6 +105,7 @@ class SlowPrimaryStage final : public Stage {
       std::uint32_t id = context_.allocate_timer_id();
       kept.push_back(chain::SetTimerAction{id, now + delay_ms()});
       held_.push_back(Held{id, std::move(hold)});
+      ++groups_held_;
     }
     actions = std::move(kept);
   }
@@ -117,6 +118,10 @@ class SlowPrimaryStage final : public Stage {
     Actions released = std::move(it->actions);
     held_.erase(it);
     return released;
+  }
+
+  void report(nlohmann::json& out) const override {
+    out["slow-primary"] = {{"pre_prepares_held", groups_held_}, {"delay_ms", delay_ms()}};
   }
 
  private:
@@ -143,6 +148,7 @@ class SlowPrimaryStage final : public Stage {
 
   Context& context_;
   std::deque<Held> held_;
+  std::uint64_t groups_held_ = 0;  // calls whose own PRE-PREPAREs were held back
 };
 
 }  // namespace

@@ -11,6 +11,8 @@ namespace {
 Result<std::unique_ptr<chain::Engine>> make_validator(chain::EngineSetup& setup) {
   ReplicaConfig config{setup.genesis, setup.key, setup.batch_delay_ms, setup.view_change_timeout_ms,
                        setup.signature_check};
+  config.max_block_gap_ms = setup.max_block_gap_ms;
+  config.slow_primary_strikes = setup.slow_primary_strikes;
   std::optional<Bytes> votes;
   if (setup.stored != nullptr) {
     auto persisted = setup.stored->persisted(Replica::kVotesKey);

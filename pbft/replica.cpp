@@ -54,6 +54,8 @@ Replica::Impl::Impl(ReplicaConfig config_in, chain::Mempool& mempool_in, Replica
   batch_delay_ms = config.batch_delay_ms ? config.batch_delay_ms : genesis.pbft.batch_delay_ms;
   base_timeout_ms = config.view_change_timeout_ms ? config.view_change_timeout_ms
                                                   : genesis.pbft.view_change_timeout_ms;
+  monitor = PrimaryMonitor({config.max_block_gap_ms ? config.max_block_gap_ms : base_timeout_ms / 2,
+                            config.slow_primary_strikes});
   recent_hashes[head.height] = head_hash;
   stored_height = head.height;
   peer_heights.assign(validators.size(), 0);
@@ -165,6 +167,10 @@ const ReplicaCounters& Replica::counters() const {
   return impl_->counters;
 }
 
+const PrimaryMonitor& Replica::primary_monitor() const {
+  return impl_->monitor;
+}
+
 Actions Replica::start(TimeMs now) {
   Actions out;
   Impl& r = *impl_;
@@ -244,6 +250,8 @@ Actions Replica::on_message(ReplicaIndex from, ByteView bytes, TimeMs now) {
 Actions Replica::on_transactions(TimeMs now) {
   Actions out;
   impl_->arm_progress_timer(out, now);
+  if (!impl_->monitor.waiting() && impl_->transactions_waiting())
+    impl_->monitor.work_waiting(now);
   impl_->maybe_propose(out, now, false);
   return out;
 }

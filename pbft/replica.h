@@ -31,6 +31,7 @@
 #include "chain/engine.h"
 #include "chain/genesis.h"
 #include "chain/mempool.h"
+#include "pbft/primary_monitor.h"
 
 namespace synod::pbft {
 
@@ -49,6 +50,11 @@ struct ReplicaConfig {
   // each signature is verified once per node. Unset: a transaction in the mempool counts
   // as verified (admission verified it), any other is verified here.
   std::function<bool(const chain::Transaction& tx, const crypto::Hash256& tx_hash)> signature_check;
+  // Primary monitoring (pbft/primary_monitor.h): a backup asks for a view change after
+  // `slow_primary_strikes` blocks in a row for which transactions waited longer than
+  // `max_block_gap_ms`. Zero gap: half the view-change timeout. Zero strikes: off.
+  std::uint64_t max_block_gap_ms = 0;
+  std::uint32_t slow_primary_strikes = 3;
 };
 
 // What a replica is rebuilt from after a (re)start: the store's head and the state after
@@ -86,6 +92,7 @@ struct ReplicaCounters {
   std::uint64_t transactions_committed = 0;
   std::uint64_t invalid_proposals = 0;
   std::uint64_t blocks_fetched = 0;
+  std::uint64_t slow_primary_view_changes = 0;  // view changes asked for by the monitor
 };
 
 // A snapshot of the replica for operators (dump_consensus_state) and tests.
@@ -164,6 +171,7 @@ class Replica final : public chain::Engine {
   const chain::Genesis& genesis() const;
   const crypto::KeyPair& key() const;
   const ReplicaCounters& counters() const;
+  const PrimaryMonitor& primary_monitor() const;
   ConsensusSnapshot snapshot(TimeMs now) const;
 
  private:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pbft/messages.h"
+#include "pbft/primary_monitor.h"
 #include "pbft/replica.h"
 #include "pbft/view_change.h"
 #include "pbft/vote_log.h"
@@ -46,6 +47,7 @@ struct Replica::Impl {
   std::optional<chain::CommitCertificate> head_certificate;
   std::map<std::uint64_t, crypto::Hash256> recent_hashes;  // height -> hash, bounded
   TimeMs last_block_ms = 0;
+  PrimaryMonitor monitor;
   // The highest block the driver reported durable. Votes are kept down to it, not to the
   // head: after a crash the replica restarts at this height and must still know what it
   // signed above it (at most kMaxUnstoredVoteHeights below the head, which bounds the log).
@@ -161,6 +163,10 @@ struct Replica::Impl {
   void after_head_advanced(Actions& out, TimeMs now);
   void arm_progress_timer(Actions& out, TimeMs now, bool restart = false);
   bool work_pending() const;
+  // Whether the mempool holds a transaction the next block could carry.
+  bool transactions_waiting() const;
+  // Feeds a commit to the primary monitor; a view change when it suspects the primary.
+  void monitor_primary(Actions& out, bool still_waiting, TimeMs now);
 
   // ---- view change (replica_view_change.cpp) ----
   void start_view_change(Actions& out, std::uint64_t target, TimeMs now);

@@ -15,7 +15,19 @@ bool Replica::Impl::work_pending() const {
   auto it = slots.find(head.height + 1);
   if (it != slots.end() && (it->second.pre_prepare || it->second.pending))
     return true;
+  return transactions_waiting();
+}
+
+bool Replica::Impl::transactions_waiting() const {
   return !mempool.select_batch(state, 1, genesis.pbft.max_block_bytes).empty();
+}
+
+void Replica::Impl::monitor_primary(Actions& out, bool still_waiting, TimeMs now) {
+  bool suspect = monitor.block_committed(now, still_waiting);
+  if (!suspect || is_primary() || in_view_change || syncing)
+    return;
+  ++counters.slow_primary_view_changes;
+  start_view_change(out, view + 1, now);
 }
 
 void Replica::Impl::arm_progress_timer(Actions& out, TimeMs now, bool restart) {
@@ -403,12 +415,13 @@ void Replica::Impl::commit_block(Actions& out, chain::Block block, chain::StateD
   consecutive_view_changes = 0;
   // Progress: the request timer restarts, unless the block was empty while transactions
   // wait (a primary that keeps proposing empty blocks is censoring).
-  bool censoring = block.transactions.empty() &&
-                   !mempool.select_batch(state, 1, genesis.pbft.max_block_bytes).empty();
+  bool still_waiting = transactions_waiting();
+  bool censoring = block.transactions.empty() && still_waiting;
   out.push_back(chain::AppendBlockAction{std::move(block), std::move(diff), std::move(tx_hashes)});
   if (!censoring)
     arm_progress_timer(out, now, /*restart=*/true);
   after_head_advanced(out, now);
+  monitor_primary(out, still_waiting, now);
 }
 
 void Replica::Impl::after_head_advanced(Actions& out, TimeMs now) {

@@ -36,6 +36,18 @@ json dropped_json(const ReplicaCounters& counters) {
   return dropped;
 }
 
+json monitor_json(const PrimaryMonitor& monitor, const ReplicaCounters& counters) {
+  json last_wait = nullptr;
+  if (monitor.last_wait_ms())
+    last_wait = *monitor.last_wait_ms();
+  return {{"max_block_gap_ms", monitor.config().max_block_gap_ms},
+          {"strikes_to_suspect", monitor.config().strikes},
+          {"strikes", monitor.strikes()},
+          {"slow_blocks", monitor.slow_blocks()},
+          {"last_wait_ms", last_wait},
+          {"view_changes_asked", counters.slow_primary_view_changes}};
+}
+
 }  // namespace
 
 chain::ChainHead Replica::head() const {
@@ -81,6 +93,7 @@ json Replica::consensus_dump(TimeMs now) const {
           {"messages_out", counts.messages_out},
           {"invalid_proposals", counts.invalid_proposals},
           {"blocks_fetched", counts.blocks_fetched},
+          {"primary_monitor", monitor_json(primary_monitor(), counts)},
           {"dropped", dropped_json(counts)}};
 }
 
@@ -107,6 +120,11 @@ std::vector<chain::MetricSample> Replica::metrics() const {
        Kind::kCounter,
        {},
        static_cast<double>(counts.invalid_proposals)},
+      {"synod_slow_primary_view_changes_total",
+       "View changes asked for because the primary was slow",
+       Kind::kCounter,
+       {},
+       static_cast<double>(counts.slow_primary_view_changes)},
   };
   for (int reason = 0; reason < static_cast<int>(DropReason::kCount_); ++reason) {
     samples.push_back({"synod_messages_dropped_total",

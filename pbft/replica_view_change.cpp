@@ -256,6 +256,7 @@ void Replica::Impl::enter_view(Actions& out, std::uint64_t new_view, TimeMs now)
   votes.in_view_change = false;
   persist_votes(out);
   arm_progress_timer(out, now, /*restart=*/true);
+  monitor.new_view(now, transactions_waiting());
 }
 
 }  // namespace synod::pbft

@@ -129,6 +129,7 @@ struct SenderReport {
   std::uint64_t transport_errors = 0;
   bool exhausted = false;
   std::string fatal;
+  std::vector<std::int64_t> rpc_ns;  // each submit_tx batch's round trip
 };
 
 struct SenderPlan {
@@ -240,6 +241,7 @@ class Sender {
       work_.submit_ns[tx].store(submitted_at);
     ++report_.requests;
     auto reply = client_.post_raw(body);
+    report_.rpc_ns.push_back(now_ns() - submitted_at);
     json response = reply ? json::parse(*reply, nullptr, false) : json();
     if (!response.is_array()) {
       ++report_.transport_errors;
@@ -603,6 +605,7 @@ struct Figures {
   double window_s = 0;
   std::uint64_t committed_in_window = 0;
   std::vector<std::int64_t> latencies_ns;  // sorted
+  std::vector<std::int64_t> rpc_ns;        // submit_tx round trips, sorted
   std::map<std::string, std::uint64_t> refused;
   std::uint64_t retried = 0;
   std::uint64_t requests = 0;
@@ -624,6 +627,7 @@ Status add_sender_reports(const std::vector<SenderReport>& reports, Figures& fig
     figures.requests += report.requests;
     figures.transport_errors += report.transport_errors;
     figures.exhausted = figures.exhausted || report.exhausted;
+    figures.rpc_ns.insert(figures.rpc_ns.end(), report.rpc_ns.begin(), report.rpc_ns.end());
     if (!report.fatal.empty())
       return make_error("bench: " + report.fatal);
   }
@@ -645,6 +649,7 @@ Result<Figures> figures_of(const Workload& work, const LoadRun& run) {
   std::sort(figures.latencies_ns.begin(), figures.latencies_ns.end());
   if (auto status = add_sender_reports(run.senders, figures); !status)
     return status.error();
+  std::sort(figures.rpc_ns.begin(), figures.rpc_ns.end());
   figures.tps = static_cast<double>(figures.committed_in_window) / figures.window_s;
   figures.mean_block = run.observer.blocks == 0
                            ? 0
@@ -724,6 +729,10 @@ void print_bench_json(const Cluster& cluster, const BenchOptions& options, std::
                 {"p99", percentile_ms(f.latencies_ns, 0.99)},
                 {"max", max_latency_ms(f)},
                 {"samples", f.latencies_ns.size()}}},
+              {"rpc_ms",
+               {{"p50", percentile_ms(f.rpc_ns, 0.50)},
+                {"p99", percentile_ms(f.rpc_ns, 0.99)},
+                {"samples", f.rpc_ns.size()}}},
               {"blocks", run.observer.blocks},
               {"mean_block_transactions", std::round(f.mean_block * 10) / 10},
               {"nodes", nodes},
@@ -773,6 +782,9 @@ void print_bench_text(const Cluster& cluster, const BenchOptions& options, std::
               ms_text(percentile_ms(f.latencies_ns, 0.9)).c_str(),
               ms_text(percentile_ms(f.latencies_ns, 0.99)).c_str(),
               ms_text(max_latency_ms(f)).c_str(), cli::with_commas(f.latencies_ns.size()).c_str());
+  std::printf("rpc         submit_tx batches answered in p50 %s, p99 %s\n",
+              ms_text(percentile_ms(f.rpc_ns, 0.5)).c_str(),
+              ms_text(percentile_ms(f.rpc_ns, 0.99)).c_str());
   std::printf("blocks      %s, %.1f transfers per block on average\n",
               cli::with_commas(run.observer.blocks).c_str(), f.mean_block);
   print_ceiling_text(verify, cluster.size(), f.tps);

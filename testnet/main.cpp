@@ -7,6 +7,7 @@
 
 #include "testnet/bench.h"
 #include "testnet/control.h"
+#include "testnet/flood.h"
 #include "testnet/hosts.h"
 #include "testnet/link_emulator.h"
 #include "testnet/netns.h"
@@ -108,6 +109,12 @@ struct SoakArgs {
   std::string minutes, seconds, rate = "50", seed, kill_every = "5-30";
 };
 
+struct FloodArgs {
+  CLI::App* command = nullptr;
+  testnet::FloodOptions options;
+  std::string duration = "10", connections = "2";
+};
+
 struct ScenarioArgs {
   CLI::App* command = nullptr;
   std::string name;
@@ -118,6 +125,7 @@ struct CommandLine {
   InitArgs init;
   NodeArgs nodes;
   BenchArgs bench;
+  FloodArgs flood;
   ScenarioArgs scenario;
   SoakArgs soak;
   NetnsArgs netns;
@@ -274,6 +282,20 @@ void add_bench(CLI::App& app, BenchArgs& args) {
   args.command = bench;
 }
 
+void add_flood(CLI::App& app, FloodArgs& args) {
+  auto* flood = app.add_subcommand(
+      "flood", "Flood one node with transactions that cannot commit (throughput under attack)");
+  flood->add_option("--node", args.options.target, "The node to flood (default 0)")
+      ->type_name("NODE");
+  flood->add_option("--duration", args.duration, "Seconds (default 10)")->type_name("SECONDS");
+  flood->add_option("--connections", args.connections, "Connections (default 2)")->type_name("K");
+  flood
+      ->add_option("--kind", args.options.kind,
+                   "bad-signature (default), unfunded or junk (see the README)")
+      ->type_name("KIND");
+  args.command = flood;
+}
+
 void add_scenario(CLI::App& app, ScenarioArgs& args) {
   std::string names;
   for (const auto& name : testnet::scenario_names())
@@ -314,14 +336,16 @@ void add_commands(CLI::App& app, CommandLine& line) {
   add_up_and_status(app, line.nodes);
   add_node_commands(app, line.nodes);
   add_bench(app, line.bench);
+  add_flood(app, line.flood);
   add_scenario(app, line.scenario);
   add_soak(app, line.soak);
   add_netns_commands(app, line.netns);
   const NodeArgs& n = line.nodes;
   const NetnsArgs& net = line.netns;
-  for (CLI::App* sub : {line.init.command, n.up, n.status, n.kill, n.pause, n.resume, n.restart,
-                        n.down, n.logs, line.bench.command, line.scenario.command,
-                        line.soak.command, net.shape, net.partition, net.heal, net.daemon, n.web})
+  for (CLI::App* sub :
+       {line.init.command, n.up, n.status, n.kill, n.pause, n.resume, n.restart, n.down, n.logs,
+        line.bench.command, line.flood.command, line.scenario.command, line.soak.command, net.shape,
+        net.partition, net.heal, net.daemon, n.web})
     add_globals(*sub, line.globals);
 }
 
@@ -513,6 +537,21 @@ Result<int> run_soak(const SoakArgs& args, const Globals& globals) {
   return testnet::cmd_soak(options);
 }
 
+Status run_flood(FloodArgs& args, const Globals& globals) {
+  testnet::FloodOptions& options = args.options;
+  options.dir = globals.dir;
+  options.json = globals.json;
+  auto d = number(args.duration, "--duration", 1, 3600);
+  auto k = number(args.connections, "--connections", 1, 64);
+  for (const auto* parsed : {&d, &k}) {
+    if (!*parsed)
+      return parsed->error();
+  }
+  options.duration_s = static_cast<double>(*d);
+  options.connections = *k;
+  return testnet::cmd_flood(options);
+}
+
 Status run_netns_command(const NetnsArgs& args, const Globals& globals) {
   if (*args.daemon)
     return testnet::run_link_emulator(globals.dir);
@@ -555,6 +594,8 @@ Result<int> run(CommandLine& line) {
     result = run_init(line.init, line.globals);
   else if (*line.bench.command)
     result = run_bench(line.bench, line.globals);
+  else if (*line.flood.command)
+    result = run_flood(line.flood, line.globals);
   else if (*line.netns.shape || *line.netns.partition || *line.netns.heal || *line.netns.daemon)
     result = run_netns_command(line.netns, line.globals);
   else

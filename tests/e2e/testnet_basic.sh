@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # e2e: init -> up -> wallet transfers -> balances add up on every node -> status agrees ->
-# kill and restart a node -> it catches up -> a short bench gives a well-formed report.
+# kill and restart a node -> it catches up -> a short bench gives a well-formed report -> a
+# flooding client gets nothing accepted and the testnet still commits.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1"
 
@@ -116,6 +117,17 @@ for key in tps committed submitted p50 p90 p99 cpu_percent rss_mb_max generator_
 done
 [ "$(json_field committed <"$WORK/bench.json")" -gt 0 ] || fail "bench committed nothing"
 [ "$(grep -c '"name": "node-' "$WORK/bench.json")" -eq 4 ] || fail "bench lacks per-node figures"
+
+step "flood node-1 with bad signatures for 3 seconds: none is accepted, the testnet still commits"
+before=$(curl -s "http://$(rpc_of 0)/health" | json_field height)
+"$TESTNET" flood --dir "$DIR" --node 1 --duration 3 --json >"$WORK/flood.json"
+cat "$WORK/flood.json"
+[ "$(json_field transactions <"$WORK/flood.json")" -gt 0 ] || fail "the flood sent nothing"
+[ "$(json_field accepted <"$WORK/flood.json")" -eq 0 ] || fail "a flooded transaction was accepted"
+"$WALLET" --node "$(rpc_of 1)" transfer --key "$ACCOUNTS/account-0.json" --to "$A1" --amount 1 \
+  >/dev/null || fail "a transfer through the flooded node did not commit"
+after=$(curl -s "http://$(rpc_of 0)/health" | json_field height)
+[ "$after" -gt "$before" ] || fail "no block after the flood ($before -> $after)"
 
 step "down"
 "$TESTNET" down --dir "$DIR"

@@ -1,1 +1,1 @@
-synod_test(unit_replica LABEL unit SOURCES replica_test.cpp LIBS synod_pbft)
+synod_test(unit_replica LABEL unit SOURCES replica_test.cpp primary_monitor_test.cpp LIBS synod_pbft)
