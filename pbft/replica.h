@@ -49,6 +49,9 @@ struct ReplicaConfig {
   // each signature is verified once per node. Unset: a transaction in the mempool counts
   // as verified (admission verified it), any other is verified here.
   std::function<bool(const chain::Transaction& tx, const crypto::Hash256& tx_hash)> signature_check;
+  // Committed blocks executed ahead of the driver's storage (on_block_stored) at most; the
+  // replica waits for the store beyond it. Zero: 256, the most allowed.
+  std::uint64_t max_unstored_blocks = 0;
 };
 
 // What a replica is rebuilt from after a (re)start: the store's head and the state after
@@ -73,6 +76,7 @@ enum class DropReason : std::uint8_t {
   kInvalidNewView,
   kInvalidCheckpoint,
   kStale,
+  kOverBudget,  // a sender's share of the messages held for later is full
   kCount_,
 };
 const char* to_string(DropReason reason);
@@ -114,7 +118,12 @@ struct ConsensusSnapshot {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> view_change_votes;
   std::uint64_t consecutive_view_changes = 0;
   std::optional<TimeMs> progress_deadline_ms;
-  bool syncing = false;  // fetching blocks from peers
+  bool syncing = false;             // fetching blocks from peers
+  std::uint64_t stored_height = 0;  // the highest block the driver reported stored
+  // Messages held for later (for the view being entered, or above the head), all senders.
+  std::size_t buffered_messages = 0;
+  std::size_t buffered_bytes = 0;
+  std::size_t buffered_transactions = 0;
 };
 
 class Replica final : public chain::Engine {
