@@ -75,6 +75,7 @@ struct Context {
   std::mt19937_64 rng;
   std::uint32_t next_timer_id = kAdversaryTimerBase;
   const chain::Engine* honest = nullptr;
+  chain::SigningDomain domain;  // of `genesis`
 
   const std::string& chain_id() const { return genesis->chain_id; }
   std::size_t validator_count() const { return genesis->validators.size(); }
@@ -91,7 +92,7 @@ struct Context {
   }
   template <typename Body>
   Message sign_own(Body body) const {
-    return sign(key, index, chain_id(), std::move(body));
+    return sign(key, index, domain, std::move(body));
   }
   std::uint32_t allocate_timer_id() {
     std::uint32_t id = next_timer_id;
@@ -735,14 +736,17 @@ std::unique_ptr<Stage> make_stage(AdversaryKind kind, Context& context) {
 class AdversaryEngine final : public chain::Engine {
  public:
   AdversaryEngine(std::unique_ptr<chain::Engine> honest, AdversaryOptions options)
-      : honest_(std::move(honest)), context_{std::move(options.genesis),
-                                             std::move(options.key),
-                                             options.index,
-                                             options.slow_delay_ms,
-                                             {},
-                                             std::mt19937_64(options.seed),
-                                             kAdversaryTimerBase,
-                                             honest_.get()} {
+      : honest_(std::move(honest)),
+        context_{std::move(options.genesis),
+                 std::move(options.key),
+                 options.index,
+                 options.slow_delay_ms,
+                 {},
+                 std::mt19937_64(options.seed),
+                 kAdversaryTimerBase,
+                 honest_.get(),
+                 {}} {
+    context_.domain = chain::SigningDomain::of(*context_.genesis);
     for (ReplicaIndex i = 0; i < context_.validator_count(); ++i) {
       if (i != context_.index)
         context_.others.push_back(i);

@@ -47,6 +47,7 @@ const char* to_string(DropReason reason) {
 Replica::Impl::Impl(ReplicaConfig config_in, chain::Mempool& mempool_in, ReplicaRecovery recovery)
     : config(std::move(config_in)),
       genesis(*config.genesis),
+      domain(chain::SigningDomain::of(genesis)),
       validators(genesis.validators),
       mempool(mempool_in),
       state(std::move(recovery.state)),
@@ -220,8 +221,8 @@ Actions Replica::on_message(ReplicaIndex from, ByteView bytes, TimeMs now) {
     r.drop(DropReason::kNotValidator);
     return out;
   }
-  bool valid = std::visit(
-      [&](const auto& m) { return signature_valid(m, r.validators, r.genesis.chain_id); }, message);
+  bool valid = std::visit([&](const auto& m) { return signature_valid(m, r.validators, r.domain); },
+                          message);
   if (!valid) {
     r.drop(DropReason::kBadSignature);
     return out;

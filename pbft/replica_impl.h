@@ -41,6 +41,7 @@ struct Replica::Impl {
   // ---- configuration ----
   ReplicaConfig config;
   const chain::Genesis& genesis;
+  const chain::SigningDomain domain;  // what every signature here is bound to
   const chain::ValidatorSet& validators;
   chain::Mempool& mempool;
   ReplicaIndex self = 0;
@@ -153,7 +154,7 @@ struct Replica::Impl {
 
   template <typename Body>
   Signed<Body> sign_body(Body body) const {
-    return sign(config.key, self, genesis.chain_id, std::move(body));
+    return sign(config.key, self, domain, std::move(body));
   }
   void broadcast(Actions& out, const Message& message);
   void send(Actions& out, ReplicaIndex to, const Message& message);

@@ -171,7 +171,7 @@ void Replica::Impl::on_blocks(Actions& out, ReplicaIndex peer, std::vector<chain
     }
     if (header.height != head.height + 1 || header.prev_hash != head_hash)
       break;
-    if (!chain::verify_block_certificate(block, validators, genesis.chain_id))
+    if (!chain::verify_block_certificate(block, validators, domain))
       break;
     chain::StateDiff diff;
     std::vector<crypto::Hash256> tx_hashes;

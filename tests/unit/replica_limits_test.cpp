@@ -36,7 +36,8 @@ chain::Block junk_block(const InstantCluster& cluster, std::uint64_t height, std
 Bytes pre_prepare_bytes(const InstantCluster& cluster, chain::ReplicaIndex sender,
                         std::uint64_t view, chain::Block block) {
   std::uint64_t sequence = block.header.height;
-  return pbft::encode(pbft::sign(cluster.validator_keys[sender], sender, cluster.genesis->chain_id,
+  return pbft::encode(pbft::sign(cluster.validator_keys[sender], sender,
+                                 chain::SigningDomain::of(*cluster.genesis),
                                  pbft::PrePrepare{view, sequence, std::move(block)}));
 }
 
