@@ -7,7 +7,7 @@ namespace synod::chain {
 namespace {
 
 constexpr std::string_view kBlockDomain = "synod/block/v1";
-constexpr std::string_view kCommitDomain = "synod/pbft/commit/v1";
+constexpr std::string_view kCommitDomain = "synod/pbft/commit/v2";
 constexpr std::size_t kHeaderFixedBytes = 8 + 32 * 3 + 8 + 32 + 1;
 constexpr std::size_t kCommitSignatureBytes = 4 + 64;
 
@@ -23,11 +23,11 @@ crypto::Hash256 BlockHeader::hash() const {
   return crypto::sha256(out.data());
 }
 
-Bytes commit_signing_bytes(std::string_view chain_id, std::uint64_t view, std::uint64_t sequence,
+Bytes commit_signing_bytes(const SigningDomain& domain, std::uint64_t view, std::uint64_t sequence,
                            const crypto::Hash256& block_hash) {
   Writer out;
   out.raw(as_bytes(kCommitDomain));
-  out.string(chain_id);
+  write(out, domain);
   out.u64(view);
   out.u64(sequence);
   out.fixed(block_hash);

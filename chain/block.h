@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "chain/codec.h"
+#include "chain/signing_domain.h"
 #include "chain/transaction.h"
 #include "crypto/sha256.h"
 
@@ -71,8 +72,8 @@ struct CommitCertificate {
 };
 
 // The bytes a validator signs in a PBFT COMMIT (and so in a certificate):
-// "synod/pbft/commit/v1" || chain_id || view || sequence || block_hash.
-Bytes commit_signing_bytes(std::string_view chain_id, std::uint64_t view, std::uint64_t sequence,
+// "synod/pbft/commit/v2" || chain_id || genesis_hash || view || sequence || block_hash.
+Bytes commit_signing_bytes(const SigningDomain& domain, std::uint64_t view, std::uint64_t sequence,
                            const crypto::Hash256& block_hash);
 
 struct Block {

@@ -3,7 +3,7 @@
 namespace synod::chain {
 
 Status verify_certificate(const CommitCertificate& certificate, const crypto::Hash256& block_hash,
-                          const ValidatorSet& validators, std::string_view chain_id) {
+                          const ValidatorSet& validators, const SigningDomain& domain) {
   if (certificate.block_hash != block_hash) {
     return make_error("certificate is for a different block");
   }
@@ -11,8 +11,7 @@ Status verify_certificate(const CommitCertificate& certificate, const crypto::Ha
     return make_error("certificate has " + std::to_string(certificate.signatures.size()) +
                       " signatures, quorum is " + std::to_string(validators.quorum()));
   }
-  Bytes message =
-      commit_signing_bytes(chain_id, certificate.view, certificate.sequence, block_hash);
+  Bytes message = commit_signing_bytes(domain, certificate.view, certificate.sequence, block_hash);
   std::int64_t previous = -1;
   for (const auto& entry : certificate.signatures) {
     if (static_cast<std::int64_t>(entry.validator_index) <= previous) {
@@ -33,7 +32,7 @@ Status verify_certificate(const CommitCertificate& certificate, const crypto::Ha
 }
 
 Status verify_block_certificate(const Block& block, const ValidatorSet& validators,
-                                std::string_view chain_id) {
+                                const SigningDomain& domain) {
   if (!block.certificate)
     return make_error("block has no commit certificate");
   const auto* seal = std::get_if<PbftSeal>(&block.header.seal);
@@ -42,7 +41,7 @@ Status verify_block_certificate(const Block& block, const ValidatorSet& validato
   if (block.certificate->sequence != seal->sequence) {
     return make_error("certificate sequence does not match the block");
   }
-  return verify_certificate(*block.certificate, block.hash(), validators, chain_id);
+  return verify_certificate(*block.certificate, block.hash(), validators, domain);
 }
 
 }  // namespace synod::chain

@@ -59,10 +59,10 @@ Status Node::Impl::open_upstreams() {
 // check out: the engine refuses that block without looking at its signatures, so a lying
 // upstream cannot make this node verify thousands of filler signatures.
 void Node::Impl::preverify_signatures(const std::vector<chain::Block>& blocks) {
+  const auto domain = chain::SigningDomain::of(*genesis);  // once a batch
   for (const auto& block : blocks) {
     bool certified = std::holds_alternative<chain::PbftSeal>(block.header.seal);
-    if (certified &&
-        !chain::verify_block_certificate(block, genesis->validators, genesis->chain_id))
+    if (certified && !chain::verify_block_certificate(block, genesis->validators, domain))
       return;
     std::vector<crypto::Hash256> hashes;
     hashes.reserve(block.transactions.size());

@@ -81,14 +81,17 @@ std::unique_ptr<Stage> make_stage(AdversaryKind kind, Context& context) {
 class AdversaryEngine final : public chain::Engine {
  public:
   AdversaryEngine(std::unique_ptr<chain::Engine> honest, AdversaryOptions options)
-      : honest_(std::move(honest)), context_{std::move(options.genesis),
-                                             std::move(options.key),
-                                             options.index,
-                                             options.slow_delay_ms,
-                                             {},
-                                             std::mt19937_64(options.seed),
-                                             kAdversaryTimerBase,
-                                             honest_.get()} {
+      : honest_(std::move(honest)),
+        context_{std::move(options.genesis),
+                 std::move(options.key),
+                 options.index,
+                 options.slow_delay_ms,
+                 {},
+                 std::mt19937_64(options.seed),
+                 kAdversaryTimerBase,
+                 honest_.get(),
+                 {}} {
+    context_.domain = chain::SigningDomain::of(*context_.genesis);
     for (ReplicaIndex i = 0; i < context_.validator_count(); ++i) {
       if (i != context_.index)
         context_.others.push_back(i);

@@ -41,6 +41,7 @@ struct Context {
   std::mt19937_64 rng;
   std::uint32_t next_timer_id = kAdversaryTimerBase;
   const chain::Engine* honest = nullptr;
+  chain::SigningDomain domain;  // of `genesis`
 
   const std::string& chain_id() const { return genesis->chain_id; }
   std::size_t validator_count() const { return genesis->validators.size(); }
@@ -57,7 +58,7 @@ struct Context {
   }
   template <typename Body>
   Message sign_own(Body body) const {
-    return sign(key, index, chain_id(), std::move(body));
+    return sign(key, index, domain, std::move(body));
   }
   std::uint32_t allocate_timer_id() {
     std::uint32_t id = next_timer_id;

@@ -7,6 +7,7 @@ namespace synod::pbft {
 
 struct Follower::Impl {
   FollowerConfig config;
+  chain::SigningDomain domain;  // of config.genesis: certificates must be made in it
   chain::State state;
   chain::BlockHeader head;
   crypto::Hash256 head_hash;
@@ -22,6 +23,7 @@ struct Follower::Impl {
 
   Impl(FollowerConfig follower_config, FollowerRecovery recovery)
       : config(std::move(follower_config)),
+        domain(chain::SigningDomain::of(*config.genesis)),
         state(std::move(recovery.state)),
         head(recovery.head.header),
         head_hash(recovery.head.hash()),
@@ -61,8 +63,7 @@ struct Follower::Impl {
     if (header.prev_hash != head_hash)
       return make_error("does not extend the head");
     const auto& genesis = *config.genesis;
-    if (auto status = chain::verify_block_certificate(block, genesis.validators, genesis.chain_id);
-        !status) {
+    if (auto status = chain::verify_block_certificate(block, genesis.validators, domain); !status) {
       return make_error("certificate: " + status.message());
     }
     if (block.transactions.size() > genesis.pbft.max_block_transactions)

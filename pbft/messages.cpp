@@ -10,10 +10,10 @@ using chain::Writer;
 
 constexpr std::size_t kSignedOverhead = 1 + 4 + 64;
 
-Writer signing_writer(std::string_view domain, std::string_view chain_id) {
+Writer signing_writer(std::string_view tag, const chain::SigningDomain& domain) {
   Writer out;
-  out.raw(as_bytes(domain));
-  out.string(chain_id);
+  out.raw(as_bytes(tag));
+  chain::write(out, domain);
   return out;
 }
 
@@ -158,44 +158,45 @@ void read_body(Reader& in, NewView& m) {
 }
 
 template <typename Body>
-Bytes body_signing_bytes(std::string_view domain, std::string_view chain_id, const Body& body) {
-  Writer out = signing_writer(domain, chain_id);
+Bytes body_signing_bytes(std::string_view tag, const chain::SigningDomain& domain,
+                         const Body& body) {
+  Writer out = signing_writer(tag, domain);
   write_body(out, body);
   return out.take();
 }
 
 }  // namespace
 
-Bytes signing_bytes(std::string_view chain_id, const PrePrepare& m) {
+Bytes signing_bytes(const chain::SigningDomain& domain, const PrePrepare& m) {
   // The pre-prepare signs the block's hash, not its bytes: the hash commits to them.
-  Writer out = signing_writer("synod/pbft/preprepare/v1", chain_id);
+  Writer out = signing_writer("synod/pbft/preprepare/v2", domain);
   out.u64(m.view);
   out.u64(m.sequence);
   out.fixed(m.block.hash());
   return out.take();
 }
-Bytes signing_bytes(std::string_view chain_id, const Prepare& m) {
-  return body_signing_bytes("synod/pbft/prepare/v1", chain_id, m);
+Bytes signing_bytes(const chain::SigningDomain& domain, const Prepare& m) {
+  return body_signing_bytes("synod/pbft/prepare/v2", domain, m);
 }
-Bytes signing_bytes(std::string_view chain_id, const Commit& m) {
-  return chain::commit_signing_bytes(chain_id, m.view, m.sequence, m.digest);
+Bytes signing_bytes(const chain::SigningDomain& domain, const Commit& m) {
+  return chain::commit_signing_bytes(domain, m.view, m.sequence, m.digest);
 }
-Bytes signing_bytes(std::string_view chain_id, const Checkpoint& m) {
-  return body_signing_bytes("synod/pbft/checkpoint/v1", chain_id, m);
+Bytes signing_bytes(const chain::SigningDomain& domain, const Checkpoint& m) {
+  return body_signing_bytes("synod/pbft/checkpoint/v2", domain, m);
 }
-Bytes signing_bytes(std::string_view chain_id, const ViewChange& m) {
+Bytes signing_bytes(const chain::SigningDomain& domain, const ViewChange& m) {
   // Nested messages carry their own signatures; hashing the body keeps the signed
   // message short.
   Writer body;
   write_body(body, m);
-  Writer out = signing_writer("synod/pbft/viewchange/v1", chain_id);
+  Writer out = signing_writer("synod/pbft/viewchange/v2", domain);
   out.fixed(crypto::sha256(body.data()));
   return out.take();
 }
-Bytes signing_bytes(std::string_view chain_id, const NewView& m) {
+Bytes signing_bytes(const chain::SigningDomain& domain, const NewView& m) {
   Writer body;
   write_body(body, m);
-  Writer out = signing_writer("synod/pbft/newview/v1", chain_id);
+  Writer out = signing_writer("synod/pbft/newview/v2", domain);
   out.fixed(crypto::sha256(body.data()));
   return out.take();
 }

@@ -1,9 +1,9 @@
 // PBFT protocol messages, their canonical encoding and their signatures.
 //
 // Wire form of every message: u8 type | u32 sender | body | 64-byte Ed25519 signature.
-// The signature covers a domain tag, the chain id and the message's fields (see
-// signing_bytes); COMMIT signs chain::commit_signing_bytes so that 2f+1 commits are
-// directly a block's CommitCertificate.
+// The signature covers a tag, the signing domain (chain id and genesis hash, see
+// chain/signing_domain.h) and the message's fields (see signing_bytes); COMMIT signs
+// chain::commit_signing_bytes so that 2f+1 commits are directly a block's CommitCertificate.
 //
 // VIEW-CHANGE adaptation (one block in flight, see replica.h): besides the stable
 // checkpoint proof it carries the commit certificate of the sender's head block, which
@@ -92,18 +92,18 @@ using Message = std::variant<Signed<PrePrepare>, Signed<Prepare>, Signed<Commit>
                              Signed<Checkpoint>, Signed<ViewChange>, Signed<NewView>>;
 
 // Bytes each kind signs.
-Bytes signing_bytes(std::string_view chain_id, const PrePrepare& message);
-Bytes signing_bytes(std::string_view chain_id, const Prepare& message);
-Bytes signing_bytes(std::string_view chain_id, const Commit& message);
-Bytes signing_bytes(std::string_view chain_id, const Checkpoint& message);
-Bytes signing_bytes(std::string_view chain_id, const ViewChange& message);
-Bytes signing_bytes(std::string_view chain_id, const NewView& message);
+Bytes signing_bytes(const chain::SigningDomain& domain, const PrePrepare& message);
+Bytes signing_bytes(const chain::SigningDomain& domain, const Prepare& message);
+Bytes signing_bytes(const chain::SigningDomain& domain, const Commit& message);
+Bytes signing_bytes(const chain::SigningDomain& domain, const Checkpoint& message);
+Bytes signing_bytes(const chain::SigningDomain& domain, const ViewChange& message);
+Bytes signing_bytes(const chain::SigningDomain& domain, const NewView& message);
 
 template <typename Body>
-Signed<Body> sign(const crypto::KeyPair& key, ReplicaIndex sender, std::string_view chain_id,
-                  Body body) {
+Signed<Body> sign(const crypto::KeyPair& key, ReplicaIndex sender,
+                  const chain::SigningDomain& domain, Body body) {
   Signed<Body> out{sender, std::move(body), {}};
-  out.signature = key.sign(signing_bytes(chain_id, out.body));
+  out.signature = key.sign(signing_bytes(domain, out.body));
   return out;
 }
 
@@ -111,11 +111,11 @@ Signed<Body> sign(const crypto::KeyPair& key, ReplicaIndex sender, std::string_v
 // messages (inside VIEW-CHANGE / NEW-VIEW) are not checked here; see view_change.h.
 template <typename Body>
 bool signature_valid(const Signed<Body>& message, const chain::ValidatorSet& validators,
-                     std::string_view chain_id) {
+                     const chain::SigningDomain& domain) {
   if (message.sender >= validators.size())
     return false;
   return crypto::verify(validators.at(message.sender).public_key,
-                        signing_bytes(chain_id, message.body), message.signature);
+                        signing_bytes(domain, message.body), message.signature);
 }
 
 Bytes encode(const Message& message);

@@ -36,6 +36,8 @@ const char* to_string(DropReason reason) {
       return "invalid_checkpoint";
     case DropReason::kStale:
       return "stale";
+    case DropReason::kOverBudget:
+      return "over_budget";
     case DropReason::kCount_:
       break;
   }
@@ -45,6 +47,7 @@ const char* to_string(DropReason reason) {
 Replica::Impl::Impl(ReplicaConfig config_in, chain::Mempool& mempool_in, ReplicaRecovery recovery)
     : config(std::move(config_in)),
       genesis(*config.genesis),
+      domain(chain::SigningDomain::of(genesis)),
       validators(genesis.validators),
       mempool(mempool_in),
       state(std::move(recovery.state)),
@@ -61,6 +64,9 @@ Replica::Impl::Impl(ReplicaConfig config_in, chain::Mempool& mempool_in, Replica
   peer_heights.assign(validators.size(), 0);
   peer_views.assign(validators.size(), 0);
   last_block_ms = head.timestamp_ms;
+  buffer_limits = BufferLimits::for_chain(genesis.pbft, validators.size());
+  if (config.max_unstored_blocks > 0)
+    max_unstored_blocks = std::min(config.max_unstored_blocks, kMaxUnstoredVoteHeights);
   // The stable checkpoint after a restart: the last checkpoint boundary at or below the
   // head. Its proof is gathered again from peers' checkpoint messages; until then the
   // replica reports sequence 0 in view-changes (always valid, merely less informative).
@@ -221,8 +227,8 @@ Actions Replica::on_message(ReplicaIndex from, ByteView bytes, TimeMs now) {
     r.drop(DropReason::kNotValidator);
     return out;
   }
-  bool valid = std::visit(
-      [&](const auto& m) { return signature_valid(m, r.validators, r.genesis.chain_id); }, message);
+  bool valid = std::visit([&](const auto& m) { return signature_valid(m, r.validators, r.domain); },
+                          message);
   if (!valid) {
     r.drop(DropReason::kBadSignature);
     return out;
@@ -269,7 +275,8 @@ Actions Replica::on_timer(std::uint32_t id, TimeMs now) {
     case kProgressTimer:
       if (r.progress_deadline && now >= *r.progress_deadline) {
         r.progress_deadline.reset();
-        if (!r.in_view_change && r.work_pending()) {
+        // Waiting for its own store is no fault of the primary's.
+        if (!r.in_view_change && r.work_pending() && !r.storage_behind()) {
           r.start_view_change(out, r.view + 1, now);
         } else {
           r.arm_progress_timer(out, now);
@@ -295,15 +302,17 @@ Actions Replica::on_timer(std::uint32_t id, TimeMs now) {
 }
 
 Actions Replica::on_block_stored(std::uint64_t height, TimeMs now) {
-  (void)now;
   Actions out;
   Impl& r = *impl_;
+  bool was_behind = r.storage_behind();
   if (height > r.stored_height) {
     r.stored_height = std::min(height, r.head.height);
     r.prune_votes();
   }
   if (height > 0 && height % r.genesis.pbft.checkpoint_interval == 0)
     r.make_checkpoint(out, height);
+  if (was_behind && !r.storage_behind())
+    r.resume_execution(out, now);
   return out;
 }
 
@@ -348,6 +357,11 @@ ConsensusSnapshot Replica::snapshot(TimeMs now) const {
   snapshot.consecutive_view_changes = r.consecutive_view_changes;
   snapshot.progress_deadline_ms = r.progress_deadline;
   snapshot.syncing = r.syncing;
+  snapshot.stored_height = r.stored_height;
+  BufferUse held = r.held(std::nullopt);
+  snapshot.buffered_messages = held.messages;
+  snapshot.buffered_bytes = held.bytes;
+  snapshot.buffered_transactions = held.transactions;
   return snapshot;
 }
 

@@ -55,6 +55,9 @@ struct ReplicaConfig {
   // `max_block_gap_ms`. Zero gap: half the view-change timeout. Zero strikes: off.
   std::uint64_t max_block_gap_ms = 0;
   std::uint32_t slow_primary_strikes = 3;
+  // Committed blocks executed ahead of the driver's storage (on_block_stored) at most; the
+  // replica waits for the store beyond it. Zero: 256, the most allowed.
+  std::uint64_t max_unstored_blocks = 0;
 };
 
 // What a replica is rebuilt from after a (re)start: the store's head and the state after
@@ -79,6 +82,7 @@ enum class DropReason : std::uint8_t {
   kInvalidNewView,
   kInvalidCheckpoint,
   kStale,
+  kOverBudget,  // a sender's share of the messages held for later is full
   kCount_,
 };
 const char* to_string(DropReason reason);
@@ -121,7 +125,12 @@ struct ConsensusSnapshot {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> view_change_votes;
   std::uint64_t consecutive_view_changes = 0;
   std::optional<TimeMs> progress_deadline_ms;
-  bool syncing = false;  // fetching blocks from peers
+  bool syncing = false;             // fetching blocks from peers
+  std::uint64_t stored_height = 0;  // the highest block the driver reported stored
+  // Messages held for later (for the view being entered, or above the head), all senders.
+  std::size_t buffered_messages = 0;
+  std::size_t buffered_bytes = 0;
+  std::size_t buffered_transactions = 0;
 };
 
 class Replica final : public chain::Engine {

@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "pbft/buffer_budget.h"
 #include "pbft/messages.h"
 #include "pbft/primary_monitor.h"
 #include "pbft/replica.h"
@@ -23,9 +24,16 @@ struct Slot {
   chain::StateDiff diff;                             // executing it on the head's state
   std::vector<crypto::Hash256> tx_hashes;            // of its transactions, in order
   std::optional<Signed<PrePrepare>> pending;         // received before the head got here
+  BufferUse pending_use;                             // of `pending`, when set
   std::map<ReplicaIndex, Signed<Prepare>> prepares;  // current view, first per sender
   std::map<ReplicaIndex, Signed<Commit>> commits;    // current view, first per sender
   bool commit_sent = false;
+};
+
+// A message for the view being entered, held until its NEW-VIEW arrives.
+struct Deferred {
+  Message message;
+  BufferUse use;
 };
 
 struct Replica::Impl {
@@ -34,6 +42,7 @@ struct Replica::Impl {
   // ---- configuration ----
   ReplicaConfig config;
   const chain::Genesis& genesis;
+  const chain::SigningDomain domain;  // what every signature here is bound to
   const chain::ValidatorSet& validators;
   chain::Mempool& mempool;
   ReplicaIndex self = 0;
@@ -53,6 +62,12 @@ struct Replica::Impl {
   // signed above it (at most kMaxUnstoredVoteHeights below the head, which bounds the log).
   std::uint64_t stored_height = 0;
   static constexpr std::uint64_t kMaxUnstoredVoteHeights = 256;
+  // Execution stops this many blocks above stored_height, so a stalled store bounds the
+  // blocks (and votes) held in memory; on_block_stored resumes it. At most
+  // kMaxUnstoredVoteHeights, so the vote log always reaches down to the stored height.
+  std::uint64_t max_unstored_blocks = kMaxUnstoredVoteHeights;
+  bool fetch_waits_for_storage = false;  // a block fetch was held back by storage_behind()
+  bool storage_behind() const { return head.height >= stored_height + max_unstored_blocks; }
   void prune_votes() {
     std::uint64_t floor =
         head.height > kMaxUnstoredVoteHeights ? head.height - kMaxUnstoredVoteHeights : 0;
@@ -70,7 +85,7 @@ struct Replica::Impl {
   std::uint64_t consecutive_view_changes = 0;
   std::map<ReplicaIndex, Signed<ViewChange>> view_changes;  // latest per sender
   std::optional<Signed<NewView>> last_new_view;             // re-sent to replicas that missed it
-  std::vector<Message> future_messages;                     // for the view being entered; bounded
+  std::vector<Deferred> future_messages;                    // for the view being entered
   std::vector<std::uint64_t> peer_views;  // highest view each peer sent a normal-case message in
   VoteLog votes;
 
@@ -107,7 +122,6 @@ struct Replica::Impl {
   std::size_t n() const { return validators.size(); }
   std::size_t quorum() const { return validators.quorum(); }
   std::size_t weak_quorum() const { return validators.max_faulty() + 1; }
-  static constexpr std::size_t kMaxFutureMessages = 256;
   static constexpr std::uint32_t kFetchBatchBlocks = 64;
   static constexpr TimeMs kMaxClockDriftMs = 30'000;
   static constexpr TimeMs kRestartResendMs = 250;
@@ -124,13 +138,25 @@ struct Replica::Impl {
   bool in_window(std::uint64_t sequence) const {
     return sequence > low_watermark() && sequence <= high_watermark();
   }
+
+  // ---- messages held for later (replica_buffer.cpp) ----
+  BufferLimits buffer_limits;
+  // Holds a message for the view about to be entered; false when it is for no such view.
   bool defer_future(const Message& message, std::uint64_t message_view);
+  // Holds a pre-prepare for a sequence above head + 1 in `slot`, within the sender's share.
+  void hold_pending(Slot& slot, const Signed<PrePrepare>& message);
+  // What `sender` has this replica hold (all senders: nullopt).
+  BufferUse held(std::optional<ReplicaIndex> sender) const;
+  // Whether `use` more from `sender` fits its share; counts a drop when it does not.
+  bool admit_buffered(ReplicaIndex sender, const BufferUse& use);
+  // Carries on with what a stalled store held back once it caught up.
+  void resume_execution(Actions& out, TimeMs now);
   std::uint64_t timeout_ms() const;
   void drop(DropReason reason) { ++counters.dropped[static_cast<int>(reason)]; }
 
   template <typename Body>
   Signed<Body> sign_body(Body body) const {
-    return sign(config.key, self, genesis.chain_id, std::move(body));
+    return sign(config.key, self, domain, std::move(body));
   }
   void broadcast(Actions& out, const Message& message);
   void send(Actions& out, ReplicaIndex to, const Message& message);

@@ -39,23 +39,8 @@ void Replica::Impl::arm_progress_timer(Actions& out, TimeMs now, bool restart) {
             now + timeout_ms() + genesis.pbft.empty_block_interval_ms);
 }
 
-bool Replica::Impl::defer_future(const Message& message, std::uint64_t message_view) {
-  // A message for the view this replica is about to enter can overtake the NEW-VIEW.
-  bool upcoming = message_view > view || (message_view == view && in_view_change);
-  if (!upcoming || message_view > view + 1)
-    return false;
-  // A share per sender, so that one faulty replica cannot crowd out the others' messages.
-  ReplicaIndex sender = sender_of(message);
-  auto from_sender = std::count_if(future_messages.begin(), future_messages.end(),
-                                   [sender](const Message& m) { return sender_of(m) == sender; });
-  if (future_messages.size() < kMaxFutureMessages &&
-      static_cast<std::size_t>(from_sender) < kMaxFutureMessages / n())
-    future_messages.push_back(message);
-  return true;
-}
-
 void Replica::Impl::maybe_propose(Actions& out, TimeMs now, bool timer_fired) {
-  if (!is_primary() || in_view_change || syncing)
+  if (!is_primary() || in_view_change || syncing || storage_behind())
     return;
   // The NEW-VIEW proved blocks up to the floor committed: catch up before proposing.
   if (head.height < votes.view_floor)
@@ -173,7 +158,7 @@ void Replica::Impl::on_pre_prepare(Actions& out, const Signed<PrePrepare>& messa
     return;
   }
   if (sequence > head.height + 1) {
-    slot.pending = message;
+    hold_pending(slot, message);
     maybe_sync(out, now);
     return;
   }
@@ -387,6 +372,8 @@ void Replica::Impl::check_committed(Actions& out, std::uint64_t sequence, TimeMs
   }
   if (certificate.signatures.size() < quorum())
     return;
+  if (storage_behind())
+    return;  // committed, but executed only once the store catches up (resume_execution)
   // Committed-local: execute (section 4.3).
   chain::Block block = slot.pre_prepare->body.block;
   block.certificate = std::move(certificate);

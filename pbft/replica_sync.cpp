@@ -84,7 +84,7 @@ void Replica::Impl::observe_certified_head(Actions& out, ReplicaIndex peer,
 bool Replica::Impl::commit_with_certificate(Actions& out,
                                             const chain::CommitCertificate& certificate,
                                             TimeMs now) {
-  if (certificate.sequence != head.height + 1)
+  if (certificate.sequence != head.height + 1 || storage_behind())
     return false;
   // The block itself: the accepted pre-prepare of this slot, or the prepared certificate
   // this replica persisted (it may have changed view since).
@@ -138,6 +138,10 @@ void Replica::Impl::maybe_sync(Actions& out, TimeMs now) {
 }
 
 void Replica::Impl::request_blocks(Actions& out, TimeMs now) {
+  if (storage_behind()) {
+    fetch_waits_for_storage = true;  // resume_execution asks again
+    return;
+  }
   std::vector<ReplicaIndex> candidates;
   for (ReplicaIndex peer = 0; peer < peer_heights.size(); ++peer) {
     if (peer != self && peer_heights[peer] > head.height)
@@ -155,13 +159,19 @@ void Replica::Impl::request_blocks(Actions& out, TimeMs now) {
 void Replica::Impl::on_blocks(Actions& out, ReplicaIndex peer, std::vector<chain::Block> blocks,
                               TimeMs now) {
   bool advanced = false;
+  bool held_back = false;  // by the store, not by the peer
   for (auto& block : blocks) {
     const auto& header = block.header;
     if (header.height <= head.height)
       continue;
+    if (storage_behind()) {
+      held_back = true;
+      fetch_waits_for_storage = syncing;
+      break;
+    }
     if (header.height != head.height + 1 || header.prev_hash != head_hash)
       break;
-    if (!chain::verify_block_certificate(block, validators, genesis.chain_id))
+    if (!chain::verify_block_certificate(block, validators, domain))
       break;
     chain::StateDiff diff;
     std::vector<crypto::Hash256> tx_hashes;
@@ -171,14 +181,14 @@ void Replica::Impl::on_blocks(Actions& out, ReplicaIndex peer, std::vector<chain
     commit_block(out, std::move(block), std::move(diff), std::move(tx_hashes), now);
     advanced = true;
   }
-  if (!advanced && peer < peer_heights.size() && peer_heights[peer] > head.height) {
+  if (!advanced && !held_back && peer < peer_heights.size() && peer_heights[peer] > head.height) {
     // The peer claimed blocks it did not deliver: stop trusting its height, so the next
     // attempt goes to someone else.
     peer_heights[peer] = head.height;
   }
   if (!syncing)
     return;
-  if (advanced && peer == fetch_peer) {
+  if (advanced && !held_back && peer == fetch_peer) {
     // Keep going while still behind; maybe_sync (run by commit_block) ended the sync if not.
     if (syncing)
       request_blocks(out, now);

@@ -55,8 +55,9 @@ void Replica::Impl::start_view_change(Actions& out, std::uint64_t target, TimeMs
     slot = Slot{};
   // Messages already received for the target view are kept: a replica joining the view
   // its peers work in has just seen them, and they replay once the NEW-VIEW arrives.
-  std::erase_if(future_messages,
-                [target](const Message& message) { return normal_case_view(message) != target; });
+  std::erase_if(future_messages, [target](const Deferred& deferred) {
+    return normal_case_view(deferred.message) != target;
+  });
 
   votes.view = target;
   votes.in_view_change = true;
@@ -83,7 +84,7 @@ void Replica::Impl::on_view_change_timer(Actions& out, TimeMs now) {
 
 void Replica::Impl::on_view_change(Actions& out, const Signed<ViewChange>& message, TimeMs now) {
   const ViewChange& body = message.body;
-  if (auto status = validate_view_change(message, validators, genesis.chain_id); !status) {
+  if (auto status = validate_view_change(message, validators, domain); !status) {
     drop(DropReason::kInvalidViewChange);
     return;
   }
@@ -198,7 +199,7 @@ void Replica::Impl::try_new_view(Actions& out, TimeMs now) {
       continue;
     Slot& slot = slots[sequence];
     if (sequence > head.height + 1) {
-      slot.pending = pre_prepare;
+      hold_pending(slot, pre_prepare);
     } else {
       accept_pre_prepare(out, pre_prepare, now);
     }
@@ -213,7 +214,7 @@ void Replica::Impl::on_new_view(Actions& out, const Signed<NewView>& message, Ti
     drop(DropReason::kStale);
     return;
   }
-  if (auto status = validate_new_view(message, validators, genesis.chain_id); !status) {
+  if (auto status = validate_new_view(message, validators, domain); !status) {
     drop(DropReason::kInvalidNewView);
     return;
   }
@@ -226,9 +227,10 @@ void Replica::Impl::on_new_view(Actions& out, const Signed<NewView>& message, Ti
   for (const auto& pre_prepare : body.pre_prepares)
     on_pre_prepare(out, pre_prepare, now);
   // Messages of this view that overtook the NEW-VIEW.
-  std::vector<Message> deferred;
+  std::vector<Deferred> deferred;
   deferred.swap(future_messages);
-  for (const auto& deferred_message : deferred) {
+  for (const auto& held_message : deferred) {
+    const Message& deferred_message = held_message.message;
     if (const auto* pre_prepare = std::get_if<Signed<PrePrepare>>(&deferred_message)) {
       on_pre_prepare(out, *pre_prepare, now);
     } else if (const auto* prepare = std::get_if<Signed<Prepare>>(&deferred_message)) {

@@ -8,13 +8,13 @@ namespace synod::pbft {
 
 Status validate_prepared_certificate(const PreparedCertificate& certificate,
                                      const chain::ValidatorSet& validators,
-                                     std::string_view chain_id) {
+                                     const chain::SigningDomain& domain) {
   const auto& pre_prepare = certificate.pre_prepare;
   const PrePrepare& body = pre_prepare.body;
   ReplicaIndex primary = primary_of(body.view, validators.size());
   if (pre_prepare.sender != primary)
     return make_error("prepared certificate: not from the primary");
-  if (!signature_valid(pre_prepare, validators, chain_id)) {
+  if (!signature_valid(pre_prepare, validators, domain)) {
     return make_error("prepared certificate: bad pre-prepare signature");
   }
   const auto* seal = std::get_if<chain::PbftSeal>(&body.block.header.seal);
@@ -38,7 +38,7 @@ Status validate_prepared_certificate(const PreparedCertificate& certificate,
     if (!senders.insert(prepare.sender).second) {
       return make_error("prepared certificate: duplicate prepare");
     }
-    if (!signature_valid(prepare, validators, chain_id)) {
+    if (!signature_valid(prepare, validators, domain)) {
       return make_error("prepared certificate: bad prepare signature");
     }
   }
@@ -50,7 +50,8 @@ Status validate_prepared_certificate(const PreparedCertificate& certificate,
 
 Status validate_checkpoint_proof(std::uint64_t sequence,
                                  const std::vector<Signed<Checkpoint>>& proof,
-                                 const chain::ValidatorSet& validators, std::string_view chain_id) {
+                                 const chain::ValidatorSet& validators,
+                                 const chain::SigningDomain& domain) {
   if (sequence == 0) {
     if (!proof.empty())
       return make_error("checkpoint proof for sequence 0 must be empty");
@@ -65,7 +66,7 @@ Status validate_checkpoint_proof(std::uint64_t sequence,
     if (!senders.insert(checkpoint.sender).second) {
       return make_error("checkpoint proof: duplicate sender");
     }
-    if (!signature_valid(checkpoint, validators, chain_id)) {
+    if (!signature_valid(checkpoint, validators, domain)) {
       return make_error("checkpoint proof: bad signature");
     }
   }
@@ -75,14 +76,15 @@ Status validate_checkpoint_proof(std::uint64_t sequence,
 }
 
 Status validate_view_change(const Signed<ViewChange>& message,
-                            const chain::ValidatorSet& validators, std::string_view chain_id) {
+                            const chain::ValidatorSet& validators,
+                            const chain::SigningDomain& domain) {
   const ViewChange& body = message.body;
-  if (!signature_valid(message, validators, chain_id))
+  if (!signature_valid(message, validators, domain))
     return make_error("view-change: bad signature");
   if (body.new_view == 0)
     return make_error("view-change: to view 0");
   if (auto status = validate_checkpoint_proof(body.stable_sequence, body.checkpoint_proof,
-                                              validators, chain_id);
+                                              validators, domain);
       !status) {
     return status;
   }
@@ -95,8 +97,8 @@ Status validate_view_change(const Signed<ViewChange>& message,
     if (body.head_certificate->sequence != body.head.height) {
       return make_error("view-change: head certificate sequence mismatch");
     }
-    if (auto status = chain::verify_certificate(*body.head_certificate, body.head.hash(),
-                                                validators, chain_id);
+    if (auto status =
+            chain::verify_certificate(*body.head_certificate, body.head.hash(), validators, domain);
         !status) {
       return make_error("view-change: " + status.message());
     }
@@ -106,7 +108,7 @@ Status validate_view_change(const Signed<ViewChange>& message,
     if (pre_prepare.sequence <= body.head.height || pre_prepare.view >= body.new_view) {
       return make_error("view-change: prepared certificate out of range");
     }
-    if (auto status = validate_prepared_certificate(certificate, validators, chain_id); !status) {
+    if (auto status = validate_prepared_certificate(certificate, validators, domain); !status) {
       return make_error("view-change: " + status.message());
     }
   }
@@ -140,12 +142,12 @@ std::optional<PrePrepare> compute_reproposal(const std::vector<Signed<ViewChange
 }
 
 Status validate_new_view(const Signed<NewView>& message, const chain::ValidatorSet& validators,
-                         std::string_view chain_id) {
+                         const chain::SigningDomain& domain) {
   const NewView& body = message.body;
   if (message.sender != primary_of(body.view, validators.size())) {
     return make_error("new-view: not from the primary of its view");
   }
-  if (!signature_valid(message, validators, chain_id))
+  if (!signature_valid(message, validators, domain))
     return make_error("new-view: bad signature");
   std::set<ReplicaIndex> senders;
   for (const auto& view_change : body.view_changes) {
@@ -155,7 +157,7 @@ Status validate_new_view(const Signed<NewView>& message, const chain::ValidatorS
     if (!senders.insert(view_change.sender).second) {
       return make_error("new-view: duplicate view-change sender");
     }
-    if (auto status = validate_view_change(view_change, validators, chain_id); !status) {
+    if (auto status = validate_view_change(view_change, validators, domain); !status) {
       return make_error("new-view: " + status.message());
     }
   }
@@ -172,7 +174,7 @@ Status validate_new_view(const Signed<NewView>& message, const chain::ValidatorS
         actual.body.block.hash() != expected->block.hash()) {
       return make_error("new-view: re-proposal differs from the recomputed one");
     }
-    if (!signature_valid(actual, validators, chain_id)) {
+    if (!signature_valid(actual, validators, domain)) {
       return make_error("new-view: bad re-proposal signature");
     }
   }

@@ -20,17 +20,19 @@ inline ReplicaIndex primary_of(std::uint64_t view, std::size_t validator_count) 
 // that view, all for the same (view, sequence, digest), with the block's own seal agreeing.
 Status validate_prepared_certificate(const PreparedCertificate& certificate,
                                      const chain::ValidatorSet& validators,
-                                     std::string_view chain_id);
+                                     const chain::SigningDomain& domain);
 
 // 2f+1 matching signed checkpoints for (sequence, digest); empty is valid for sequence 0.
 Status validate_checkpoint_proof(std::uint64_t sequence,
                                  const std::vector<Signed<Checkpoint>>& proof,
-                                 const chain::ValidatorSet& validators, std::string_view chain_id);
+                                 const chain::ValidatorSet& validators,
+                                 const chain::SigningDomain& domain);
 
 // The VIEW-CHANGE's own signature and everything it carries: checkpoint proof, the head's
 // commit certificate, prepared certificates above the head and below the new view.
 Status validate_view_change(const Signed<ViewChange>& message,
-                            const chain::ValidatorSet& validators, std::string_view chain_id);
+                            const chain::ValidatorSet& validators,
+                            const chain::SigningDomain& domain);
 
 // The re-proposal a new primary must make ("O" in the paper) from 2f+1 view-changes.
 // With one block in flight, only the sequence just above the highest certified head can
@@ -45,6 +47,6 @@ std::uint64_t highest_head(const std::vector<Signed<ViewChange>>& view_changes);
 // A NEW-VIEW from the right primary with 2f+1 valid view-changes for its view from distinct
 // replicas, whose re-proposals are exactly what compute_reproposal gives, signed by it.
 Status validate_new_view(const Signed<NewView>& message, const chain::ValidatorSet& validators,
-                         std::string_view chain_id);
+                         const chain::SigningDomain& domain);
 
 }  // namespace synod::pbft

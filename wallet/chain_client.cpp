@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "chain/certificate.h"
+#include "chain/state.h"
 #include "crypto/hex.h"
 #include "wallet/cli_support.h"
 
@@ -124,6 +125,26 @@ Result<TrustedGenesis> trusted_genesis(RpcClient& node,
   return TrustedGenesis{std::move(served->genesis), served->hash_hex, path, true};
 }
 
+Status check_pbft_block(const chain::Block& block, const chain::Genesis& genesis) {
+  const std::uint64_t height = block.header.height;
+  const crypto::Hash256 genesis_block = chain::make_genesis_block(genesis).hash();
+  if (height == 0) {
+    if (block.hash() != genesis_block)
+      return make_error("block 0 is not the block the genesis makes");
+    return Status::success();
+  }
+  if (height == 1 && block.header.prev_hash != genesis_block)
+    return make_error("block 1 does not link to the genesis' block 0");
+  auto status =
+      chain::verify_block_certificate(block, genesis.validators, chain::SigningDomain::of(genesis));
+  if (!status) {
+    return make_error(
+        "block " + std::to_string(height) +
+        ": commit certificate does not verify against the genesis: " + status.message());
+  }
+  return Status::success();
+}
+
 Result<VerifiedBlock> fetch_committed_block(RpcClient& node, const chain::Genesis& genesis,
                                             std::uint64_t height,
                                             std::chrono::milliseconds timeout) {
@@ -169,13 +190,9 @@ Result<VerifiedBlock> fetch_verified_block(RpcClient& node, const chain::Genesis
   out.validators = genesis.validators.size();
   out.quorum = genesis.validators.quorum();
   if (genesis.mode == chain::ConsensusMode::kPbft) {
-    auto status = chain::verify_block_certificate(*block, genesis.validators, genesis.chain_id);
-    if (!status) {
-      return make_error(
-          "block " + std::to_string(block->header.height) +
-          ": commit certificate does not verify against the genesis: " + status.message());
-    }
-    out.signatures = block->certificate->signatures.size();
+    if (auto status = check_pbft_block(*block, genesis); !status)
+      return status.error();
+    out.signatures = block->certificate ? block->certificate->signatures.size() : 0;
   }
   out.block = std::move(*block);
   out.rpc = result;

@@ -37,6 +37,12 @@ std::string pin_directory();
 Result<TrustedGenesis> trusted_genesis(RpcClient& node,
                                        const std::optional<std::string>& genesis_file);
 
+// A PBFT block of `genesis`' chain: block 0 is the genesis' own block; a later block
+// carries a commit certificate made in the genesis' signing domain (a network sharing the
+// chain id and keys but not the genesis cannot make one), and block 1 names block 0 as
+// its parent.
+Status check_pbft_block(const chain::Block& block, const chain::Genesis& genesis);
+
 struct VerifiedBlock {
   chain::Block block;
   nlohmann::json rpc;  // the node's JSON rendering (for display only)
@@ -47,7 +53,9 @@ struct VerifiedBlock {
 
 // Fetches a block (`which`: {"height": N}, {"hash": hex} or ["latest"]), decodes its
 // canonical bytes, checks that they hash to what the node claims and that the transactions
-// match the header's tx_root, and verifies its commit certificate against `genesis`.
+// match the header's tx_root, and, for PBFT, that it is of `genesis`' chain: block 0 must be
+// the genesis' own block, and a later one needs a commit certificate made in the genesis'
+// signing domain (chain id and genesis hash; chain/signing_domain.h).
 // A node that does not have the block gives an error mentioning "no such block".
 Result<VerifiedBlock> fetch_verified_block(RpcClient& node, const chain::Genesis& genesis,
                                            const nlohmann::json& which);

@@ -9,11 +9,13 @@
 #include <set>
 
 #include "chain/genesis.h"
+#include "chain/state.h"
 #include "client/rpc_client.h"
 #include "crypto/key_file.h"
 #include "testnet/layout.h"
 #include "testnet/soak_check.h"
 #include "testnet/soak_receipts.h"
+#include "wallet/chain_client.h"
 #include "wallet/cli_support.h"
 
 namespace fs = std::filesystem;
@@ -340,4 +342,67 @@ TEST_CASE("the soak's receipt log reads back what was written, and refuses bad l
     CHECK_THAT(refused.message(), Catch::Contains(":3:"));
   }
   CHECK_FALSE(testnet::read_receipts((temp.path / "none.log").string()).ok());
+namespace {
+
+// A PBFT genesis of four validators with known keys, and a certified block 1 made in
+// `domain` (default: the genesis' own).
+struct PbftChainSample {
+  chain::Genesis genesis;
+  std::vector<crypto::KeyPair> keys;
+
+  PbftChainSample() {
+    genesis.chain_id = "wallet-check";
+    std::vector<chain::ValidatorInfo> validators;
+    for (std::uint8_t i = 0; i < 4; ++i) {
+      crypto::Seed seed;
+      seed.data[0] = 0x77;
+      seed.data[1] = i;
+      keys.push_back(crypto::KeyPair::from_seed(seed));
+      validators.push_back({"v" + std::to_string(i), keys.back().public_key(), "", 1});
+    }
+    genesis.validators = chain::ValidatorSet(validators);
+    genesis.accounts.push_back({chain::address_of(keys[0].public_key()), 1000, 0});
+  }
+
+  chain::Block block_one(const chain::SigningDomain& domain) const {
+    chain::Block block;
+    block.header.height = 1;
+    block.header.prev_hash = chain::make_genesis_block(genesis).hash();
+    block.header.proposer = keys[0].public_key();
+    block.header.seal = chain::PbftSeal{0, 1};
+    chain::CommitCertificate certificate{0, 1, block.hash(), {}};
+    for (std::uint32_t i = 0; i < 3; ++i) {
+      certificate.signatures.push_back(
+          {i, keys[i].sign(chain::commit_signing_bytes(domain, 0, 1, block.hash()))});
+    }
+    block.certificate = certificate;
+    return block;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the wallet accepts only blocks of its genesis' chain", "[tools]") {
+  PbftChainSample sample;
+  const auto own = chain::SigningDomain::of(sample.genesis);
+  REQUIRE(client::check_pbft_block(chain::make_genesis_block(sample.genesis), sample.genesis));
+  REQUIRE(client::check_pbft_block(sample.block_one(own), sample.genesis));
+
+  // Another network: the same chain id and validator keys, another genesis (accounts).
+  chain::Genesis twin = sample.genesis;
+  twin.accounts.push_back({chain::address_of(sample.keys[1].public_key()), 5, 0});
+  const auto twin_domain = chain::SigningDomain::of(twin);
+  REQUIRE(twin_domain.chain_id == own.chain_id);
+  // Its block 1 even links to this genesis' block 0 (block_one builds it so).
+  auto refused = client::check_pbft_block(sample.block_one(twin_domain), sample.genesis);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.message().find("commit certificate does not verify") != std::string::npos);
+  REQUIRE_FALSE(client::check_pbft_block(chain::make_genesis_block(twin), sample.genesis));
+
+  // Block 1 must name the genesis' block 0, whatever its certificate says.
+  chain::Block unlinked = sample.block_one(own);
+  unlinked.header.prev_hash = chain::make_genesis_block(twin).hash();
+  auto unlinked_verdict = client::check_pbft_block(unlinked, sample.genesis);
+  REQUIRE_FALSE(unlinked_verdict);
+  CHECK(unlinked_verdict.message().find("does not link") != std::string::npos);
 }

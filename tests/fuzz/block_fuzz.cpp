@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 "block re-encodes to its input");
   (void)chain::transactions_root(block->transactions);
   if (block->certificate)
-    (void)chain::verify_block_certificate(*block, validators, fuzz::kSampleChainId);
+    (void)chain::verify_block_certificate(*block, validators, fuzz::sample_domain());
   return 0;
 }
 

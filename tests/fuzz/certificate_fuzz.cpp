@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 "certificate re-encodes to its input");
   // Checked against the hash it names, so forged signatures reach the signature checks.
   (void)chain::verify_certificate(*certificate, certificate->block_hash, validators,
-                                  fuzz::kSampleChainId);
+                                  fuzz::sample_domain());
   return 0;
 }
 

@@ -74,6 +74,12 @@ chain::Genesis sample_genesis(chain::ConsensusMode mode) {
   return genesis;
 }
 
+const chain::SigningDomain& sample_domain() {
+  static const chain::SigningDomain domain =
+      chain::SigningDomain::of(sample_genesis(chain::ConsensusMode::kPbft));
+  return domain;
+}
+
 namespace {
 
 chain::CommitCertificate certify(const chain::Block& block,
@@ -81,7 +87,7 @@ chain::CommitCertificate certify(const chain::Block& block,
   const auto& seal = std::get<chain::PbftSeal>(block.header.seal);
   chain::CommitCertificate certificate{seal.view, seal.sequence, block.hash(), {}};
   const Bytes message =
-      chain::commit_signing_bytes(kSampleChainId, seal.view, seal.sequence, block.hash());
+      chain::commit_signing_bytes(sample_domain(), seal.view, seal.sequence, block.hash());
   for (std::uint32_t index : indices) {
     certificate.signatures.push_back(
         {index, sample_key(static_cast<std::uint8_t>(0x20 + index)).sign(message)});

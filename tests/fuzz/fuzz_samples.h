@@ -21,6 +21,8 @@ chain::ValidatorSet sample_validators();
 inline constexpr const char* kSampleChainId = "synod-fuzz";
 // A genesis over sample_validators() (PBFT) or its first validator (PoW, PoS).
 chain::Genesis sample_genesis(chain::ConsensusMode mode);
+// The signing domain of the PBFT sample genesis, which sample certificates are made in.
+const chain::SigningDomain& sample_domain();
 std::vector<chain::CommitCertificate> sample_certificates();
 std::vector<chain::Block> sample_blocks();
 std::vector<chain::StateDiff> sample_state_diffs();

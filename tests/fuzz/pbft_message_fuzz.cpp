@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // What a replica computes before it checks a signature must be safe on any message.
   std::visit(
       [](const auto& signed_message) {
-        (void)pbft::signing_bytes(fuzz::kSampleChainId, signed_message.body);
+        (void)pbft::signing_bytes(fuzz::sample_domain(), signed_message.body);
       },
       *message);
   return 0;
@@ -37,7 +37,7 @@ crypto::KeyPair validator_key(ReplicaIndex index) {
 
 template <typename Body>
 Signed<Body> signed_by(ReplicaIndex index, Body body) {
-  return sign(validator_key(index), index, fuzz::kSampleChainId, std::move(body));
+  return sign(validator_key(index), index, fuzz::sample_domain(), std::move(body));
 }
 
 PreparedCertificate prepared_certificate(const chain::Block& block) {

@@ -67,7 +67,7 @@ void require_same_chain(LocalCluster& cluster, std::size_t full, std::size_t val
     auto stored = chain::decode_block(*raw);
     REQUIRE(stored);
     REQUIRE(chain::verify_block_certificate(*stored, cluster.genesis().validators,
-                                            cluster.genesis().chain_id));
+                                            chain::SigningDomain::of(cluster.genesis())));
   }
   REQUIRE(block_at(cluster, full, height)["header"]["state_root"] ==
           block_at(cluster, validator, height)["header"]["state_root"]);
@@ -246,7 +246,7 @@ TEST_CASE("a full node follows the validators, relays transactions and catches u
   auto decoded = chain::decode_block(*raw);
   REQUIRE(decoded);
   REQUIRE(chain::verify_block_certificate(*decoded, cluster.genesis().validators,
-                                          cluster.genesis().chain_id));
+                                          chain::SigningDomain::of(cluster.genesis())));
   // A full node serves get_blocks too (so full nodes can follow full nodes): canonical
   // certified blocks from the height asked, bounded parameters, a long poll for the next.
   auto get_blocks = [&](const json& params) {
@@ -262,7 +262,7 @@ TEST_CASE("a full node follows the validators, relays transactions and catches u
     REQUIRE(block);
     REQUIRE(block->header.height == h);
     REQUIRE(chain::verify_block_certificate(*block, cluster.genesis().validators,
-                                            cluster.genesis().chain_id));
+                                            chain::SigningDomain::of(cluster.genesis())));
   }
   REQUIRE(get_blocks({{"from_height", 1}, {"max_blocks", 65}})["error"]["code"] == -32602);
   REQUIRE(get_blocks({{"from_height", 1}, {"wait_ms", 5001}})["error"]["code"] == -32602);

@@ -13,7 +13,7 @@ std::string short_hex(const crypto::Hash256& hash) {
 }  // namespace
 
 InvariantChecker::InvariantChecker(std::shared_ptr<const chain::Genesis> genesis)
-    : genesis_(std::move(genesis)) {}
+    : genesis_(std::move(genesis)), domain_(chain::SigningDomain::of(*genesis_)) {}
 
 void InvariantChecker::record(TimeMs at_ms, std::string what) {
   if (violations_.size() >= violations_max_) {
@@ -92,7 +92,7 @@ void InvariantChecker::check_certificate(const SimNode& node, const chain::Block
   const crypto::Hash256 digest = crypto::sha256(key.data());
   if (verified_.count(digest) != 0)
     return;
-  auto status = chain::verify_block_certificate(block, genesis_->validators, genesis_->chain_id);
+  auto status = chain::verify_block_certificate(block, genesis_->validators, domain_);
   if (!status.ok()) {
     record(now, "certificate: " + where(node, block) + ": " + status.message());
     return;

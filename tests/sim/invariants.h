@@ -74,6 +74,7 @@ class InvariantChecker {
   std::string where(const SimNode& node, const chain::Block& block) const;
 
   std::shared_ptr<const chain::Genesis> genesis_;
+  chain::SigningDomain domain_;  // of genesis_
   std::function<bool(const crypto::Hash256&)> was_submitted_;
   std::map<std::uint64_t, std::pair<crypto::Hash256, SlotId>> committed_;  // height -> first
   std::map<SlotId, std::set<crypto::Hash256>> chain_txs_;                  // per honest slot

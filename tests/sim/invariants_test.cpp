@@ -42,8 +42,8 @@ struct Fixture {
     out.header.seal = chain::PbftSeal{0, out.header.height};
     out.transactions = std::move(txs);
     chain::CommitCertificate certificate{0, out.header.height, out.hash(), {}};
-    auto message =
-        chain::commit_signing_bytes(sim.genesis->chain_id, 0, out.header.height, out.hash());
+    auto message = chain::commit_signing_bytes(chain::SigningDomain::of(*sim.genesis), 0,
+                                               out.header.height, out.hash());
     for (std::uint32_t i = 0; i < signers; ++i)
       certificate.signatures.push_back({i, sim.validator_keys[i].sign(message)});
     out.certificate = std::move(certificate);

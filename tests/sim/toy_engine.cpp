@@ -15,6 +15,7 @@ ToyEngine::ToyEngine(std::shared_ptr<const chain::Genesis> genesis, crypto::KeyP
                      chain::ReplicaIndex index, chain::Mempool& mempool, chain::Block head,
                      chain::State state)
     : genesis_(std::move(genesis)),
+      domain_(chain::SigningDomain::of(*genesis_)),
       key_(std::move(key)),
       index_(index),
       mempool_(mempool),
@@ -104,7 +105,7 @@ void ToyEngine::accept(chain::Block block, chain::Actions& out) {
     return;
   const crypto::Hash256 hash = block.hash();
   proposal_ = Proposal{std::move(block), std::move(diff).value()};
-  auto signature = key_.sign(chain::commit_signing_bytes(genesis_->chain_id, 0, height, hash));
+  auto signature = key_.sign(chain::commit_signing_bytes(domain_, 0, height, hash));
   chain::Writer writer;
   writer.u8(kVote);
   writer.u64(height);
@@ -120,7 +121,7 @@ void ToyEngine::on_vote(chain::ReplicaIndex from, std::uint64_t height, const cr
       from >= genesis_->validators.size()) {
     return;
   }
-  auto message = chain::commit_signing_bytes(genesis_->chain_id, 0, height, hash);
+  auto message = chain::commit_signing_bytes(domain_, 0, height, hash);
   if (!crypto::verify(genesis_->validators.at(from).public_key, message, signature))
     return;
   votes_[height][hash][from] = signature;
@@ -168,7 +169,7 @@ chain::Actions ToyEngine::on_blocks_fetched(chain::ReplicaIndex, std::vector<cha
   chain::Actions out;
   for (auto& block : blocks) {
     if (block.header.height != head_.header.height + 1 || block.header.prev_hash != head_.hash() ||
-        !chain::verify_block_certificate(block, genesis_->validators, genesis_->chain_id).ok()) {
+        !chain::verify_block_certificate(block, genesis_->validators, domain_).ok()) {
       continue;
     }
     chain::State scratch = state_;

@@ -50,6 +50,7 @@ class ToyEngine final : public testing::QuietQueries {
   void commit(chain::Block block, chain::StateDiff diff, chain::Actions& out);
 
   std::shared_ptr<const chain::Genesis> genesis_;
+  chain::SigningDomain domain_;  // of genesis_
   crypto::KeyPair key_;
   chain::ReplicaIndex index_;
   chain::Mempool& mempool_;

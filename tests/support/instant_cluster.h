@@ -36,6 +36,7 @@ struct Node {
   // When set, committed blocks are "stored" only when the test calls store_pending().
   bool defer_storage = false;
   std::vector<std::uint64_t> unstored;
+  std::uint64_t max_unstored_blocks = 0;  // ReplicaConfig's, at the next boot
 };
 
 struct InstantCluster {
@@ -85,7 +86,9 @@ struct InstantCluster {
     if (auto it = node.persisted.find(pbft::Replica::kVotesKey); it != node.persisted.end()) {
       votes = it->second;
     }
-    auto replica = pbft::Replica::create({genesis, validator_keys[i], 0, 0, {}}, *node.mempool,
+    pbft::ReplicaConfig config{genesis, validator_keys[i], 0, 0, {}};
+    config.max_unstored_blocks = node.max_unstored_blocks;
+    auto replica = pbft::Replica::create(std::move(config), *node.mempool,
                                          {node.state, node.blocks.back(), votes});
     if (!replica)
       throw std::runtime_error(replica.message());
@@ -109,6 +112,9 @@ struct InstantCluster {
 
   void run(std::size_t i, const chain::Actions& actions) {
     Node& node = nodes[i];
+    // Reported once this list is done, as a node's storage thread would: the replica may
+    // act on a report (resume execution), and must not be re-entered mid-list.
+    std::vector<std::uint64_t> stored;
     for (const auto& action : actions) {
       if (const auto* send = std::get_if<chain::SendAction>(&action)) {
         wire.emplace_back(send->to, i, send->message);
@@ -126,8 +132,8 @@ struct InstantCluster {
         node.state.apply(commit->diff);
         if (node.defer_storage)
           node.unstored.push_back(commit->block.header.height);
-        else if (node.replica)
-          run(i, node.replica->on_block_stored(commit->block.header.height, now));
+        else
+          stored.push_back(commit->block.header.height);
       } else if (const auto* persist = std::get_if<chain::PersistAction>(&action)) {
         node.persisted[persist->key] = persist->value;
       } else if (const auto* timer = std::get_if<chain::SetTimerAction>(&action)) {
@@ -145,6 +151,10 @@ struct InstantCluster {
           run(i, node.replica->on_blocks_fetched(fetch->peer, blocks, now));
         }
       }
+    }
+    for (std::uint64_t height : stored) {
+      if (node.replica)
+        run(i, node.replica->on_block_stored(height, now));
     }
   }
 

@@ -53,6 +53,7 @@ struct World {
   std::shared_ptr<chain::Genesis> genesis = std::make_shared<chain::Genesis>();
   chain::Block parent;
   chain::Block block;
+  chain::SigningDomain domain;
 
   World() {
     genesis->chain_id = "adversary-test";
@@ -69,6 +70,7 @@ struct World {
     genesis->validators = chain::ValidatorSet(std::move(infos));
     parent = chain::make_genesis_block(*genesis);
     block = build_block();
+    domain = chain::SigningDomain::of(*genesis);
   }
 
   chain::State genesis_state() const { return chain::State::from_genesis(*genesis); }
@@ -96,15 +98,13 @@ struct World {
   }
 
   Bytes pre_prepare(std::uint64_t view = 0, ReplicaIndex sender = 0) const {
-    return encode(sign(validators[sender], sender, genesis->chain_id, PrePrepare{view, 1, block}));
+    return encode(sign(validators[sender], sender, domain, PrePrepare{view, 1, block}));
   }
   Bytes prepare(ReplicaIndex sender, std::uint64_t view = 0) const {
-    return encode(
-        sign(validators[sender], sender, genesis->chain_id, Prepare{view, 1, block.hash()}));
+    return encode(sign(validators[sender], sender, domain, Prepare{view, 1, block.hash()}));
   }
   Bytes commit(ReplicaIndex sender, std::uint64_t view = 0) const {
-    return encode(
-        sign(validators[sender], sender, genesis->chain_id, Commit{view, 1, block.hash()}));
+    return encode(sign(validators[sender], sender, domain, Commit{view, 1, block.hash()}));
   }
 
   AdversaryOptions options(std::vector<AdversaryKind> kinds, ReplicaIndex index = 0,
@@ -187,9 +187,7 @@ Message decoded(const Bytes& bytes) {
 
 bool signed_validly(const Message& message) {
   return std::visit(
-      [](const auto& m) {
-        return signature_valid(m, world().genesis->validators, "adversary-test");
-      },
+      [](const auto& m) { return signature_valid(m, world().genesis->validators, world().domain); },
       message);
 }
 
@@ -403,14 +401,15 @@ TEST_CASE("tamper-view-change swaps a prepared block's transactions, and validat
   // Replica 1's honest VIEW-CHANGE to view 1: block 1 prepared in view 0 (the primary's
   // pre-prepare and the prepares of replicas 1 and 2).
   auto signed_by = [&](ReplicaIndex i, auto body) {
-    return sign(w.validators[i], i, w.genesis->chain_id, std::move(body));
+    return sign(w.validators[i], i, chain::SigningDomain::of(*w.genesis), std::move(body));
   };
   PreparedCertificate prepared{
       signed_by(0, PrePrepare{0, 1, w.block}),
       {signed_by(1, Prepare{0, 1, w.block.hash()}), signed_by(2, Prepare{0, 1, w.block.hash()})}};
   ViewChange body{1, 0, {}, w.parent.header, std::nullopt, {prepared}};
   auto honest = signed_by(1, body);
-  REQUIRE(validate_view_change(honest, w.genesis->validators, w.genesis->chain_id));
+  REQUIRE(
+      validate_view_change(honest, w.genesis->validators, chain::SigningDomain::of(*w.genesis)));
 
   Harness harness({{BroadcastAction{encode(honest)}}},
                   w.options({AdversaryKind::kTamperViewChange}, 1));
@@ -426,7 +425,8 @@ TEST_CASE("tamper-view-change swaps a prepared block's transactions, and validat
   CHECK(harness.engine->consensus_dump(
             100)["adversary"]["tamper-view-change"]["view_changes_tampered"] == 1);
   // And it is caught before a new primary could re-propose it.
-  auto verdict = validate_view_change(tampered, w.genesis->validators, w.genesis->chain_id);
+  auto verdict =
+      validate_view_change(tampered, w.genesis->validators, chain::SigningDomain::of(*w.genesis));
   REQUIRE_FALSE(verdict);
   CHECK(verdict.message().find("tx_root") != std::string::npos);
 
@@ -435,7 +435,7 @@ TEST_CASE("tamper-view-change swaps a prepared block's transactions, and validat
   with_certificate.prepared[0].pre_prepare.body.block.certificate =
       chain::CommitCertificate{0, 1, w.block.hash(), {}};
   auto refused = validate_view_change(signed_by(1, with_certificate), w.genesis->validators,
-                                      w.genesis->chain_id);
+                                      chain::SigningDomain::of(*w.genesis));
   REQUIRE_FALSE(refused);
   CHECK(refused.message().find("commit certificate") != std::string::npos);
 }

@@ -82,7 +82,7 @@ TEST_CASE("block store appends executed blocks and reads them by height and hash
   }
   // The certificate is stored with the block and still verifies.
   CHECK(verify_block_certificate(stored_block(*store, 3), chain.genesis.validators,
-                                 chain.genesis.chain_id)
+                                 chain::SigningDomain::of(chain.genesis))
             .ok());
   for (std::uint64_t h = 1; h < blocks.size(); ++h) {
     auto undo = store->undo_at(h);

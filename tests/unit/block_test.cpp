@@ -131,13 +131,15 @@ TEST_CASE("transactions_root is the Merkle root of the transaction hashes", "[ch
   CHECK(transactions_root(transactions) != crypto::merkle_root(hashes));
 }
 
-TEST_CASE("commit signing bytes are domain, chain id, view, sequence and block hash",
+TEST_CASE("commit signing bytes are tag, chain id, genesis hash, view, sequence and block hash",
           "[chain][block]") {
   const crypto::Hash256 block_hash = hash_of("block");
-  const Bytes bytes = commit_signing_bytes("synod-test", 2, 9, block_hash);
+  const SigningDomain domain{"synod-test", hash_of("genesis")};
+  const Bytes bytes = commit_signing_bytes(domain, 2, 9, block_hash);
   Writer expected;
-  expected.raw(as_bytes("synod/pbft/commit/v1"));
+  expected.raw(as_bytes("synod/pbft/commit/v2"));
   expected.string("synod-test");
+  expected.fixed(hash_of("genesis"));
   expected.u64(2);
   expected.u64(9);
   expected.fixed(block_hash);
@@ -146,12 +148,17 @@ TEST_CASE("commit signing bytes are domain, chain id, view, sequence and block h
 
 TEST_CASE("commit signing bytes differ for every input", "[chain][block]") {
   const crypto::Hash256 block_hash = hash_of("block");
-  const Bytes base = commit_signing_bytes("synod-test", 2, 9, block_hash);
-  CHECK(commit_signing_bytes("synod-tesu", 2, 9, block_hash) != base);
-  CHECK(commit_signing_bytes("synod-test", 3, 9, block_hash) != base);
-  CHECK(commit_signing_bytes("synod-test", 2, 10, block_hash) != base);
-  CHECK(commit_signing_bytes("synod-test", 2, 9, hash_of("other")) != base);
-  // The length prefix keeps "ab" + view apart from "a" + a view starting with 'b'.
-  CHECK(commit_signing_bytes("ab", 0, 0, block_hash) !=
-        commit_signing_bytes("a", 'b', 0, block_hash));
+  const SigningDomain domain{"synod-test", hash_of("genesis")};
+  const Bytes base = commit_signing_bytes(domain, 2, 9, block_hash);
+  CHECK(commit_signing_bytes({"synod-tesu", domain.genesis_hash}, 2, 9, block_hash) != base);
+  // The same chain id and keys with another genesis: another network.
+  CHECK(commit_signing_bytes({"synod-test", hash_of("genesis 2")}, 2, 9, block_hash) != base);
+  CHECK(commit_signing_bytes(domain, 3, 9, block_hash) != base);
+  CHECK(commit_signing_bytes(domain, 2, 10, block_hash) != base);
+  CHECK(commit_signing_bytes(domain, 2, 9, hash_of("other")) != base);
+  // The length prefix keeps "ab" + genesis hash apart from "a" + one starting with 'b'.
+  crypto::Hash256 shifted;
+  shifted.data[0] = 'b';
+  CHECK(commit_signing_bytes({"ab", crypto::Hash256{}}, 0, 0, block_hash) !=
+        commit_signing_bytes({"a", shifted}, 0, 0, block_hash));
 }

@@ -10,7 +10,7 @@ using namespace synod::chain;
 
 namespace {
 
-const std::string kChain = "synod-test";
+const SigningDomain kChain{"synod-test", crypto::sha256(as_bytes("genesis"))};
 
 crypto::KeyPair validator_key(std::size_t index) {
   crypto::Seed seed;
@@ -37,10 +37,10 @@ Block pbft_block(std::uint64_t view, std::uint64_t sequence) {
   return block;
 }
 
-CommitSignature commit(std::uint32_t index, std::string_view chain_id, std::uint64_t view,
+CommitSignature commit(std::uint32_t index, const SigningDomain& domain, std::uint64_t view,
                        std::uint64_t sequence, const crypto::Hash256& block_hash) {
   return CommitSignature{
-      index, validator_key(index).sign(commit_signing_bytes(chain_id, view, sequence, block_hash))};
+      index, validator_key(index).sign(commit_signing_bytes(domain, view, sequence, block_hash))};
 }
 
 // A certificate for `block` signed by the validators in `indices`, in that order.
@@ -53,8 +53,8 @@ CommitCertificate certify(const Block& block, const std::vector<std::uint32_t>& 
 }
 
 std::string failure(const CommitCertificate& certificate, const Block& block,
-                    const ValidatorSet& set, std::string_view chain_id = kChain) {
-  Status status = verify_certificate(certificate, block.hash(), set, chain_id);
+                    const ValidatorSet& set, const SigningDomain& domain = kChain) {
+  Status status = verify_certificate(certificate, block.hash(), set, domain);
   REQUIRE_FALSE(status.ok());
   return status.message();
 }
@@ -159,7 +159,17 @@ TEST_CASE("certificate signed for a different chain id fails", "[chain][certific
   const Block block = pbft_block(2, 7);
   const CommitCertificate certificate = certify(block, {0, 1, 2});
   CHECK(verify_certificate(certificate, block.hash(), set, kChain).ok());
-  CHECK_THAT(failure(certificate, block, set, "synod-other"), Catch::Contains("is invalid"));
+  CHECK_THAT(failure(certificate, block, set, {"synod-other", kChain.genesis_hash}),
+             Catch::Contains("is invalid"));
+}
+
+TEST_CASE("certificate made for another genesis with the same chain id and keys fails",
+          "[chain][certificate]") {
+  const ValidatorSet set = validators(4);
+  const Block block = pbft_block(2, 7);
+  const CommitCertificate certificate = certify(block, {0, 1, 2});
+  const SigningDomain twin{kChain.chain_id, crypto::sha256(as_bytes("another genesis"))};
+  CHECK_THAT(failure(certificate, block, set, twin), Catch::Contains("is invalid"));
 }
 
 TEST_CASE("certificate with a view or sequence other than the signed one fails",

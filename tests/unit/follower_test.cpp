@@ -128,11 +128,11 @@ void require_heights(const std::vector<chain::AppendBlockAction>& committed, std
 // (a quorum by default): lets a test change a header and still pass the certificate check,
 // so the check that is meant to catch the change is the one exercised.
 void certify(chain::Block& block, const InstantCluster& cluster, std::size_t signers = 3,
-             const std::string& chain_id = "") {
+             std::optional<chain::SigningDomain> domain = std::nullopt) {
   const auto& seal = std::get<chain::PbftSeal>(block.header.seal);
   chain::CommitCertificate certificate{seal.view, seal.sequence, block.hash(), {}};
   Bytes message =
-      chain::commit_signing_bytes(chain_id.empty() ? cluster.genesis->chain_id : chain_id,
+      chain::commit_signing_bytes(domain.value_or(chain::SigningDomain::of(*cluster.genesis)),
                                   seal.view, seal.sequence, block.hash());
   for (std::uint32_t i = 0; i < signers; ++i)
     certificate.signatures.push_back({i, cluster.validator_keys[i].sign(message)});
@@ -193,7 +193,7 @@ TEST_CASE("the test chain has certified blocks with transactions", "[follower]")
   for (std::size_t h = 1; h < chain.blocks.size(); ++h) {
     REQUIRE(chain.blocks[h].transactions.size() >= 2);
     REQUIRE(chain::verify_block_certificate(chain.blocks[h], chain.cluster.genesis->validators,
-                                            chain.cluster.genesis->chain_id));
+                                            chain::SigningDomain::of(*chain.cluster.genesis)));
   }
 }
 
@@ -342,7 +342,7 @@ TEST_CASE("a follower rejects blocks without a valid commit certificate", "[foll
     const auto& seal = std::get<chain::PbftSeal>(block.header.seal);
     auto outsider = testing::key_for(9, 0);
     block.certificate->signatures[0].signature = outsider.sign(chain::commit_signing_bytes(
-        cluster.genesis->chain_id, seal.view, seal.sequence, block.hash()));
+        chain::SigningDomain::of(*cluster.genesis), seal.view, seal.sequence, block.hash()));
     require_rejected(chain, block, "is invalid");
   }
   SECTION("a signature naming a validator index outside the set") {
@@ -350,13 +350,26 @@ TEST_CASE("a follower rejects blocks without a valid commit certificate", "[foll
     certify(block, cluster, 2);
     const auto& seal = std::get<chain::PbftSeal>(block.header.seal);
     block.certificate->signatures.push_back(
-        {4, testing::key_for(1, 4).sign(chain::commit_signing_bytes(
-                cluster.genesis->chain_id, seal.view, seal.sequence, block.hash()))});
+        {4,
+         testing::key_for(1, 4).sign(chain::commit_signing_bytes(
+             chain::SigningDomain::of(*cluster.genesis), seal.view, seal.sequence, block.hash()))});
     require_rejected(chain, block, "unknown validator 4");
   }
   SECTION("a quorum of signatures for another chain id") {
     chain::Block block = honest;
-    certify(block, cluster, 3, "another-chain");
+    certify(block, cluster, 3,
+            chain::SigningDomain{"another-chain",
+                                 chain::SigningDomain::of(*cluster.genesis).genesis_hash});
+    require_rejected(chain, block, "is invalid");
+  }
+  SECTION("a quorum certificate from a network with this chain id and keys, another genesis") {
+    chain::Block block = honest;
+    chain::Genesis other = *cluster.genesis;
+    other.accounts.pop_back();  // the same validators and chain id, other accounts
+    auto other_domain = chain::SigningDomain::of(other);
+    REQUIRE(other_domain.chain_id == cluster.genesis->chain_id);
+    REQUIRE(other_domain.genesis_hash != chain::SigningDomain::of(*cluster.genesis).genesis_hash);
+    certify(block, cluster, 3, other_domain);
     require_rejected(chain, block, "is invalid");
   }
   SECTION("a quorum certificate for another block hash") {
@@ -473,15 +486,18 @@ TEST_CASE("a follower rejects blocks whose contents do not check out", "[followe
     require_rejected(chain, block, "rejected: bad_nonce");
   }
   SECTION("more transactions than the genesis allows in a block") {
-    // Same validators and chain id; only the block size limit differs.
+    // Same validators and chain id; only the block size limit (and so the hash) differs.
     auto small = std::make_shared<chain::Genesis>(*cluster.genesis);
     small->pbft.max_block_transactions = 1;
     auto config = config_for(chain);
     config.genesis = small;
     auto follower = make_follower(chain, config);
     (void)follower->start(kStart);
-    // Block 1 carries two transactions as well.
-    auto actions = follower->on_blocks_fetched(0, {chain.blocks[1]}, kStart);
+    // Block 1 carries two transactions as well. Its certificate is made for the other
+    // genesis (its hash is signed), so that the size check is the one exercised.
+    chain::Block block = chain.blocks[1];
+    certify(block, cluster, 3, chain::SigningDomain::of(*small));
+    auto actions = follower->on_blocks_fetched(0, {block}, kStart);
     REQUIRE(commits(actions).empty());
     require_poll_later(actions, kStart);
     REQUIRE(follower->head_height() == 0);

@@ -25,7 +25,7 @@ TEST_CASE("four replicas commit a block with a valid certificate", "[pbft]") {
     REQUIRE(node.blocks.size() == 2);
     REQUIRE(node.blocks[1].transactions.size() == 1);
     REQUIRE(chain::verify_block_certificate(node.blocks[1], cluster.genesis->validators,
-                                            cluster.genesis->chain_id));
+                                            chain::SigningDomain::of(*cluster.genesis)));
   }
   REQUIRE(cluster.agree());
 }
@@ -121,22 +121,56 @@ TEST_CASE("a restarted primary rejoins the new view and commits again", "[pbft]"
 TEST_CASE("messages with bad signatures or from impostors are dropped", "[pbft]") {
   Cluster cluster(4);
   auto& replica = *cluster.nodes[1].replica;
-  auto prepare = pbft::sign(cluster.validator_keys[2], 2, cluster.genesis->chain_id,
-                            pbft::Prepare{0, 1, crypto::Hash256{}});
+  auto prepare =
+      pbft::sign(cluster.validator_keys[2], 2, chain::SigningDomain::of(*cluster.genesis),
+                 pbft::Prepare{0, 1, crypto::Hash256{}});
   prepare.signature.data[0] ^= 1;
   auto before = replica.counters().dropped[static_cast<int>(pbft::DropReason::kBadSignature)];
   (void)replica.on_message(2, pbft::encode(prepare), cluster.now);
   REQUIRE(replica.counters().dropped[static_cast<int>(pbft::DropReason::kBadSignature)] ==
           before + 1);
   // Signed by validator 3 but claiming to be 2.
-  auto impostor = pbft::sign(cluster.validator_keys[3], 2, cluster.genesis->chain_id,
-                             pbft::Prepare{0, 1, crypto::Hash256{}});
+  auto impostor =
+      pbft::sign(cluster.validator_keys[3], 2, chain::SigningDomain::of(*cluster.genesis),
+                 pbft::Prepare{0, 1, crypto::Hash256{}});
   (void)replica.on_message(2, pbft::encode(impostor), cluster.now);
   REQUIRE(replica.counters().dropped[static_cast<int>(pbft::DropReason::kBadSignature)] ==
           before + 2);
   Bytes garbage{9, 9, 9};
   (void)replica.on_message(2, garbage, cluster.now);
   REQUIRE(replica.counters().dropped[static_cast<int>(pbft::DropReason::kMalformed)] == 1);
+}
+
+TEST_CASE(
+    "messages and certificates from a network with this chain id and keys but another "
+    "genesis are rejected",
+    "[pbft]") {
+  Cluster cluster(4, 0);
+  chain::Genesis twin = *cluster.genesis;
+  twin.genesis_time_ms += 1;  // the same chain id, validators and keys
+  const auto twin_domain = chain::SigningDomain::of(twin);
+  REQUIRE(twin_domain.chain_id == cluster.genesis->chain_id);
+  auto& replica = *cluster.nodes[1].replica;
+  auto prepare =
+      pbft::sign(cluster.validator_keys[2], 2, twin_domain, pbft::Prepare{0, 1, crypto::Hash256{}});
+  auto before = replica.counters().dropped[static_cast<int>(pbft::DropReason::kBadSignature)];
+  (void)replica.on_message(2, pbft::encode(prepare), cluster.now);
+  REQUIRE(replica.counters().dropped[static_cast<int>(pbft::DropReason::kBadSignature)] ==
+          before + 1);
+
+  // A block committed here, its certificate re-made by the same validators in the twin's
+  // domain: it verifies there, and not against this genesis.
+  cluster.submit(0, 0);
+  cluster.advance(100);
+  chain::Block block = cluster.nodes[0].blocks.at(1);
+  const auto& seal = std::get<chain::PbftSeal>(block.header.seal);
+  for (auto& entry : block.certificate->signatures) {
+    entry.signature = cluster.validator_keys[entry.validator_index].sign(
+        chain::commit_signing_bytes(twin_domain, seal.view, seal.sequence, block.hash()));
+  }
+  REQUIRE(chain::verify_block_certificate(block, twin.validators, twin_domain));
+  REQUIRE_FALSE(chain::verify_block_certificate(block, cluster.genesis->validators,
+                                                chain::SigningDomain::of(*cluster.genesis)));
 }
 
 TEST_CASE("an idle primary proposes at once, but right after a commit it waits batch_delay_ms",

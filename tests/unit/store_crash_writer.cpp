@@ -146,8 +146,8 @@ Block next_block(const Keys& keys, const Genesis& genesis, State& state, const B
   CommitCertificate certificate;
   certificate.sequence = block.header.height;
   certificate.block_hash = block.hash();
-  Bytes message =
-      commit_signing_bytes(genesis.chain_id, 0, certificate.sequence, certificate.block_hash);
+  Bytes message = commit_signing_bytes(chain::SigningDomain::of(genesis), 0, certificate.sequence,
+                                       certificate.block_hash);
   for (std::uint32_t i = 0; i < genesis.validators.quorum(); ++i)
     certificate.signatures.push_back(CommitSignature{i, keys.validators[i].sign(message)});
   block.certificate = std::move(certificate);

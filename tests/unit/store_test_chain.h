@@ -106,8 +106,8 @@ struct TestChain {
     CommitCertificate certificate;
     certificate.sequence = block.header.height;
     certificate.block_hash = block.hash();
-    Bytes message =
-        commit_signing_bytes(genesis.chain_id, 0, certificate.sequence, certificate.block_hash);
+    Bytes message = commit_signing_bytes(chain::SigningDomain::of(genesis), 0, certificate.sequence,
+                                         certificate.block_hash);
     for (std::uint32_t i = 0; i < genesis.validators.quorum(); ++i)
       certificate.signatures.push_back(CommitSignature{i, validators[i].sign(message)});
     return certificate;
