@@ -90,7 +90,7 @@ void Mempool::resync(const Address& sender, std::uint64_t next_nonce) {
   }
   std::uint64_t expected = next_nonce;
   bool in_run = true;
-  // At most max_per_sender entries, so a resync costs little on every ready admission.
+  // At most max_per_sender entries; the ready ones come first, the parked ones after.
   for (auto& [nonce, pending] : queue.by_nonce) {
     in_run = in_run && nonce == expected && (!pending.parked || ready_.fits(1, pending.bytes));
     if (in_run) {
