@@ -145,7 +145,8 @@ struct EngineUnderTest {
   Actions deliver(const Bytes& message) { return engine->on_message(kPeer, message, kNow); }
   std::uint64_t height() const { return engine->head().height; }
 
-  Mempool mempool;
+  // Whole chains of blocks are admitted up front: a sender has hundreds pending.
+  Mempool mempool{synod::chain::MempoolOptions{.max_per_sender = 1'000'000}};
   std::unordered_set<crypto::Hash256, crypto::KeyedHash> verified;
   std::unique_ptr<PowEngine> engine;
   std::string error;

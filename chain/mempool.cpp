@@ -28,6 +28,10 @@ const char* to_string(AdmitError error) {
       return "zero_amount";
     case AdmitError::kOverflow:
       return "overflow";
+    case AdmitError::kSenderLimit:
+      return "sender_limit";
+    case AdmitError::kParkedFull:
+      return "parked_full";
   }
   return "unknown";
 }
@@ -37,7 +41,8 @@ std::string describe(AdmitError error) {
     case AdmitError::kDuplicate:
       return "transaction already in the mempool";
     case AdmitError::kFull:
-      return "mempool full: its transaction count or byte limit is reached, retry later";
+      return "mempool full: its count or byte limit is reached and the fee does not beat the "
+             "lowest pending fee; retry later or raise the fee";
     case AdmitError::kWrongChainId:
       return "transaction is for a different chain id";
     case AdmitError::kStaleNonce:
@@ -55,14 +60,41 @@ std::string describe(AdmitError error) {
       return "transfer amount must be greater than zero";
     case AdmitError::kOverflow:
       return "amount plus fee overflows a 64-bit value";
+    case AdmitError::kSenderLimit:
+      return "the sender has as many pending transactions as a node keeps per account; wait "
+             "for some to commit";
+    case AdmitError::kParkedFull:
+      return "nonce gap: the pool for transactions waiting on an earlier nonce is full and the "
+             "fee does not beat its lowest fee; send the missing nonces first";
   }
   return "unknown mempool rejection";
 }
 
-Mempool::Mempool(MempoolOptions options) : options_(options) {}
+Mempool::Mempool(MempoolOptions options) : options_(options) {
+  ready_.max_count = options_.max_transactions;
+  ready_.max_bytes = options_.max_bytes;
+  parked_.max_count = options_.max_parked_transactions;
+  parked_.max_bytes = options_.max_parked_bytes;
+}
 
 bool Mempool::contains(const crypto::Hash256& tx_hash) const {
   return by_hash_.count(tx_hash) != 0;
+}
+
+bool Mempool::is_parked(const crypto::Hash256& tx_hash) const {
+  auto it = by_hash_.find(tx_hash);
+  if (it == by_hash_.end())
+    return false;
+  const AccountQueue& queue = accounts_.at(it->second.sender);
+  return queue.by_nonce.at(it->second.nonce).parked;
+}
+
+std::size_t Mempool::size() const {
+  return by_hash_.size();
+}
+
+std::size_t Mempool::bytes() const {
+  return ready_.bytes + parked_.bytes;
 }
 
 void Mempool::remove(const crypto::Hash256& tx_hash) {
@@ -71,138 +103,122 @@ void Mempool::remove(const crypto::Hash256& tx_hash) {
     return;
   const Location location = it->second;
   erase(location.sender, location.nonce);
-}
-
-std::size_t Mempool::size() const {
-  return by_hash_.size();
-}
-
-std::size_t Mempool::bytes() const {
-  return bytes_;
+  auto account = accounts_.find(location.sender);
+  if (account == accounts_.end())
+    return;
+  // The sender's later transactions now wait behind a gap.
+  AccountQueue& queue = account->second;
+  for (auto later = queue.by_nonce.upper_bound(location.nonce); later != queue.by_nonce.end();
+       ++later) {
+    set_parked(location.sender, queue, later->second, true);
+  }
 }
 
 // Checks run cheapest and most specific first; "full" comes last so that an invalid
 // transaction is told what is wrong with it rather than to retry later.
-std::optional<AdmitError> Mempool::check_admission(const Transaction& tx,
-                                                   const crypto::Hash256& tx_hash,
-                                                   std::size_t tx_bytes,
-                                                   const State& committed) const {
+std::optional<AdmitError> Mempool::check_transaction(const Transaction& tx,
+                                                     const crypto::Hash256& tx_hash,
+                                                     const Account& sender) const {
   if (contains(tx_hash))
     return AdmitError::kDuplicate;
-  if (tx.chain_id != committed.chain_id())
-    return AdmitError::kWrongChainId;
   if (tx.amount == 0 && tx.kind != TxKind::kEvidence)  // evidence moves nothing
     return AdmitError::kZeroAmount;
   if (tx.amount > std::numeric_limits<std::uint64_t>::max() - tx.fee)
     return AdmitError::kOverflow;
   if (tx.fee < options_.min_fee)
     return AdmitError::kFeeTooLow;
-
-  const Account sender = committed.account(tx.sender());
   if (tx.nonce < sender.nonce)
     return AdmitError::kStaleNonce;
   if (tx.nonce - sender.nonce >= options_.nonce_window)
     return AdmitError::kNonceTooFar;
+  return std::nullopt;
+}
 
+std::optional<AdmitError> Mempool::check_account(const Transaction& tx,
+                                                 const Account& sender) const {
   std::uint64_t already_spent = 0;
   auto queue = accounts_.find(tx.sender());
   if (queue != accounts_.end()) {
     // Same sender and nonce with a different hash: no replacement (a duplicate was caught
-    // above), so a sender cannot churn the pool by re-signing one nonce.
+    // earlier), so a sender cannot churn the pool by re-signing one nonce.
     if (queue->second.by_nonce.count(tx.nonce) != 0)
       return AdmitError::kNonceTaken;
+    if (queue->second.by_nonce.size() >= options_.max_per_sender)
+      return AdmitError::kSenderLimit;
     already_spent = queue->second.spend_total;
+  } else if (options_.max_per_sender == 0) {
+    return AdmitError::kSenderLimit;
   }
   const std::uint64_t available =
       sender.balance > already_spent ? sender.balance - already_spent : 0;
   if (tx.balance_cost() > available)
     return AdmitError::kInsufficientBalance;
-
-  assert(bytes_ <= options_.max_bytes);
-  if (size() >= options_.max_transactions || tx_bytes > options_.max_bytes - bytes_)
-    return AdmitError::kFull;
   return std::nullopt;
 }
 
 std::optional<AdmitError> Mempool::add(const Transaction& tx, const crypto::Hash256& tx_hash,
                                        const State& committed) {
-  const std::size_t tx_bytes = tx.encoded_size();
-  if (auto error = check_admission(tx, tx_hash, tx_bytes, committed))
+  if (tx.chain_id != committed.chain_id())
+    return AdmitError::kWrongChainId;
+  const Address sender = tx.sender();
+  const Account account = committed.account(sender);
+  if (auto error = check_transaction(tx, tx_hash, account))
+    return error;
+  // A block this mempool was not told about (or a reorg) moved the sender's nonce.
+  if (auto queue = accounts_.find(sender);
+      queue != accounts_.end() && queue->second.next_nonce != account.nonce) {
+    resync(sender, account.nonce);
+  }
+  if (auto error = check_account(tx, account))
     return error;
 
-  const Address sender = tx.sender();
-  const std::uint64_t arrival = next_arrival_++;
-  const std::uint64_t spend = tx.balance_cost();
-  AccountQueue& queue = accounts_[sender];
-  if (!queue.arrivals.empty()) {
-    // An older transaction of this account is pending, so the account keeps its place.
-    assert(*queue.arrivals.begin() < arrival);
-  } else {
-    fairness_.emplace(arrival, sender);
-  }
-  queue.by_nonce.emplace(tx.nonce, PendingTx{tx, tx_hash, tx_bytes, arrival, spend});
-  queue.arrivals.insert(arrival);
-  queue.spend_total += spend;
-  by_hash_.emplace(tx_hash, Location{sender, tx.nonce});
-  bytes_ += tx_bytes;
+  auto queue = accounts_.find(sender);
+  const std::uint64_t ready_end = queue == accounts_.end()
+                                      ? account.nonce
+                                      : queue->second.next_nonce + queue->second.ready_count;
+  const bool parked = tx.nonce != ready_end;
+  const std::size_t tx_bytes = tx.encoded_size();
+  if (auto error = make_room(tx, tx_bytes, parked))
+    return error;
+  insert(tx, tx_hash, tx_bytes, parked, account.nonce);
+  if (!parked)
+    promote_after(sender, tx.nonce);
   return std::nullopt;
 }
 
-void Mempool::erase(const Address& sender, std::uint64_t nonce) {
-  auto account = accounts_.find(sender);
-  if (account == accounts_.end())
-    return;
+void Mempool::insert(const Transaction& tx, const crypto::Hash256& tx_hash, std::size_t tx_bytes,
+                     bool parked, std::uint64_t next_nonce) {
+  const Address sender = tx.sender();
+  auto [account, created] = accounts_.try_emplace(sender);
   AccountQueue& queue = account->second;
-  auto entry = queue.by_nonce.find(nonce);
-  if (entry == queue.by_nonce.end())
-    return;
-  const PendingTx& pending = entry->second;
-  const std::uint64_t oldest = *queue.arrivals.begin();
-
-  assert(bytes_ >= pending.bytes && queue.spend_total >= pending.spend);
-  bytes_ -= pending.bytes;
-  queue.spend_total -= pending.spend;
-  by_hash_.erase(pending.hash);
-  queue.arrivals.erase(pending.arrival);
-  queue.by_nonce.erase(entry);
-
-  if (queue.arrivals.empty() || *queue.arrivals.begin() != oldest) {
-    fairness_.erase(FairnessKey{oldest, sender});
-    if (!queue.arrivals.empty())
-      fairness_.emplace(*queue.arrivals.begin(), sender);
-  }
-  if (queue.by_nonce.empty()) {
-    assert(queue.spend_total == 0);
-    accounts_.erase(account);
-  }
-}
-
-void Mempool::erase_below(const Address& sender, std::uint64_t next_nonce) {
-  // Each pass erases one transaction, so this ends within the account's pending count.
-  for (;;) {
-    auto account = accounts_.find(sender);
-    if (account == accounts_.end())
-      return;
-    const auto& by_nonce = account->second.by_nonce;
-    if (by_nonce.empty() || by_nonce.begin()->first >= next_nonce)
-      return;
-    erase(sender, by_nonce.begin()->first);
-  }
+  if (created)
+    queue.next_nonce = next_nonce;
+  PendingTx pending{tx, tx_hash, tx_bytes, next_arrival_++, tx.balance_cost(), parked, now_ms_};
+  auto [entry, inserted] = queue.by_nonce.emplace(tx.nonce, std::move(pending));
+  assert(inserted);
+  link(sender, queue, entry->second);
+  queue.spend_total += entry->second.spend;
+  by_hash_.emplace(tx_hash, Location{sender, tx.nonce});
+  if (parked)
+    ++counters_.parked;
 }
 
 void Mempool::remove_committed(const std::vector<Transaction>& txs, const State& state_after) {
+  std::set<Address> senders;
   for (const Transaction& tx : txs) {
     const Address sender = tx.sender();
+    senders.insert(sender);
     auto account = accounts_.find(sender);
     if (account == accounts_.end())
       continue;
     // Only the identical transaction is removed here; a different one with the same nonce
-    // has become stale and goes with erase_below.
+    // has become stale and goes with the resync.
     auto entry = account->second.by_nonce.find(tx.nonce);
     if (entry != account->second.by_nonce.end() && entry->second.tx == tx)
       erase(sender, tx.nonce);
-    erase_below(sender, state_after.account(sender).nonce);
   }
+  for (const Address& sender : senders)
+    resync(sender, state_after.account(sender).nonce);
 }
 
 void Mempool::select_from(const State& state, const Address& sender, const AccountQueue& queue,
@@ -233,14 +249,15 @@ std::vector<Transaction> Mempool::select_batch(const State& state, std::size_t m
                                                std::size_t max_bytes,
                                                std::vector<crypto::Hash256>* hashes) const {
   std::vector<Transaction> batch;
-  batch.reserve(std::min(max_count, size()));
+  batch.reserve(std::min(max_count, ready_size()));
   if (hashes != nullptr) {
     hashes->clear();
     hashes->reserve(batch.capacity());
   }
   std::size_t batch_bytes = 0;
   // FIFO across accounts: whoever has waited longest goes first. Each account costs two
-  // lookups; each selected transaction costs O(1) beyond its copy.
+  // lookups; each selected transaction costs O(1) beyond its copy. Accounts with parked
+  // transactions only are not visited: they cannot run.
   for (const auto& [oldest_arrival, sender] : fairness_) {
     if (batch.size() >= max_count || max_bytes - batch_bytes < kMinTransactionBytes)
       break;

@@ -120,17 +120,28 @@ Status read_mempool(const json& root, NodeConfig& config) {
   if (!pool.is_object())
     return make_error("config mempool: expected an object");
   if (auto status =
-          check_known(pool, {"max_transactions", "max_bytes", "nonce_window", "min_fee"}, where);
+          check_known(pool,
+                      {"max_transactions", "max_bytes", "nonce_window", "min_fee", "max_per_sender",
+                       "max_parked_transactions", "max_parked_bytes", "parked_ttl_ms"},
+                      where);
       !status) {
     return status;
   }
-  for (auto status : {read_number(pool, "max_transactions", config.mempool.max_transactions, where),
-                      read_number(pool, "max_bytes", config.mempool.max_bytes, where),
-                      read_number(pool, "nonce_window", config.mempool.nonce_window, where),
-                      read_number(pool, "min_fee", config.mempool.min_fee, where)}) {
+  chain::MempoolOptions& options = config.mempool;
+  for (auto status :
+       {read_number(pool, "max_transactions", options.max_transactions, where),
+        read_number(pool, "max_bytes", options.max_bytes, where),
+        read_number(pool, "nonce_window", options.nonce_window, where),
+        read_number(pool, "min_fee", options.min_fee, where),
+        read_number(pool, "max_per_sender", options.max_per_sender, where),
+        read_number(pool, "max_parked_transactions", options.max_parked_transactions, where),
+        read_number(pool, "max_parked_bytes", options.max_parked_bytes, where),
+        read_number(pool, "parked_ttl_ms", options.parked_ttl_ms, where)}) {
     if (!status)
       return status;
   }
+  if (options.max_per_sender == 0)
+    return make_error("config mempool.max_per_sender: must be > 0");
   return Status::success();
 }
 
@@ -264,7 +275,11 @@ std::string config_to_json(const NodeConfig& config) {
        {{"max_transactions", config.mempool.max_transactions},
         {"max_bytes", config.mempool.max_bytes},
         {"nonce_window", config.mempool.nonce_window},
-        {"min_fee", config.mempool.min_fee}}}};
+        {"min_fee", config.mempool.min_fee},
+        {"max_per_sender", config.mempool.max_per_sender},
+        {"max_parked_transactions", config.mempool.max_parked_transactions},
+        {"max_parked_bytes", config.mempool.max_parked_bytes},
+        {"parked_ttl_ms", config.mempool.parked_ttl_ms}}}};
   return root.dump(2) + "\n";
 }
 

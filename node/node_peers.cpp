@@ -128,6 +128,8 @@ void Node::Impl::admit(std::vector<chain::Transaction> transactions,
       AdmitResults results(transactions.size());
       bool any = false;
       chain::TimeMs now = now_ms();
+      // Parked transactions past their time to live make way before the caps are checked.
+      mempool->advance_time(now);
       for (std::size_t i = 0; i < transactions.size(); ++i) {
         const chain::Transaction& tx = transactions[i];
         if (!valid[i]) {

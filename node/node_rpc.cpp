@@ -83,9 +83,12 @@ void Node::Impl::register_rpc_methods() {
                 {"height", head_height()},
                 {"peers_connected", peers_connected()}};
   });
-  // The engine's own series are gathered at scrape time, not after every action.
+  // The engine's and the mempool's own series are gathered at scrape time, not after every
+  // action.
   rpc->set_metrics([this] {
     engine_metrics->publish(engine->metrics());
+    mempool->advance_time(now_ms());
+    engine_metrics->publish(mempool_metrics(*mempool));
     return metrics.render();
   });
 }

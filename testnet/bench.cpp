@@ -38,9 +38,8 @@ std::int64_t now_ns() {
 }
 
 // An account never has more than this many transactions submitted and not yet seen
-// committed: the node's mempool admits nonces within a window (1,024 by default) above the
-// account's next nonce.
-constexpr std::uint64_t kInFlightPerAccount = 512;
+// committed: the node's mempool keeps at most 64 pending transactions per sender by default.
+constexpr std::uint64_t kInFlightPerAccount = 64;
 // Max mode pre-signs this many transactions per second of the run (above the machine's
 // ceiling; running out is reported), and never more than kMaxPresigned (~200 bytes each).
 constexpr std::uint64_t kMaxModeBudgetPerSecond = 16'000;
@@ -124,7 +123,7 @@ std::unique_ptr<Workload> prepare(const std::vector<crypto::KeyPair>& keys,
 
 struct SenderReport {
   std::uint64_t requests = 0;
-  std::uint64_t retried = 0;  // refused as mempool_full, sent again
+  std::uint64_t retried = 0;  // refused as mempool_full or sender_limit, sent again
   std::map<std::string, std::uint64_t> refused;
   std::uint64_t transport_errors = 0;
   bool exhausted = false;
@@ -266,7 +265,9 @@ class Sender {
             error["data"].contains("reason") && error["data"]["reason"].is_string())
           reason = error["data"]["reason"].get<std::string>();
       }
-      if (reason == "mempool_full") {
+      // Full, or the sender at its per-account cap (the node saw a commit before we did):
+      // both pass once blocks commit.
+      if (reason == "mempool_full" || reason == "sender_limit") {
         ++report_.retried;
         rewind(batch[i]);
         continue;

@@ -143,7 +143,8 @@ bool SoakLoad::send(Account& account, std::size_t position) {
   std::lock_guard lock(mutex_);
   if (!outcome.ok() && reason.empty())
     return false;  // no answer: the node is down or stuck; another one gets it next
-  if (reason == "mempool_full" || reason == "nonce_too_far") {
+  if (reason == "mempool_full" || reason == "nonce_too_far" || reason == "sender_limit" ||
+      reason == "parked_full") {
     // Busy, or a node still catching up after its restart: not an answer about this one.
     ++stats_.mempool_full;
     return false;

@@ -120,6 +120,19 @@ TEST_CASE("every RPC method answers, and bad requests get JSON-RPC errors", "[e2
   REQUIRE(refused["error"]["code"] == -32001);
   REQUIRE(refused["error"]["data"]["reason"] == "nonce_too_far");
 
+  // Nonces behind a gap wait, parked and pending, up to the per-sender cap (64 by default).
+  const auto& gapped_sender = cluster.accounts()[1];
+  const auto to = chain::address_of(cluster.accounts()[2].public_key());
+  for (std::uint64_t nonce = 1; nonce <= 64; ++nonce) {
+    auto gapped = chain::make_transfer(gapped_sender, "synod-e2e", to, 5, 1, nonce);
+    REQUIRE(call("submit_tx", json{{"tx", crypto::to_hex(gapped.encode())}})["result"]["status"] ==
+            "pending");
+  }
+  auto over = chain::make_transfer(gapped_sender, "synod-e2e", to, 5, 1, 65);
+  auto limited = call("submit_tx", json{{"tx", crypto::to_hex(over.encode())}});
+  REQUIRE(limited["error"]["code"] == -32001);
+  REQUIRE(limited["error"]["data"]["reason"] == "sender_limit");
+
   // Malformed JSON and oversized bodies: errors, and the node keeps serving.
   std::string bad_json =
       "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

@@ -1,2 +1,3 @@
 # Mempool tests (chain/mempool.h).
-synod_test(unit_mempool LABEL unit SOURCES mempool_test.cpp LIBS synod_chain)
+synod_test(unit_mempool LABEL unit SOURCES mempool_test.cpp mempool_limits_test.cpp
+  LIBS synod_chain)

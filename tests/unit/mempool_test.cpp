@@ -10,74 +10,7 @@
 
 #include "chain/limits.h"
 #include "chain/mempool.h"
-
-using namespace synod;
-using chain::AdmitError;
-using chain::Mempool;
-using chain::MempoolOptions;
-using chain::Transaction;
-
-namespace {
-
-const std::string kChainId = "synod-mempool-test";
-
-crypto::KeyPair key(std::uint32_t index) {
-  crypto::Seed seed;
-  seed.data[0] = static_cast<std::uint8_t>(index);
-  seed.data[1] = static_cast<std::uint8_t>(index >> 8);
-  seed.data[2] = static_cast<std::uint8_t>(index >> 16);
-  seed.data[31] = 0x5e;
-  return crypto::KeyPair::from_seed(seed);
-}
-
-chain::Address address(const crypto::KeyPair& key_pair) {
-  return chain::address_of(key_pair.public_key());
-}
-
-// A fee collector that sends nothing, so it never appears as a sender.
-const chain::Address kFeeRecipient = chain::address_of(key(0xfffff).public_key());
-const chain::Address kReceiver = chain::address_of(key(0xffffe).public_key());
-
-struct Funded {
-  const crypto::KeyPair* key;
-  std::uint64_t balance;
-  std::uint64_t nonce = 0;
-};
-
-chain::State make_state(const std::vector<Funded>& accounts) {
-  chain::State state(kChainId);
-  chain::StateDiff diff;
-  for (const Funded& funded : accounts) {
-    diff.changes.push_back(chain::AccountChange{
-        address(*funded.key), std::nullopt, {funded.balance, funded.nonce, 0}});
-  }
-  state.apply(diff);
-  return state;
-}
-
-Transaction transfer(const crypto::KeyPair& sender, std::uint64_t nonce, std::uint64_t amount = 10,
-                     std::uint64_t fee = 1) {
-  return chain::make_transfer(sender, kChainId, kReceiver, amount, fee, nonce);
-}
-
-std::optional<AdmitError> admit(Mempool& pool, const Transaction& tx, const chain::State& state) {
-  return pool.add(tx, tx.hash(), state);
-}
-
-bool executes(const chain::State& state, const std::vector<Transaction>& batch) {
-  return state.execute(batch, kFeeRecipient, chain::SignaturePolicy::kVerify).ok();
-}
-
-std::vector<std::uint64_t> nonces_of(const std::vector<Transaction>& batch) {
-  std::vector<std::uint64_t> out;
-  for (const auto& tx : batch)
-    out.push_back(tx.nonce);
-  return out;
-}
-
-constexpr std::size_t kNoLimit = std::numeric_limits<std::size_t>::max();
-
-}  // namespace
+#include "mempool_util.h"
 
 TEST_CASE("mempool rejects a transaction it already holds as duplicate", "[mempool]") {
   const auto alice = key(1);
@@ -384,6 +317,8 @@ TEST_CASE("mempool reasons are stable strings and sentences", "[mempool]") {
       {AdmitError::kFeeTooLow, "fee_too_low"},
       {AdmitError::kZeroAmount, "zero_amount"},
       {AdmitError::kOverflow, "overflow"},
+      {AdmitError::kSenderLimit, "sender_limit"},
+      {AdmitError::kParkedFull, "parked_full"},
   };
   for (const auto& [error, reason] : expected) {
     CHECK(std::string(to_string(error)) == reason);
@@ -409,7 +344,7 @@ TEST_CASE("mempool drains 50k transactions in batches that all execute", "[mempo
   // Signing dominates the cost here; the mempool never looks at signatures, so these
   // transactions are built unsigned and executed with signatures treated as checked.
   // The smaller tests above use real signatures and SignaturePolicy::kVerify.
-  Mempool pool;
+  Mempool pool(MempoolOptions{.max_per_sender = kPerAccount});
   for (std::uint64_t nonce = 0; nonce < kPerAccount; ++nonce) {
     for (std::uint32_t i = 0; i < kAccounts; ++i) {
       Transaction tx;

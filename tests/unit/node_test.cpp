@@ -38,13 +38,19 @@ TEST_CASE("config: defaults, overrides and the round trip through JSON", "[node]
   REQUIRE(empty.ok());
   CHECK(empty->rpc_listen == "127.0.0.1:26657");
   auto parsed = node::parse_config(
-      R"({"rpc_listen":"127.0.0.1:9","verify_threads":3,"mempool":{"max_transactions":10}})");
+      R"({"rpc_listen":"127.0.0.1:9","verify_threads":3,"mempool":{"max_transactions":10,)"
+      R"("max_per_sender":7,"max_parked_transactions":5,"parked_ttl_ms":900}})");
   REQUIRE(parsed.ok());
   CHECK(parsed->verify_threads == 3);
   CHECK(parsed->mempool.max_transactions == 10);
+  CHECK(parsed->mempool.max_per_sender == 7);
+  CHECK(parsed->mempool.max_parked_transactions == 5);
+  CHECK(parsed->mempool.max_parked_bytes == chain::MempoolOptions{}.max_parked_bytes);
   auto again = node::parse_config(node::config_to_json(*parsed));
   REQUIRE(again.ok());
   CHECK(again->rpc_listen == "127.0.0.1:9");
+  CHECK(again->mempool.parked_ttl_ms == 900);
+  CHECK(again->mempool.max_per_sender == 7);
 }
 
 TEST_CASE("config: every defect is an error naming the field", "[node]") {
@@ -59,6 +65,9 @@ TEST_CASE("config: every defect is an error naming the field", "[node]") {
   CHECK_THAT(message(R"({"verify_threads":0})"), Catch::Contains("verify_threads"));
   CHECK_THAT(message(R"({"log_level":"loud"})"), Catch::Contains("log_level"));
   CHECK_THAT(message(R"({"mempool":{"max_bites":1}})"), Catch::Contains("mempool.max_bites"));
+  CHECK_THAT(message(R"({"mempool":{"max_per_sender":0}})"),
+             Catch::Contains("mempool.max_per_sender"));
+  CHECK_THAT(message(R"({"mempool":{"parked_ttl_ms":-5}})"), Catch::Contains("parked_ttl_ms"));
   CHECK_THAT(message(R"({"rpc_listen":5})"), Catch::Contains("rpc_listen: expected a string"));
   CHECK_THAT(message(R"({"upstreams":"127.0.0.1:1"})"), Catch::Contains("upstreams"));
   CHECK_THAT(message(R"({"upstreams":[7]})"), Catch::Contains("upstreams"));
