@@ -91,10 +91,10 @@
       case 'start': return `t=${mark.t} ms  ${name(mark.node)} starts at height ${mark.height}`;
       case 'partition': return `t=${mark.t} ms  partition: ` + mark.groups.map((g) => '{' + g.map((s) => 'n' + s).join(' ') + '}').join(' | ');
       case 'heal': return `t=${mark.t} ms  the partition heals`;
-      case 'mined': return `t=${mark.t} ms  ${name(mark.node)} mines block ${mark.height} (${mark.hash} on ${mark.prev}, ${mark.txs} txs)` +
+      case 'mined': return `t=${mark.t} ms  ${name(mark.node)} ${this.made === 'signed' ? 'signs' : 'mines'} block ${mark.height} (${mark.hash} on ${mark.prev}, ${mark.txs} txs)` +
         (mark.orphaned ? ' — orphaned: it is not on the final best chain' : '');
       case 'tip': return `t=${mark.t} ms  ${name(mark.node)} extends its best chain to block ${mark.height} (${mark.hash}` +
-        (mark.miner !== undefined ? `, mined by n${mark.miner})` : ')');
+        (mark.miner !== undefined ? `, ${this.made} by n${mark.miner})` : ')');
       case 'fork': return `t=${mark.t} ms  fork at height ${mark.height}: ` +
         mark.hashes.map((h, i) => `${h} by n${mark.miners[i]}`).join(' vs ');
       case 'reorg': return `t=${mark.t} ms  ${name(mark.node)} reorganises: ${mark.depth} block(s) above ${mark.fork_height} ` +
@@ -111,7 +111,10 @@
       this.model = buildModel(trace);
       this.cursor = 0;
       // Pixels per virtual millisecond: PBFT rounds take milliseconds, PoW blocks seconds.
-      this.scale = (trace.run || {}).consensus === 'pow' ? 0.08 : 3;
+      const longest_chain = ['pow', 'pos'].includes((trace.run || {}).consensus);
+      this.scale = longest_chain ? 0.08 : 3;
+      // A PoS block is signed by a lottery winner where a PoW block is mined.
+      this.made = (trace.run || {}).consensus === 'pos' ? 'signed' : 'mined';
       this.hidden = new Set();
       this.selected = null;
       this.timer = null;
@@ -123,11 +126,12 @@
 
     layout() {
       const run = this.trace.run || {};
-      const pow = run.consensus === 'pow';
+      const pow = ['pow', 'pos'].includes(run.consensus);
+      const who = run.consensus === 'pow' ? 'miners' : run.consensus === 'pos' ? 'validators' : 'nodes';
       const title = html('div', { class: 'msc-title' },
-        `synod-sim ${pow ? 'pow ' : ''}seed ${run.seed ?? '?'} — ${this.nodes.length} ${pow ? 'miners' : 'nodes'}, ` +
+        `synod-sim ${pow ? run.consensus + ' ' : ''}seed ${run.seed ?? '?'} — ${this.nodes.length} ${who}, ` +
         `${this.model.messages.length} messages, ${this.model.marks.length} events, ` +
-        (pow ? `${this.count('mined')} blocks mined, ${this.trace.orphans ?? 0} orphaned, ` +
+        (pow ? `${this.count('mined')} blocks ${this.made}, ${this.trace.orphans ?? 0} orphaned, ` +
           `${this.count('fork')} forks, ${this.count('reorg')} reorgs, ` : '') +
         `${this.model.end} ms`);
       const scenario = html('div', { class: 'msc-scenario' }, run.scenario || '');
@@ -354,7 +358,7 @@
       if (mark.kind === 'view') { text = mark.in_view_change ? `view change → ${mark.view}` : `view ${mark.view}`; cls = 'view'; }
       if (mark.kind === 'crash') { text = 'CRASH'; cls = 'crash'; }
       if (mark.kind === 'start') { text = 'start'; cls = 'start'; }
-      if (mark.kind === 'mined') { text = `mined #${mark.height}` + (mark.orphaned ? ' (orphan)' : ''); cls = 'mined' + (mark.orphaned ? ' orphan' : ''); }
+      if (mark.kind === 'mined') { text = `${this.made} #${mark.height}` + (mark.orphaned ? ' (orphan)' : ''); cls = 'mined' + (mark.orphaned ? ' orphan' : ''); }
       if (mark.kind === 'tip') { text = `tip #${mark.height}`; cls = 'tip'; }
       if (mark.kind === 'fork') { text = `FORK at #${mark.height}: ` + mark.miners.map((m) => 'n' + m).join(' vs '); cls = 'fork'; }
       if (mark.kind === 'reorg') { text = `REORG −${mark.depth} → #${mark.height}`; cls = 'reorg'; }

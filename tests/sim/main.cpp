@@ -248,8 +248,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (trace->count() + html->count() + trace_cap->count() > 0) {
-    if (consensus == "pos" || seed->count() == 0) {
-      std::cerr << "synod-sim: --trace, --html and --trace-max-events record one PBFT or PoW seed "
+    if (seed->count() == 0) {
+      std::cerr << "synod-sim: --trace, --html and --trace-max-events record one seed "
                    "(--seed S)\n";
       return 2;
     }

@@ -69,8 +69,13 @@ void PowCluster::record_store_change(SlotId slot, const StoreChange& change) {
   for (std::uint64_t height = change.fork_height + 1; height <= store.height(); ++height) {
     const chain::Block& block = store.at(height);
     const auto miner = miner_of(block.header);
-    if (miner == slot)
+    if (miner == slot) {
+      // A PoW block the slot mined was recorded by deliver_hit; a PoS block it signed
+      // reaches the chart only here, as the engine appends it.
+      if (genesis_.genesis->mode == chain::ConsensusMode::kPos)
+        record_mined(slot, block);
       continue;
+    }
     options_.recorder->on_tip(slot, height, short_hash(block.hash()), miner, queue_.now());
   }
 }

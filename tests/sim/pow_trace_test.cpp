@@ -1,6 +1,6 @@
-// The recorded trace of a proof-of-work run (trace_recorder.h, pow_cluster_trace.cpp):
-// block messages with their fates, blocks mined by whom, forks, reorgs and orphans; and
-// recording leaves the run unchanged.
+// The recorded trace of a proof-of-work or proof-of-stake run (trace_recorder.h,
+// pow_cluster_trace.cpp): block messages with their fates, blocks mined (or signed) by whom,
+// forks, reorgs and orphans; and recording leaves the run unchanged.
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -111,4 +111,29 @@ TEST_CASE("a proof-of-work trace renders as a self-contained page", "[sim][trace
   CHECK(page.find("\"kind\":\"reorg\"") != std::string::npos);
   CHECK(page.find("/*SYNOD_") == std::string::npos);
   CHECK(page.find("https://") == std::string::npos);
+}
+
+TEST_CASE("a recorded proof-of-stake run holds the blocks each validator signed, and renders",
+          "[sim][trace][pos]") {
+  TraceRecorder recorder(TraceRecorder::kMaxEventsLimit);
+  PowSeedOptions options;
+  options.pos = true;
+  const PowRunResult result = run_pow_seed(1, options, nullptr, &recorder);
+  REQUIRE(result.ok());
+  REQUIRE(result.height > 5);
+  const json trace = recorder.to_json();
+  REQUIRE_FALSE(trace["truncated"].get<bool>());
+  CHECK(trace["run"]["consensus"] == "pos");
+  auto kinds = by_kind(trace["events"]);
+  // No block is mined in PoS; each one a validator signs is charted when its engine
+  // appends it, so every height of the best chain has at least one.
+  std::set<std::uint64_t> heights;
+  for (const auto& signed_block : kinds["mined"]) {
+    CHECK(signed_block["node"].get<std::uint64_t>() < 4);
+    heights.insert(signed_block["height"].get<std::uint64_t>());
+  }
+  CHECK(heights.size() >= result.height);
+  CHECK(kinds["tip"].size() > kinds["mined"].size() / 2);  // others adopt what was signed
+  const std::string page = render_trace_html(trace);
+  CHECK(page.find("\"consensus\":\"pos\"") != std::string::npos);
 }
