@@ -31,6 +31,7 @@
 #include "chain/engine.h"
 #include "chain/genesis.h"
 #include "chain/mempool.h"
+#include "pbft/planted_bug.h"
 
 namespace synod::pbft {
 
@@ -49,6 +50,8 @@ struct ReplicaConfig {
   // each signature is verified once per node. Unset: a transaction in the mempool counts
   // as verified (admission verified it), any other is verified here.
   std::function<bool(const chain::Transaction& tx, const crypto::Hash256& tx_hash)> signature_check;
+  // Tests only (pbft/planted_bug.h): the node never sets it.
+  PlantedBug planted_bug = PlantedBug::kNone;
 };
 
 // What a replica is rebuilt from after a (re)start: the store's head and the state after
