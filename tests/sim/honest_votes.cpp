@@ -34,8 +34,10 @@ void HonestVoteChecker::on_sent(ReplicaIndex validator, const pbft::Message& mes
 
 void HonestVoteChecker::record(const Key& key, const crypto::Hash256& digest, TimeMs now) {
   auto [it, first] = signed_.try_emplace(key, digest);
-  if (first || it->second == digest || violations_.size() >= 20)
+  if (first || it->second == digest || violations_.size() >= 20 ||
+      !reported_.insert({key, digest}).second) {
     return;
+  }
   const auto& [validator, type, view, sequence] = key;
   violations_.push_back(
       Violation{now, "equivocation: honest validator " + std::to_string(validator) + " signed " +

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -35,6 +36,7 @@ class HonestVoteChecker {
   void record(const Key& key, const crypto::Hash256& digest, TimeMs now);
 
   std::map<Key, crypto::Hash256> signed_;
+  std::set<std::pair<Key, crypto::Hash256>> reported_;  // each conflicting digest once
   std::vector<Violation> violations_;
 };
 

@@ -156,8 +156,9 @@ TEST_CASE("planted bug low-watermark-ahead: Twins finds it, the liveness checker
   caught_by_twins(PlantedBug::kLowWatermarkAhead, "liveness:", 200);
 }
 
-TEST_CASE("planted bug accept-old-view-votes: Twins finds it", "[sim][twins]") {
-  caught_by_twins(PlantedBug::kAcceptOldViewVotes, "", 600);
+TEST_CASE("planted bug accept-old-view-votes: Twins finds it, the certificate checker reports",
+          "[sim][twins]") {
+  caught_by_twins(PlantedBug::kAcceptOldViewVotes, "certificate:", 600);
 }
 
 // A forging validator's messages all carry bad signatures; a replica that does not check
