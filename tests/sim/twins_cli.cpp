@@ -113,7 +113,10 @@ std::optional<int> run_twins_flags(TwinsFlags& flags, const CLI::App& app, unsig
     flags.cli.scenario = flags.scenario;
   auto bug = pbft::parse_planted_bug(flags.planted_bug);
   if (!bug) {
-    std::cerr << "synod-sim: --planted-bug: unknown bug '" << flags.planted_bug << "'\n";
+    std::cerr << "synod-sim: --planted-bug: unknown bug '" << flags.planted_bug << "' (one of";
+    for (std::uint8_t i = 0; i < pbft::kPlantedBugCount; ++i)
+      std::cerr << " " << pbft::to_string(static_cast<pbft::PlantedBug>(i));
+    std::cerr << ")\n";
     return 2;
   }
   flags.cli.bug = *bug;
