@@ -20,8 +20,9 @@ enum class PlantedBug : std::uint8_t {
   kAcceptConflictingPrePrepare,  // a second PRE-PREPARE for an assigned sequence replaces the
                                  // first, and the replica prepares that one too
   kCountDuplicateVotes,          // every copy of a vote counts toward a quorum, not one per sender
-  kIgnorePreparedCertificates,   // the new primary (and the backups' recomputation) drops the
-                                 // prepared certificates of the view changes
+  kIgnorePreparedCertificates,   // the new primary re-proposes nothing from the view changes'
+                                 // prepared certificates, and backups take its NEW-VIEW
+                                 // without recomputing it
   kAcceptBadSignatures,          // messages are accepted without checking their signature
   kSkipPersistBeforeSend,        // votes are sent without persisting them first
   kLowWatermarkAhead,            // the low watermark rounds the head up to the next checkpoint
