@@ -94,8 +94,9 @@ std::uint64_t current_view(const Cluster& cluster, SlotId slot) {
 // broadcast is offered once per copy; it is decoded once.
 class TwinsLinks {
  public:
-  TwinsLinks(const TwinsScenario& twins, Cluster& cluster, HonestVoteChecker& checker)
-      : twins_(twins), cluster_(cluster), checker_(checker) {}
+  TwinsLinks(const TwinsScenario& twins, Cluster& cluster, HonestVoteChecker& checker,
+             HonestVoteChecker& twin_checker)
+      : twins_(twins), cluster_(cluster), checker_(checker), twin_checker_(twin_checker) {}
 
   bool operator()(SlotId from, SlotId to, ByteView message) {
     std::optional<std::uint64_t> round;
@@ -107,8 +108,8 @@ class TwinsLinks {
         if (decoded) {
           decoded_ = std::move(decoded).value();
           const SimNode& sender = cluster_.node(from);
-          if (sender.honest)
-            checker_.on_sent(sender.validator, *decoded_, cluster_.now());
+          HonestVoteChecker& checker = sender.honest ? checker_ : twin_checker_;
+          checker.on_sent(sender.validator, *decoded_, cluster_.now());
         }
       }
       if (decoded_)
@@ -123,6 +124,7 @@ class TwinsLinks {
   const TwinsScenario& twins_;
   Cluster& cluster_;
   HonestVoteChecker& checker_;
+  HonestVoteChecker& twin_checker_;  // the same rule on the pair: did it equivocate?
   Bytes last_;
   std::optional<pbft::Message> decoded_;
 };
@@ -185,17 +187,18 @@ std::string TwinsScenario::describe() const {
   return out.str();
 }
 
-RunResult run_twins(std::uint64_t id, const TwinsOptions& options) {
+RunResult run_twins(std::uint64_t id, const TwinsOptions& options, TwinsStats* stats) {
   const TwinsScenario twins = twins_scenario(id);
   const Scenario scenario = base_scenario(twins);
   HonestVoteChecker checker;
+  HonestVoteChecker twin_checker;
   std::optional<TwinsLinks> links;
   RunOptions run;
   run.factory = pbft_engine_factory(id, options.bug);
   run.describe_message = describe_pbft_message;
   run.trace = options.trace;
   run.prepare = [&](Cluster& cluster) {
-    links.emplace(twins, cluster, checker);
+    links.emplace(twins, cluster, checker, twin_checker);
     cluster.set_link_filter(
         [&links](SlotId from, SlotId to, ByteView message) { return (*links)(from, to, message); });
   };
@@ -205,6 +208,8 @@ RunResult run_twins(std::uint64_t id, const TwinsOptions& options) {
   for (const auto& violation : checker.violations())
     result.violations.push_back(violation);
   result.scenario = twins.describe();
+  if (stats != nullptr)
+    stats->twin_equivocated = !twin_checker.violations().empty();
   return result;
 }
 

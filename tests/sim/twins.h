@@ -55,9 +55,16 @@ struct TwinsOptions {
   std::ostream* trace = nullptr;                   // per-event trace when set
 };
 
+// What a scenario did beyond the checkers' verdict.
+struct TwinsStats {
+  // The two copies of the twinned validator signed conflicting messages (the attack
+  // happened; honest_votes.h applied to the pair).
+  bool twin_equivocated = false;
+};
+
 // Runs scenario `id` with a small workload; safety is checked throughout (plus the honest
-// replicas' signatures, honest_votes.h), liveness from gst_ms on.
-RunResult run_twins(std::uint64_t id, const TwinsOptions& options);
+// replicas' signatures, honest_votes.h), liveness from gst_ms on. `stats` is filled if set.
+RunResult run_twins(std::uint64_t id, const TwinsOptions& options, TwinsStats* stats = nullptr);
 // "synod-sim --twins --scenario ID [--planted-bug NAME] --verbose"
 std::string twins_replay_command(std::uint64_t id, const TwinsOptions& options);
 

@@ -44,14 +44,17 @@ int run_chunk(const TwinsCli& cli) {
   std::atomic<std::uint64_t> blocks{0};
   std::atomic<std::uint64_t> violations{0};
   std::atomic<std::uint64_t> failed{0};
+  std::atomic<std::uint64_t> equivocated{0};
   std::mutex output;
   const auto started = std::chrono::steady_clock::now();
   auto worker = [&] {
     crypto::SignatureMemo memo;  // this thread's; results are the same without it
     for (std::uint64_t i = next++; i < cli.count; i = next++) {
       const std::uint64_t id = cli.first + i;
-      RunResult result = run_twins(id, options);
+      TwinsStats stats;
+      RunResult result = run_twins(id, options, &stats);
       blocks += result.height;
+      equivocated += stats.twin_equivocated ? 1 : 0;
       if (result.ok())
         continue;
       violations += result.violations.size();
@@ -75,8 +78,9 @@ int run_chunk(const TwinsCli& cli) {
   std::cout << ", " << violations << " violations";
   if (failed > 0)
     std::cout << " in " << failed << " scenarios";
-  std::cout << ", " << blocks << " blocks committed, " << static_cast<std::uint64_t>(seconds)
-            << " s (" << static_cast<std::uint64_t>(static_cast<double>(cli.count) / seconds)
+  std::cout << ", " << blocks << " blocks committed, the twin pair signed conflicting messages in "
+            << equivocated << ", " << static_cast<std::uint64_t>(seconds) << " s ("
+            << static_cast<std::uint64_t>(static_cast<double>(cli.count) / seconds)
             << " scenarios/s, jobs=" << cli.jobs << ")\n";
   return failed == 0 ? 0 : 1;
 }
