@@ -249,6 +249,10 @@ struct EngineSetup {
   std::uint32_t upstreams = 0;  // full node: how many upstreams it may fetch from
   std::uint32_t fetch_batch_blocks = 0;
   bool mine = true;  // PoW: whether this participant mines
+  // PoS: whether this node's slasher submits evidence of the double-signs it sees (off: it
+  // only counts them, as a chain without slashing would; the simulator's nothing-at-stake
+  // experiment compares the two).
+  bool report_evidence = true;
   // Byzantine behaviours by name (validated by the factory) and their seed.
   std::vector<std::string> byzantine;
   std::uint64_t adversary_seed = 0;

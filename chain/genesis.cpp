@@ -222,7 +222,7 @@ struct Range {
   std::uint64_t max;
 };
 
-Status check_ranges(const char* where, std::initializer_list<Range> ranges) {
+Status check_ranges(const char* where, const std::vector<Range>& ranges) {
   for (const Range& range : ranges) {
     if (range.value < range.min || range.value > range.max) {
       return make_error(std::string(where) + range.name + ": must be " + std::to_string(range.min) +
@@ -232,19 +232,45 @@ Status check_ranges(const char* where, std::initializer_list<Range> ranges) {
   return Status::success();
 }
 
-// Range checks of the PoW parameters; the bounds keep every product of them (window *
-// interval, ...) far from 64-bit overflow and every in-memory window small.
+// The parameters both longest-chain modes carry, with their shared bounds (a PoS slot is a
+// whole second, hence the interval's floor), then `own`: together the bounds keep every
+// product of two parameters (window * interval, ...) far from 64-bit overflow and every
+// in-memory window small.
+template <typename Params>
+std::vector<Range> chain_ranges(const Params& params, std::uint64_t min_interval_ms,
+                                std::initializer_list<Range> own) {
+  std::vector<Range> ranges = {
+      {"block_interval_ms", params.block_interval_ms, min_interval_ms, 86'400'000},
+      {"retarget_window", params.retarget_window, 1, 10'000},
+      {"max_retarget_factor", params.max_retarget_factor, 1, 256},
+      {"max_reorg_depth", params.max_reorg_depth, 1, 10'000},
+      {"max_future_ms", params.max_future_ms, 1, 86'400'000},
+      {"max_block_transactions", params.max_block_transactions, 1, kMaxBlockTransactions},
+      {"max_block_bytes", params.max_block_bytes, 1024, kMaxBlockBytes}};
+  ranges.insert(ranges.end(), own);
+  return ranges;
+}
+
+// Reads the fields chain_ranges checks, and the block reward; absent ones keep the
+// defaults of `Params`.
+template <typename Params>
+void read_chain_params(Fields& fields, Params& params) {
+  const Params defaults;
+  params.block_interval_ms = fields.number("block_interval_ms", defaults.block_interval_ms);
+  params.retarget_window = fields.number("retarget_window", defaults.retarget_window);
+  params.max_retarget_factor = fields.number("max_retarget_factor", defaults.max_retarget_factor);
+  params.max_reorg_depth = fields.number("max_reorg_depth", defaults.max_reorg_depth);
+  params.block_reward = fields.number("block_reward", defaults.block_reward);
+  params.max_future_ms = fields.number("max_future_ms", defaults.max_future_ms);
+  params.max_block_transactions =
+      fields.number("max_block_transactions", defaults.max_block_transactions);
+  params.max_block_bytes = fields.number("max_block_bytes", defaults.max_block_bytes);
+}
+
 Status check_pow_params(const PowParams& params) {
   return check_ranges(
       "genesis pow.",
-      {{"block_interval_ms", params.block_interval_ms, 1, 86'400'000},
-       {"retarget_window", params.retarget_window, 1, 10'000},
-       {"max_retarget_factor", params.max_retarget_factor, 1, 256},
-       {"max_reorg_depth", params.max_reorg_depth, 1, 10'000},
-       {"max_future_ms", params.max_future_ms, 1, 86'400'000},
-       {"median_time_window", params.median_time_window, 1, 255},
-       {"max_block_transactions", params.max_block_transactions, 1, kMaxBlockTransactions},
-       {"max_block_bytes", params.max_block_bytes, 1024, kMaxBlockBytes}});
+      chain_ranges(params, 1, {{"median_time_window", params.median_time_window, 1, 255}}));
 }
 
 Result<PowParams> parse_pow_params(const json& object) {
@@ -262,16 +288,8 @@ Result<PowParams> parse_pow_params(const json& object) {
     return target.error();
   PowParams params;
   params.initial_target = *target;
-  params.block_interval_ms = fields.number("block_interval_ms", defaults.block_interval_ms);
-  params.retarget_window = fields.number("retarget_window", defaults.retarget_window);
-  params.max_retarget_factor = fields.number("max_retarget_factor", defaults.max_retarget_factor);
-  params.max_reorg_depth = fields.number("max_reorg_depth", defaults.max_reorg_depth);
-  params.block_reward = fields.number("block_reward", defaults.block_reward);
-  params.max_future_ms = fields.number("max_future_ms", defaults.max_future_ms);
+  read_chain_params(fields, params);
   params.median_time_window = fields.number("median_time_window", defaults.median_time_window);
-  params.max_block_transactions =
-      fields.number("max_block_transactions", defaults.max_block_transactions);
-  params.max_block_bytes = fields.number("max_block_bytes", defaults.max_block_bytes);
   if (!fields.error.empty())
     return make_error(fields.error);
   if (auto status = check_pow_params(params); !status)
@@ -279,22 +297,15 @@ Result<PowParams> parse_pow_params(const json& object) {
   return params;
 }
 
-// Bounds like the PoW ones: every product of two parameters stays far from 2^64.
 Status check_pos_params(const PosParams& params) {
   if (auto status = check_ranges(
           "genesis pos.",
-          {{"initial_difficulty", params.initial_difficulty, 1, UINT64_MAX},
-           {"block_interval_ms", params.block_interval_ms, 1000, 86'400'000},
-           {"retarget_window", params.retarget_window, 1, 10'000},
-           {"max_retarget_factor", params.max_retarget_factor, 1, 256},
-           {"unbonding_delay", params.unbonding_delay, 2, 1'000'000},
-           {"evidence_window", params.evidence_window, 1, 1'000'000},
-           {"slash_percent", params.slash_percent, 0, 100},
-           {"reporter_percent", params.reporter_percent, 0, 100},
-           {"max_reorg_depth", params.max_reorg_depth, 1, 10'000},
-           {"max_future_ms", params.max_future_ms, 1, 86'400'000},
-           {"max_block_transactions", params.max_block_transactions, 1, kMaxBlockTransactions},
-           {"max_block_bytes", params.max_block_bytes, 1024, kMaxBlockBytes}});
+          chain_ranges(params, 1000,
+                       {{"initial_difficulty", params.initial_difficulty, 1, UINT64_MAX},
+                        {"unbonding_delay", params.unbonding_delay, 2, 1'000'000},
+                        {"evidence_window", params.evidence_window, 1, 1'000'000},
+                        {"slash_percent", params.slash_percent, 0, 100},
+                        {"reporter_percent", params.reporter_percent, 0, 100}}));
       !status) {
     return status;
   }
@@ -317,19 +328,11 @@ Result<PosParams> parse_pos_params(const json& object) {
                "max_block_bytes"});
   PosParams params;
   params.initial_difficulty = fields.number("initial_difficulty", 0);
-  params.block_interval_ms = fields.number("block_interval_ms", defaults.block_interval_ms);
-  params.retarget_window = fields.number("retarget_window", defaults.retarget_window);
-  params.max_retarget_factor = fields.number("max_retarget_factor", defaults.max_retarget_factor);
+  read_chain_params(fields, params);
   params.unbonding_delay = fields.number("unbonding_delay", defaults.unbonding_delay);
   params.evidence_window = fields.number("evidence_window", defaults.evidence_window);
   params.slash_percent = fields.number("slash_percent", defaults.slash_percent);
   params.reporter_percent = fields.number("reporter_percent", defaults.reporter_percent);
-  params.block_reward = fields.number("block_reward", defaults.block_reward);
-  params.max_reorg_depth = fields.number("max_reorg_depth", defaults.max_reorg_depth);
-  params.max_future_ms = fields.number("max_future_ms", defaults.max_future_ms);
-  params.max_block_transactions =
-      fields.number("max_block_transactions", defaults.max_block_transactions);
-  params.max_block_bytes = fields.number("max_block_bytes", defaults.max_block_bytes);
   if (!fields.error.empty())
     return make_error(fields.error);
   return params;
@@ -359,6 +362,23 @@ Status finish_pos_genesis(Genesis& genesis) {
         total_stake > UINT64_MAX / seconds ? UINT64_MAX : total_stake * seconds;
   }
   return check_pos_params(params);
+}
+
+// The genesis' "pow" or "pos" object (`key`), allowed only in its own mode.
+template <typename Params>
+Status parse_mode_params(const json& root, const char* key, ConsensusMode own_mode,
+                         ConsensusMode mode, Result<Params> (*parse)(const json&), Params& into) {
+  if (!root.contains(key))
+    return Status::success();
+  if (mode != own_mode) {
+    return make_error(std::string("genesis ") + key + ": only allowed with \"consensus\": \"" +
+                      key + "\"");
+  }
+  auto params = parse(root[key]);
+  if (!params)
+    return params.error();
+  into = *params;
+  return Status::success();
 }
 
 Result<ValidatorInfo> parse_validator(const json& object, std::size_t index) {
@@ -445,22 +465,14 @@ Result<Genesis> parse_genesis(const std::string& json_text) {
       return params.error();
     genesis.pbft = *params;
   }
-  if (root.contains("pow")) {
-    if (genesis.mode != ConsensusMode::kPow)
-      return make_error("genesis pow: only allowed with \"consensus\": \"pow\"");
-    auto params = parse_pow_params(root["pow"]);
-    if (!params)
-      return params.error();
-    genesis.pow = *params;
-  }
-  if (root.contains("pos")) {
-    if (genesis.mode != ConsensusMode::kPos)
-      return make_error("genesis pos: only allowed with \"consensus\": \"pos\"");
-    auto params = parse_pos_params(root["pos"]);
-    if (!params)
-      return params.error();
-    genesis.pos = *params;
-  }
+  if (auto status = parse_mode_params(root, "pow", ConsensusMode::kPow, genesis.mode,
+                                      parse_pow_params, genesis.pow);
+      !status)
+    return status.error();
+  if (auto status = parse_mode_params(root, "pos", ConsensusMode::kPos, genesis.mode,
+                                      parse_pos_params, genesis.pos);
+      !status)
+    return status.error();
 
   if (!root.contains("validators") || !root["validators"].is_array()) {
     return make_error("genesis validators: expected an array");

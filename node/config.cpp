@@ -102,6 +102,43 @@ Status read_mempool(const json& root, NodeConfig& config) {
   return Status::success();
 }
 
+// The RPC and peer-handshake limits (flat keys, rpc_* and peer_*).
+Status read_limits(const json& root, NodeConfig& config) {
+  const std::string where = "config ";
+  for (auto status :
+       {read_number(root, "rpc_threads", config.rpc_threads, where),
+        read_number(root, "rpc_max_connections", config.rpc_max_connections, where),
+        read_number(root, "rpc_max_connections_per_address", config.rpc_max_connections_per_address,
+                    where),
+        read_number(root, "rpc_max_waiters_per_address", config.rpc_max_waiters_per_address, where),
+        read_number(root, "peer_handshake_threads", config.peer_handshake_threads, where),
+        read_number(root, "peer_handshakes_per_second", config.peer_handshakes_per_second, where),
+        read_number(root, "peer_handshake_burst", config.peer_handshake_burst, where),
+        read_number(root, "peer_handshakes_per_second_per_address",
+                    config.peer_handshakes_per_second_per_address, where),
+        read_number(root, "peer_handshake_burst_per_address",
+                    config.peer_handshake_burst_per_address, where)}) {
+    if (!status)
+      return status;
+  }
+  return Status::success();
+}
+
+Status check_limits(const NodeConfig& config) {
+  if (config.rpc_threads == 0 || config.rpc_threads > 64)
+    return make_error("config rpc_threads: must be 1 to 64");
+  if (config.rpc_max_connections == 0 || config.rpc_max_connections_per_address == 0 ||
+      config.rpc_max_waiters_per_address == 0)
+    return make_error("config rpc_max_*: must be > 0");
+  if (config.peer_handshake_threads == 0 || config.peer_handshake_threads > 16)
+    return make_error("config peer_handshake_threads: must be 1 to 16");
+  if (config.peer_handshakes_per_second == 0 || config.peer_handshake_burst == 0 ||
+      config.peer_handshakes_per_second_per_address == 0 ||
+      config.peer_handshake_burst_per_address == 0)
+    return make_error("config peer_handshake*: rates and bursts must be > 0");
+  return Status::success();
+}
+
 // Ranges and enumerations, once every field is read.
 Status check_values(const NodeConfig& config) {
   if (config.follow_poll_ms == 0 || config.follow_poll_ms > 60'000)
@@ -126,12 +163,30 @@ Result<NodeConfig> parse_config(const std::string& json_text) {
   if (root.is_discarded() || !root.is_object())
     return make_error("config: not a JSON object");
   const std::string where = "config ";
-  if (auto status =
-          check_known(root,
-                      {"moniker", "rpc_listen", "peer_listen", "verify_threads", "batch_delay_ms",
-                       "view_change_timeout_ms", "rpc_max_body_bytes", "summary_interval_blocks",
-                       "log_level", "mempool", "upstreams", "follow_poll_ms", "mining"},
-                      where);
+  if (auto status = check_known(root,
+                                {"moniker",
+                                 "rpc_listen",
+                                 "peer_listen",
+                                 "verify_threads",
+                                 "batch_delay_ms",
+                                 "view_change_timeout_ms",
+                                 "rpc_max_body_bytes",
+                                 "summary_interval_blocks",
+                                 "log_level",
+                                 "mempool",
+                                 "upstreams",
+                                 "follow_poll_ms",
+                                 "mining",
+                                 "rpc_threads",
+                                 "rpc_max_connections",
+                                 "rpc_max_connections_per_address",
+                                 "rpc_max_waiters_per_address",
+                                 "peer_handshake_threads",
+                                 "peer_handshakes_per_second",
+                                 "peer_handshake_burst",
+                                 "peer_handshakes_per_second_per_address",
+                                 "peer_handshake_burst_per_address"},
+                                where);
       !status) {
     return status.error();
   }
@@ -150,8 +205,9 @@ Result<NodeConfig> parse_config(const std::string& json_text) {
     if (!status)
       return status.error();
   }
-  for (auto status : {read_upstreams(root, config), read_mining(root, config),
-                      read_mempool(root, config), check_values(config)}) {
+  for (auto status :
+       {read_upstreams(root, config), read_mining(root, config), read_mempool(root, config),
+        read_limits(root, config), check_values(config), check_limits(config)}) {
     if (!status)
       return status.error();
   }
@@ -179,6 +235,15 @@ std::string config_to_json(const NodeConfig& config) {
       {"batch_delay_ms", config.batch_delay_ms},
       {"view_change_timeout_ms", config.view_change_timeout_ms},
       {"rpc_max_body_bytes", config.rpc_max_body_bytes},
+      {"rpc_threads", config.rpc_threads},
+      {"rpc_max_connections", config.rpc_max_connections},
+      {"rpc_max_connections_per_address", config.rpc_max_connections_per_address},
+      {"rpc_max_waiters_per_address", config.rpc_max_waiters_per_address},
+      {"peer_handshake_threads", config.peer_handshake_threads},
+      {"peer_handshakes_per_second", config.peer_handshakes_per_second},
+      {"peer_handshake_burst", config.peer_handshake_burst},
+      {"peer_handshakes_per_second_per_address", config.peer_handshakes_per_second_per_address},
+      {"peer_handshake_burst_per_address", config.peer_handshake_burst_per_address},
       {"summary_interval_blocks", config.summary_interval_blocks},
       {"log_level", config.log_level},
       {"upstreams", config.upstreams},

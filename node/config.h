@@ -19,6 +19,19 @@ struct NodeConfig {
   std::uint64_t batch_delay_ms = 0;            // 0: the genesis value
   std::uint64_t view_change_timeout_ms = 0;    // 0: the genesis value
   std::size_t rpc_max_body_bytes = 1 << 20;
+  // JSON-RPC: threads that read, parse, render and write (methods run on the event loop);
+  // open connections in total and per client address; get_blocks long polls per address.
+  std::size_t rpc_threads = 2;
+  std::size_t rpc_max_connections = 256;
+  std::size_t rpc_max_connections_per_address = 64;
+  std::size_t rpc_max_waiters_per_address = 32;
+  // Peer handshakes: threads for their cryptography, and inbound ones a second (in total
+  // and per remote address) with their bursts; see node/transport/handshake_throttle.h.
+  std::size_t peer_handshake_threads = 1;
+  std::uint32_t peer_handshakes_per_second = 64;
+  std::uint32_t peer_handshake_burst = 128;
+  std::uint32_t peer_handshakes_per_second_per_address = 8;
+  std::uint32_t peer_handshake_burst_per_address = 16;
   std::uint64_t summary_interval_blocks = 100;  // one INFO summary line per N blocks
   std::string log_level = "info";               // trace, debug, info, warn, error
   chain::MempoolOptions mempool;

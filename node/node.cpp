@@ -60,11 +60,8 @@ Status Node::Impl::open(NodeOptions node_options) {
       return status;
   }
 
-  HttpServerOptions rpc_options;
-  rpc_options.listen_address = config.rpc_listen;
-  rpc_options.max_body_bytes = config.rpc_max_body_bytes;
-  rpc = std::make_unique<HttpServer>(io, rpc_options);
-  register_rpc_methods();
+  if (auto status = open_rpc(); !status)
+    return status;
 
   summary.from_height = stored_height + 1;
   return Status::success();
@@ -176,6 +173,10 @@ Status Node::Impl::open_engine(chain::State state, chain::Block head) {
 Status Node::Impl::open_peers() {
   PeerManagerOptions peer_options;
   peer_options.listen_address = config.peer_listen;
+  peer_options.handshake_threads = config.peer_handshake_threads;
+  peer_options.handshake_rate = {config.peer_handshakes_per_second, config.peer_handshake_burst,
+                                 config.peer_handshakes_per_second_per_address,
+                                 config.peer_handshake_burst_per_address};
   peers = std::make_unique<PeerManager>(
       io, genesis, *key, peer_options,
       [this](chain::ReplicaIndex from, Bytes payload) { on_peer_frame(from, std::move(payload)); },
@@ -365,6 +366,8 @@ void Node::Impl::shutdown() {
   signals.cancel();
   if (rpc)
     rpc->stop();
+  rpc_work.reset();
+  rpc_io.stop();  // answers not yet written are dropped: the node is going away
   if (peers)
     peers->stop();
   for (auto* pool : {verify_pool.get(), follow.fetch_pool.get(), follow.relay_pool.get()}) {
@@ -386,6 +389,8 @@ Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Node::~Node() {
+  impl_->rpc_io.stop();
+  impl_->join_rpc_threads();
   for (auto* pool :
        {impl_->verify_pool.get(), impl_->follow.fetch_pool.get(), impl_->follow.relay_pool.get()}) {
     if (pool)
@@ -409,6 +414,7 @@ int Node::run() {
     spdlog::critical("{}", status.message());
     return 1;
   }
+  r.start_rpc_threads();
   r.signals.async_wait([&r](const boost::system::error_code& error, int) {
     if (!error)
       r.shutdown();
@@ -426,6 +432,7 @@ int Node::run() {
   }
   r.execute(r.engine->start(Impl::now_ms()));
   r.io.run();
+  r.join_rpc_threads();
   r.storage->stop();  // every committed block queued so far is written before exit
   for (auto* pool : {r.verify_pool.get(), r.follow.fetch_pool.get(), r.follow.relay_pool.get()}) {
     if (pool)

@@ -20,7 +20,8 @@ namespace {
 
 constexpr std::chrono::milliseconds kSampleInterval{200};
 constexpr std::uint64_t kDefaultWaitMs = 5'000;
-constexpr int kTooManyWaiters = -32005;
+// Of the feed's waiters (32), one client address may hold this many.
+constexpr std::size_t kEventWaitersPerAddress = 8;
 
 // The in-flight instance after the head (PBFT dump's "instances"), and where it stands.
 json current_instance(const json& dump, std::uint64_t height, std::size_t quorum) {
@@ -48,9 +49,11 @@ json current_instance(const json& dump, std::uint64_t height, std::size_t quorum
 }  // namespace
 
 struct NodeEvents {
-  explicit NodeEvents(boost::asio::io_context& io) : timer(io) {}
+  explicit NodeEvents(boost::asio::io_context& io)
+      : timer(io), slots(feed.options().waiters_max, kEventWaitersPerAddress) {}
   EventFeed feed;
   boost::asio::steady_timer timer;
+  AddressSlots slots;  // a waiter's slot is given back when the feed drops its answer
 };
 
 json Node::Impl::event_snapshot() const {
@@ -124,10 +127,17 @@ void Node::Impl::rpc_wait_events(const json& params, RpcReply reply) {
   const chain::TimeMs now = now_ms();
   if (!events->feed.wanted(now))
     events->feed.record(event_snapshot(), now);  // the sampler was idle: start from now
-  const bool accepted = events->feed.request(after ? after->get<std::uint64_t>() : 0, wait_ms, now,
-                                             [reply](json answer) { reply.result(answer); });
-  if (!accepted)
-    reply.error(kTooManyWaiters, "too many clients wait for events; try again later");
+  SlotRefusal why = SlotRefusal::kNone;
+  AddressSlots::Token slot = events->slots.take(reply.caller(), &why);
+  const bool accepted =
+      slot && events->feed.request(after ? after->get<std::uint64_t>() : 0, wait_ms, now,
+                                   [reply, slot](json answer) { reply.result(answer); });
+  if (!accepted) {
+    gauges.rpc_waiters_refused->inc();
+    reply.error(kTooManyWaiters, why == SlotRefusal::kAddressFull
+                                     ? "too many waiters from this address; try again later"
+                                     : "too many clients wait for events; try again later");
+  }
 }
 
 }  // namespace synod::node

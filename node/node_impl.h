@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "node/node_parts.h"
 #include "node/rpc/http_server.h"
 #include "node/rpc/metrics.h"
+#include "node/rpc_detail.h"
 #include "node/serve_budget.h"
 #include "node/storage_worker.h"
 #include "node/transport/peer_manager.h"
@@ -46,6 +48,11 @@ struct Node::Impl {
   chain::ReplicaIndex index = 0;
   std::string name;
 
+  // The JSON-RPC server's own threads: HTTP, request parsing, rendering answers. Declared
+  // before `io` so that it outlives the RPC replies `io` may still hold when destroyed.
+  boost::asio::io_context rpc_io;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> rpc_work;
+  std::vector<std::thread> rpc_threads;
   boost::asio::io_context io;
   boost::asio::signal_set signals{io, SIGINT, SIGTERM};
   std::unique_ptr<boost::asio::thread_pool> verify_pool;
@@ -74,7 +81,7 @@ struct Node::Impl {
 
   FullNodeLinks follow;  // full nodes only
 
-  BlockWaiters block_waiters;
+  BlockWaiters block_waiters;  // re-made with the configured per-address limit in open()
   std::unique_ptr<HttpServer> rpc;
   std::shared_ptr<NodeEvents> events;  // the wait_events push stream
 
@@ -111,6 +118,9 @@ struct Node::Impl {
   Status open_engine(chain::State state, chain::Block head);
   Status open_peers();
   void register_metrics();
+  Status open_rpc();
+  void start_rpc_threads();
+  void join_rpc_threads();
   bool is_full_node() const { return full_node; }
   // The ledger as this node knows it, whichever engine runs.
   std::uint64_t head_height() const { return engine->head().height; }
@@ -191,6 +201,8 @@ struct Node::Impl {
   void rpc_get_tx(const nlohmann::json& params, RpcReply reply);
   void rpc_get_block(const nlohmann::json& params, RpcReply reply);
   void rpc_get_blocks(const nlohmann::json& params, RpcReply reply);
+  void park_block_waiter(std::uint64_t from_height, std::uint64_t max_blocks, std::uint64_t wait_ms,
+                         RpcReply reply, AddressSlots::Token slot);
   void rpc_get_chain_tips(const nlohmann::json& params, RpcReply reply);
   void rpc_get_account(const nlohmann::json& params, RpcReply reply);
   void rpc_get_genesis(const nlohmann::json& params, RpcReply reply);
@@ -199,11 +211,16 @@ struct Node::Impl {
   const char* role_name() const;
   nlohmann::json consensus_json() const;
   nlohmann::json upstreams_json() const;  // each upstream with whether it answered last time
-  // get_blocks' answer: committed blocks from `from_height`, as canonical hex.
-  // Stops at the reply's response budget and charges it; blocks already hex-encoded in this
-  // round (`encoded`, by height) are not encoded again.
-  using EncodedBlocks = std::map<std::uint64_t, std::string>;
-  Result<nlohmann::json> blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks,
+  // get_blocks' answer: committed blocks from `from_height`, taken as canonical bytes here
+  // (a consistent snapshot) and hex-encoded where the response is rendered, off the loop.
+  // Stops at the reply's response budget and charges it; blocks already taken in this round
+  // (`encoded`, by height) are shared, not encoded again.
+  using EncodedBlocks = std::map<std::uint64_t, std::shared_ptr<const rpc_detail::SharedBlockHex>>;
+  struct BlocksSnapshot {
+    std::vector<std::shared_ptr<const rpc_detail::SharedBlockHex>> blocks;
+    std::uint64_t head_height = 0;
+  };
+  Result<BlocksSnapshot> blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks,
                                        const RpcReply& reply,
                                        EncodedBlocks* encoded = nullptr) const;
   void answer_blocks(std::uint64_t from_height, std::uint64_t max_blocks, const RpcReply& reply,

@@ -20,6 +20,7 @@
 #include "client/rpc_client.h"
 #include "crypto/keyed_hash.h"
 #include "node/miner.h"
+#include "node/rpc/address_slots.h"
 #include "node/rpc/http_server.h"
 #include "node/rpc/metrics.h"
 
@@ -37,7 +38,9 @@ struct NodeMetrics {
   Counter* blocks_committed = nullptr;
   Counter* transactions_rejected = nullptr;
   Histogram* commit_latency = nullptr;
-  Counter* fetches_refused = nullptr;  // peers' block requests over their serving budget
+  Counter* fetches_refused = nullptr;          // peers' block requests over their serving budget
+  Counter* rpc_connections_refused = nullptr;  // the server or the client's address was full
+  Counter* rpc_waiters_refused = nullptr;      // long polls not parked: slots taken
   // Consensus messages by type, made on first use.
   std::map<std::string, Counter*> messages_in_by_type;
   std::map<std::string, Counter*> messages_out_by_type;
@@ -69,16 +72,20 @@ struct BlockWaiter {
   std::uint64_t max_blocks = 0;
   RpcReply reply;
   std::unique_ptr<boost::asio::steady_timer> deadline;
+  AddressSlots::Token slot;  // in BlockWaiters::slots, given back with the waiter
 };
 
 struct BlockWaiters {
   static constexpr std::size_t kMaxWaiters = 256;
   static constexpr std::uint64_t kMaxWaitMs = 5000;
+  explicit BlockWaiters(std::size_t per_address_max = 32) : slots(kMaxWaiters, per_address_max) {}
   // Keyed by arrival: a deadline handler looks its waiter up rather than holding on to it,
   // because a block can commit and answer the waiter after the deadline expired but before
   // its handler ran (cancel() cannot stop a handler that is already queued).
   std::map<std::uint64_t, BlockWaiter> by_arrival;
   std::uint64_t added = 0;
+  // In total and per client address: one address cannot park every waiter.
+  AddressSlots slots;
 };
 
 // Best-chain data the storage thread has not written yet, which the RPC serves meanwhile.

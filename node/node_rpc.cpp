@@ -13,6 +13,49 @@ namespace synod::node {
 using nlohmann::json;
 using namespace rpc_detail;
 
+Status Node::Impl::open_rpc() {
+  gauges.rpc_connections_refused = &metrics.counter(
+      "synod_rpc_connections_refused_total",
+      "JSON-RPC connections closed at once: the server or the client's address was full");
+  gauges.rpc_waiters_refused =
+      &metrics.counter("synod_rpc_waiters_refused_total",
+                       "Long polls (get_blocks, wait_events) not parked: every slot, or every "
+                       "slot the client's address may hold, taken");
+  block_waiters = BlockWaiters(config.rpc_max_waiters_per_address);
+  HttpServerOptions rpc_options;
+  rpc_options.listen_address = config.rpc_listen;
+  rpc_options.max_body_bytes = config.rpc_max_body_bytes;
+  rpc_options.max_connections = config.rpc_max_connections;
+  rpc_options.max_connections_per_address = config.rpc_max_connections_per_address;
+  rpc_options.connections_refused = gauges.rpc_connections_refused;
+  // Methods read the engine, the mempool and the store: they run on the event loop. HTTP,
+  // parsing and rendering (the hex of get_blocks included) stay on the RPC threads.
+  rpc_options.run_handlers = [this](std::function<void()> work) {
+    boost::asio::post(io, std::move(work));
+  };
+  rpc = std::make_unique<HttpServer>(rpc_io, rpc_options);
+  register_rpc_methods();
+  return Status::success();
+}
+
+void Node::Impl::start_rpc_threads() {
+  rpc_work.emplace(rpc_io.get_executor());
+  for (std::size_t i = 0; i < config.rpc_threads; ++i) {
+    rpc_threads.emplace_back([this] {
+      set_thread_name("synod-rpc");
+      rpc_io.run();
+    });
+  }
+}
+
+void Node::Impl::join_rpc_threads() {
+  for (auto& thread : rpc_threads) {
+    if (thread.joinable())
+      thread.join();
+  }
+  rpc_threads.clear();
+}
+
 void Node::Impl::register_rpc_methods() {
   using Method = void (Node::Impl::*)(const json& params, RpcReply reply);
   static constexpr std::pair<const char*, Method> kMethods[] = {

@@ -36,41 +36,37 @@ Result<std::vector<crypto::Hash256>> parse_locator(const json& locator) {
 
 }  // namespace
 
-Result<json> Node::Impl::blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks,
-                                       const RpcReply& reply, EncodedBlocks* encoded) const {
-  json blocks = json::array();
+Result<Node::Impl::BlocksSnapshot> Node::Impl::blocks_answer(std::uint64_t from_height,
+                                                             std::uint64_t max_blocks,
+                                                             const RpcReply& reply,
+                                                             EncodedBlocks* encoded) const {
+  BlocksSnapshot snapshot;
+  snapshot.head_height = head_height();
   const std::size_t allowance = std::min(kMaxBlocksAnswerBytes, reply.budget());
   std::size_t bytes = 0;
-  std::uint64_t head = head_height();
   for (std::uint64_t height = from_height;
-       height <= head && blocks.size() < max_blocks && bytes < allowance; ++height) {
+       height <= snapshot.head_height && snapshot.blocks.size() < max_blocks && bytes < allowance;
+       ++height) {
+    std::shared_ptr<const SharedBlockHex> taken;
     if (encoded != nullptr) {
-      if (auto cached = encoded->find(height); cached != encoded->end()) {
-        bytes += cached->second.size();
-        blocks.push_back(cached->second);
-        continue;
-      }
+      if (auto cached = encoded->find(height); cached != encoded->end())
+        taken = cached->second;
     }
-    std::optional<chain::Block> block;
-    if (auto queued = backlog.unstored_blocks.find(height);
-        queued != backlog.unstored_blocks.end()) {
-      block = queued->second.block;
-    } else {
-      auto stored = reader->block_at(height);
-      if (!stored)
-        return stored.error();
-      if (!stored->has_value())
+    if (!taken) {
+      auto block = best_block_at(height);
+      if (!block)
+        return block.error();
+      if (!block->has_value())
         break;
-      block = std::move(**stored);
+      taken = std::make_shared<const SharedBlockHex>((*block)->encode());
+      if (encoded != nullptr)
+        encoded->emplace(height, taken);
     }
-    std::string text = hex(block->encode());
-    bytes += text.size();
-    if (encoded != nullptr)
-      encoded->emplace(height, text);
-    blocks.push_back(std::move(text));
+    bytes += taken->hex_size();
+    snapshot.blocks.push_back(std::move(taken));
   }
   reply.charge(bytes);
-  return json{{"blocks", std::move(blocks)}, {"head_height", head}};
+  return snapshot;
 }
 
 void Node::Impl::answer_blocks(std::uint64_t from_height, std::uint64_t max_blocks,
@@ -82,7 +78,13 @@ void Node::Impl::answer_blocks(std::uint64_t from_height, std::uint64_t max_bloc
   auto answer = blocks_answer(from_height, max_blocks, reply, encoded);
   if (!answer)
     return reply.error(kInternal, answer.message());
-  reply.result(std::move(*answer));
+  // The hex (twice the bytes) and the JSON are made on an RPC thread, from the snapshot.
+  reply.result_from([snapshot = std::move(*answer)] {
+    json blocks = json::array();
+    for (const auto& block : snapshot.blocks)
+      blocks.push_back(block->text());
+    return json{{"blocks", std::move(blocks)}, {"head_height", snapshot.head_height}};
+  });
 }
 
 Result<std::optional<chain::Block>> Node::Impl::best_block_at(std::uint64_t height) const {
@@ -162,11 +164,16 @@ void Node::Impl::rpc_get_block(const json& params, RpcReply reply) {
   if (!best)
     return reply.error(kInternal, best.message());
   bool in_best_chain = best->has_value() && (*best)->hash() == (*block)->hash();
-  json out = block_to_json(**block);
-  out["in_best_chain"] = in_best_chain;
-  out["confirmations"] = in_best_chain ? head_height() - (*block)->header.height + 1 : 0;
-  out["finality"] = chain::to_string(engine->finality());
-  reply.result(out);
+  std::uint64_t confirmations = in_best_chain ? head_height() - (*block)->header.height + 1 : 0;
+  // A block's JSON (every transaction, and the raw hex) is made on an RPC thread, from a copy.
+  reply.result_from([block = std::move(**block), in_best_chain, confirmations,
+                     finality = std::string(chain::to_string(engine->finality()))] {
+    json out = block_to_json(block);
+    out["in_best_chain"] = in_best_chain;
+    out["confirmations"] = confirmations;
+    out["finality"] = finality;
+    return out;
+  });
 }
 
 void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
@@ -211,29 +218,39 @@ void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
     wait_ms = value.get<std::uint64_t>();
   }
   // Only the very next block is worth waiting for; a request further ahead is answered
-  // at once (empty), so nobody can park requests for heights that are far away.
+  // at once (empty), so nobody can park requests for heights that are far away. So is one
+  // that finds no waiter slot left for its address (the client polls again).
   bool next_block = from_height == head_height() + 1;
-  if (wait_ms > 0 && next_block && block_waiters.by_arrival.size() < BlockWaiters::kMaxWaiters &&
-      !stopping) {
-    std::uint64_t waiter_key = block_waiters.added++;
-    BlockWaiter& waiter =
-        block_waiters.by_arrival
-            .emplace(waiter_key, BlockWaiter{from_height, max_blocks, reply,
-                                             std::make_unique<boost::asio::steady_timer>(io)})
-            .first->second;
-    waiter.deadline->expires_after(std::chrono::milliseconds(wait_ms));
-    waiter.deadline->async_wait([this, waiter_key](const boost::system::error_code& error) {
-      if (error)
-        return;  // answered already (the waiter is gone) or stopping
-      auto expired = block_waiters.by_arrival.find(waiter_key);
-      if (expired == block_waiters.by_arrival.end())
-        return;  // a block answered it after the deadline, before this ran
-      expired->second.reply.result({{"blocks", json::array()}, {"head_height", head_height()}});
-      block_waiters.by_arrival.erase(expired);
-    });
-    return;
+  if (wait_ms > 0 && next_block && !stopping) {
+    if (AddressSlots::Token slot = block_waiters.slots.take(reply.caller())) {
+      park_block_waiter(from_height, max_blocks, wait_ms, std::move(reply), std::move(slot));
+      return;
+    }
+    gauges.rpc_waiters_refused->inc();
   }
   answer_blocks(from_height, max_blocks, reply);
+}
+
+void Node::Impl::park_block_waiter(std::uint64_t from_height, std::uint64_t max_blocks,
+                                   std::uint64_t wait_ms, RpcReply reply,
+                                   AddressSlots::Token slot) {
+  std::uint64_t waiter_key = block_waiters.added++;
+  BlockWaiter& waiter =
+      block_waiters.by_arrival
+          .emplace(waiter_key,
+                   BlockWaiter{from_height, max_blocks, std::move(reply),
+                               std::make_unique<boost::asio::steady_timer>(io), std::move(slot)})
+          .first->second;
+  waiter.deadline->expires_after(std::chrono::milliseconds(wait_ms));
+  waiter.deadline->async_wait([this, waiter_key](const boost::system::error_code& error) {
+    if (error)
+      return;  // answered already (the waiter is gone) or stopping
+    auto expired = block_waiters.by_arrival.find(waiter_key);
+    if (expired == block_waiters.by_arrival.end())
+      return;  // a block answered it after the deadline, before this ran
+    expired->second.reply.result({{"blocks", json::array()}, {"head_height", head_height()}});
+    block_waiters.by_arrival.erase(expired);
+  });
 }
 
 void Node::Impl::rpc_get_chain_tips(const json&, RpcReply reply) {

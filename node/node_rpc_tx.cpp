@@ -46,8 +46,12 @@ void Node::Impl::rpc_submit_tx(const json& params, RpcReply reply) {
     return;
   }
   if (auto refusal = dry_run_stake_kind(tx)) {
-    return reply.error(kTransactionRefused, "transaction refused: " + refusal->message(),
-                       json{{"reason", chain::to_string(refusal->reason)}, {"hash", hash}});
+    // The reason first, as for a mempool refusal: "transaction 0 rejected" would speak of a
+    // block the submitter never sees.
+    const std::string reason = chain::to_string(refusal->reason);
+    const std::string detail = refusal->detail.empty() ? "" : " (" + refusal->detail + ")";
+    return reply.error(kTransactionRefused, "transaction refused: " + reason + detail,
+                       json{{"reason", reason}, {"hash", hash}});
   }
   submit(std::move(tx), tx_hash, [reply, hash](std::optional<std::string> refusal) mutable {
     if (refusal) {

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "chain/block.h"
 #include "chain/engine.h"
@@ -31,11 +33,27 @@ struct ChainShape {
   std::string anchor_key;  // PersistAction key of the chain-work anchor
 };
 
+// The shape from the fields both modes' genesis parameters (PowParams, PosParams) carry.
+template <typename Params>
+ChainShape chain_shape(std::string mode, const Params& params, std::size_t history_points,
+                       TieBreak tie_break, std::string anchor_key) {
+  ChainShape shape;
+  shape.mode = std::move(mode);
+  shape.max_reorg_depth = params.max_reorg_depth;
+  shape.block_interval_ms = params.block_interval_ms;
+  shape.history_points = history_points;
+  shape.max_block_bytes = params.max_block_bytes;
+  shape.tie_break = tie_break;
+  shape.anchor_key = std::move(anchor_key);
+  return shape;
+}
+
 class ChainRules {
  public:
+  explicit ChainRules(ChainShape shape) : shape_(std::move(shape)) {}
   virtual ~ChainRules() = default;
 
-  virtual const ChainShape& shape() const = 0;
+  const ChainShape& shape() const { return shape_; }
   // Context-free checks of a received block (seal kind, size, the seal itself).
   virtual Verdict check_shape(const chain::Block& block) const = 0;
   // Checks against the parent chain (in `tree`, at least history_points deep unless near
@@ -45,6 +63,15 @@ class ChainRules {
   // Executes the block on its parent's state (left as it was).
   virtual BodyCheck check_body(const chain::Block& block, chain::State& parent_state,
                                const chain::SignatureCheck& signature_check) const = 0;
+
+ protected:
+  // `parent` and its ancestors, newest first, as many as a header check reads.
+  std::vector<ChainPoint> history(const BlockTree& tree, const crypto::Hash256& parent) const {
+    return tree.chain_points(parent, shape_.history_points);
+  }
+
+ private:
+  ChainShape shape_;
 };
 
 }  // namespace synod::pow_pos

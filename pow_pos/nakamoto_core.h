@@ -57,6 +57,14 @@ struct WorkAnchor {
   Uint256 chain_work;
 };
 
+// What a block producer of either mode puts in its next block (nakamoto_produce.cpp).
+struct BlockBatch {
+  std::vector<chain::Transaction> transactions;
+  std::vector<crypto::Hash256> tx_hashes;
+  chain::Execution execution;  // not ok(): even the shortened batch fails (the reward)
+  std::size_t dropped = 0;     // transactions that failed, removed from the mempool
+};
+
 struct NakamotoCore {
   NakamotoCore(chain::EngineSetup& setup, std::unique_ptr<const ChainRules> chain_rules,
                BlockTree block_tree, PowLimits engine_limits);
@@ -114,6 +122,19 @@ struct NakamotoCore {
   // and onto the best chain.
   void add_own_block(chain::Block block, chain::StateDiff diff,
                      std::vector<crypto::Hash256> tx_hashes, TimeMs now, Actions& out);
+
+  // nakamoto_produce.cpp
+  // A mempool batch of at most `max_transactions` and `room_bytes` that executes on
+  // `parent_state` at `height`, `reward` minted to this node. A transaction the mempool
+  // thought valid may fail (PoS evidence that expired, or whose offender was slashed
+  // meanwhile): it leaves the mempool, and the batch stops before it.
+  BlockBatch select_block_batch(chain::State& parent_state, std::uint64_t height,
+                                std::size_t room_bytes, std::uint64_t max_transactions,
+                                std::uint64_t reward);
+  // The header of this node's block with `batch` on `parent` (whose state is
+  // `parent_state`): all but the timestamp and the seal.
+  chain::BlockHeader child_header(const TreeEntry& parent, const BlockBatch& batch,
+                                  chain::State& parent_state) const;
 
   // nakamoto_chain.cpp
   void activate_best(TimeMs now, Actions& out);

@@ -3,15 +3,10 @@
 namespace synod::pow_pos {
 
 PosChainRules::PosChainRules(const chain::PosParams& params, std::string chain_id)
-    : params_(params), chain_id_(std::move(chain_id)) {
-  shape_.mode = "pos";
-  shape_.max_reorg_depth = params.max_reorg_depth;
-  shape_.block_interval_ms = params.block_interval_ms;
-  shape_.history_points = pos_points_needed(params);
-  shape_.max_block_bytes = params.max_block_bytes;
-  shape_.tie_break = TieBreak::kLowestHash;
-  shape_.anchor_key = "pos/work_anchor";
-}
+    : ChainRules(chain_shape("pos", params, pos_points_needed(params), TieBreak::kLowestHash,
+                             "pos/work_anchor")),
+      params_(params),
+      chain_id_(std::move(chain_id)) {}
 
 Verdict PosChainRules::check_shape(const chain::Block& block) const {
   return check_pos_shape(block, params_, chain_id_);
@@ -19,8 +14,7 @@ Verdict PosChainRules::check_shape(const chain::Block& block) const {
 
 std::optional<Uint256> PosChainRules::difficulty_after(const BlockTree& tree,
                                                        const crypto::Hash256& parent) const {
-  auto points = tree.chain_points(parent, shape_.history_points);
-  return next_difficulty(points, params_);
+  return next_difficulty(history(tree, parent), params_);
 }
 
 Verdict PosChainRules::check_header(const chain::BlockHeader& header, const BlockTree& tree,

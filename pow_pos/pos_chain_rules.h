@@ -13,7 +13,6 @@ class PosChainRules final : public ChainRules {
  public:
   PosChainRules(const chain::PosParams& params, std::string chain_id);
 
-  const ChainShape& shape() const override { return shape_; }
   Verdict check_shape(const chain::Block& block) const override;
   Verdict check_header(const chain::BlockHeader& header, const BlockTree& tree,
                        const TreeEntry& parent, std::optional<chain::TimeMs> now) const override;
@@ -29,7 +28,6 @@ class PosChainRules final : public ChainRules {
  private:
   chain::PosParams params_;
   std::string chain_id_;
-  ChainShape shape_;
 };
 
 }  // namespace synod::pow_pos

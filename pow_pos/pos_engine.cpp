@@ -3,15 +3,16 @@
 #include "pow_pos/pos_engine.h"
 
 #include "pow_pos/pos_engine_impl.h"
-#include "pow_pos/pow_messages.h"
 
 namespace synod::pow_pos {
 
-PosEngine::Impl::Impl(std::unique_ptr<NakamotoCore> chain_core, bool double_signer)
+PosEngine::Impl::Impl(std::unique_ptr<NakamotoCore> chain_core, bool double_signer,
+                      bool reports_evidence)
     : core(std::move(chain_core)),
       rules(static_cast<const PosChainRules&>(*core->rules)),
       params(rules.params()),
-      double_sign(double_signer) {
+      double_sign(double_signer),
+      report_evidence(reports_evidence) {
   core->on_tip_changed = [this](TimeMs now, Actions& out) { tip_changed(now, out); };
   core->on_block_admitted = [this](const TreeEntry& entry, TimeMs now, Actions& out) {
     watch(entry, now, out);
@@ -37,24 +38,17 @@ Result<std::unique_ptr<PosEngine>> PosEngine::create(chain::EngineSetup setup) {
   if (!core)
     return core.error();
   return std::unique_ptr<PosEngine>(
-      new PosEngine(std::make_unique<Impl>(std::move(*core), double_sign)));
+      new PosEngine(std::make_unique<Impl>(std::move(*core), double_sign, setup.report_evidence)));
 }
 
-PosEngine::PosEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PosEngine::PosEngine(std::unique_ptr<Impl> impl)
+    : NakamotoEngine(*impl->core), impl_(std::move(impl)) {}
 PosEngine::~PosEngine() = default;
 
 Actions PosEngine::start(TimeMs now) {
   Actions out;
-  // Blocks recovered from the store are headers the slasher has seen.
-  for (const TreeEntry* leaf : impl_->core->tree.leaves())
-    impl_->first_headers.try_emplace({leaf->header().proposer, leaf->height()}, leaf->header());
+  impl_->watch_recovered(now, out);  // blocks recovered from the store are headers seen
   impl_->core->start(now, out);
-  return out;
-}
-
-Actions PosEngine::on_message(chain::ReplicaIndex from, ByteView message, TimeMs now) {
-  Actions out;
-  impl_->core->receive_message(from, message, now, out);
   return out;
 }
 
@@ -73,43 +67,12 @@ Actions PosEngine::on_timer(std::uint32_t id, TimeMs now) {
   return out;
 }
 
-Actions PosEngine::on_block_stored(std::uint64_t, TimeMs) {
-  return {};  // the engine runs ahead of storage; nothing waits for it
-}
-
-Actions PosEngine::on_blocks_fetched(chain::ReplicaIndex peer, std::vector<chain::Block> blocks,
-                                     TimeMs now) {
-  Actions out;
-  impl_->core->fetched(peer, std::move(blocks), now, out);
-  return out;
-}
-
-chain::ChainHead PosEngine::head() const {
-  return chain::ChainHead{impl_->core->tip().height(), impl_->core->active};
-}
-
-const chain::State& PosEngine::state() const {
-  return impl_->core->state;
-}
-
-std::string PosEngine::message_type(ByteView message) const {
-  return message_type_name(message);
-}
-
-const PowCounters& PosEngine::counters() const {
-  return impl_->core->counters;
-}
-
 const PosCounters& PosEngine::pos_counters() const {
   return impl_->pos_counters;
 }
 
 Uint256 PosEngine::next_difficulty() const {
   return impl_->difficulty_after(impl_->core->active).value_or(Uint256());
-}
-
-std::size_t PosEngine::tree_size() const {
-  return impl_->core->tree.size();
 }
 
 }  // namespace synod::pow_pos

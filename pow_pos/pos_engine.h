@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "chain/engine.h"
-#include "pow_pos/pow_engine.h"
+#include "pow_pos/nakamoto_engine.h"
 #include "pow_pos/uint256.h"
 
 namespace synod::pow_pos {
@@ -43,7 +43,7 @@ struct PosCounters {
   std::uint64_t byzantine_blocks = 0;        // blocks signed off the best tip (double-sign)
 };
 
-class PosEngine final : public chain::Engine {
+class PosEngine final : public NakamotoEngine {
  public:
   enum Timer : std::uint32_t { kSyncTimer = 1, kSlotTimer = 2 };
   static constexpr const char* kDoubleSign = "double-sign";
@@ -56,28 +56,18 @@ class PosEngine final : public chain::Engine {
   ~PosEngine() override;
 
   Actions start(TimeMs now) override;
-  Actions on_message(chain::ReplicaIndex from, ByteView message, TimeMs now) override;
   Actions on_transactions(TimeMs now) override;
   Actions on_timer(std::uint32_t id, TimeMs now) override;
-  Actions on_block_stored(std::uint64_t height, TimeMs now) override;
-  Actions on_blocks_fetched(chain::ReplicaIndex peer, std::vector<chain::Block> blocks,
-                            TimeMs now) override;
 
-  chain::ChainHead head() const override;
-  const chain::State& state() const override;
-  chain::Finality finality() const override { return chain::Finality::kProbabilistic; }
   nlohmann::json status(TimeMs now) const override;
   nlohmann::json consensus_dump(TimeMs now) const override;
   nlohmann::json validator_facts() const override;
   std::vector<chain::MetricSample> metrics() const override;
-  std::string message_type(ByteView message) const override;
   std::string progress_note() const override;
 
   // For tests and tools.
-  const PowCounters& counters() const;
   const PosCounters& pos_counters() const;
   Uint256 next_difficulty() const;  // of a block on the best tip
-  std::size_t tree_size() const;
 
   struct Impl;  // pos_engine_impl.h
 

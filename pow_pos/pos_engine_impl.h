@@ -22,12 +22,13 @@ struct OwnBlock {
 };
 
 struct PosEngine::Impl {
-  Impl(std::unique_ptr<NakamotoCore> core, bool double_sign);
+  Impl(std::unique_ptr<NakamotoCore> core, bool double_sign, bool report_evidence);
 
   std::unique_ptr<NakamotoCore> core;
   const PosChainRules& rules;
   const chain::PosParams& params;
   bool double_sign = false;
+  bool report_evidence = true;  // EngineSetup::report_evidence
 
   // The proposer: the last second a ticket was drawn on each parent (pruned below the tip).
   std::map<crypto::Hash256, std::uint64_t> last_slot_tried;
@@ -52,12 +53,10 @@ struct PosEngine::Impl {
   void try_on_tip_parent(std::uint64_t slot, TimeMs now, Actions& out);
   std::optional<OwnBlock> propose_on(const TreeEntry& parent, std::uint64_t slot,
                                      chain::State& parent_state);
-  std::vector<chain::Transaction> execute_batch(chain::State& parent_state, std::uint64_t height,
-                                                std::vector<crypto::Hash256>& hashes,
-                                                chain::Execution& execution);
 
   // pos_slasher.cpp
   void watch(const TreeEntry& entry, TimeMs now, Actions& out);
+  void watch_recovered(TimeMs now, Actions& out);
   void report(const chain::BlockHeader& first, const chain::BlockHeader& second, TimeMs now,
               Actions& out);
   void forget_old_headers();

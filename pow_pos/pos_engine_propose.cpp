@@ -1,7 +1,6 @@
 // Proposing: one lottery ticket per second on the best tip (and, for a double-signer, on
 // the tip's parent too); a win becomes a signed block.
 #include "chain/pos_seal.h"
-#include "crypto/merkle.h"
 #include "pow_pos/pos_engine_impl.h"
 
 namespace synod::pow_pos {
@@ -77,31 +76,6 @@ void PosEngine::Impl::try_on_tip_parent(std::uint64_t slot, TimeMs now, Actions&
                       out);
 }
 
-// A mempool batch that executes on `parent_state` at `height`. A transaction the mempool
-// thought valid may fail (evidence that expired or whose offender is already slashed): it
-// leaves the mempool, and the batch stops before it.
-std::vector<chain::Transaction> PosEngine::Impl::execute_batch(chain::State& parent_state,
-                                                               std::uint64_t height,
-                                                               std::vector<crypto::Hash256>& hashes,
-                                                               chain::Execution& execution) {
-  const chain::Address self = chain::address_of(core->key.public_key());
-  const std::size_t room = params.max_block_bytes - block_overhead_bytes() - kSealSignatureBytes;
-  std::vector<chain::Transaction> batch =
-      core->mempool.select_batch(parent_state, params.max_block_transactions, room, &hashes);
-  execution = parent_state.execute(batch, self, chain::SignaturePolicy::kAlreadyVerified,
-                                   params.block_reward, height);
-  if (!execution.ok() && execution.rejection->index < batch.size()) {
-    const std::size_t bad = execution.rejection->index;
-    core->mempool.remove(hashes[bad]);
-    ++pos_counters.dropped_transactions;
-    batch.resize(bad);
-    hashes.resize(bad);
-    execution = parent_state.execute(batch, self, chain::SignaturePolicy::kAlreadyVerified,
-                                     params.block_reward, height);
-  }
-  return batch;
-}
-
 // Draws this validator's ticket for `slot` on `parent`; on a win, the signed block.
 std::optional<OwnBlock> PosEngine::Impl::propose_on(const TreeEntry& parent, std::uint64_t slot,
                                                     chain::State& parent_state) {
@@ -116,24 +90,23 @@ std::optional<OwnBlock> PosEngine::Impl::propose_on(const TreeEntry& parent, std
   if (!wins_lottery(ticket, parent_state.lottery_stake(self), *difficulty))
     return std::nullopt;
   ++pos_counters.slots_won;
-  OwnBlock own;
-  chain::Execution execution;
-  own.block.transactions =
-      execute_batch(parent_state, parent.height() + 1, own.tx_hashes, execution);
-  if (!execution.ok()) {  // the reward would pass the supply cap
+  const std::size_t room = params.max_block_bytes - block_overhead_bytes() - kSealSignatureBytes;
+  BlockBatch batch = core->select_block_batch(parent_state, parent.height() + 1, room,
+                                              params.max_block_transactions, params.block_reward);
+  pos_counters.dropped_transactions += batch.dropped;
+  if (!batch.execution.ok()) {  // the reward would pass the supply cap
     ++core->counters.local_errors;
     return std::nullopt;
   }
+  OwnBlock own;
+  own.block.header = core->child_header(parent, batch, parent_state);
   chain::BlockHeader& header = own.block.header;
-  header.height = parent.height() + 1;
-  header.prev_hash = parent.hash;
-  header.tx_root = crypto::merkle_root(own.tx_hashes);
-  header.state_root = parent_state.root_after(execution.diff);
   header.timestamp_ms = slot * 1000;
-  header.proposer = core->key.public_key();
   header.seal = chain::PosSeal{slot, difficulty->to_hash(), {}};
+  own.block.transactions = std::move(batch.transactions);
+  own.tx_hashes = std::move(batch.tx_hashes);
   chain::sign_pos_header(header, rules.chain_id(), core->key);
-  own.diff = std::move(execution.diff);
+  own.diff = std::move(batch.execution.diff);
   return own;
 }
 

@@ -62,22 +62,13 @@ Verdict check_pos_shape(const chain::Block& block, const chain::PosParams& param
   const auto* seal = std::get_if<chain::PosSeal>(&block.header.seal);
   if (seal == nullptr)
     return Verdict::rejected(Rejection::kMalformed, "not a proof-of-stake seal");
-  if (block.certificate)
-    return Verdict::rejected(Rejection::kMalformed, "a proof-of-stake block has no certificate");
-  if (block.header.height == 0)
-    return Verdict::rejected(Rejection::kBadHeight, "block 0 comes from the genesis");
+  if (Verdict limits = check_block_limits(block, "proof-of-stake", params.max_block_transactions,
+                                          params.max_block_bytes);
+      !limits.ok())
+    return limits;
   if (seal->slot_time_s > UINT64_MAX / 1000 ||
       block.header.timestamp_ms != seal->slot_time_s * 1000)
     return Verdict::rejected(Rejection::kMalformed, "timestamp_ms is not the slot's second");
-  if (block.transactions.size() > params.max_block_transactions) {
-    return Verdict::rejected(Rejection::kTooManyTransactions,
-                             std::to_string(block.transactions.size()) + " > " +
-                                 std::to_string(params.max_block_transactions));
-  }
-  if (std::size_t bytes = block_bytes(block); bytes > params.max_block_bytes) {
-    return Verdict::rejected(Rejection::kBlockTooBig, std::to_string(bytes) + " bytes > " +
-                                                          std::to_string(params.max_block_bytes));
-  }
   if (Uint256::from_hash(seal->difficulty).is_zero())
     return Verdict::rejected(Rejection::kWrongDifficulty, "zero difficulty");
   if (!chain::pos_seal_valid(block.header, chain_id))
@@ -87,11 +78,8 @@ Verdict check_pos_shape(const chain::Block& block, const chain::PosParams& param
 
 Verdict check_pos_header(const chain::BlockHeader& header, const PosHeaderContext& context,
                          const chain::PosParams& params) {
-  if (header.height != context.parent_height + 1) {
-    return Verdict::rejected(Rejection::kBadHeight, "height " + std::to_string(header.height) +
-                                                        " on a parent at " +
-                                                        std::to_string(context.parent_height));
-  }
+  if (Verdict height = check_height(header, context.parent_height); !height.ok())
+    return height;
   const auto* seal = std::get_if<chain::PosSeal>(&header.seal);
   if (seal == nullptr)
     return Verdict::rejected(Rejection::kMalformed, "not a proof-of-stake seal");
@@ -104,12 +92,7 @@ Verdict check_pos_header(const chain::BlockHeader& header, const PosHeaderContex
                                                          " <= parent's " +
                                                          std::to_string(context.parent_slot_s));
   }
-  if (context.now && header.timestamp_ms > *context.now + params.max_future_ms) {
-    return Verdict::rejected(
-        Rejection::kTimeTooNew,
-        std::to_string(header.timestamp_ms - *context.now) + " ms ahead of now");
-  }
-  return Verdict::valid();
+  return check_not_too_new(header, context.now, params.max_future_ms);
 }
 
 BodyCheck check_pos_body(const chain::Block& block, chain::State& parent_state,

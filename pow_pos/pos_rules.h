@@ -46,8 +46,8 @@ std::optional<Uint256> next_difficulty(std::span<const ChainPoint> parent_chain,
                                        const chain::PosParams& params);
 std::size_t pos_points_needed(const chain::PosParams& params);
 
-// Context-free checks: a PoS seal with a valid signature for `chain_id`, no certificate,
-// height above 0, timestamp_ms == slot * 1000, size and count limits, difficulty > 0.
+// Context-free checks: a PoS seal, check_block_limits, timestamp_ms == slot * 1000,
+// difficulty > 0, and the seal's signature valid for `chain_id`.
 Verdict check_pos_shape(const chain::Block& block, const chain::PosParams& params,
                         std::string_view chain_id);
 

@@ -1,5 +1,7 @@
 // The slasher: two different signed headers by one proposer at one height become an
 // evidence transaction in this node's mempool.
+#include <set>
+
 #include "chain/pos_seal.h"
 #include "crypto/hex.h"
 #include "pow_pos/pos_engine_impl.h"
@@ -17,6 +19,24 @@ void PosEngine::Impl::watch(const TreeEntry& entry, TimeMs now, Actions& out) {
   report(it->second, header, now, out);
 }
 
+// After a restart the slasher must know what the store holds, not only the tips: every
+// recovered header within the evidence window, walked down from each leaf. Two of them by
+// one proposer at one height are reported again, since the mempool that held the evidence
+// did not survive the restart.
+void PosEngine::Impl::watch_recovered(TimeMs now, Actions& out) {
+  const std::uint64_t tip = core->tip().height();
+  const std::uint64_t oldest = tip > params.evidence_window ? tip - params.evidence_window : 1;
+  std::set<crypto::Hash256> walked;
+  for (const TreeEntry* leaf : core->tree.leaves()) {
+    for (const TreeEntry* entry = leaf; entry != nullptr && entry->height() >= oldest;
+         entry = core->tree.find(entry->parent())) {
+      if (!walked.insert(entry->hash).second)
+        break;  // the rest of this branch was walked from another leaf
+      watch(*entry, now, out);
+    }
+  }
+}
+
 void PosEngine::Impl::report(const chain::BlockHeader& first, const chain::BlockHeader& second,
                              TimeMs, Actions& out) {
   const std::string offender = chain::to_string(chain::address_of(first.proposer));
@@ -25,6 +45,17 @@ void PosEngine::Impl::report(const chain::BlockHeader& first, const chain::Block
   if (first.proposer == core->key.public_key()) {
     out.push_back(chain::LogAction{chain::LogAction::Level::kWarn, "pos: this node " + offence});
     return;  // an offender cannot report itself
+  }
+  if (core->state.account(chain::address_of(first.proposer)).slashed()) {
+    // Evidence against it would be refused as a duplicate in every block on this chain.
+    out.push_back(chain::LogAction{chain::LogAction::Level::kInfo,
+                                   "pos: " + offence + ", but it is already slashed"});
+    return;
+  }
+  if (!report_evidence) {
+    out.push_back(chain::LogAction{chain::LogAction::Level::kWarn,
+                                   "pos: " + offence + " (not reported: the slasher is off)"});
+    return;
   }
   const chain::Address self = chain::address_of(core->key.public_key());
   const std::uint64_t next_nonce = core->state.account(self).nonce;

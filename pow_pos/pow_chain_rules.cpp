@@ -6,15 +6,10 @@
 
 namespace synod::pow_pos {
 
-PowChainRules::PowChainRules(const chain::PowParams& params) : params_(params) {
-  shape_.mode = "pow";
-  shape_.max_reorg_depth = params.max_reorg_depth;
-  shape_.block_interval_ms = params.block_interval_ms;
-  shape_.history_points = points_needed(params);
-  shape_.max_block_bytes = params.max_block_bytes;
-  shape_.tie_break = TieBreak::kFirstSeen;
-  shape_.anchor_key = PowEngine::kWorkAnchorKey;
-}
+PowChainRules::PowChainRules(const chain::PowParams& params)
+    : ChainRules(chain_shape("pow", params, points_needed(params), TieBreak::kFirstSeen,
+                             PowEngine::kWorkAnchorKey)),
+      params_(params) {}
 
 Verdict PowChainRules::check_shape(const chain::Block& block) const {
   return check_block_shape(block, params_);
@@ -22,14 +17,12 @@ Verdict PowChainRules::check_shape(const chain::Block& block) const {
 
 std::optional<Uint256> PowChainRules::target_after(const BlockTree& tree,
                                                    const crypto::Hash256& parent) const {
-  auto points = tree.chain_points(parent, shape_.history_points);
-  return next_target(points, params_);
+  return next_target(history(tree, parent), params_);
 }
 
 std::optional<std::uint64_t> PowChainRules::median_time_after(const BlockTree& tree,
                                                               const crypto::Hash256& parent) const {
-  auto points = tree.chain_points(parent, shape_.history_points);
-  return median_time_past(points, params_);
+  return median_time_past(history(tree, parent), params_);
 }
 
 Verdict PowChainRules::check_header(const chain::BlockHeader& header, const BlockTree& tree,

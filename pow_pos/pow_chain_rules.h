@@ -10,7 +10,6 @@ class PowChainRules final : public ChainRules {
  public:
   explicit PowChainRules(const chain::PowParams& params);
 
-  const ChainShape& shape() const override { return shape_; }
   Verdict check_shape(const chain::Block& block) const override;
   Verdict check_header(const chain::BlockHeader& header, const BlockTree& tree,
                        const TreeEntry& parent, std::optional<chain::TimeMs> now) const override;
@@ -25,7 +24,6 @@ class PowChainRules final : public ChainRules {
 
  private:
   chain::PowParams params_;
-  ChainShape shape_;
 };
 
 }  // namespace synod::pow_pos

@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include "pow_pos/pow_engine_impl.h"
-#include "pow_pos/pow_messages.h"
 
 namespace synod::pow_pos {
 
@@ -32,18 +31,13 @@ Result<std::unique_ptr<PowEngine>> PowEngine::create(chain::EngineSetup setup) {
       new PowEngine(std::make_unique<Impl>(std::move(*core), setup.mine)));
 }
 
-PowEngine::PowEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PowEngine::PowEngine(std::unique_ptr<Impl> impl)
+    : NakamotoEngine(*impl->core), impl_(std::move(impl)) {}
 PowEngine::~PowEngine() = default;
 
 Actions PowEngine::start(TimeMs now) {
   Actions out;
   impl_->core->start(now, out);
-  return out;
-}
-
-Actions PowEngine::on_message(chain::ReplicaIndex from, ByteView message, TimeMs now) {
-  Actions out;
-  impl_->core->receive_message(from, message, now, out);
   return out;
 }
 
@@ -66,37 +60,10 @@ Actions PowEngine::on_timer(std::uint32_t id, TimeMs now) {
   return out;
 }
 
-Actions PowEngine::on_block_stored(std::uint64_t, TimeMs) {
-  return {};  // the engine runs ahead of storage; nothing waits for it
-}
-
-Actions PowEngine::on_blocks_fetched(chain::ReplicaIndex peer, std::vector<chain::Block> blocks,
-                                     TimeMs now) {
-  Actions out;
-  impl_->core->fetched(peer, std::move(blocks), now, out);
-  return out;
-}
-
 Actions PowEngine::on_block_mined(std::uint64_t job, std::uint64_t nonce, TimeMs now) {
   Actions out;
   impl_->mined(job, nonce, now, out);
   return out;
-}
-
-chain::ChainHead PowEngine::head() const {
-  return chain::ChainHead{impl_->core->tip().height(), impl_->core->active};
-}
-
-const chain::State& PowEngine::state() const {
-  return impl_->core->state;
-}
-
-std::string PowEngine::message_type(ByteView message) const {
-  return message_type_name(message);
-}
-
-const PowCounters& PowEngine::counters() const {
-  return impl_->core->counters;
 }
 
 Uint256 PowEngine::tip_work() const {
@@ -113,10 +80,6 @@ std::uint64_t PowEngine::current_job() const {
 
 std::size_t PowEngine::orphan_count() const {
   return impl_->core->orphans.size();
-}
-
-std::size_t PowEngine::tree_size() const {
-  return impl_->core->tree.size();
 }
 
 bool PowEngine::mining() const {

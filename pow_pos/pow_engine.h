@@ -42,36 +42,13 @@
 #include <vector>
 
 #include "chain/engine.h"
+#include "pow_pos/nakamoto_engine.h"
 #include "pow_pos/pow_rules.h"
 #include "pow_pos/uint256.h"
 
 namespace synod::pow_pos {
 
-using chain::Actions;
-using chain::PeerIndex;
-using chain::TimeMs;
-
-struct PowCounters {
-  std::uint64_t blocks_accepted = 0;   // joined the block tree (own blocks included)
-  std::uint64_t blocks_connected = 0;  // executed onto the best chain
-  std::uint64_t blocks_mined = 0;
-  std::array<std::uint64_t, kRejectionCount> rejected{};  // by Rejection
-  std::uint64_t local_errors = 0;                         // our own failures (Verdict kError)
-  std::uint64_t duplicates = 0;
-  std::uint64_t reorgs = 0;
-  std::uint64_t deepest_reorg = 0;  // blocks undone by the deepest reorg
-  std::uint64_t deep_reorgs_refused = 0;
-  std::uint64_t orphans_added = 0;
-  std::uint64_t orphans_connected = 0;
-  std::uint64_t orphans_evicted = 0;
-  std::uint64_t transactions_returned = 0;  // abandoned by a reorg, back in the mempool
-  std::uint64_t fetches = 0;
-  std::uint64_t templates = 0;
-  std::uint64_t stale_mining_reports = 0;  // on_block_mined for an old job
-  std::uint64_t bad_mining_reports = 0;    // a nonce that does not meet the target
-};
-
-class PowEngine final : public chain::Engine {
+class PowEngine final : public NakamotoEngine {
  public:
   enum Timer : std::uint32_t { kSyncTimer = 1, kTemplateTimer = 2 };
   // PersistAction key of the work anchor: u64 height | 32 hash | 32 cumulative work (BE).
@@ -85,31 +62,21 @@ class PowEngine final : public chain::Engine {
   ~PowEngine() override;
 
   Actions start(TimeMs now) override;
-  Actions on_message(chain::ReplicaIndex from, ByteView message, TimeMs now) override;
   Actions on_transactions(TimeMs now) override;
   Actions on_timer(std::uint32_t id, TimeMs now) override;
-  Actions on_block_stored(std::uint64_t height, TimeMs now) override;
-  Actions on_blocks_fetched(chain::ReplicaIndex peer, std::vector<chain::Block> blocks,
-                            TimeMs now) override;
   Actions on_block_mined(std::uint64_t job, std::uint64_t nonce, TimeMs now) override;
 
-  chain::ChainHead head() const override;
-  const chain::State& state() const override;
-  chain::Finality finality() const override { return chain::Finality::kProbabilistic; }
   nlohmann::json status(TimeMs now) const override;
   nlohmann::json consensus_dump(TimeMs now) const override;
   nlohmann::json validator_facts() const override;
   std::vector<chain::MetricSample> metrics() const override;
-  std::string message_type(ByteView message) const override;
   std::string progress_note() const override;
 
   // For tests and tools.
-  const PowCounters& counters() const;
   Uint256 tip_work() const;
   Uint256 next_target() const;        // the target of a block on the best tip
   std::uint64_t current_job() const;  // 0: not mining
   std::size_t orphan_count() const;
-  std::size_t tree_size() const;
   bool mining() const;
 
   struct Impl;  // the engine's state: pow_engine_impl.h (around nakamoto_core.h)

@@ -1,7 +1,6 @@
 // Mining: block templates on the best tip, and the driver's reports of found nonces.
 #include <algorithm>
 
-#include "crypto/merkle.h"
 #include "pow_pos/pow_engine_impl.h"
 
 namespace synod::pow_pos {
@@ -28,21 +27,10 @@ void PowEngine::Impl::new_template(TimeMs now, Actions& out) {
     ++c.counters.local_errors;
     return;
   }
-  const chain::Address self = chain::address_of(c.key.public_key());
-  const std::size_t room = params.max_block_bytes - block_overhead_bytes();
-  std::vector<crypto::Hash256> hashes;
-  std::vector<chain::Transaction> batch =
-      c.mempool.select_batch(c.state, params.max_block_transactions, room, &hashes);
-  chain::Execution execution =
-      c.state.execute(batch, self, chain::SignaturePolicy::kAlreadyVerified, params.block_reward);
-  if (!execution.ok()) {
-    // A batch the mempool promised to be valid failed: mine an empty block instead.
-    batch.clear();
-    hashes.clear();
-    execution =
-        c.state.execute(batch, self, chain::SignaturePolicy::kAlreadyVerified, params.block_reward);
-  }
-  if (!execution.ok()) {  // the reward would pass the supply cap: nothing can be mined
+  BlockBatch batch = c.select_block_batch(c.state, c.tip().height() + 1,
+                                          params.max_block_bytes - block_overhead_bytes(),
+                                          params.max_block_transactions, params.block_reward);
+  if (!batch.execution.ok()) {  // the reward would pass the supply cap: nothing can be mined
     ++c.counters.local_errors;
     job.reset();
     out.push_back(chain::StopMiningAction{});
@@ -50,17 +38,13 @@ void PowEngine::Impl::new_template(TimeMs now, Actions& out) {
   }
   MiningJob next;
   next.job = ++last_job;
+  next.block.header = c.child_header(c.tip(), batch, c.state);
   chain::BlockHeader& header = next.block.header;
-  header.height = c.tip().height() + 1;
-  header.prev_hash = c.active;
-  header.tx_root = crypto::merkle_root(hashes);
-  header.state_root = c.state.root_after(execution.diff);
   header.timestamp_ms = std::max<std::uint64_t>(now, *median + 1);
-  header.proposer = c.key.public_key();
   header.seal = chain::PowSeal{0, target->to_hash()};
-  next.block.transactions = std::move(batch);
-  next.diff = std::move(execution.diff);
-  next.tx_hashes = std::move(hashes);
+  next.block.transactions = std::move(batch.transactions);
+  next.diff = std::move(batch.execution.diff);
+  next.tx_hashes = std::move(batch.tx_hashes);
   next.target = *target;
   ++c.counters.templates;
   last_template_ms = now;

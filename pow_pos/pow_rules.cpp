@@ -182,23 +182,33 @@ std::size_t block_overhead_bytes() {
   return kOverheadBytes;
 }
 
+Verdict check_block_limits(const chain::Block& block, std::string_view mode,
+                           std::uint64_t max_block_transactions, std::uint64_t max_block_bytes) {
+  if (block.certificate)
+    return Verdict::rejected(Rejection::kMalformed,
+                             "a " + std::string(mode) + " block has no certificate");
+  if (block.header.height == 0)
+    return Verdict::rejected(Rejection::kBadHeight, "block 0 comes from the genesis");
+  if (block.transactions.size() > max_block_transactions) {
+    return Verdict::rejected(
+        Rejection::kTooManyTransactions,
+        std::to_string(block.transactions.size()) + " > " + std::to_string(max_block_transactions));
+  }
+  if (std::size_t bytes = block_bytes(block); bytes > max_block_bytes) {
+    return Verdict::rejected(Rejection::kBlockTooBig,
+                             std::to_string(bytes) + " bytes > " + std::to_string(max_block_bytes));
+  }
+  return Verdict::valid();
+}
+
 Verdict check_block_shape(const chain::Block& block, const chain::PowParams& params) {
   const auto* seal = std::get_if<chain::PowSeal>(&block.header.seal);
   if (seal == nullptr)
     return Verdict::rejected(Rejection::kMalformed, "not a proof-of-work seal");
-  if (block.certificate)
-    return Verdict::rejected(Rejection::kMalformed, "a proof-of-work block has no certificate");
-  if (block.header.height == 0)
-    return Verdict::rejected(Rejection::kBadHeight, "block 0 comes from the genesis");
-  if (block.transactions.size() > params.max_block_transactions) {
-    return Verdict::rejected(Rejection::kTooManyTransactions,
-                             std::to_string(block.transactions.size()) + " > " +
-                                 std::to_string(params.max_block_transactions));
-  }
-  if (std::size_t bytes = block_bytes(block); bytes > params.max_block_bytes) {
-    return Verdict::rejected(Rejection::kBlockTooBig, std::to_string(bytes) + " bytes > " +
-                                                          std::to_string(params.max_block_bytes));
-  }
+  if (Verdict limits = check_block_limits(block, "proof-of-work", params.max_block_transactions,
+                                          params.max_block_bytes);
+      !limits.ok())
+    return limits;
   const Uint256 target = Uint256::from_hash(seal->target);
   if (target.is_zero() || target > Uint256::from_hash(params.initial_target))
     return Verdict::rejected(Rejection::kWrongTarget, "target outside (0, initial_target]");
@@ -207,13 +217,27 @@ Verdict check_block_shape(const chain::Block& block, const chain::PowParams& par
   return Verdict::valid();
 }
 
+Verdict check_height(const chain::BlockHeader& header, std::uint64_t parent_height) {
+  if (header.height == parent_height + 1)
+    return Verdict::valid();
+  return Verdict::rejected(Rejection::kBadHeight, "height " + std::to_string(header.height) +
+                                                      " on a parent at " +
+                                                      std::to_string(parent_height));
+}
+
+Verdict check_not_too_new(const chain::BlockHeader& header, std::optional<chain::TimeMs> now,
+                          std::uint64_t max_future_ms) {
+  if (now && header.timestamp_ms > saturating_add(*now, max_future_ms)) {
+    return Verdict::rejected(Rejection::kTimeTooNew,
+                             std::to_string(header.timestamp_ms - *now) + " ms ahead of now");
+  }
+  return Verdict::valid();
+}
+
 Verdict check_header_context(const chain::BlockHeader& header, const HeaderContext& context,
                              const chain::PowParams& params) {
-  if (header.height != context.parent_height + 1) {
-    return Verdict::rejected(Rejection::kBadHeight, "height " + std::to_string(header.height) +
-                                                        " on a parent at " +
-                                                        std::to_string(context.parent_height));
-  }
+  if (Verdict height = check_height(header, context.parent_height); !height.ok())
+    return height;
   const auto* seal = std::get_if<chain::PowSeal>(&header.seal);
   if (seal == nullptr)
     return Verdict::rejected(Rejection::kMalformed, "not a proof-of-work seal");
@@ -226,12 +250,7 @@ Verdict check_header_context(const chain::BlockHeader& header, const HeaderConte
                              std::to_string(header.timestamp_ms) + " <= median time past " +
                                  std::to_string(context.median_time_past_ms));
   }
-  if (context.now && header.timestamp_ms > saturating_add(*context.now, params.max_future_ms)) {
-    return Verdict::rejected(
-        Rejection::kTimeTooNew,
-        std::to_string(header.timestamp_ms - *context.now) + " ms ahead of now");
-  }
-  return Verdict::valid();
+  return check_not_too_new(header, context.now, params.max_future_ms);
 }
 
 BodyCheck check_body(const chain::Block& block, chain::State& parent_state,

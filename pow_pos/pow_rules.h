@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chain/block.h"
@@ -130,8 +131,14 @@ std::size_t block_bytes(const chain::Block& block);
 // Bytes of a block besides its transactions: what a template must leave room for.
 std::size_t block_overhead_bytes();
 
-// Context-free checks, cheapest first: a PoW seal and no certificate, height above 0,
-// transaction count and size, a target in (0, initial_target], and the work itself.
+// What a block of either longest-chain mode must be, whatever its seal: no certificate
+// (`mode` names the kind of block in the message: "proof-of-work"), height above 0, and
+// within the transaction count and byte limits.
+Verdict check_block_limits(const chain::Block& block, std::string_view mode,
+                           std::uint64_t max_block_transactions, std::uint64_t max_block_bytes);
+
+// Context-free checks, cheapest first: a PoW seal, check_block_limits, a target in
+// (0, initial_target], and the work itself.
 Verdict check_block_shape(const chain::Block& block, const chain::PowParams& params);
 
 // What a header is checked against: its parent and the clock.
@@ -143,6 +150,11 @@ struct HeaderContext {
 };
 Verdict check_header_context(const chain::BlockHeader& header, const HeaderContext& context,
                              const chain::PowParams& params);
+// The header checks of either mode: its height is its parent's + 1; its timestamp is at
+// most max_future_ms ahead of `now` (when set).
+Verdict check_height(const chain::BlockHeader& header, std::uint64_t parent_height);
+Verdict check_not_too_new(const chain::BlockHeader& header, std::optional<chain::TimeMs> now,
+                          std::uint64_t max_future_ms);
 
 struct BodyCheck {
   Verdict verdict = Verdict::valid();

@@ -12,6 +12,7 @@
 #include "testnet/netns.h"
 #include "testnet/netns_commands.h"
 #include "testnet/scenarios.h"
+#include "testnet/soak.h"
 #include "testnet/web_server.h"
 #include "wallet/cli_support.h"
 
@@ -102,6 +103,11 @@ struct BenchArgs {
   std::string duration = "10", rate = "max", senders = "4", batch = "100";
 };
 
+struct SoakArgs {
+  CLI::App* command = nullptr;
+  std::string minutes, seconds, rate = "50", seed, kill_every = "5-30";
+};
+
 struct ScenarioArgs {
   CLI::App* command = nullptr;
   std::string name;
@@ -113,6 +119,7 @@ struct CommandLine {
   NodeArgs nodes;
   BenchArgs bench;
   ScenarioArgs scenario;
+  SoakArgs soak;
   NetnsArgs netns;
 };
 
@@ -278,6 +285,29 @@ void add_scenario(CLI::App& app, ScenarioArgs& args) {
   args.command->add_option("name", args.name, names)->required();
 }
 
+void add_soak(CLI::App& app, SoakArgs& args) {
+  args.command = app.add_subcommand(
+      "soak",
+      "Crash soak of a PBFT testnet: kill -9 a random validator every few seconds under a "
+      "steady load, restart it; at the end every acknowledged transfer must be in the ledger, "
+      "all validators must agree and each restarted one must have caught up within 20 s. Ends "
+      "with PASS or FAIL. Starts (and stops) the testnet if none of it is running");
+  args.command->add_option("--minutes", args.minutes, "How long to run (default 10)")
+      ->type_name("M");
+  args.command->add_option("--seconds", args.seconds, "How long to run, in seconds instead")
+      ->type_name("S");
+  args.command->add_option("--rate", args.rate, "Transfers per second offered (default 50)")
+      ->type_name("R");
+  args.command
+      ->add_option("--kill-every", args.kill_every,
+                   "Seconds between a validator's recovery and the next kill, drawn from "
+                   "MIN-MAX (default 5-30)")
+      ->type_name("MIN-MAX");
+  args.command
+      ->add_option("--seed", args.seed, "Seed of the kill schedule (default: random, printed)")
+      ->type_name("N");
+}
+
 // Every subcommand, in the order --help lists them, each also taking --dir and --json.
 void add_commands(CLI::App& app, CommandLine& line) {
   add_init(app, line.init);
@@ -285,12 +315,13 @@ void add_commands(CLI::App& app, CommandLine& line) {
   add_node_commands(app, line.nodes);
   add_bench(app, line.bench);
   add_scenario(app, line.scenario);
+  add_soak(app, line.soak);
   add_netns_commands(app, line.netns);
   const NodeArgs& n = line.nodes;
   const NetnsArgs& net = line.netns;
   for (CLI::App* sub : {line.init.command, n.up, n.status, n.kill, n.pause, n.resume, n.restart,
-                        n.down, n.logs, line.bench.command, line.scenario.command, net.shape,
-                        net.partition, net.heal, net.daemon, n.web})
+                        n.down, n.logs, line.bench.command, line.scenario.command,
+                        line.soak.command, net.shape, net.partition, net.heal, net.daemon, n.web})
     add_globals(*sub, line.globals);
 }
 
@@ -432,6 +463,56 @@ Status run_bench(BenchArgs& args, const Globals& globals) {
   return testnet::cmd_bench(options);
 }
 
+// --kill-every MIN-MAX.
+Status parse_kill_every(const std::string& text, testnet::SoakOptions& options) {
+  auto dash = text.find('-');
+  if (dash == std::string::npos)
+    return make_error("--kill-every: expected MIN-MAX seconds, like 5-30, got " + text);
+  auto low = number(text.substr(0, dash), "--kill-every MIN", 1, 86'400);
+  auto high = number(text.substr(dash + 1), "--kill-every MAX", 1, 86'400);
+  for (const auto* parsed : {&low, &high}) {
+    if (!*parsed)
+      return parsed->error();
+  }
+  if (*low > *high)
+    return make_error("--kill-every: MIN above MAX in " + text);
+  options.kill_every_min_s = *low;
+  options.kill_every_max_s = *high;
+  return Status::success();
+}
+
+Result<int> run_soak(const SoakArgs& args, const Globals& globals) {
+  testnet::SoakOptions options;
+  options.dir = globals.dir;
+  options.json = globals.json;
+  if (!args.minutes.empty() && !args.seconds.empty())
+    return make_error("soak: give --minutes or --seconds, not both");
+  if (!args.seconds.empty()) {
+    auto s = number(args.seconds, "--seconds", 1, 7 * 86'400);
+    if (!s)
+      return s.error();
+    options.duration_s = *s;
+  } else if (!args.minutes.empty()) {
+    auto m = number(args.minutes, "--minutes", 1, 7 * 1'440);
+    if (!m)
+      return m.error();
+    options.duration_s = *m * 60;
+  }
+  auto rate = number(args.rate, "--rate", 1, 100'000);
+  if (!rate)
+    return rate.error();
+  options.rate_per_s = static_cast<double>(*rate);
+  if (!args.seed.empty()) {
+    auto seed = number(args.seed, "--seed", 0, UINT64_MAX);
+    if (!seed)
+      return seed.error();
+    options.seed = *seed;
+  }
+  if (auto parsed = parse_kill_every(args.kill_every, options); !parsed)
+    return parsed.error();
+  return testnet::cmd_soak(options);
+}
+
 Status run_netns_command(const NetnsArgs& args, const Globals& globals) {
   if (*args.daemon)
     return testnet::run_link_emulator(globals.dir);
@@ -467,6 +548,8 @@ Result<int> run(CommandLine& line) {
     return *refused;
   if (*line.scenario.command)
     return testnet::run_scenario(line.scenario.name, line.globals.dir, line.globals.json);
+  if (*line.soak.command)
+    return run_soak(line.soak, line.globals);
   Status result;
   if (*line.init.command)
     result = run_init(line.init, line.globals);

@@ -1,12 +1,14 @@
 // synod-wallet transfer (and stake, unstake, evidence): sign locally, submit, wait for the
 // commit (PBFT) or for K confirmations (PoW, PoS), and verify the block against the pinned
 // genesis.
+#include <cassert>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "chain/address.h"
+#include "chain/pos_seal.h"
 #include "chain/transaction.h"
 #include "client/json_fields.h"
 #include "crypto/hex.h"
@@ -311,6 +313,15 @@ Result<std::uint64_t> confirmations_for(const TransferPlan& plan, const chain::G
   return wanted;
 }
 
+// Whom evidence accuses, and of what height: its first header's proposer and height (the
+// file was decoded when it was loaded).
+void describe_evidence(const Bytes& evidence, json& out) {
+  auto decoded = chain::decode_evidence(evidence);
+  assert(decoded.ok());
+  out["offender"] = chain::to_string(chain::address_of(decoded->first.proposer));
+  out["offence_height"] = decoded->first.height;
+}
+
 }  // namespace
 
 Status transfer(const Globals& globals, const TransferArgs& args) {
@@ -335,11 +346,23 @@ Status transfer(const Globals& globals, const TransferArgs& args) {
               {"from", from_text},         {"to", to_text},
               {"amount", plan->amount},    {"fee", plan->fee},
               {"nonce", submitted->nonce}, {"status", "pending"}};
+  if (plan->kind == chain::TxKind::kEvidence)
+    describe_evidence(plan->evidence, out);
   if (!globals.json) {
-    std::printf("%-9s %s from %s to %s (fee %s, nonce %llu)\n", args.kind.c_str(),
-                cli::with_commas(plan->amount).c_str(), from_text.c_str(), to_text.c_str(),
-                cli::with_commas(plan->fee).c_str(),
-                static_cast<unsigned long long>(submitted->nonce));
+    if (plan->kind == chain::TxKind::kEvidence) {
+      std::printf(
+          "evidence  against %s, two headers signed at height %llu; reported by %s "
+          "(fee %s, nonce %llu)\n",
+          out["offender"].get<std::string>().c_str(),
+          static_cast<unsigned long long>(out["offence_height"].get<std::uint64_t>()),
+          from_text.c_str(), cli::with_commas(plan->fee).c_str(),
+          static_cast<unsigned long long>(submitted->nonce));
+    } else {
+      std::printf("%-9s %s from %s to %s (fee %s, nonce %llu)\n", args.kind.c_str(),
+                  cli::with_commas(plan->amount).c_str(), from_text.c_str(), to_text.c_str(),
+                  cli::with_commas(plan->fee).c_str(),
+                  static_cast<unsigned long long>(submitted->nonce));
+    }
     std::printf("tx        %s\n", submitted->hash.c_str());
     std::fflush(stdout);
   }

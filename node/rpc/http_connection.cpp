@@ -71,18 +71,41 @@ std::vector<std::shared_ptr<Connection>> ServerState::stop_and_take_connections(
   return connections;
 }
 
+bool ServerState::take_address_slot(const std::string& address) {
+  std::lock_guard lock(mutex_);
+  std::size_t& used = per_address_[address];
+  if (used >= options.max_connections_per_address) {
+    if (used == 0) {
+      per_address_.erase(address);
+    }
+    return false;
+  }
+  ++used;
+  return true;
+}
+
+void ServerState::release_address_slot(const std::string& address) {
+  std::lock_guard lock(mutex_);
+  auto it = per_address_.find(address);
+  if (it != per_address_.end() && --it->second == 0) {
+    per_address_.erase(it);
+  }
+}
+
 bool ServerState::stopped() const {
   std::lock_guard lock(mutex_);
   return stopped_;
 }
 
-Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<ServerState> state)
-    : state_(std::move(state)), stream_(std::move(socket)) {
+Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<ServerState> state,
+                       std::string address)
+    : state_(std::move(state)), address_(std::move(address)), stream_(std::move(socket)) {
   state_->connection_count.fetch_add(1);
 }
 
 Connection::~Connection() {
   state_->unregister_connection(this);
+  state_->release_address_slot(address_);
   state_->connection_count.fetch_sub(1);
 }
 
@@ -188,37 +211,57 @@ void Connection::route(Request request) {
 void Connection::serve_rpc(const Request& request) {
   const unsigned version = request.version();
   const bool keep_alive = request.keep_alive();
-  // done may run on another thread (an asynchronous reply): hop back onto the strand.
+  auto self = shared_from_this();
+  // The answers are rendered and sent on this strand, whichever thread replied last: a
+  // method on the node's event loop only hands over its answer (or what builds it).
+  RpcCaller caller{address_, [self](std::function<void()> work) {
+                     asio::post(self->stream_.get_executor(), std::move(work));
+                   }};
   state_->dispatcher.handle(
-      request.body(), [self = shared_from_this(), version, keep_alive](std::string body) {
-        asio::post(self->stream_.get_executor(), [self, version, keep_alive,
-                                                  body = std::move(body)]() mutable {
-          const bool empty = body.empty();
-          Response response{empty ? http::status::no_content : http::status::ok, version};
-          response.keep_alive(keep_alive);
-          if (!empty) {
-            response.set(http::field::content_type, "application/json");
-            response.body() = std::move(body);
-          }
-          self->send(std::move(response));
-        });
-      });
+      request.body(),
+      [self, version, keep_alive](std::string body) {
+        const bool empty = body.empty();
+        Response response{empty ? http::status::no_content : http::status::ok, version};
+        response.keep_alive(keep_alive);
+        if (!empty) {
+          response.set(http::field::content_type, "application/json");
+          response.body() = std::move(body);
+        }
+        self->send(std::move(response));
+      },
+      std::move(caller));
+}
+
+void Connection::run_handler(std::function<Response()> make) {
+  auto work = [self = shared_from_this(), make = std::move(make)] {
+    asio::post(self->stream_.get_executor(),
+               [self, response = make()]() mutable { self->send(std::move(response)); });
+  };
+  if (state_->options.run_handlers) {
+    state_->options.run_handlers(std::move(work));
+  } else {
+    work();
+  }
 }
 
 void Connection::serve_health(const Request& request) {
-  json body;
-  http::status status = http::status::ok;
-  try {
-    body = state_->health ? state_->health() : json{{"status", "ok"}};
-  } catch (...) {
-    status = http::status::internal_server_error;
-    body = json{{"status", "error"}};
-  }
-  Response response{status, request.version()};
-  response.keep_alive(request.keep_alive());
-  response.set(http::field::content_type, "application/json");
-  response.body() = dump_json(body);
-  send(std::move(response));
+  const unsigned version = request.version();
+  const bool keep_alive = request.keep_alive();
+  run_handler([state = state_, version, keep_alive] {
+    json body;
+    http::status status = http::status::ok;
+    try {
+      body = state->health ? state->health() : json{{"status", "ok"}};
+    } catch (...) {
+      status = http::status::internal_server_error;
+      body = json{{"status", "error"}};
+    }
+    Response response{status, version};
+    response.keep_alive(keep_alive);
+    response.set(http::field::content_type, "application/json");
+    response.body() = dump_json(body);
+    return response;
+  });
 }
 
 void Connection::serve_metrics(const Request& request) {
@@ -226,18 +269,21 @@ void Connection::serve_metrics(const Request& request) {
     send_error(request, http::status::not_found, "metrics are not enabled");
     return;
   }
-  std::string text;
-  try {
-    text = state_->metrics();
-  } catch (...) {
-    send_error(request, http::status::internal_server_error, "metrics failed");
-    return;
-  }
-  Response response{http::status::ok, request.version()};
-  response.keep_alive(request.keep_alive());
-  response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-  response.body() = std::move(text);
-  send(std::move(response));
+  const unsigned version = request.version();
+  const bool keep_alive = request.keep_alive();
+  run_handler([state = state_, version, keep_alive] {
+    Response response{http::status::ok, version};
+    response.keep_alive(keep_alive);
+    try {
+      response.body() = state->metrics();
+      response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    } catch (...) {
+      response.result(http::status::internal_server_error);
+      response.set(http::field::content_type, "application/json");
+      response.body() = dump_json(json{{"error", "metrics failed"}});
+    }
+    return response;
+  });
 }
 
 void Connection::send_error(const Request& request, http::status status,

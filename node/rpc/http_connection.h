@@ -30,7 +30,7 @@ class Connection;
 
 struct ServerState {
   explicit ServerState(HttpServerOptions server_options)
-      : options(std::move(server_options)), dispatcher(options.rpc_limits) {}
+      : options(std::move(server_options)), dispatcher(options.rpc_limits, options.run_handlers) {}
 
   // Configuration: written before start(), read-only afterwards (no lock needed).
   const HttpServerOptions options;
@@ -39,6 +39,11 @@ struct ServerState {
   std::function<std::string()> metrics;
 
   std::atomic<std::size_t> connection_count{0};
+
+  // Takes a connection slot for `address` (a client_address_key); false when that address
+  // holds max_connections_per_address already. Each success needs one release_address().
+  bool take_address_slot(const std::string& address);
+  void release_address_slot(const std::string& address);
 
   // The registry lets stop() close every connection. register_connection() returns false
   // once the server is stopped.
@@ -51,6 +56,7 @@ struct ServerState {
   mutable std::mutex mutex_;
   bool stopped_ = false;                                             // guarded by mutex_
   std::unordered_map<Connection*, std::weak_ptr<Connection>> live_;  // guarded by mutex_
+  std::unordered_map<std::string, std::size_t> per_address_;         // guarded by mutex_
 };
 
 // Reads requests one at a time, answers each, and reads the next (keep-alive). Every
@@ -60,7 +66,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
   using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
-  Connection(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerState> state);
+  // `address`: the client's address key, whose slot (already taken) the connection releases.
+  Connection(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerState> state,
+             std::string address);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -79,6 +87,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void serve_rpc(const Request& request);
   void serve_health(const Request& request);
   void serve_metrics(const Request& request);
+  // Runs `make` through options.run_handlers and sends what it returns from the strand.
+  void run_handler(std::function<Response()> make);
 
   void send(Response response);
   void send_error(const Request& request, boost::beast::http::status status,
@@ -91,6 +101,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_now();
 
   const std::shared_ptr<ServerState> state_;
+  const std::string address_;
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

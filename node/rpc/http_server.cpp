@@ -1,5 +1,6 @@
 #include "node/rpc/http_server.h"
 
+#include <algorithm>
 #include <cassert>
 #include <charconv>
 #include <chrono>
@@ -54,6 +55,19 @@ Result<tcp::endpoint> parse_listen_address(std::string_view text) {
 }
 
 }  // namespace
+
+std::string client_address_key(const asio::ip::address& address) {
+  if (address.is_v4()) {
+    return address.to_string();
+  }
+  const asio::ip::address_v6 v6 = address.to_v6();
+  if (v6.is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
+  }
+  asio::ip::address_v6::bytes_type bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return asio::ip::address_v6(bytes).to_string() + "/64";
+}
 
 namespace http_detail {
 
@@ -122,14 +136,19 @@ class Listener : public std::enable_shared_from_this<Listener> {
       return;
     }
     // Only this strand adds connections, so the count cannot pass the limit.
-    if (state_->connection_count.load() >= state_->options.max_connections) {
-      boost::system::error_code ignored;
+    boost::system::error_code ignored;
+    const tcp::endpoint remote = socket.remote_endpoint(ignored);
+    std::string address = ignored ? std::string() : client_address_key(remote.address());
+    if (state_->connection_count.load() >= state_->options.max_connections ||
+        !state_->take_address_slot(address)) {
       socket.close(ignored);
+      if (state_->options.connections_refused != nullptr) {
+        state_->options.connections_refused->inc();
+      }
     } else {
       // Replies are small and latency-bound: never hold one back waiting for an ACK.
-      boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Connection>(std::move(socket), state_)->start();
+      std::make_shared<Connection>(std::move(socket), state_, std::move(address))->start();
     }
     accept();
   }

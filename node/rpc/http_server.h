@@ -11,14 +11,20 @@
 // 400, oversized headers 431, and the connection is closed; a request whose headers and
 // body do not arrive within read_timeout_ms (also the keep-alive idle limit) or a response
 // the client does not take within write_timeout_ms closes the connection. Connections past
-// max_connections are accepted and closed at once. None of this affects other connections.
+// max_connections, or past max_connections_per_address from one client address, are
+// accepted and closed at once, so one address cannot take every slot. None of this affects
+// other connections.
+//
+// A client's address key is its IP address, or for IPv6 its /64 network (one host usually
+// holds a whole /64).
 //
 // Threading: configure (add_method, set_health, set_metrics) and start() before the
 // io_context runs handlers of this server; after that the configuration is read-only.
-// Each connection lives on its own strand, so the io_context may be run by several threads;
-// methods, the health function and the metrics function run on those threads and must not
-// block (methods that have slow work reply later, from any thread). stop() may be called
-// from any thread.
+// Each connection lives on its own strand, so the io_context may be run by several threads:
+// reading, parsing, rendering answers and writing run there. Methods, the health function
+// and the metrics function run through options.run_handlers (by default on those threads)
+// and must not block (methods that have slow work reply later, from any thread). stop() may
+// be called from any thread.
 //
 // Lifetime: the io_context must outlive the HttpServer. Destroying the server stops it;
 // connections finish closing on the io_context.
@@ -31,10 +37,12 @@
 #include <string>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "node/rpc/json_rpc.h"
+#include "node/rpc/metrics.h"
 
 namespace synod::node {
 
@@ -50,8 +58,17 @@ struct HttpServerOptions {
   std::uint64_t read_timeout_ms = 10000;  // whole request: headers and body
   std::uint64_t write_timeout_ms = 10000;
   std::size_t max_connections = 256;
+  std::size_t max_connections_per_address = 64;
   RpcLimits rpc_limits;
+  // Where methods, /health and /metrics run: the node passes its event loop, whose state
+  // they read. Empty: on the connection's strand.
+  RpcRunner run_handlers;
+  // Counts connections closed at once for a full server or a full address; may be null.
+  Counter* connections_refused = nullptr;
 };
+
+// The key per-address limits count a client by: the IP address, or an IPv6 address's /64.
+std::string client_address_key(const boost::asio::ip::address& address);
 
 class HttpServer {
  public:

@@ -50,14 +50,23 @@ bool is_valid_id(const json& id) {
   return id.is_string() || id.is_number() || id.is_null();
 }
 
+// Returns `value` once, without copying it.
+RpcReply::Response ready(json value) {
+  return [value = std::move(value)]() mutable { return std::move(value); };
+}
+
 // Collects the responses of one body. Replies may arrive on several threads.
-class Collector {
+class Collector : public std::enable_shared_from_this<Collector> {
  public:
-  Collector(bool batch, std::size_t entries, RpcDispatcher::Done done)
-      : batch_(batch), slots_(entries), pending_(entries + 1), done_(std::move(done)) {}
+  Collector(bool batch, std::size_t entries, RpcDispatcher::Done done, RpcRunner finish)
+      : batch_(batch),
+        slots_(entries),
+        pending_(entries + 1),
+        done_(std::move(done)),
+        finish_(std::move(finish)) {}
 
   // Entry `index` is finished; `response` is empty for a notification.
-  void fill(std::size_t index, std::optional<json> response) {
+  void fill(std::size_t index, std::optional<RpcReply::Response> response) {
     {
       std::lock_guard lock(mutex_);
       assert(index < slots_.size());
@@ -66,30 +75,32 @@ class Collector {
     release();
   }
 
-  // Drops one pending count; the last one sends the response. handle() holds one count
-  // while it dispatches, so synchronous replies cannot finish the body early.
+  // Drops one pending count; the last one has the response rendered and sent. handle()
+  // holds one count while it dispatches, so synchronous replies cannot finish the body early.
   void release() {
-    std::optional<std::string> body;
     {
       std::lock_guard lock(mutex_);
       assert(pending_ > 0);
-      if (--pending_ == 0) {
-        body = render();
-      }
+      if (--pending_ != 0)
+        return;
     }
-    if (body) {
-      done_(std::move(*body));
+    if (!finish_) {
+      done_(render());
+      return;
     }
+    finish_([self = shared_from_this()] { self->done_(self->render()); });
   }
 
  private:
-  std::string render() const {
+  // Runs once, after every slot was filled: no other thread touches the slots any more.
+  std::string render() {
     json responses = json::array();
-    for (const std::optional<json>& slot : slots_) {
+    for (std::optional<RpcReply::Response>& slot : slots_) {
       if (slot) {
-        responses.push_back(*slot);
+        responses.push_back((*slot)());
       }
     }
+    slots_.clear();
     if (responses.empty()) {
       return {};
     }
@@ -98,9 +109,10 @@ class Collector {
 
   const bool batch_;
   std::mutex mutex_;
-  std::vector<std::optional<json>> slots_;  // guarded by mutex_
-  std::size_t pending_;                     // guarded by mutex_
+  std::vector<std::optional<RpcReply::Response>> slots_;  // guarded by mutex_ until rendered
+  std::size_t pending_;                                   // guarded by mutex_
   const RpcDispatcher::Done done_;
+  const RpcRunner finish_;
 };
 
 }  // namespace
@@ -186,23 +198,27 @@ RpcBody parse_rpc_body(std::string_view body, const RpcLimits& limits) {
 }
 
 struct RpcReply::State {
-  State(json request_id, Sink response_sink)
-      : id(std::move(request_id)), sink(std::move(response_sink)) {}
+  State(json request_id, Sink response_sink, std::string caller_address)
+      : id(std::move(request_id)),
+        sink(std::move(response_sink)),
+        caller(std::move(caller_address)) {}
   State(const State&) = delete;
   State& operator=(const State&) = delete;
   ~State() {
     if (!done.exchange(true) && sink) {
-      sink(make_rpc_error(id, kRpcInternalError, "Internal error", "method did not reply"));
+      sink(ready(make_rpc_error(id, kRpcInternalError, "Internal error", "method did not reply")));
     }
   }
 
   const json id;
   const Sink sink;
+  const std::string caller;
   std::atomic<bool> done{false};
 };
 
-RpcReply::RpcReply(json id, Sink sink, Budget budget)
-    : state_(std::make_shared<State>(std::move(id), std::move(sink))), budget_(std::move(budget)) {}
+RpcReply::RpcReply(json id, Sink sink, Budget budget, std::string caller)
+    : state_(std::make_shared<State>(std::move(id), std::move(sink), std::move(caller))),
+      budget_(std::move(budget)) {}
 
 std::size_t RpcReply::budget() const {
   return budget_ ? budget_->load() : SIZE_MAX;
@@ -218,13 +234,25 @@ void RpcReply::charge(std::size_t bytes) const {
 
 void RpcReply::result(json value) const {
   if (!state_->done.exchange(true) && state_->sink) {
-    state_->sink(make_rpc_result(state_->id, std::move(value)));
+    state_->sink(ready(make_rpc_result(state_->id, std::move(value))));
   }
+}
+
+void RpcReply::result_from(std::function<json()> build) const {
+  if (state_->done.exchange(true) || !state_->sink)
+    return;
+  state_->sink([id = state_->id, build = std::move(build)]() {
+    try {
+      return make_rpc_result(id, build());
+    } catch (...) {
+      return make_rpc_error(id, kRpcInternalError, "Internal error");
+    }
+  });
 }
 
 void RpcReply::error(int code, std::string message, json data) const {
   if (!state_->done.exchange(true) && state_->sink) {
-    state_->sink(make_rpc_error(state_->id, code, std::move(message), std::move(data)));
+    state_->sink(ready(make_rpc_error(state_->id, code, std::move(message), std::move(data))));
   }
 }
 
@@ -232,35 +260,52 @@ bool RpcReply::sent() const {
   return state_->done.load();
 }
 
-RpcDispatcher::RpcDispatcher(RpcLimits limits) : limits_(limits) {}
+const std::string& RpcReply::caller() const {
+  return state_->caller;
+}
+
+RpcDispatcher::RpcDispatcher(RpcLimits limits, RpcRunner run_methods)
+    : limits_(limits), run_methods_(std::move(run_methods)) {}
 
 void RpcDispatcher::add_method(std::string name, RpcMethod method) {
   assert(method);
   methods_.insert_or_assign(std::move(name), std::move(method));
 }
 
-void RpcDispatcher::handle(std::string_view body, Done done) const {
-  RpcBody parsed = parse_rpc_body(body, limits_);
-  const auto collector =
-      std::make_shared<Collector>(parsed.batch, parsed.entries.size(), std::move(done));
+void RpcDispatcher::handle(std::string_view body, Done done, RpcCaller caller) const {
+  auto parsed = std::make_shared<RpcBody>(parse_rpc_body(body, limits_));
+  const auto collector = std::make_shared<Collector>(parsed->batch, parsed->entries.size(),
+                                                     std::move(done), std::move(caller.finish));
   auto budget = std::make_shared<std::atomic<std::size_t>>(limits_.max_response_bytes);
-  for (std::size_t i = 0; i < parsed.entries.size(); ++i) {
-    if (auto* error = std::get_if<json>(&parsed.entries[i])) {
-      collector->fill(i, std::move(*error));
+  // The calls, with their replies made here: every reply knows its slot and its caller.
+  std::vector<std::pair<std::size_t, RpcReply>> calls;
+  for (std::size_t i = 0; i < parsed->entries.size(); ++i) {
+    if (auto* error = std::get_if<json>(&parsed->entries[i])) {
+      collector->fill(i, ready(std::move(*error)));
       continue;
     }
-    const RpcRequest& request = std::get<RpcRequest>(parsed.entries[i]);
+    const RpcRequest& request = std::get<RpcRequest>(parsed->entries[i]);
     if (request.notification) {
       collector->fill(i, std::nullopt);  // nothing to wait for
-      call(request, RpcReply(nullptr, nullptr, budget));
+      calls.emplace_back(i, RpcReply(nullptr, nullptr, budget, caller.address));
     } else {
-      call(request,
-           RpcReply(
-               request.id,
-               [collector, i](json response) { collector->fill(i, std::move(response)); }, budget));
+      calls.emplace_back(i, RpcReply(
+                                request.id,
+                                [collector, i](RpcReply::Response response) {
+                                  collector->fill(i, std::move(response));
+                                },
+                                budget, caller.address));
     }
   }
-  collector->release();
+  auto run = [this, parsed, calls = std::move(calls), collector]() {
+    for (const auto& [index, reply] : calls)
+      call(std::get<RpcRequest>(parsed->entries[index]), reply);
+    collector->release();
+  };
+  if (run_methods_)
+    run_methods_(std::move(run));
+  else
+    run();
 }
 
 void RpcDispatcher::call(const RpcRequest& request, const RpcReply& reply) const {

@@ -39,6 +39,18 @@ struct RpcLimits {
   std::size_t max_response_bytes = 16u << 20;
 };
 
+// Runs a piece of work elsewhere: on an event loop, a strand, another thread. Empty: at once,
+// on the calling thread.
+using RpcRunner = std::function<void(std::function<void()> work)>;
+
+// Who sent a body, and where its response is finished.
+struct RpcCaller {
+  std::string address;  // the client's address key (http_server.h), for per-address limits
+  // Where the response body is rendered (the answers serialized) and `done` is called.
+  // Empty: on the thread that sent the last reply.
+  RpcRunner finish;
+};
+
 struct RpcRequest {
   std::string method;
   nlohmann::json params = nlohmann::json::object();  // object or array; {} when omitted
@@ -72,16 +84,24 @@ std::string dump_json(const nlohmann::json& value);
 // "method did not reply", so a client is never left waiting on a dropped request.
 class RpcReply {
  public:
-  using Sink = std::function<void(nlohmann::json response)>;  // empty: discard (notification)
+  // Builds the response object (with "jsonrpc" and "id"), where the body is rendered.
+  using Response = std::function<nlohmann::json()>;
+  using Sink = std::function<void(Response response)>;  // empty: discard (notification)
 
   using Budget = std::shared_ptr<std::atomic<std::size_t>>;
 
   // `budget`: bytes the body's answers may still take, shared by a batch's entries (null:
-  // no limit).
-  RpcReply(nlohmann::json id, Sink sink, Budget budget = nullptr);
+  // no limit). `caller`: the client's address key.
+  RpcReply(nlohmann::json id, Sink sink, Budget budget = nullptr, std::string caller = {});
 
   void result(nlohmann::json value) const;
+  // The result is made by `build` when the response is rendered, which the HTTP server does
+  // on its own threads: a method on a busy thread takes a snapshot of what it needs (owned by
+  // `build`) and leaves the encoding to them. `build` may run on any thread, once.
+  void result_from(std::function<nlohmann::json()> build) const;
   void error(int code, std::string message, nlohmann::json data = nullptr) const;
+  // The client's address key ("" when unknown): what per-address limits count by.
+  const std::string& caller() const;
   bool sent() const;
   // Bytes this answer may still take (SIZE_MAX without a budget), and taking them.
   std::size_t budget() const;
@@ -94,8 +114,9 @@ class RpcReply {
 };
 
 // A method gets the request's params ({} when omitted) and must answer through `reply`
-// exactly once. It runs on the thread that calls RpcDispatcher::handle() (the server's io
-// thread) and must not block; slow work replies later. A thrown exception becomes -32603.
+// exactly once. It runs where the dispatcher's method runner puts it (by default on the thread
+// that calls RpcDispatcher::handle()) and must not block; slow work replies later. A thrown
+// exception becomes -32603.
 // Rejecting params: reply.error(kRpcInvalidParams, "...").
 using RpcMethod = std::function<void(const nlohmann::json& params, RpcReply reply)>;
 
@@ -105,20 +126,23 @@ class RpcDispatcher {
   // sent (the body held only notifications).
   using Done = std::function<void(std::string response_body)>;
 
-  explicit RpcDispatcher(RpcLimits limits = {});
+  // `run_methods`: where methods run (the node passes its event loop, whose state they
+  // read); a body's calls go there together, in order. Parsing stays on handle()'s thread.
+  explicit RpcDispatcher(RpcLimits limits = {}, RpcRunner run_methods = {});
 
   // Not thread-safe: register every method before the first handle().
   void add_method(std::string name, RpcMethod method);
 
-  // Parses `body` and calls the methods it names, in order. `done` runs on this thread when
-  // every reply was synchronous, otherwise on the thread that sent the last reply. Safe to
-  // call concurrently once registration is over.
-  void handle(std::string_view body, Done done) const;
+  // Parses `body` and calls the methods it names, in order. `done` runs through
+  // caller.finish; without it, on this thread when every reply was synchronous, otherwise on
+  // the thread that sent the last reply. Safe to call concurrently once registration is over.
+  void handle(std::string_view body, Done done, RpcCaller caller = {}) const;
 
  private:
   void call(const RpcRequest& request, const RpcReply& reply) const;
 
   RpcLimits limits_;
+  RpcRunner run_methods_;
   std::map<std::string, RpcMethod, std::less<>> methods_;
 };
 

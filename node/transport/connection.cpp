@@ -48,6 +48,8 @@ const char* to_string(CloseReason reason) {
       return "retired duplicate";
     case CloseReason::kIdleTimeout:
       return "idle timeout";
+    case CloseReason::kHandshakeThrottled:
+      return "handshake throttled";
   }
   return "unknown close reason";
 }
@@ -65,7 +67,7 @@ Connection::Connection(boost::asio::ip::tcp::socket socket, ConnectionOptions op
       read_buffer_(new std::uint8_t[kReadBufferBytes]) {
   assert(shared_ != nullptr);
   assert(options_.max_frame_bytes > 0);
-  handshake_.emplace(options_.handshake);
+  handshake_ = std::make_shared<Handshake>(options_.handshake);
   boost::system::error_code ignored;
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
   socket_.set_option(boost::asio::socket_base::keep_alive(true), ignored);
@@ -73,15 +75,16 @@ Connection::Connection(boost::asio::ip::tcp::socket socket, ConnectionOptions op
 
 void Connection::start() {
   assert(state_ == State::kHandshaking);
-  append_frame(handshake_out_, handshake_->hello());
   timer_.expires_after(std::chrono::milliseconds(options_.handshake_timeout_ms));
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
     if (error || !self->usable() || self->state_ != State::kHandshaking)
       return;
     self->close(CloseReason::kHandshakeTimeout, "handshake timed out");
   });
-  do_write();
-  do_read();
+  if (outbound())
+    run_handshake_step();  // our HELLO goes first
+  else
+    do_read();
 }
 
 Connection::SendResult Connection::send(std::shared_ptr<const Bytes> payload) {
@@ -161,14 +164,18 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t siz
   }
   shared_->stats.bytes_in += size;
   decoder_.feed(ByteView(read_buffer_.get(), size));
+  pump_frames();
+}
+
+void Connection::pump_frames() {
   // A callback may close this connection (or stop the manager) at any frame.
-  while (usable()) {
+  while (usable() && !step_away_) {
     std::optional<Bytes> frame = decoder_.next();
     if (!frame)
       break;
     on_frame(std::move(*frame));
   }
-  if (!usable())
+  if (!usable() || step_away_)
     return;
   if (decoder_.failed()) {
     bool oversized = decoder_.error() == FrameError::kOversized;
@@ -199,20 +206,63 @@ void Connection::on_frame(Bytes frame) {
 }
 
 void Connection::on_handshake_frame(ByteView frame) {
-  HandshakeStep step = handshake_->on_message(frame);
-  if (step.refusal) {
-    refusal_ = step.refusal;
+  HandshakeStep checked = handshake_->check_message(frame);
+  if (checked.refusal) {
+    refusal_ = checked.refusal;
     close(CloseReason::kHandshakeRefused,
-          std::string(to_string(*step.refusal)) + " (" + step.detail + ")");
+          std::string(to_string(*checked.refusal)) + " (" + checked.detail + ")");
     return;
   }
   peer_index_ = handshake_->peer_index();
-  if (step.send) {
-    append_frame(handshake_out_, *step.send);
-    do_write();
-  }
-  if (!step.complete)
+  // An accepted connection's first message is the only one that starts cryptography there.
+  if (!outbound() && !hello_sent_ && !shared_->owner->admit_handshake(*this)) {
+    close(CloseReason::kHandshakeThrottled, "too many handshakes, closed before any crypto");
     return;
+  }
+  run_handshake_step();
+}
+
+void Connection::run_handshake_step() {
+  step_away_ = true;
+  bool make_hello = !hello_sent_;
+  shared_->workers->run([handshake = handshake_, make_hello, self = shared_from_this()]() mutable {
+    HandshakeWork work;
+    if (make_hello)
+      work.hello = handshake->hello();
+    if (handshake->awaiting_finish())
+      work.step = handshake->finish_message();
+    return HandshakeWorkers::Continuation(
+        [self = std::move(self), work = std::move(work)]() mutable {
+          self->on_handshake_step(std::move(work));
+        });
+  });
+}
+
+void Connection::on_handshake_step(HandshakeWork work) {
+  step_away_ = false;
+  if (!usable() || state_ != State::kHandshaking)
+    return;
+  if (work.hello) {
+    append_frame(handshake_out_, *work.hello);
+    hello_sent_ = true;
+  }
+  if (work.step.refusal) {
+    refusal_ = work.step.refusal;
+    close(CloseReason::kHandshakeRefused,
+          std::string(to_string(*work.step.refusal)) + " (" + work.step.detail + ")");
+    return;
+  }
+  if (work.step.send)
+    append_frame(handshake_out_, *work.step.send);
+  do_write();
+  if (work.step.complete)
+    on_handshake_complete();
+  if (!usable())
+    return;
+  pump_frames();  // frames that arrived meanwhile, then read on
+}
+
+void Connection::on_handshake_complete() {
   session_.emplace(handshake_->take_session());
   handshake_.reset();
   timer_.cancel();

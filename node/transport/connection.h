@@ -20,6 +20,7 @@
 
 #include "node/transport/frame.h"
 #include "node/transport/handshake.h"
+#include "node/transport/handshake_workers.h"
 #include "node/transport/secure_session.h"
 #include "node/transport/stats.h"
 
@@ -35,14 +36,18 @@ enum class CloseReason : std::uint8_t {
   kOversizedFrame,
   kMalformedFrame,  // zero-length frame
   kDecryptFailure,
-  kRetired,      // a duplicate we retired finished draining (or its drain timed out)
-  kIdleTimeout,  // nothing at all (not even a keepalive) from an authenticated peer
+  kRetired,             // a duplicate we retired finished draining (or its drain timed out)
+  kIdleTimeout,         // nothing at all (not even a keepalive) from an authenticated peer
+  kHandshakeThrottled,  // over the handshake rate (handshake_throttle.h): closed before crypto
 };
 const char* to_string(CloseReason reason);
 
 // Receives a Connection's events. Called only while the shared `alive` flag is true.
 class ConnectionOwner {
  public:
+  // An inbound connection's HELLO passed the cheap checks: may it have the expensive half?
+  // False closes it with kHandshakeThrottled.
+  virtual bool admit_handshake(const Connection& connection) = 0;
   virtual void on_authenticated(const std::shared_ptr<Connection>& connection) = 0;
   virtual void on_payload(Connection& connection, Bytes payload) = 0;
   // The connection is closed; it will report nothing more.
@@ -55,8 +60,9 @@ class ConnectionOwner {
 // State shared by the manager and its connections; outlives the manager while handlers
 // still hold it.
 struct TransportShared {
-  bool alive = true;                 // false once PeerManager::stop() ran
-  ConnectionOwner* owner = nullptr;  // valid while alive
+  bool alive = true;                    // false once PeerManager::stop() ran
+  ConnectionOwner* owner = nullptr;     // valid while alive
+  HandshakeWorkers* workers = nullptr;  // valid while alive: runs the handshakes' crypto
   TransportStats stats;
 };
 
@@ -79,7 +85,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(boost::asio::ip::tcp::socket socket, ConnectionOptions options,
              std::shared_ptr<TransportShared> shared);
 
-  // Sends our HELLO, starts reading and arms the handshake timeout.
+  // Arms the handshake timeout and starts the handshake: a dialed connection sends its
+  // HELLO, an accepted one waits for the peer's. The handshake's cryptography runs on
+  // shared->workers; no frame is read while a step of it is away.
   void start();
   // Queues a payload for an authenticated connection; it is encrypted when written. After
   // the peer half-closed, queued payloads are still flushed before the connection closes.
@@ -112,8 +120,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close(CloseReason reason, std::string detail);
   void do_read();
   void on_read(const boost::system::error_code& error, std::size_t size);
+  // Delivers the frames decoded so far, then reads on; pauses while a handshake step is away.
+  void pump_frames();
   void on_frame(Bytes frame);
   void on_handshake_frame(ByteView frame);
+  struct HandshakeWork {
+    std::optional<Bytes> hello;  // ours, made by this step: send it first
+    HandshakeStep step;
+  };
+  // Runs the pending handshake step (and makes our HELLO if not sent yet) on a worker.
+  void run_handshake_step();
+  void on_handshake_step(HandshakeWork work);
+  void on_handshake_complete();
   void do_write();
   void on_written(const boost::system::error_code& error, std::size_t size);
   void maybe_half_close();
@@ -131,7 +149,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string remote_;
   std::string remote_address_;
   State state_ = State::kHandshaking;
-  std::optional<Handshake> handshake_;
+  // Shared with a worker while a step runs there; the connection leaves it alone meanwhile.
+  std::shared_ptr<Handshake> handshake_;
+  bool step_away_ = false;  // a handshake step runs on a worker: frames wait
+  bool hello_sent_ = false;
   std::optional<SecureSession> session_;
   std::optional<chain::ReplicaIndex> peer_index_;
   std::optional<HandshakeRefusal> refusal_;

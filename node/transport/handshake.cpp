@@ -90,11 +90,20 @@ const char* to_string(HandshakeRefusal refusal) {
   return "unknown handshake refusal";
 }
 
+namespace {
+thread_local std::uint64_t t_crypto_operations = 0;
+}  // namespace
+
+std::uint64_t handshake_crypto_on_this_thread() {
+  return t_crypto_operations;
+}
+
 EphemeralSecrets EphemeralSecrets::generate() {
   crypto::ensure_sodium();
   EphemeralSecrets secrets;
   crypto_kx_keypair(secrets.kx_public_.data.data(), secrets.kx_secret_.data.data());
   randombytes_buf(secrets.challenge_.data.data(), Challenge::kSize);
+  ++t_crypto_operations;
   return secrets;
 }
 
@@ -105,6 +114,7 @@ EphemeralSecrets EphemeralSecrets::from_seed(const crypto::Seed& kx_seed,
   crypto_kx_seed_keypair(secrets.kx_public_.data.data(), secrets.kx_secret_.data.data(),
                          kx_seed.data.data());
   secrets.challenge_ = challenge;
+  ++t_crypto_operations;
   return secrets;
 }
 
@@ -112,34 +122,70 @@ EphemeralSecrets::~EphemeralSecrets() {
   sodium_memzero(kx_secret_.data.data(), kx_secret_.data.size());
 }
 
-Handshake::Handshake(HandshakeParams params, EphemeralSecrets secrets)
-    : params_(std::move(params)), secrets_(std::move(secrets)) {
+Handshake::Handshake(HandshakeParams params) : params_(std::move(params)) {
   assert(params_.genesis != nullptr);
   crypto::ensure_sodium();
   genesis_hash_ = params_.genesis->hash();
-  hello_ =
-      encode_hello(Hello{params_.genesis->chain_id, genesis_hash_, params_.identity.public_key(),
-                         secrets_.kx_public_key(), secrets_.challenge()});
+}
+
+Handshake::Handshake(HandshakeParams params, EphemeralSecrets secrets)
+    : Handshake(std::move(params)) {
+  secrets_.emplace(std::move(secrets));
 }
 
 Handshake::~Handshake() {
   sodium_memzero(rx_key_, sizeof(rx_key_));
 }
 
+const EphemeralSecrets& Handshake::secrets() {
+  if (!secrets_)
+    secrets_.emplace(EphemeralSecrets::generate());
+  return *secrets_;
+}
+
+const Bytes& Handshake::hello() {
+  if (hello_.empty()) {
+    const EphemeralSecrets& own = secrets();
+    hello_ =
+        encode_hello(Hello{params_.genesis->chain_id, genesis_hash_, params_.identity.public_key(),
+                           own.kx_public_key(), own.challenge()});
+  }
+  return hello_;
+}
+
 HandshakeStep Handshake::on_message(ByteView message) {
+  HandshakeStep checked = check_message(message);
+  if (checked.refusal)
+    return checked;
+  return finish_message();
+}
+
+HandshakeStep Handshake::check_message(ByteView message) {
   switch (state_) {
     case State::kAwaitHello:
-      return on_hello(message);
+      return check_hello(message);
     case State::kAwaitAuth:
-      return on_auth(message);
+      return check_auth(message);
     case State::kRefused:
       return HandshakeStep{HandshakeRefusal::kUnexpectedMessage, "handshake already refused",
                            std::nullopt, false};
+    case State::kHelloChecked:
+    case State::kAuthChecked:
+      return refuse(HandshakeRefusal::kUnexpectedMessage,
+                    "message before the previous one was answered");
     case State::kComplete:
     case State::kTaken:
       break;
   }
   return refuse(HandshakeRefusal::kUnexpectedMessage, "message after the handshake completed");
+}
+
+HandshakeStep Handshake::finish_message() {
+  if (state_ == State::kHelloChecked)
+    return answer_hello();
+  if (state_ == State::kAuthChecked)
+    return verify_auth();
+  return refuse(HandshakeRefusal::kUnexpectedMessage, "nothing to finish");
 }
 
 HandshakeStep Handshake::refuse(HandshakeRefusal refusal, std::string detail) {
@@ -151,7 +197,7 @@ HandshakeStep Handshake::refuse(HandshakeRefusal refusal, std::string detail) {
 
 Bytes Handshake::transcript(const Challenge& signed_challenge) const {
   bool initiator = params_.role == HandshakeRole::kInitiator;
-  const KxPublicKey& own_kx = secrets_.kx_public_key();
+  const KxPublicKey& own_kx = secrets_->kx_public_key();
   const crypto::PublicKey& own_id = params_.identity.public_key();
   chain::Writer out;
   out.raw(as_bytes(kHandshakeDomain));
@@ -165,7 +211,7 @@ Bytes Handshake::transcript(const Challenge& signed_challenge) const {
   return out.take();
 }
 
-HandshakeStep Handshake::on_hello(ByteView message) {
+HandshakeStep Handshake::check_hello(ByteView message) {
   chain::Reader in(message);
   std::uint8_t kind = in.u8();
   if (in.ok() && kind == kAuthKind)
@@ -214,15 +260,20 @@ HandshakeStep Handshake::on_hello(ByteView message) {
   peer_identity_ = hello.identity;
   peer_kx_ = hello.kx_public_key;
   peer_challenge_ = hello.challenge;
+  state_ = State::kHelloChecked;
+  return HandshakeStep{};
+}
 
+HandshakeStep Handshake::answer_hello() {
+  const EphemeralSecrets& own = secrets();
   std::uint8_t tx_key[kSessionKeyBytes];
-  const std::uint8_t* own_kx = secrets_.kx_public_key().data.data();
-  int rc =
-      params_.role == HandshakeRole::kInitiator
-          ? crypto_kx_client_session_keys(rx_key_, tx_key, own_kx, secrets_.kx_secret_key().data(),
-                                          peer_kx_.data.data())
-          : crypto_kx_server_session_keys(rx_key_, tx_key, own_kx, secrets_.kx_secret_key().data(),
-                                          peer_kx_.data.data());
+  const std::uint8_t* own_kx = own.kx_public_key().data.data();
+  int rc = params_.role == HandshakeRole::kInitiator
+               ? crypto_kx_client_session_keys(rx_key_, tx_key, own_kx, own.kx_secret_key().data(),
+                                               peer_kx_.data.data())
+               : crypto_kx_server_session_keys(rx_key_, tx_key, own_kx, own.kx_secret_key().data(),
+                                               peer_kx_.data.data());
+  ++t_crypto_operations;
   if (rc != 0) {
     sodium_memzero(tx_key, sizeof(tx_key));
     return refuse(HandshakeRefusal::kBadKeyExchange, "peer kx key yields no shared secret");
@@ -233,28 +284,35 @@ HandshakeStep Handshake::on_hello(ByteView message) {
                                                   tx_key);
   sodium_memzero(tx_key, sizeof(tx_key));
   auth.signature = params_.identity.sign(transcript(peer_challenge_));
+  ++t_crypto_operations;
   state_ = State::kAwaitAuth;
   return HandshakeStep{std::nullopt, "", encode_auth(auth), false};
 }
 
-HandshakeStep Handshake::on_auth(ByteView message) {
+HandshakeStep Handshake::check_auth(ByteView message) {
   chain::Reader in(message);
   std::uint8_t kind = in.u8();
   if (in.ok() && kind == kHelloKind)
     return refuse(HandshakeRefusal::kUnexpectedMessage, "second HELLO");
   if (in.ok() && kind != kAuthKind)
     return refuse(HandshakeRefusal::kMalformed, "unknown message kind " + std::to_string(kind));
-  Auth auth;
-  auth.signature = in.fixed<crypto::Signature>();
-  auth.stream_header = in.fixed<StreamHeader>();
+  peer_signature_ = in.fixed<crypto::Signature>();
+  peer_stream_header_ = in.fixed<StreamHeader>();
   if (auto status = in.finish("handshake AUTH"); !status)
     return refuse(HandshakeRefusal::kMalformed, status.message());
-  if (!crypto::verify(peer_identity_, transcript(secrets_.challenge()), auth.signature)) {
+  state_ = State::kAuthChecked;
+  return HandshakeStep{};
+}
+
+HandshakeStep Handshake::verify_auth() {
+  bool valid = crypto::verify(peer_identity_, transcript(secrets_->challenge()), peer_signature_);
+  ++t_crypto_operations;
+  if (!valid) {
     return refuse(HandshakeRefusal::kBadSignature,
                   "AUTH from validator " + std::to_string(*peer_index_) + " does not verify");
   }
-  if (crypto_secretstream_xchacha20poly1305_init_pull(&streams_->pull,
-                                                      auth.stream_header.data.data(), rx_key_) != 0)
+  if (crypto_secretstream_xchacha20poly1305_init_pull(
+          &streams_->pull, peer_stream_header_.data.data(), rx_key_) != 0)
     return refuse(HandshakeRefusal::kMalformed, "invalid stream header");
   sodium_memzero(rx_key_, sizeof(rx_key_));
   state_ = State::kComplete;

@@ -5,6 +5,9 @@
 // Protocol (both sides run the same code; the dialer is the initiator):
 //   1. Each side makes a fresh X25519 key pair (crypto_kx) and a 32-byte random challenge
 //      and sends HELLO {version, chain_id, validator Ed25519 key, kx public key, challenge}.
+//      The initiator sends it first; the transport's responder sends its own only once the
+//      initiator's HELLO passed the cheap checks, so an idle or foreign socket costs it no
+//      key generation (the initiator accepts either order).
 //   2. On the peer's HELLO: refuse unless the version and chain id match ours and the key
 //      is a genesis validator other than ourselves (and, when we dialed, the one we dialed).
 //      Then derive the session keys (initiator = crypto_kx client), start our outgoing
@@ -25,7 +28,13 @@
 // Every message travels as one frame of at most kHandshakeMaxFrameBytes; decoding is strict
 // (chain::Reader) and never throws: a bad message is a refusal value.
 //
-// Thread safety: none; one owner.
+// Each received message is handled in two halves: check_message() decodes it and checks
+// what needs no cryptography; finish_message() does the X25519 exchange and the Ed25519
+// signature or verification. on_message() does both. The transport runs the cheap half on
+// its event loop and, once the peer is admitted, the expensive half on a worker thread.
+//
+// Thread safety: none; one owner at a time (it may be handed to another thread between
+// calls).
 #pragma once
 
 #include <cstdint>
@@ -111,18 +120,34 @@ struct HandshakeStep {
   bool complete = false;                    // take_session() is ready
 };
 
+// X25519 and Ed25519 operations that handshakes ran on the calling thread (key generation,
+// key exchange, signing, verifying). The transport's tests show with it that its event loop
+// ran none.
+std::uint64_t handshake_crypto_on_this_thread();
+
 class Handshake {
  public:
-  explicit Handshake(HandshakeParams params,
-                     EphemeralSecrets secrets = EphemeralSecrets::generate());
+  // Our secrets are generated when first needed (hello() or finish_message()).
+  explicit Handshake(HandshakeParams params);
+  Handshake(HandshakeParams params, EphemeralSecrets secrets);
   Handshake(const Handshake&) = delete;
   Handshake& operator=(const Handshake&) = delete;
   ~Handshake();
 
-  // Our HELLO (unframed). Send it as soon as the connection is up, before anything else.
-  const Bytes& hello() const { return hello_; }
-  // Feeds the peer's next handshake message (one frame's payload).
+  // Our HELLO (unframed); generates our secrets on first use. Send it before our AUTH.
+  const Bytes& hello();
+  // Feeds the peer's next handshake message (one frame's payload): check_message() and,
+  // unless that refused, finish_message().
   HandshakeStep on_message(ByteView message);
+  // The cheap half: decodes the message and checks it without cryptography. A refusal is
+  // final. Otherwise nothing is to be sent yet and finish_message() must be called next.
+  HandshakeStep check_message(ByteView message);
+  // The expensive half for the message check_message() accepted.
+  HandshakeStep finish_message();
+  // check_message() accepted a message and finish_message() has not run yet.
+  bool awaiting_finish() const {
+    return state_ == State::kHelloChecked || state_ == State::kAuthChecked;
+  }
 
   bool complete() const { return state_ == State::kComplete; }
   bool refused() const { return state_ == State::kRefused; }
@@ -132,22 +157,35 @@ class Handshake {
   SecureSession take_session();
 
  private:
-  enum class State : std::uint8_t { kAwaitHello, kAwaitAuth, kComplete, kRefused, kTaken };
+  enum class State : std::uint8_t {
+    kAwaitHello,
+    kHelloChecked,
+    kAwaitAuth,
+    kAuthChecked,
+    kComplete,
+    kRefused,
+    kTaken
+  };
 
-  HandshakeStep on_hello(ByteView message);
-  HandshakeStep on_auth(ByteView message);
+  HandshakeStep check_hello(ByteView message);
+  HandshakeStep check_auth(ByteView message);
+  HandshakeStep answer_hello();
+  HandshakeStep verify_auth();
+  const EphemeralSecrets& secrets();
   HandshakeStep refuse(HandshakeRefusal refusal, std::string detail);
   Bytes transcript(const Challenge& signed_challenge) const;
 
   HandshakeParams params_;
-  EphemeralSecrets secrets_;
+  std::optional<EphemeralSecrets> secrets_;
   crypto::Hash256 genesis_hash_;  // bound into HELLO and the signed transcript
-  Bytes hello_;
+  Bytes hello_;                   // empty until secrets() made it
   State state_ = State::kAwaitHello;
   std::optional<chain::ReplicaIndex> peer_index_;
   crypto::PublicKey peer_identity_;
   KxPublicKey peer_kx_;
   Challenge peer_challenge_;
+  crypto::Signature peer_signature_;  // AUTH, between check and verification
+  StreamHeader peer_stream_header_;
   std::unique_ptr<SecureSession::Streams> streams_;  // push ready after HELLO, pull after AUTH
   std::uint8_t rx_key_[kSessionKeyBytes] = {};       // held between HELLO and AUTH
 };

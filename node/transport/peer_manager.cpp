@@ -21,6 +21,9 @@ constexpr std::size_t kMaxHandshakingPerAddress = 8;
 // Retired duplicates draining at once, beyond which a new loser is cut instead of drained.
 constexpr std::size_t kMaxRetiredBase = 16;
 constexpr std::uint64_t kAcceptRetryMs = 100;
+// Handshakes handed to the workers and not answered yet, beyond which new inbound ones are
+// throttled too (the rate limits keep far below it; this bounds the queue whatever they are).
+constexpr std::size_t kMaxPendingHandshakeSteps = 256;
 
 Status check_options(const PeerManagerOptions& options) {
   constexpr std::size_t kLargestFrame =
@@ -35,6 +38,12 @@ Status check_options(const PeerManagerOptions& options) {
     return make_error("peer manager: idle_timeout_ms must exceed keepalive_ms");
   if (options.reconnect_min_ms > options.reconnect_max_ms)
     return make_error("peer manager: reconnect_min_ms must not exceed reconnect_max_ms");
+  if (options.handshake_threads == 0 || options.handshake_threads > 16)
+    return make_error("peer manager: handshake_threads must be 1..16");
+  const HandshakeRateLimits& rate = options.handshake_rate;
+  if (rate.per_second == 0 || rate.burst == 0 || rate.per_address_per_second == 0 ||
+      rate.per_address_burst == 0)
+    return make_error("peer manager: handshake rates and bursts must be > 0");
   return Status::success();
 }
 
@@ -96,6 +105,7 @@ PeerManager::Impl::Impl(boost::asio::io_context& io, std::shared_ptr<const chain
       shared_(std::make_shared<TransportShared>()),
       limiter_(options_.log_interval_ms),
       rng_(std::random_device{}()),
+      throttle_(options_.handshake_rate),
       acceptor_(io),
       accept_retry_timer_(io) {
   assert(genesis_ != nullptr);
@@ -128,6 +138,8 @@ Status PeerManager::Impl::start() {
                                    : options_.listen_address;
   if (auto status = listen(address); !status)
     return status;
+  workers_ = std::make_unique<HandshakeWorkers>(io_, options_.handshake_threads);
+  shared_->workers = workers_.get();
   started_ = true;
   do_accept();
   for (chain::ReplicaIndex index = 0; index < peers_.size(); ++index) {
@@ -197,6 +209,8 @@ void PeerManager::Impl::stop() {
     connection->shutdown();
   handshaking_.clear();
   retired_.clear();
+  if (workers_)
+    workers_->stop();  // joins; steps still queued are dropped
 }
 
 // ---- Impl: accepting ---------------------------------------------------------------------
@@ -283,6 +297,22 @@ std::shared_ptr<Connection> PeerManager::Impl::make_connection(
 
 // ---- Impl: connection events -------------------------------------------------------------
 
+bool PeerManager::Impl::admit_handshake(const Connection& connection) {
+  const std::string& address = connection.remote_address();
+  auto hosted = validators_at_host_.find(address);
+  std::size_t validators_there = hosted == validators_at_host_.end() ? 0 : hosted->second;
+  ThrottleVerdict verdict = workers_->pending() >= kMaxPendingHandshakeSteps
+                                ? ThrottleVerdict::kGlobalLimited
+                                : throttle_.admit(address, validators_there, now_ms());
+  if (verdict == ThrottleVerdict::kAdmitted)
+    return true;
+  bool by_address = verdict == ThrottleVerdict::kAddressLimited;
+  log_limited(by_address ? "throttled:" + address : std::string("throttled"),
+              "transport: too many handshakes" + (by_address ? " from " + address : "") +
+                  ", closing new ones before any crypto");
+  return false;
+}
+
 void PeerManager::Impl::on_authenticated(const std::shared_ptr<Connection>& connection) {
   handshaking_.erase(connection);
   ++shared_->stats.handshakes_ok;
@@ -341,7 +371,7 @@ void PeerManager::Impl::on_closed(Connection& connection, CloseReason reason,
     std::string who = connection.outbound() ? describe(connection) : connection.remote();
     if (reason == CloseReason::kHandshakeRefused)
       log_limited(key, "transport: refused handshake with " + who + ": " + detail);
-    else
+    else if (reason != CloseReason::kHandshakeThrottled)  // admit_handshake() logged it
       log_limited(key, "transport: handshake with " + who + " failed: " + detail);
     if (std::optional<chain::ReplicaIndex> dialed = connection.dialed_peer())
       dial_failed(*dialed, "");  // already logged above
@@ -381,6 +411,9 @@ void PeerManager::Impl::count_close(CloseReason reason) {
       break;
     case CloseReason::kIdleTimeout:
       ++stats.idle_timeouts;
+      break;
+    case CloseReason::kHandshakeThrottled:
+      ++stats.handshakes_throttled;
       break;
     case CloseReason::kPeerClosed:
     case CloseReason::kIoError:

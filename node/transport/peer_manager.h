@@ -22,6 +22,9 @@
 //   decrypt — closes that one connection, is counted in stats(), and is logged at most once
 //   per log_interval_ms per kind; everyone else is served as before. Unauthenticated
 //   inbound connections are capped in number.
+// - Handshake cryptography runs on handshake_threads worker threads, never on the event
+//   loop, and inbound handshakes are rate-limited (handshake_throttle.h): one over the rate
+//   is closed as soon as its HELLO is read, before any cryptography.
 //
 // Threading: single-threaded. The caller's io_context runs every handler; construct the
 // manager and call every public method on the thread running that io_context (or before
@@ -41,6 +44,7 @@
 #include "chain/engine.h"
 #include "chain/genesis.h"
 #include "crypto/ed25519.h"
+#include "node/transport/handshake_throttle.h"
 #include "node/transport/stats.h"
 
 namespace synod::transport {
@@ -54,6 +58,8 @@ struct PeerManagerOptions {
   // is dropped (and redialed). 0 turns both off.
   std::uint64_t keepalive_ms = 5000, idle_timeout_ms = 30000;
   std::uint64_t log_interval_ms = 10000;  // per kind of peer fault
+  std::size_t handshake_threads = 1;      // run handshake cryptography; 1 to 16
+  HandshakeRateLimits handshake_rate;     // inbound handshakes a second, total and per address
 };
 
 class PeerManager {

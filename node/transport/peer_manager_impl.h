@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "node/transport/connection.h"
+#include "node/transport/handshake_throttle.h"
+#include "node/transport/handshake_workers.h"
 #include "node/transport/host_port.h"
 #include "node/transport/log_limiter.h"
 #include "node/transport/peer_manager.h"
@@ -43,6 +45,7 @@ class PeerManager::Impl final : public ConnectionOwner {
   const Stats& stats() const { return shared_->stats; }
 
   // ConnectionOwner
+  bool admit_handshake(const Connection& connection) override;
   void on_authenticated(const std::shared_ptr<Connection>& connection) override;
   void on_payload(Connection& connection, Bytes payload) override;
   void on_closed(Connection& connection, CloseReason reason, const std::string& detail) override;
@@ -100,6 +103,8 @@ class PeerManager::Impl final : public ConnectionOwner {
   std::shared_ptr<TransportShared> shared_;
   LogLimiter limiter_;
   std::mt19937_64 rng_;
+  HandshakeThrottle throttle_;
+  std::unique_ptr<HandshakeWorkers> workers_;  // from start() to stop()
 
   bool started_ = false;
   bool stopped_ = false;

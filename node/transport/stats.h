@@ -26,6 +26,7 @@ struct TransportStats {
   std::uint64_t keepalives_in = 0;                 // empty payloads: liveness only
   std::uint64_t idle_timeouts = 0;                 // authenticated peers silent too long
   std::uint64_t handshakes_evicted = 0;            // unauthenticated inbound closed to make room
+  std::uint64_t handshakes_throttled = 0;          // inbound closed over the handshake rate
 };
 
 }  // namespace synod::transport

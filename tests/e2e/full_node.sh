@@ -22,7 +22,6 @@ echo "$out"
 grep -q "4 validators and 1 full node" <<<"$out" || fail "up does not mention the full node"
 grep -qE "^full-0 +[0-9]+ +full +http://$FULL" <<<"$out" || fail "up does not list full-0"
 
-address() { "$WALLET" address --key "$ACCOUNTS/account-$1.json"; }
 A0=$(address 0)
 A1=$(address 1)
 A2=$(address 2)

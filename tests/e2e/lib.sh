@@ -84,11 +84,13 @@ json_field() {
 rpc_of() { echo "127.0.0.1:$((BASE + 2 * $1 + 1))"; }
 
 # expect_error PATTERN COMMAND...: the command fails with one line on stderr matching PATTERN.
+# Its exit code is left in ERROR_EXIT_CODE.
 expect_error() {
   local pattern=$1
   shift
   local err rc=0
   err=$("$@" 2>&1 >/dev/null) || rc=$?
+  ERROR_EXIT_CODE=$rc
   if [ "$rc" -eq 0 ]; then
     fail "expected failure (\"$pattern\") but succeeded: $*"
   fi
@@ -113,4 +115,32 @@ wait_for() {
     fi
     sleep 0.2
   done
+}
+
+# The helpers below drive a testnet made in $DIR, its nodes' RPC ports given by rpc_of.
+# address N: the address of the testnet's account-N.
+address() { "$WALLET" address --key "$DIR/accounts/account-$1.json"; }
+# height_of SLOT: a node's height; at_least SLOT HEIGHT: whether it reached HEIGHT.
+height_of() { "$WALLET" --node "$(rpc_of "$1")" --json status | json_field height; }
+at_least() { [ "$(height_of "$1")" -ge "$2" ]; }
+# agree_all N: `synod-testnet status` finds all N answering nodes sharing a block.
+agree_all() {
+  "$TESTNET" status --dir "$DIR" | grep -q "agreement: all $1 answering nodes share block"
+}
+
+# init_testnet MODE DESCRIPTION ARGS...: `synod-testnet init` of a MODE testnet at port $BASE
+# with ARGS, whose output must describe it (DESCRIPTION, a grep pattern).
+init_testnet() {
+  local mode=$1 description=$2 out
+  shift 2
+  out=$("$TESTNET" init --dir "$DIR" --base-port "$BASE" --consensus "$mode" "$@")
+  echo "$out"
+  grep -q "$description" <<<"$out" || fail "init does not describe the $mode testnet"
+  grep -q "\"consensus\": \"$mode\"" "$DIR/genesis.json" || fail "genesis is not $mode"
+}
+
+# up_and_wait BLOCKS: starts the testnet and waits for node-0 to have BLOCKS blocks.
+up_and_wait() {
+  "$TESTNET" up --dir "$DIR" --timeout 60
+  wait_for 60 "node-0 to have $1 blocks" at_least 0 "$1"
 }

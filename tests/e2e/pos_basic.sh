@@ -17,20 +17,12 @@ expect_error "^synod-testnet: error: --hash-rate: only for --consensus pow" \
   "$TESTNET" init --dir "$DIR" --consensus pos --hash-rate 100
 
 step "init a 4-validator PoS testnet (base port $BASE), one block a second on average"
-out=$("$TESTNET" init --dir "$DIR" --base-port "$BASE" --consensus pos --block-interval-ms 1000)
-echo "$out"
-grep -q "proof of stake: 4 validators staking 1,000 each" <<<"$out" ||
-  fail "init does not describe the proof of stake"
-grep -q '"consensus": "pos"' "$DIR/genesis.json" || fail "genesis is not pos"
+init_testnet pos "proof of stake: 4 validators staking 1,000 each" --block-interval-ms 1000
 
-step "up"
-"$TESTNET" up --dir "$DIR" --timeout 60
-address() { "$WALLET" address --key "$ACCOUNTS/account-$1.json"; }
+step "up, and the validators sign 3 blocks"
+up_and_wait 3
 A0=$(address 0)
 A1=$(address 1)
-height_of() { "$WALLET" --node "$(rpc_of "$1")" --json status | json_field height; }
-at_least() { [ "$(height_of "$1")" -ge "$2" ]; }
-wait_for 60 "the validators to sign 3 blocks" at_least 0 3
 
 step "stake, then a transfer with 2 confirmations, verified from the pinned genesis"
 out=$("$WALLET" --node "$(rpc_of 0)" stake --key "$ACCOUNTS/account-0.json" --amount 500)
@@ -55,8 +47,7 @@ expect_error "insufficient_stake" \
   "$WALLET" --node "$(rpc_of 2)" unstake --key "$ACCOUNTS/account-0.json" --amount 301
 
 step "status shows the validators and their agreement in PoS terms"
-agree_all() { "$TESTNET" status --dir "$DIR" | grep -q "agreement: all 4 answering nodes share block"; }
-wait_for 60 "the four validators to agree" agree_all
+wait_for 60 "the four validators to agree" agree_all 4
 status=$("$TESTNET" status --dir "$DIR")
 echo "$status"
 grep -qE "^NODE +PID +STATE +ROLE +RPC +HEIGHT +HEAD +LENGTH +TIPS +DIFFICULTY +STAKE" \

@@ -23,24 +23,15 @@ expect_error "^synod-testnet: error: --block-interval-ms: " \
   "$TESTNET" init --dir "$DIR" --consensus pow --block-interval-ms 1s
 
 step "init a 4-miner PoW testnet (base port $BASE), one block a second"
-out=$("$TESTNET" init --dir "$DIR" --base-port "$BASE" --consensus pow --block-interval-ms 1000 \
-  --hash-rate 20000)
-echo "$out"
-grep -q "proof of work: 4 miners at up to 20,000 hashes/s each" <<<"$out" ||
-  fail "init does not describe the proof of work"
-grep -q '"consensus": "pow"' "$DIR/genesis.json" || fail "genesis is not pow"
+init_testnet pow "proof of work: 4 miners at up to 20,000 hashes/s each" \
+  --block-interval-ms 1000 --hash-rate 20000
 grep -q '"hash_rate_limit": 20000' "$DIR/node-0/config.json" || fail "node-0 does not mine"
 
-step "up"
-"$TESTNET" up --dir "$DIR" --timeout 60
-
-address() { "$WALLET" address --key "$ACCOUNTS/account-$1.json"; }
+step "up, and node-0 mines 3 blocks"
+up_and_wait 3
 A0=$(address 0)
 A1=$(address 1)
 A2=$(address 2)
-height_of() { "$WALLET" --node "$(rpc_of "$1")" --json status | json_field height; }
-at_least() { [ "$(height_of "$1")" -ge "$2" ]; }
-wait_for 60 "node-0 to mine 3 blocks" at_least 0 3
 
 step "wallet status speaks PoW"
 out=$("$WALLET" --node "$(rpc_of 0)" status)
@@ -120,8 +111,7 @@ done
 
 step "status shows the miners and their agreement in PoW terms"
 wait_for 60 "node-0 to pass height 8" at_least 0 8
-agree_all() { "$TESTNET" status --dir "$DIR" | grep -q "agreement: all 4 answering nodes share block"; }
-wait_for 30 "the four miners to agree" agree_all
+wait_for 30 "the four miners to agree" agree_all 4
 status=$("$TESTNET" status --dir "$DIR")
 echo "$status"
 grep -qE "^NODE +PID +STATE +ROLE +RPC +HEIGHT +HEAD +TIP WORK +TIPS +HASH RATE +REORGS +PEERS" \
@@ -142,7 +132,7 @@ wait_for 60 "node-0 to reach height $target without node-2" at_least 0 "$target"
 wait_for 60 "node-2 to reach height $target" at_least 2 "$target"
 wait_for 30 "balances on the restarted node-2" check_balances 2
 echo "   node-2 caught up to height $target with the right balances"
-wait_for 60 "the four miners to agree after the restart" agree_all
+wait_for 60 "the four miners to agree after the restart" agree_all 4
 "$TESTNET" status --dir "$DIR" | tail -n 1
 
 step "down"

@@ -14,7 +14,6 @@ step "init a 4-node testnet (base port $BASE)"
 step "up"
 "$TESTNET" up --dir "$DIR" --timeout 60
 
-address() { "$WALLET" address --key "$ACCOUNTS/account-$1.json"; }
 A0=$(address 0)
 A1=$(address 1)
 A2=$(address 2)

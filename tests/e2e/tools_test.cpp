@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -11,6 +12,8 @@
 #include "client/rpc_client.h"
 #include "crypto/key_file.h"
 #include "testnet/layout.h"
+#include "testnet/soak_check.h"
+#include "testnet/soak_receipts.h"
 #include "wallet/cli_support.h"
 
 namespace fs = std::filesystem;
@@ -290,4 +293,51 @@ TEST_CASE("testnet init checks that full nodes' ports fit too", "[tools]") {
   options.base_port = 30000;
   options.full_nodes = 65;
   CHECK_THAT(testnet::init_testnet(options).message(), Catch::Contains("--full-nodes"));
+}
+
+TEST_CASE("the soak's receipt log reads back what was written, and refuses bad lines", "[tools]") {
+  TempDir temp;
+  fs::create_directories(temp.path);
+  std::string path = (temp.path / "receipts.log").string();
+  std::string hash_a(64, 'a'), hash_b(64, 'b');
+  {
+    testnet::ReceiptLog log;
+    REQUIRE(log.open(path).ok());
+    REQUIRE(log.append({1764763200123, hash_a, "syn1", 17, "node-2"}).ok());
+    REQUIRE(log.append({1764763200200, hash_b, "syn2", 0, "node-0"}).ok());
+  }
+  auto read = testnet::read_receipts(path);
+  REQUIRE(read.ok());
+  REQUIRE(read->size() == 2);
+  CHECK((*read)[0].time_ms == 1764763200123);
+  CHECK((*read)[0].hash_hex == hash_a);
+  CHECK((*read)[0].sender_hex == "syn1");
+  CHECK((*read)[0].nonce == 17);
+  CHECK((*read)[1].node == "node-0");
+
+  // A missing receipt names the transaction; a found one passes.
+  testnet::LedgerFacts ledger;
+  ledger.height = 9;
+  ledger.tx_hashes = {hash_a};
+  auto missing = testnet::check_receipts(*read, ledger);
+  REQUIRE_FALSE(missing.ok());
+  CHECK_THAT(missing.message(),
+             Catch::Contains("1 of 2") && Catch::Contains(hash_b) && Catch::Contains("node-0"));
+  ledger.tx_hashes.insert(hash_b);
+  CHECK(testnet::check_receipts(*read, ledger).ok());
+
+  // A torn or foreign line is an error naming its line, never a guess.
+  for (const char* bad : {"1 abc syn1 3 node-1", "x", "1 <hash> syn1 3 node-1 extra"}) {
+    std::string line = bad;
+    if (auto at = line.find("<hash>"); at != std::string::npos)
+      line.replace(at, 6, hash_a);
+    {
+      std::ofstream out(path);
+      out << "# header\n1 " << hash_a << " syn1 3 node-1\n" << line << "\n";
+    }
+    auto refused = testnet::read_receipts(path);
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.message(), Catch::Contains(":3:"));
+  }
+  CHECK_FALSE(testnet::read_receipts((temp.path / "none.log").string()).ok());
 }

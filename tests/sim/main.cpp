@@ -11,6 +11,9 @@
 //   synod-sim --consensus pow --experiment double-spend --q Q --z Z --seed S [--verbose]
 //   synod-sim --consensus pow --experiment selfish-mining --alpha A --gamma G --seed S
 //             [--verbose]
+//   synod-sim --consensus pos --seeds N | --seed S  (as pow; N validators)
+//   synod-sim --consensus pos --experiment fairness|nothing-at-stake [--trials T]
+//             [--first-seed S] [--jobs J] [--seed S [--verbose]]
 //   synod-sim --twins --count M [--first N] [--jobs J]   (twins_cli.h)
 //   synod-sim --twins --scenario ID [--planted-bug NAME] [--verbose]
 //
@@ -155,8 +158,9 @@ struct PowFlags {
   double gamma = 0;
 };
 
-int run_pow(const Cli& cli, const PowFlags& flags, const CLI::App& app) {
+int run_pow(const Cli& cli, const PowFlags& flags, const CLI::App& app, bool pos) {
   PowCli pow;
+  pow.run.pos = pos;
   pow.seeds = cli.seeds;
   pow.seed = cli.seed;
   pow.single = app.count("--seed") > 0;
@@ -195,8 +199,8 @@ int main(int argc, char** argv) {
   std::string consensus = "pbft";
   CLI::App app{"Deterministic PBFT or proof-of-work cluster simulation with seeded faults",
                "synod-sim"};
-  app.add_option("--consensus", consensus, "pbft (the default) or pow")
-      ->check(CLI::IsMember({"pbft", "pow"}));
+  app.add_option("--consensus", consensus, "pbft (the default), pow or pos")
+      ->check(CLI::IsMember({"pbft", "pow", "pos"}));
   auto* seeds = app.add_option("--seeds", cli.seeds, "Run this many seeds (a sweep)");
   auto* seed = app.add_option("--seed", cli.seed, "Replay this one seed");
   seeds->excludes(seed);
@@ -219,7 +223,8 @@ int main(int argc, char** argv) {
   auto* trace_cap = app.add_option("--trace-max-events", cli.trace_max_events,
                                    "Stop recording after this many events (default 20000)")
                         ->check(CLI::Range(std::size_t{1}, TraceRecorder::kMaxEventsLimit));
-  app.add_option("--experiment", pow.experiment, "pow: double-spend or selfish-mining");
+  app.add_option("--experiment", pow.experiment,
+                 "pow: double-spend or selfish-mining; pos: fairness or nothing-at-stake");
   app.add_option("--trials", pow.trials, "pow experiments: seeds per grid point");
   app.add_flag("--json", pow.json, "pow experiments: print the table as JSON");
   auto* q = app.add_option("--q", pow.share, "double-spend replay (--seed): attacker share");
@@ -242,18 +247,18 @@ int main(int argc, char** argv) {
   if (auto code = run_twins_flags(twins, app, cli.jobs, cli.verbose))
     return *code;
   if (trace->count() + html->count() + trace_cap->count() > 0) {
-    if (consensus == "pow" || seed->count() == 0) {
+    if (consensus != "pbft" || seed->count() == 0) {
       std::cerr << "synod-sim: --trace, --html and --trace-max-events record one PBFT seed "
                    "(--seed S)\n";
       return 2;
     }
   }
-  if (consensus == "pow")
-    return run_pow(cli, pow, app);
+  if (consensus != "pbft")
+    return run_pow(cli, pow, app, consensus == "pos");
   if (!pow.experiment.empty() || app.count("--trials") > 0 || pow.json ||
       app.count("--q") + app.count("--alpha") + app.count("--z") + app.count("--gamma") > 0) {
     std::cerr << "synod-sim: --experiment, --trials, --json, --q, --alpha, --z and --gamma "
-                 "need --consensus pow\n";
+                 "need --consensus pow or pos\n";
     return 2;
   }
   if (seeds->count() == 0 && seed->count() == 0) {

@@ -5,20 +5,34 @@
 #include <thread>
 #include <vector>
 
+#include "tests/sim/pos_experiment_cli.h"
 #include "tests/sim/pow_experiment_cli.h"
 
 namespace synod::sim {
 namespace {
 
+const char* mode_name(const PowCli& cli) {
+  return cli.run.pos ? "pos" : "pow";
+}
+
+const char* nodes_name(const PowCli& cli) {
+  return cli.run.pos ? "validators" : "miners";
+}
+
 int run_single(const PowCli& cli) {
   PowRunResult result = run_pow_seed(cli.seed, cli.run, cli.verbose ? &std::cout : nullptr);
   if (!result.ok())
     std::cout << pow_failure_report(cli.seed, cli.run, result);
-  std::cout << "synod-sim: pow seed " << cli.seed << ", miners=" << cli.run.miners << ", "
-            << result.violations.size() << " violations, best chain at " << result.height << ", "
-            << result.blocks_mined << " blocks mined, " << result.reorgs << " reorgs (deepest "
-            << result.deepest_reorg << "), " << result.transactions_submitted << " transactions, "
-            << result.events << " events, ended at " << result.ended_ms << " ms, trace " << std::hex
+  std::cout << "synod-sim: " << mode_name(cli) << " seed " << cli.seed << ", " << nodes_name(cli)
+            << "=" << cli.run.miners << ", " << result.violations.size()
+            << " violations, best chain at " << result.height << ", ";
+  if (cli.run.pos)
+    std::cout << result.slashes_checked << " slashes checked, ";
+  else
+    std::cout << result.blocks_mined << " blocks mined, ";
+  std::cout << result.reorgs << " reorgs (deepest " << result.deepest_reorg << "), "
+            << result.transactions_submitted << " transactions, " << result.events
+            << " events, ended at " << result.ended_ms << " ms, trace " << std::hex
             << result.trace_hash << std::dec << "\n";
   if (cli.verbose)
     std::cout << "scenario: " << result.scenario << "\n";
@@ -49,8 +63,8 @@ int run_sweep(const PowCli& cli) {
       std::cout << pow_failure_report(cli.first_seed + i, cli.run, results[i]);
     }
   }
-  std::cout << "synod-sim: " << cli.seeds << " pow seeds, miners=" << cli.run.miners << ", "
-            << violations << " violations";
+  std::cout << "synod-sim: " << cli.seeds << " " << mode_name(cli) << " seeds, " << nodes_name(cli)
+            << "=" << cli.run.miners << ", " << violations << " violations";
   if (failed > 0)
     std::cout << " in " << failed << " seeds";
   std::cout << ", " << blocks << " blocks on the final chains, " << reorgs << " reorgs (deepest "
@@ -61,14 +75,16 @@ int run_sweep(const PowCli& cli) {
 }  // namespace
 
 std::string validate_pow_cli(const PowCli& cli) {
+  const std::string mode = mode_name(cli);
   if (cli.run.miners < 2 || cli.run.miners > 16)
-    return "--nodes must be between 2 and 16 miners with --consensus pow";
+    return "--nodes must be between 2 and 16 " + std::string(nodes_name(cli)) +
+           " with --consensus " + mode;
   if (cli.run.duration_ms < 10'000 || cli.run.duration_ms > 3'600'000)
-    return "--duration-ms must be between 10000 and 3600000 with --consensus pow";
+    return "--duration-ms must be between 10000 and 3600000 with --consensus " + mode;
   if (cli.jobs < 1 || cli.jobs > 256)
     return "--jobs must be between 1 and 256";
   if (!cli.experiment.empty())
-    return validate_experiment_cli(cli);
+    return cli.run.pos ? validate_pos_experiment_cli(cli) : validate_experiment_cli(cli);
   if (cli.seeds == 0 && !cli.single)
     return "one of --seeds N, --seed S or --experiment NAME is required (see --help)";
   if (cli.json || cli.trials != 0 || cli.share || cli.confirmations || cli.gamma)
@@ -78,7 +94,7 @@ std::string validate_pow_cli(const PowCli& cli) {
 
 int run_pow_cli(const PowCli& cli) {
   if (!cli.experiment.empty())
-    return run_experiment_cli(cli);
+    return cli.run.pos ? run_pos_experiment_cli(cli) : run_experiment_cli(cli);
   return cli.seeds > 0 ? run_sweep(cli) : run_single(cli);
 }
 

@@ -1,5 +1,6 @@
-// `synod-sim --consensus pow`: seed sweeps and replays of proof-of-work scenarios, and the
-// attack experiments (double-spend, selfish-mining). main.cpp parses; this runs.
+// `synod-sim --consensus pow` and `--consensus pos` (run.pos): seed sweeps and replays of
+// proof-of-work or proof-of-stake scenarios, and the experiments (pow: double-spend,
+// selfish-mining; pos: fairness, nothing-at-stake). main.cpp parses; this runs.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,7 @@ struct PowCli {
   PowSeedOptions run;
   unsigned jobs = 1;
   bool verbose = false;
-  std::string experiment;    // "", "double-spend" or "selfish-mining"
+  std::string experiment;    // "", or an experiment of the mode
   std::uint64_t trials = 0;  // per grid cell; 0: the experiment's default
   bool json = false;
   // One trial of an experiment, replayed with `seed` (single): the attacker's share (q or

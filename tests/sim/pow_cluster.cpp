@@ -40,38 +40,54 @@ chain::PowParams sim_pow_params() {
   return params;
 }
 
-PowSimGenesis make_pow_sim_genesis(std::size_t miners, std::size_t accounts,
-                                   const chain::PowParams& params) {
+PowSimGenesis make_sim_genesis(chain::Genesis genesis, const std::string& label,
+                               std::size_t validators, std::size_t accounts,
+                               const std::vector<std::uint64_t>& stakes) {
   PowSimGenesis out;
-  auto genesis = std::make_shared<chain::Genesis>();
-  genesis->chain_id = "synod-sim-pow";
-  genesis->mode = chain::ConsensusMode::kPow;
-  genesis->genesis_time_ms = 0;
-  genesis->pow = params;
+  const std::string role = genesis.mode == chain::ConsensusMode::kPos ? "validator" : "miner";
   std::vector<chain::ValidatorInfo> infos;
-  for (std::size_t i = 0; i < miners; ++i) {
-    out.miner_keys.push_back(key_from_label("synod/sim/pow/miner/" + std::to_string(i)));
-    infos.push_back(chain::ValidatorInfo{"miner" + std::to_string(i),
-                                         out.miner_keys.back().public_key(),
-                                         "sim-" + std::to_string(i) + ":26656", 1});
+  for (std::size_t i = 0; i < validators; ++i) {
+    out.miner_keys.push_back(
+        key_from_label("synod/sim/" + label + "/" + role + "/" + std::to_string(i)));
+    const crypto::PublicKey key = out.miner_keys.back().public_key();
+    const std::uint64_t stake = i < stakes.size() ? stakes[i] : 0;
+    infos.push_back(chain::ValidatorInfo{role + std::to_string(i), key,
+                                         "sim-" + std::to_string(i) + ":26656",
+                                         stake > 0 ? stake : 1});
+    if (stake > 0)
+      genesis.accounts.push_back(chain::GenesisAccount{chain::address_of(key), 0, stake});
   }
-  genesis->validators = chain::ValidatorSet(std::move(infos));
+  genesis.validators = chain::ValidatorSet(std::move(infos));
   for (std::size_t i = 0; i < accounts; ++i) {
-    out.account_keys.push_back(key_from_label("synod/sim/pow/account/" + std::to_string(i)));
-    genesis->accounts.push_back(chain::GenesisAccount{
+    out.account_keys.push_back(
+        key_from_label("synod/sim/" + label + "/account/" + std::to_string(i)));
+    genesis.accounts.push_back(chain::GenesisAccount{
         chain::address_of(out.account_keys.back().public_key()), 1'000'000'000'000ULL, 0});
   }
-  out.genesis = std::move(genesis);
+  out.genesis = std::make_shared<const chain::Genesis>(std::move(genesis));
   return out;
+}
+
+PowSimGenesis make_pow_sim_genesis(std::size_t miners, std::size_t accounts,
+                                   const chain::PowParams& params) {
+  chain::Genesis genesis;
+  genesis.chain_id = "synod-sim-pow";
+  genesis.mode = chain::ConsensusMode::kPow;
+  genesis.genesis_time_ms = 0;
+  genesis.pow = params;
+  return make_sim_genesis(std::move(genesis), "pow", miners, accounts, {});
 }
 
 PowCluster::PowCluster(PowClusterOptions options, chain::EngineFactory factory)
     : options_(std::move(options)),
       factory_(factory ? std::move(factory) : chain::EngineFactory(pow_pos::make_pow_engine)),
-      genesis_(make_pow_sim_genesis(options_.miners, options_.accounts, options_.pow)),
+      genesis_(options_.genesis
+                   ? *options_.genesis
+                   : make_pow_sim_genesis(options_.miners, options_.accounts, options_.pow)),
       network_(queue_, options_.seed, options_.miners, options_.network),
       mining_rng_(options_.seed ^ 0x6d696e696e67ULL) {
   assert(options_.hash_rates.empty() || options_.hash_rates.size() == options_.miners);
+  assert(genesis_.miner_keys.size() == options_.miners);
   for (SlotId slot = 0; slot < options_.miners; ++slot) {
     auto node = std::make_unique<PowNode>(slot, *genesis_.genesis);
     node->hash_rate = options_.hash_rates.empty() ? 1.0 : options_.hash_rates[slot];
@@ -134,6 +150,8 @@ void PowCluster::restart(SlotId slot) {
   setup.mempool = node.mempool.get();
   setup.stored = &node.store;
   setup.mine = node.hash_rate > 0;
+  setup.byzantine = node.byzantine;
+  setup.report_evidence = node.report_evidence;
   setup.poll_interval_ms = options_.poll_interval_ms;
   setup.fetch_batch_blocks = options_.fetch_blocks_max;
   setup.signature_check = [this](const chain::Transaction& tx, const crypto::Hash256& tx_hash) {

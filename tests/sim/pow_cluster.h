@@ -1,5 +1,9 @@
 // A simulated proof-of-work network: n miner slots running the real PowEngine (built by
 // pow_pos::make_pow_engine, as node/ builds it) over the virtual network of network.h.
+// Given a proof-of-stake genesis and pow_pos::make_pos_engine (pos_sim.h), the same
+// cluster runs the PosEngine: both are Nakamoto engines with the same actions, and a PoS
+// validator's lottery runs on the engine's one-second slot timers, which fire on the
+// virtual clock like every other timer.
 //
 // The cluster is the simulator's version of node/ in PoW mode. Per slot it keeps what a
 // node keeps — a mempool, a PowStore (best chain, side branches, undo data, persisted
@@ -58,6 +62,12 @@ struct PowSimGenesis {
 chain::PowParams sim_pow_params();
 PowSimGenesis make_pow_sim_genesis(std::size_t miners, std::size_t accounts,
                                    const chain::PowParams& params);
+// `genesis` (mode and parameters set) with `validators` validators and `accounts` funded
+// accounts, all keys derived from "synod/sim/<label>/..."; validator i gets an account
+// holding stakes[i] as stake when that is above 0 (proof-of-stake).
+PowSimGenesis make_sim_genesis(chain::Genesis genesis, const std::string& label,
+                               std::size_t validators, std::size_t accounts,
+                               const std::vector<std::uint64_t>& stakes);
 
 struct PowNode {
   PowNode(SlotId slot_, const chain::Genesis& genesis) : slot(slot_), store(genesis) {}
@@ -76,6 +86,8 @@ struct PowNode {
   std::uint64_t hashes = 0;                 // hashes ground for this slot's jobs
   std::uint64_t blocks_mined = 0;           // hits the engine turned into its best block
   std::vector<chain::Transaction> preload;  // admitted when the mempool is (re)created
+  std::vector<std::string> byzantine;       // behaviours its engine runs (EngineSetup)
+  bool report_evidence = true;              // PoS: its slasher submits evidence
 
   bool up() const { return engine != nullptr; }
 };
@@ -92,6 +104,9 @@ struct PowClusterOptions {
   chain::MempoolOptions mempool;
   std::uint64_t max_grind_hashes = 1ULL << 26;  // a job that needs more is a fault
   std::ostream* trace = nullptr;                // one line per event when set
+  // Set: the cluster runs on this genesis (a PoS one, pos_sim.h), slot i being its
+  // validator i. Unset: a PoW genesis of `miners` miners and `accounts` accounts.
+  std::optional<PowSimGenesis> genesis;
 };
 
 // How an experiment shapes the links around an attacker. Every member is optional.
@@ -126,6 +141,7 @@ class PowCluster {
   PowCluster& operator=(const PowCluster&) = delete;
 
   void set_hooks(PowClusterHooks hooks) { hooks_ = std::move(hooks); }
+  const PowClusterHooks& hooks() const { return hooks_; }  // to chain onto them
   void set_policy(PowLinkPolicy policy) { policy_ = std::move(policy); }
   // Builds and starts every slot's engine at the current time.
   void start();

@@ -12,26 +12,14 @@ std::string short_hex(const crypto::Hash256& hash) {
   return crypto::to_hex(ByteView(hash.data.data(), 6));
 }
 
-// The parent chain of the best chain's block at `height`, newest first, as retargeting and
-// the timestamp rule see it.
-std::vector<pow_pos::ChainPoint> parent_points(const PowStore& store, std::uint64_t height,
-                                               const chain::PowParams& params) {
-  std::vector<pow_pos::ChainPoint> points;
-  const std::size_t needed = pow_pos::points_needed(params);
-  for (std::uint64_t h = height; h-- > 0 && points.size() < needed;) {
-    const chain::BlockHeader& header = store.at(h).header;
-    const auto* seal = std::get_if<chain::PowSeal>(&header.seal);
-    points.push_back({header.height, header.timestamp_ms,
-                      seal ? pow_pos::Uint256::from_hash(seal->target) : pow_pos::Uint256()});
-  }
-  return points;
-}
-
 }  // namespace
 
 PowInvariantChecker::PowInvariantChecker(std::shared_ptr<const chain::Genesis> genesis)
     : genesis_(std::move(genesis)),
-      genesis_supply_(chain::State::from_genesis(*genesis_).supply()) {}
+      genesis_supply_(chain::State::from_genesis(*genesis_).supply()) {
+  if (genesis_->mode == chain::ConsensusMode::kPos)
+    pos_ = std::make_unique<PosInvariants>(genesis_);
+}
 
 void PowInvariantChecker::record(TimeMs at_ms, std::string what) {
   if (violations_.size() >= violations_max_)
@@ -57,14 +45,20 @@ void PowInvariantChecker::on_change(const PowNode& node, const StoreChange& chan
   if (!node.honest)
     return;
   const chain::PowParams& params = genesis_->pow;
+  const std::uint64_t max_reorg_depth =
+      pos_ ? genesis_->pos.max_reorg_depth : params.max_reorg_depth;
   if (!change.undone.empty()) {
     ++reorgs_;
     deepest_reorg_ = std::max<std::uint64_t>(deepest_reorg_, change.undone.size());
-    if (change.undone.size() > params.max_reorg_depth) {
+    if (change.undone.size() > max_reorg_depth) {
       record(now, "reorg bound: " + where(node, change.fork_height) + " undid " +
                       std::to_string(change.undone.size()) + " blocks (max_reorg_depth " +
-                      std::to_string(params.max_reorg_depth) + ")");
+                      std::to_string(max_reorg_depth) + ")");
     }
+  }
+  if (pos_) {
+    check_pos_change(node, change, now);
+    return;
   }
   for (const AppliedBlock& applied : change.applied)
     check_applied(node, applied, now);
@@ -78,6 +72,24 @@ void PowInvariantChecker::on_change(const PowNode& node, const StoreChange& chan
   }
   if (store.state().root() != store.head().header.state_root)
     record(now, "state: " + where(node, store.height()) + " state root is not the head's");
+}
+
+void PowInvariantChecker::check_pos_change(const PowNode& node, const StoreChange& change,
+                                           TimeMs now) {
+  std::vector<std::string> problems;
+  for (const AppliedBlock& applied : change.applied) {
+    ++blocks_checked_;
+    pos_->check_block(node.store, applied, problems);
+    for (auto& problem : problems)
+      record(now, where(node, applied.block.header.height) + ": " + std::move(problem));
+    problems.clear();
+  }
+  check_branch_transactions(node, change, now);
+  pos_->on_change(node.slot, node.store, change, problems);
+  for (auto& problem : problems)
+    record(now, where(node, node.store.height()) + ": " + std::move(problem));
+  if (node.store.state().root() != node.store.head().header.state_root)
+    record(now, "state: " + where(node, node.store.height()) + " state root is not the head's");
 }
 
 void PowInvariantChecker::check_applied(const PowNode& node, const AppliedBlock& applied,
@@ -116,7 +128,7 @@ void PowInvariantChecker::check_rules(const PowNode& node, const chain::Block& b
     record(now, "pow: " + where(node, height) + ": " + shape.message());
     return;
   }
-  auto points = parent_points(node.store, height, params);
+  auto points = node.store.points_below(height, pow_pos::points_needed(params));
   auto target = pow_pos::next_target(points, params);
   auto median = pow_pos::median_time_past(points, params);
   const auto& seal = std::get<chain::PowSeal>(block.header.seal);

@@ -19,6 +19,9 @@
 // best honest tip, and nodes with equal tips have equal state roots (in the store and in
 // the engine). At the end, once mining stopped and the network settled (check_converged):
 // one head for every honest up node, and every submitted transaction on that chain.
+//
+// On a proof-of-stake genesis the PoS rules, slashing and supply checks of pos_invariants.h
+// replace the proof-of-work ones; the rest is the same.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "tests/sim/invariants.h"
+#include "tests/sim/pos_invariants.h"
 #include "tests/sim/pow_cluster.h"
 
 namespace synod::sim {
@@ -55,15 +59,18 @@ class PowInvariantChecker {
   std::uint64_t reorgs() const { return reorgs_; }
   std::uint64_t deepest_reorg() const { return deepest_reorg_; }
   std::uint64_t blocks_checked() const { return blocks_checked_; }
+  std::uint64_t slashes_checked() const { return pos_ ? pos_->slashes_checked() : 0; }
 
  private:
   void check_applied(const PowNode& node, const AppliedBlock& applied, TimeMs now);
   void check_rules(const PowNode& node, const chain::Block& block, TimeMs now);
   void check_branch_transactions(const PowNode& node, const StoreChange& change, TimeMs now);
+  void check_pos_change(const PowNode& node, const StoreChange& change, TimeMs now);
   void check_pair(const PowNode& a, const PowNode& b, std::uint64_t depth, TimeMs now);
   std::string where(const PowNode& node, std::uint64_t height) const;
 
   std::shared_ptr<const chain::Genesis> genesis_;
+  std::unique_ptr<PosInvariants> pos_;  // set on a proof-of-stake genesis
   std::uint64_t genesis_supply_ = 0;
   std::map<SlotId, std::multiset<crypto::Hash256>> branch_txs_;  // per honest slot
   std::set<crypto::Hash256> verified_;  // transactions whose signature was checked once

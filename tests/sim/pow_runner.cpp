@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tests/sim/pos_sim.h"
 #include "tests/sim/pow_invariants.h"
 #include "tests/sim/pow_workload.h"
 
@@ -25,7 +26,7 @@ class PowHarness {
   PowHarness(const PowScenario& scenario, const PowRunOptions& options)
       : scenario_(scenario),
         options_(options),
-        cluster_(make_cluster_options(scenario, options)),
+        cluster_(make_cluster_options(scenario, options), scenario_engine_factory(scenario)),
         checker_(cluster_.genesis().genesis),
         workload_(cluster_, scenario.seed, make_workload_options(scenario),
                   [this](SlotId slot, const crypto::Hash256& hash) {
@@ -46,6 +47,7 @@ class PowHarness {
     if (options_.trace != nullptr)
       *options_.trace << "scenario: " << scenario_.describe() << "\n";
     schedule_pow_faults(scenario_, cluster_);
+    apply_pos_roles(scenario_, cluster_);
     cluster_.start();
     workload_.start();
     if (options_.prepare)
@@ -53,8 +55,23 @@ class PowHarness {
   }
 
   void run() {
+    // Validators cannot be told to stop: a PoS run checks agreement to its end.
+    const bool budget_ok =
+        scenario_.pos_mode() ? run_checked(scenario_.end_ms, [] { return false; }) : run_mining();
+    if (!budget_ok) {
+      checker_.record(cluster_.now(), "harness: event budget of " +
+                                          std::to_string(options_.event_budget) +
+                                          " events exhausted (runaway message storm?)");
+    }
+    check_end();
+    if (options_.inspect)
+      options_.inspect(cluster_);
+  }
+
+  // Mining, then only the strongest miner until its blocks break any tie between tips, then
+  // a quiet network; false when the event budget ran out.
+  bool run_mining() {
     bool budget_ok = run_checked(scenario_.mining_stop_ms, [] { return false; });
-    // Only the strongest miner goes on, until its blocks break any tie between tips.
     const SlotId last = scenario_.strongest_miner();
     for (SlotId slot = 0; slot < cluster_.size(); ++slot) {
       if (slot != last)
@@ -66,15 +83,7 @@ class PowHarness {
                 });
     cluster_.set_mining(false);
     workload_.stop();
-    budget_ok = budget_ok && cluster_.run_until(cluster_.now() + scenario_.quiet_ms);
-    if (!budget_ok) {
-      checker_.record(cluster_.now(), "harness: event budget of " +
-                                          std::to_string(options_.event_budget) +
-                                          " events exhausted (runaway message storm?)");
-    }
-    check_end();
-    if (options_.inspect)
-      options_.inspect(cluster_);
+    return budget_ok && cluster_.run_until(cluster_.now() + scenario_.quiet_ms);
   }
 
   PowRunResult result() const {
@@ -87,6 +96,7 @@ class PowHarness {
     out.reorgs = checker_.reorgs();
     out.deepest_reorg = checker_.deepest_reorg();
     out.blocks_checked = checker_.blocks_checked();
+    out.slashes_checked = checker_.slashes_checked();
     out.trace_hash = cluster_.trace_hash();
     out.events = cluster_.queue().events_run();
     out.ended_ms = cluster_.now();
@@ -110,9 +120,13 @@ class PowHarness {
 
   void check_end() {
     const TimeMs now = cluster_.now();
-    checker_.check_converged(cluster_, now);
+    if (scenario_.pos_mode())
+      checker_.check_agreement(cluster_, scenario_.agreement_depth, now);
+    else
+      checker_.check_converged(cluster_, now);
     checker_.check_included(cluster_, workload_.submitted(), now);
-    const std::uint64_t expected = scenario_.mining_stop_ms / scenario_.pow.block_interval_ms;
+    const TimeMs producing_ms = scenario_.pos_mode() ? scenario_.end_ms : scenario_.mining_stop_ms;
+    const std::uint64_t expected = producing_ms / scenario_.interval_ms();
     if (honest_max_height(cluster_) * 4 < expected) {
       checker_.record(now, "liveness: the best chain reached height " +
                                std::to_string(honest_max_height(cluster_)) + " where about " +

@@ -1,5 +1,5 @@
-// Runs one proof-of-work scenario end to end: builds the cluster, starts the workload,
-// schedules the faults, checks the per-block invariants as stores change, agreement while
+// Runs one proof-of-work (or proof-of-stake) scenario end to end: builds the cluster, starts the
+// workload, schedules the faults, checks the per-block invariants as stores change, agreement while
 // the stable network mines, and convergence and inclusion once it has settled.
 #pragma once
 
@@ -32,6 +32,7 @@ struct PowRunResult {
   std::uint64_t reorgs = 0;        // seen at honest nodes
   std::uint64_t deepest_reorg = 0;
   std::uint64_t blocks_checked = 0;
+  std::uint64_t slashes_checked = 0;  // PoS: evidence transactions checked on best chains
   std::uint64_t trace_hash = 0;
   std::uint64_t events = 0;
   TimeMs ended_ms = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "pow_pos/factory.h"
+#include "tests/sim/pos_sim.h"
 #include "tests/sim/pow_grind.h"
 
 namespace synod::sim {
@@ -69,7 +71,7 @@ void add_network(Rng& rng, PowScenario& out) {
 
 void add_partitions(Rng& rng, PowScenario& out) {
   const std::size_t count = rng.below(3);
-  const TimeMs interval = out.pow.block_interval_ms;
+  const TimeMs interval = out.interval_ms();
   TimeMs cursor = rng.between(0, out.stable_ms / 4);
   for (std::size_t i = 0; i < count && cursor + 2 * interval < out.stable_ms; ++i) {
     const TimeMs start = rng.between(cursor, cursor + (out.stable_ms - cursor) / 2);
@@ -85,7 +87,7 @@ void add_crashes(Rng& rng, PowScenario& out) {
     CrashFault crash;
     crash.slot = rng.below(out.miners);
     crash.crash_ms = rng.between(0, out.stable_ms - 500);
-    const TimeMs latest = std::min(out.stable_ms, crash.crash_ms + 10 * out.pow.block_interval_ms);
+    const TimeMs latest = std::min(out.stable_ms, crash.crash_ms + 10 * out.interval_ms());
     crash.restart_ms = rng.between(crash.crash_ms + 200, std::max(latest, crash.crash_ms + 200));
     bool overlaps = false;
     for (const auto& other : out.crashes) {
@@ -98,16 +100,44 @@ void add_crashes(Rng& rng, PowScenario& out) {
 }
 
 void add_schedule(const PowScenarioOptions& options, PowScenario& out) {
-  const TimeMs interval = out.pow.block_interval_ms;
+  const TimeMs interval = out.interval_ms();
   out.stable_ms = options.duration_ms / 2;
   out.settle_ms = std::max<TimeMs>(10 * interval, 15'000);
   out.workload_stop_ms = options.duration_ms;
   out.mining_stop_ms = options.duration_ms + 15 * interval;
   out.quiet_ms = std::max<TimeMs>(20'000, 2 * out.miners * interval);
   out.end_ms = out.mining_stop_ms + 40 * interval + out.quiet_ms;
+  if (out.pos_mode())  // no quiet end: resends get 30 intervals to land
+    out.end_ms = options.duration_ms + 30 * interval;
+}
+
+// Stakes of 100-1,000; sometimes one validator signs on every branch it sees.
+void add_validators(Rng& rng, PowScenario& out) {
+  for (std::size_t i = 0; i < out.miners; ++i)
+    out.stakes.push_back(100 * rng.between(1, 10));
+  if (rng.chance(0.3))
+    out.double_signers.push_back(rng.below(out.miners));
 }
 
 }  // namespace
+
+PowScenario generate_pos_scenario(std::uint64_t seed, const PowScenarioOptions& options) {
+  Rng rng(seed * 0x9E3779B97F4A7C15ULL + 0x504f53);
+  PowScenario out;
+  out.seed = seed;
+  out.mode = chain::ConsensusMode::kPos;
+  out.miners = options.miners;
+  out.pos = sim_pos_params();
+  out.pos.block_interval_ms = 1000 * rng.between(2, 4);
+  out.pos.max_retarget_factor = rng.chance(0.5) ? 2 : 1;
+  out.transactions_per_s = static_cast<double>(rng.between(2, 20));
+  add_validators(rng, out);
+  add_schedule(options, out);
+  add_network(rng, out);
+  add_partitions(rng, out);
+  add_crashes(rng, out);
+  return out;
+}
 
 SlotId PowScenario::strongest_miner() const {
   return static_cast<SlotId>(std::max_element(hash_rates.begin(), hash_rates.end()) -
@@ -116,11 +146,21 @@ SlotId PowScenario::strongest_miner() const {
 
 std::string PowScenario::describe() const {
   std::ostringstream out;
-  out << "seed=" << seed << " miners=" << miners << " rates=[";
-  for (std::size_t i = 0; i < hash_rates.size(); ++i)
-    out << (i ? "," : "") << static_cast<std::uint64_t>(hash_rates[i]);
-  out << "]H/s interval=" << pow.block_interval_ms << "ms retarget=x" << pow.max_retarget_factor
-      << " latency=" << faulty_network.latency_base_ms << "+"
+  if (pos_mode()) {
+    out << "seed=" << seed << " validators=" << miners << " stakes=[";
+    for (std::size_t i = 0; i < stakes.size(); ++i)
+      out << (i ? "," : "") << stakes[i];
+    out << "] interval=" << pos.block_interval_ms << "ms retarget=x" << pos.max_retarget_factor;
+    for (SlotId slot : double_signers)
+      out << " double-sign[" << slot << "]";
+    out << (slashing ? "" : " slashing=off");
+  } else {
+    out << "seed=" << seed << " miners=" << miners << " rates=[";
+    for (std::size_t i = 0; i < hash_rates.size(); ++i)
+      out << (i ? "," : "") << static_cast<std::uint64_t>(hash_rates[i]);
+    out << "]H/s interval=" << pow.block_interval_ms << "ms retarget=x" << pow.max_retarget_factor;
+  }
+  out << " latency=" << faulty_network.latency_base_ms << "+"
       << faulty_network.latency_jitter_mean_ms << "ms drop=" << faulty_network.drop_probability
       << " dup=" << faulty_network.duplicate_probability;
   for (const auto& partition : partitions) {
@@ -158,6 +198,11 @@ PowScenario generate_pow_scenario(std::uint64_t seed, const PowScenarioOptions& 
 }
 
 PowClusterOptions pow_cluster_options(const PowScenario& scenario) {
+  if (scenario.pos_mode()) {
+    PowClusterOptions options = pos_cluster_options(scenario.stakes, scenario.pos, scenario.seed);
+    options.network = scenario.faulty_network;
+    return options;
+  }
   PowClusterOptions options;
   options.miners = scenario.miners;
   options.hash_rates = scenario.hash_rates;
@@ -165,6 +210,11 @@ PowClusterOptions pow_cluster_options(const PowScenario& scenario) {
   options.network = scenario.faulty_network;
   options.seed = scenario.seed;
   return options;
+}
+
+chain::EngineFactory scenario_engine_factory(const PowScenario& scenario) {
+  return scenario.pos_mode() ? chain::EngineFactory(pow_pos::make_pos_engine)
+                             : chain::EngineFactory(pow_pos::make_pow_engine);
 }
 
 void schedule_pow_faults(const PowScenario& scenario, PowCluster& cluster) {

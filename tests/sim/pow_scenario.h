@@ -26,9 +26,16 @@ namespace synod::sim {
 
 struct PowScenario {
   std::uint64_t seed = 0;
-  std::size_t miners = 4;
+  chain::ConsensusMode mode = chain::ConsensusMode::kPow;
+  std::size_t miners = 4;          // PoW miners or PoS validators
   std::vector<double> hash_rates;  // hashes per virtual second; 0: a follower
   chain::PowParams pow;
+  // Proof-of-stake: each validator's stake, the parameters, the validators that sign on
+  // every branch they see, and whether the honest slashers report them.
+  std::vector<std::uint64_t> stakes;
+  chain::PosParams pos;
+  std::vector<SlotId> double_signers;
+  bool slashing = true;
   NetworkOptions faulty_network;  // before stable_ms
   NetworkOptions stable_network;  // from stable_ms
   std::vector<PartitionFault> partitions;
@@ -43,6 +50,8 @@ struct PowScenario {
   TimeMs quiet_ms = 0;
   TimeMs end_ms = 0;
 
+  bool pos_mode() const { return mode == chain::ConsensusMode::kPos; }
+  TimeMs interval_ms() const { return pos_mode() ? pos.block_interval_ms : pow.block_interval_ms; }
   SlotId strongest_miner() const;
   std::string describe() const;
 };
@@ -53,8 +62,15 @@ struct PowScenarioOptions {
 };
 
 PowScenario generate_pow_scenario(std::uint64_t seed, const PowScenarioOptions& options);
+// The proof-of-stake counterpart: stakes of 100-1,000 per validator, fixed or adjusting
+// difficulty, sometimes one double-signer (slashing on), the same network faults.
+// Validators cannot be told to stop, so the run has no quiet end: from stable_ms +
+// settle_ms to end_ms the honest nodes must agree below agreement_depth.
+PowScenario generate_pos_scenario(std::uint64_t seed, const PowScenarioOptions& options);
 
 PowClusterOptions pow_cluster_options(const PowScenario& scenario);
+// The scenario's engines: PowEngine or PosEngine, as node/ builds them.
+chain::EngineFactory scenario_engine_factory(const PowScenario& scenario);
 // Schedules the scenario's partitions, crashes and network changes on `cluster`.
 void schedule_pow_faults(const PowScenario& scenario, PowCluster& cluster);
 

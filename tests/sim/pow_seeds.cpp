@@ -3,25 +3,34 @@
 #include <sstream>
 
 namespace synod::sim {
+namespace {
+
+std::string mode_name(const PowSeedOptions& options) {
+  return options.pos ? "pos" : "pow";
+}
+
+}  // namespace
 
 PowRunResult run_pow_seed(std::uint64_t seed, const PowSeedOptions& options, std::ostream* trace) {
-  PowScenario scenario = generate_pow_scenario(seed, {options.miners, options.duration_ms});
+  const PowScenarioOptions scenario_options{options.miners, options.duration_ms};
+  PowScenario scenario = options.pos ? generate_pos_scenario(seed, scenario_options)
+                                     : generate_pow_scenario(seed, scenario_options);
   PowRunOptions run;
   run.trace = trace;
   return run_pow_scenario(scenario, run);
 }
 
 std::string pow_replay_command(std::uint64_t seed, const PowSeedOptions& options) {
-  return "synod-sim --consensus pow --seed " + std::to_string(seed) + " --nodes " +
-         std::to_string(options.miners) + " --duration-ms " + std::to_string(options.duration_ms) +
-         " --verbose";
+  return "synod-sim --consensus " + mode_name(options) + " --seed " + std::to_string(seed) +
+         " --nodes " + std::to_string(options.miners) + " --duration-ms " +
+         std::to_string(options.duration_ms) + " --verbose";
 }
 
 std::string pow_failure_report(std::uint64_t seed, const PowSeedOptions& options,
                                const PowRunResult& result) {
   std::ostringstream out;
-  out << "synod-sim: pow seed " << seed << " FAILED with " << result.violations.size()
-      << " violation(s)\n  scenario: " << result.scenario << "\n";
+  out << "synod-sim: " << mode_name(options) << " seed " << seed << " FAILED with "
+      << result.violations.size() << " violation(s)\n  scenario: " << result.scenario << "\n";
   for (const auto& violation : result.violations)
     out << "  t=" << violation.at_ms << "ms " << violation.what << "\n";
   out << "  replay: " << pow_replay_command(seed, options) << "\n";

@@ -12,13 +12,14 @@
 namespace synod::sim {
 
 struct PowSeedOptions {
+  bool pos = false;  // proof-of-stake scenarios (generate_pos_scenario)
   std::size_t miners = 4;
   TimeMs duration_ms = 60'000;
 };
 
 PowRunResult run_pow_seed(std::uint64_t seed, const PowSeedOptions& options,
                           std::ostream* trace = nullptr);
-// "synod-sim --consensus pow --seed S --nodes N --duration-ms D --verbose"
+// "synod-sim --consensus pow|pos --seed S --nodes N --duration-ms D --verbose"
 std::string pow_replay_command(std::uint64_t seed, const PowSeedOptions& options);
 // The violations of a failed run, its scenario and its replay command, several lines.
 std::string pow_failure_report(std::uint64_t seed, const PowSeedOptions& options,

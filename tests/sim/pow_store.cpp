@@ -1,5 +1,6 @@
 #include "tests/sim/pow_store.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace synod::sim {
@@ -143,6 +144,21 @@ Result<std::vector<chain::Block>> PowStore::side_blocks(std::uint64_t min_height
       out.push_back(stored.block);
   }
   return out;
+}
+
+std::vector<pow_pos::ChainPoint> PowStore::points_below(std::uint64_t height,
+                                                        std::size_t count) const {
+  std::vector<pow_pos::ChainPoint> points;
+  for (std::uint64_t h = std::min(height, this->height() + 1); h-- > 0 && points.size() < count;) {
+    const chain::BlockHeader& header = at(h).header;
+    pow_pos::Uint256 value;
+    if (const auto* pow = std::get_if<chain::PowSeal>(&header.seal))
+      value = pow_pos::Uint256::from_hash(pow->target);
+    else if (const auto* pos = std::get_if<chain::PosSeal>(&header.seal))
+      value = pow_pos::Uint256::from_hash(pos->difficulty);
+    points.push_back({header.height, header.timestamp_ms, value});
+  }
+  return points;
 }
 
 Result<std::optional<Bytes>> PowStore::persisted(const std::string& key) const {

@@ -23,6 +23,7 @@
 
 #include "chain/engine.h"
 #include "chain/genesis.h"
+#include "pow_pos/pow_rules.h"
 
 namespace synod::sim {
 
@@ -64,6 +65,11 @@ class PowStore final : public chain::ChainReader {
   // one `may_serve` refuses (a withholding attacker serves only what it published).
   std::vector<chain::Block> serve(std::uint64_t from_height, std::uint32_t max_blocks,
                                   const std::function<bool(const chain::Block&)>& may_serve) const;
+
+  // The best chain's blocks below `height`, newest first, at most `count`, as difficulty
+  // adjustment and the timestamp rule read them: each with its PoW seal's target or its
+  // PoS seal's difficulty (zero for block 0).
+  std::vector<pow_pos::ChainPoint> points_below(std::uint64_t height, std::size_t count) const;
 
   // chain::ChainReader
   Result<std::optional<chain::Block>> block_at(std::uint64_t height) const override;

@@ -71,6 +71,31 @@ TEST_CASE("config: every defect is an error naming the field", "[node]") {
   CHECK_THAT(message(seventeen + "]}"), Catch::Contains("at most 16"));
 }
 
+TEST_CASE("config: the RPC and handshake limits", "[node]") {
+  auto defaults = node::parse_config("{}");
+  REQUIRE(defaults.ok());
+  CHECK(defaults->rpc_max_connections_per_address == 64);
+  CHECK(defaults->rpc_max_waiters_per_address == 32);
+  CHECK(defaults->peer_handshakes_per_second_per_address == 8);
+  auto parsed = node::parse_config(
+      R"({"rpc_threads":3,"rpc_max_connections_per_address":5,"rpc_max_waiters_per_address":2,)"
+      R"("peer_handshake_threads":2,"peer_handshakes_per_second":10,"peer_handshake_burst":20})");
+  REQUIRE(parsed.ok());
+  auto again = node::parse_config(node::config_to_json(*parsed));
+  REQUIRE(again.ok());
+  CHECK(again->rpc_threads == 3);
+  CHECK(again->rpc_max_connections_per_address == 5);
+  CHECK(again->rpc_max_waiters_per_address == 2);
+  CHECK(again->peer_handshake_threads == 2);
+  CHECK(again->peer_handshakes_per_second == 10);
+  CHECK(again->peer_handshake_burst == 20);
+  for (const char* bad : {R"({"rpc_threads":0})", R"({"rpc_max_connections_per_address":0})",
+                          R"({"peer_handshake_threads":17})", R"({"peer_handshake_burst":0})"}) {
+    INFO(bad);
+    CHECK_FALSE(node::parse_config(bad).ok());
+  }
+}
+
 TEST_CASE("config: a full node's upstreams round-trip", "[node]") {
   auto parsed = node::parse_config(
       R"({"upstreams":["127.0.0.1:26657","http://localhost:26659/"],"follow_poll_ms":50})");

@@ -17,6 +17,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -30,6 +31,7 @@
 #include "chain/state.h"
 #include "client/blocks_answer.h"
 #include "crypto/hex.h"
+#include "node/rpc/address_slots.h"
 #include "node/rpc/http_server.h"
 #include "node/rpc/json_rpc.h"
 #include "node/rpc/metrics.h"
@@ -147,8 +149,14 @@ class ServerFixture {
 
 class Client {
  public:
-  explicit Client(std::uint16_t port, std::chrono::milliseconds timeout = 5s) {
+  // `from`: the local address to connect from ("127.0.0.2": another client address).
+  explicit Client(std::uint16_t port, std::chrono::milliseconds timeout = 5s,
+                  const char* from = nullptr) {
     beast::error_code result = asio::error::timed_out;
+    if (from != nullptr) {
+      stream_.socket().open(asio::ip::tcp::v4());
+      stream_.socket().bind(asio::ip::tcp::endpoint(asio::ip::make_address(from), 0));
+    }
     stream_.expires_after(timeout);
     stream_.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
                           [&](beast::error_code ec) { result = ec; });
@@ -945,6 +953,129 @@ TEST_CASE("http server closes connections over max_connections", "[rpc][unit]") 
   const auto response = fourth.post(rpc("add", json::array({2, 3})));
   REQUIRE(response);
   CHECK(body_json(*response) == make_rpc_result(1, 5));
+}
+
+// A raw keep-alive POST, for requests whose answer the test reads later.
+std::string raw_post(const std::string& body) {
+  return "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+         "application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+TEST_CASE("one client address cannot take every connection slot", "[rpc][unit]") {
+  HttpServerOptions options;
+  options.max_connections = 4;
+  options.max_connections_per_address = 2;
+  Counter refused;
+  options.connections_refused = &refused;
+  ServerFixture fixture(options);
+  add_test_methods(fixture);
+  fixture.start();
+  const std::uint16_t port = fixture.server().port();
+  // The attacker opens more connections than the whole server holds, all from 127.0.0.2.
+  std::vector<std::unique_ptr<Client>> attack;
+  for (int i = 0; i < 6; ++i) {
+    attack.push_back(std::make_unique<Client>(port, 5s, "127.0.0.2"));
+    REQUIRE(attack.back()->connected());
+  }
+  std::size_t closed = 0;
+  for (auto& client : attack) {
+    if (!client->post(rpc("add", json::array({1, 1})))) {
+      ++closed;
+    }
+  }
+  CHECK(closed == 4);  // the attack happened: only its share was kept
+  CHECK(refused.value() == 4);
+  // A wallet from another address still connects and gets answers.
+  Client wallet(port);
+  const auto response = wallet.post(rpc("add", json::array({2, 3})));
+  REQUIRE(response);
+  CHECK(body_json(*response) == make_rpc_result(1, 5));
+}
+
+TEST_CASE("long-poll waiters are capped per address and a wallet still gets its answer",
+          "[rpc][unit]") {
+  HttpServerOptions options;
+  ServerFixture fixture(options);
+  // "wait" parks its reply until the test releases the waiters, as get_blocks does until
+  // the next block; at most 4 wait, 2 per client address.
+  AddressSlots slots(4, 2);
+  std::mutex mutex;
+  std::vector<std::pair<RpcReply, AddressSlots::Token>> parked;  // guarded by mutex
+  fixture.server().add_method("wait", [&](const json&, RpcReply reply) {
+    SlotRefusal why = SlotRefusal::kNone;
+    AddressSlots::Token slot = slots.take(reply.caller(), &why);
+    if (!slot) {
+      reply.error(-32005, why == SlotRefusal::kAddressFull ? "address full" : "all taken");
+      return;
+    }
+    std::lock_guard lock(mutex);
+    parked.emplace_back(std::move(reply), std::move(slot));
+  });
+  fixture.start();
+  const std::uint16_t port = fixture.server().port();
+  std::vector<std::unique_ptr<Client>> attack;
+  for (int i = 0; i < 4; ++i) {
+    attack.push_back(std::make_unique<Client>(port, 5s, "127.0.0.2"));
+    REQUIRE(attack.back()->write_raw(raw_post(rpc("wait", json::object()))));
+  }
+  REQUIRE(eventually([&] { return slots.taken() == 2; }));
+  std::size_t refused = 0;
+  for (auto& client : attack) {
+    refused += client->read_until("-32005", 300ms) ? 1 : 0;
+  }
+  CHECK(refused == 2);  // the attack happened and was held to the address's share
+  CHECK(slots.taken_by("127.0.0.2") == 2);
+  Client wallet(port);
+  REQUIRE(wallet.write_raw(raw_post(rpc("wait", json::object(), 7))));
+  REQUIRE(eventually([&] { return slots.taken() == 3; }));
+  {
+    std::lock_guard lock(mutex);
+    for (auto& [reply, slot] : parked) {
+      reply.result("block");
+    }
+    parked.clear();
+  }
+  CHECK(wallet.read_until(R"("result":"block")"));
+  CHECK(slots.taken() == 0);
+}
+
+TEST_CASE("methods run where run_handlers puts them and answers render off that thread",
+          "[rpc][unit]") {
+  // The node's event loop, stood in for by an io_context on a thread of its own.
+  asio::io_context loop;
+  auto loop_work = asio::make_work_guard(loop);
+  std::thread loop_thread([&] { loop.run(); });
+  const std::thread::id loop_id = loop_thread.get_id();
+  HttpServerOptions options;
+  options.run_handlers = [&](std::function<void()> work) { asio::post(loop, std::move(work)); };
+  ServerFixture fixture(options, 2);
+  std::atomic<bool> method_on_loop{false};
+  std::atomic<bool> build_on_loop{true};
+  std::atomic<bool> health_on_loop{false};
+  fixture.server().add_method("blocks", [&](const json&, RpcReply reply) {
+    method_on_loop = std::this_thread::get_id() == loop_id;
+    reply.result_from([&] {
+      build_on_loop = std::this_thread::get_id() == loop_id;
+      return json{{"blocks", json::array({"00ff"})}};
+    });
+  });
+  fixture.server().set_health([&] {
+    health_on_loop = std::this_thread::get_id() == loop_id;
+    return json{{"status", "ok"}};
+  });
+  fixture.start();
+  Client client(fixture.server().port());
+  const auto response = client.post(rpc("blocks", json::object()));
+  REQUIRE(response);
+  CHECK(body_json(*response) == make_rpc_result(1, json{{"blocks", json::array({"00ff"})}}));
+  REQUIRE(client.get("/health"));
+  CHECK(method_on_loop);
+  CHECK_FALSE(build_on_loop);
+  CHECK(health_on_loop);
+  loop_work.reset();
+  loop.stop();
+  loop_thread.join();
 }
 
 TEST_CASE("http server closes after HTTP/1.0 or Connection: close", "[rpc][unit]") {

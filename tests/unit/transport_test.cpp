@@ -20,6 +20,7 @@
 
 #include "node/transport/frame.h"
 #include "node/transport/handshake.h"
+#include "node/transport/handshake_throttle.h"
 #include "node/transport/host_port.h"
 #include "node/transport/log_limiter.h"
 #include "node/transport/peer_manager.h"
@@ -1059,6 +1060,89 @@ TEST_CASE("idle sockets at every port cannot keep a restarted validator out", "[
     return cluster.at(0).is_connected(1) && cluster.at(1).is_connected(0);
   }));
   CHECK(cluster.at(0).stats().handshakes_evicted + cluster.at(1).stats().handshakes_evicted > 0);
+}
+
+TEST_CASE("the handshake throttle keeps each address and all of them to their rate",
+          "[unit][transport]") {
+  HandshakeRateLimits limits{/*per_second=*/10, /*burst=*/4, /*per_address_per_second=*/2,
+                             /*per_address_burst=*/3};
+  HandshakeThrottle throttle(limits);
+  std::uint64_t now = 1000;
+  for (int i = 0; i < 3; ++i)
+    CHECK(throttle.admit("10.0.0.1", 0, now) == ThrottleVerdict::kAdmitted);
+  CHECK(throttle.admit("10.0.0.1", 0, now) == ThrottleVerdict::kAddressLimited);
+  // Another address has its own bucket, but all of them share the global burst of 4.
+  CHECK(throttle.admit("10.0.0.2", 0, now) == ThrottleVerdict::kAdmitted);
+  CHECK(throttle.admit("10.0.0.3", 0, now) == ThrottleVerdict::kGlobalLimited);
+  // An address where a validator lives draws on its own, larger bucket only.
+  for (int i = 0; i < 6; ++i)
+    CHECK(throttle.admit("10.0.0.9", 1, now) == ThrottleVerdict::kAdmitted);
+  CHECK(throttle.admit("10.0.0.9", 1, now) == ThrottleVerdict::kAddressLimited);
+  // Half a second later the address has one token again (2 a second), the others one too.
+  now += 500;
+  CHECK(throttle.admit("10.0.0.1", 0, now) == ThrottleVerdict::kAdmitted);
+  CHECK(throttle.admit("10.0.0.1", 0, now) == ThrottleVerdict::kAddressLimited);
+}
+
+TEST_CASE("a handshake flood from one address is throttled off the event loop",
+          "[unit][transport]") {
+  Cluster cluster(2);
+  cluster.options.handshake_rate.per_address_per_second = 5;
+  cluster.options.handshake_rate.per_address_burst = 10;
+  cluster.start_all();
+  REQUIRE(run_until(cluster.io, [&] { return cluster.fully_connected(1); }));
+  // A HELLO naming validator 1 passes every check that needs no cryptography: each one the
+  // throttle admits costs validator 0 a key pair, a key exchange and a signature.
+  Bytes hello = encode_frame(
+      Handshake(HandshakeParams{cluster.genesis, validator_key(1), HandshakeRole::kInitiator, 0})
+          .hello());
+  const std::uint64_t loop_crypto_before = handshake_crypto_on_this_thread();
+  const std::uint64_t handshakes_before = cluster.at(0).stats().handshakes_ok;
+  // One connection after another, each dropped once its fate is known: the attacker never
+  // holds more than a few sockets, so only the throttle can stop it (not the per-address
+  // limit on unauthenticated sockets).
+  constexpr std::size_t kFlood = 40;
+  std::size_t answered = 0;
+  auto started = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < kFlood; ++i) {
+    tcp::socket socket(cluster.io);
+    boost::system::error_code error;
+    socket.open(tcp::v4(), error);
+    socket.bind(tcp::endpoint(asio::ip::make_address("127.0.0.2"), 0), error);
+    if (error) {
+      WARN("cannot bind 127.0.0.2 here: " << error.message());
+      return;
+    }
+    socket.connect(cluster.endpoint(0), error);
+    REQUIRE_FALSE(error);
+    asio::write(socket, asio::buffer(hello));
+    // Answered (our HELLO came back: crypto was spent on it) or closed with nothing sent.
+    int fate = 0;
+    socket.non_blocking(true);
+    REQUIRE(run_until(cluster.io, [&] {
+      std::uint8_t byte[1];
+      std::size_t n = socket.read_some(asio::buffer(byte), error);
+      fate = n > 0 ? 1 : error && error != asio::error::would_block ? 2 : 0;
+      return fate != 0;
+    }));
+    answered += fate == 1 ? 1 : 0;
+  }
+  double elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const PeerManager::Stats& stats = cluster.at(0).stats();
+  INFO("answered " << answered << " of " << kFlood << " in " << elapsed_s << " s");
+  // The flood happened and was cut down to the address's burst and rate.
+  CHECK(stats.handshakes_throttled == kFlood - answered);
+  CHECK(stats.handshakes_throttled > 0);
+  CHECK(answered <= 10 + static_cast<std::size_t>(5 * (elapsed_s + 1)));
+  CHECK(cluster.logged("too many handshakes from 127.0.0.2"));
+  // A validator restarting during the flood gets back in, and not one X25519 or Ed25519
+  // operation ran on the event loop's thread (this one) all along.
+  cluster.kill(1);
+  cluster.start(1);
+  REQUIRE(run_until(cluster.io, [&] { return cluster.fully_connected(1); }));
+  CHECK(cluster.at(0).stats().handshakes_ok > handshakes_before);
+  CHECK(handshake_crypto_on_this_thread() == loop_crypto_before);
 }
 
 TEST_CASE("a full send queue drops new frames for that peer only", "[unit][transport]") {
