@@ -10,6 +10,8 @@
 namespace synod::node {
 
 void Node::Impl::on_append(const chain::AppendBlockAction& append) {
+  if (genesis->mode == chain::ConsensusMode::kPos)
+    slashes.on_block(append.block, append.diff, *genesis);
   std::uint64_t sequence = storage->enqueue_append(append);
   note_best_block(append.block, append.tx_hashes, sequence);
   answer_block_waiters();
@@ -18,6 +20,11 @@ void Node::Impl::on_append(const chain::AppendBlockAction& append) {
 void Node::Impl::on_reorg(const chain::ReorgAction& reorg) {
   assert(!reorg.branch.empty());
   forget_above(reorg.fork_height);
+  if (genesis->mode == chain::ConsensusMode::kPos) {
+    slashes.forget_above(reorg.fork_height);
+    for (const auto& append : reorg.branch)
+      slashes.on_block(append.block, append.diff, *genesis);
+  }
   std::uint64_t sequence = storage->enqueue_reorg(reorg);
   backlog.last_reorg_sequence = sequence;
   for (const auto& append : reorg.branch)

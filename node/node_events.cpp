@@ -2,7 +2,8 @@
 // that feeds it. Every 200 ms, on the event loop and only while a client asked within the
 // last 15 s, the sampler takes the view an operator gets from `status` and
 // `dump_consensus_state` (height, head, view, primary, the current instance's phase and
-// votes, checkpoints, view-change votes; PoW: tips, work, reorgs) and records it when it
+// votes, checkpoints, view-change votes; PoW: tips, work, reorgs; PoS: also stake and the
+// slashes on the best chain, slash_log.h) and records it when it
 // changed (event_feed.h). A sample reads the engine's in-memory state only: no store
 // access, no state root, nothing that waits.
 #include <chrono>
@@ -70,6 +71,8 @@ json Node::Impl::event_snapshot() const {
   state.update(engine->status(now));
   if (engine->finality() == chain::Finality::kProbabilistic) {
     state["reorgs"] = reorgs_seen;
+    if (genesis->mode == chain::ConsensusMode::kPos)
+      state["slashes"] = slashes.to_json(engine->state(), *genesis);
     return state;
   }
   if (is_full_node())

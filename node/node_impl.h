@@ -31,6 +31,7 @@
 #include "node/rpc/metrics.h"
 #include "node/rpc_detail.h"
 #include "node/serve_budget.h"
+#include "node/slash_log.h"
 #include "node/storage_worker.h"
 #include "node/transport/peer_manager.h"
 #include "node/verified_signatures.h"
@@ -93,6 +94,7 @@ struct Node::Impl {
 
   WriteBacklog backlog;
   std::uint64_t reorgs_seen = 0;
+  SlashLog slashes;  // PoS: the slashes on the best chain, for the push stream
 
   MiningState mining;
   // Block serving to peers: 32 MiB/s each, 64 MiB saved up at most.

@@ -118,6 +118,19 @@ std::vector<json> WebHub::pending_transfers() const {
 
 json WebHub::snapshot() const {
   std::lock_guard lock(mutex_);
+  return snapshot_locked();
+}
+
+std::shared_ptr<const std::string> WebHub::snapshot_text() const {
+  std::lock_guard lock(mutex_);
+  if (!encoded_ || encoded_version_ != version_) {
+    encoded_ = std::make_shared<const std::string>(snapshot_locked().dump());
+    encoded_version_ = version_;
+  }
+  return encoded_;
+}
+
+json WebHub::snapshot_locked() const {
   json blocks = json::array();
   for (const auto& [hash, block] : blocks_)
     blocks.push_back(block);

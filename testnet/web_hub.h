@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -36,7 +37,8 @@ class WebHub {
   void set_node_reachable(std::size_t index, bool reachable);
   void set_node_process(std::size_t index, const std::string& process);
 
-  // A block seen on some node: {"hash", "height", "prev", "txs", "miner"?}.
+  // A block seen on some node: {"hash", "height", "prev", "txs", "seal", "evidence",
+  // "signatures"?}.
   void add_block(nlohmann::json block);
   bool knows_block(const std::string& hash) const;
 
@@ -47,22 +49,27 @@ class WebHub {
 
   // {"version", "testnet", "nodes", "blocks", "actions", "transfers"}.
   nlohmann::json snapshot() const;
+  // The same, encoded: once per version however many browsers ask for it.
+  std::shared_ptr<const std::string> snapshot_text() const;
   std::uint64_t version() const;
   // Blocks until the version differs from `seen` or `timeout` passes; returns the version.
   std::uint64_t wait_change(std::uint64_t seen, std::chrono::milliseconds timeout) const;
 
  private:
   void changed();  // with mutex_ held
+  nlohmann::json snapshot_locked() const;
   static void upsert(std::deque<nlohmann::json>& log, nlohmann::json entry);
 
   mutable std::mutex mutex_;
   mutable std::condition_variable cv_;
-  std::uint64_t version_ = 1;                     // guarded by mutex_
-  nlohmann::json testnet_;                        // fixed after construction
-  std::vector<nlohmann::json> nodes_;             // guarded by mutex_
-  std::map<std::string, nlohmann::json> blocks_;  // by hash; guarded by mutex_
-  std::deque<nlohmann::json> actions_;            // guarded by mutex_
-  std::deque<nlohmann::json> transfers_;          // guarded by mutex_
+  std::uint64_t version_ = 1;                           // guarded by mutex_
+  nlohmann::json testnet_;                              // fixed after construction
+  std::vector<nlohmann::json> nodes_;                   // guarded by mutex_
+  std::map<std::string, nlohmann::json> blocks_;        // by hash; guarded by mutex_
+  std::deque<nlohmann::json> actions_;                  // guarded by mutex_
+  std::deque<nlohmann::json> transfers_;                // guarded by mutex_
+  mutable std::shared_ptr<const std::string> encoded_;  // guarded by mutex_
+  mutable std::uint64_t encoded_version_ = 0;           // guarded by mutex_
 };
 
 }  // namespace synod::testnet

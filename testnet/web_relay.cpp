@@ -22,6 +22,16 @@ client::RpcClientOptions relay_options() {
   return options;
 }
 
+// PoS: how many slashing-evidence transactions the block carries.
+std::size_t evidence_transactions(const json& block) {
+  std::size_t count = 0;
+  if (block.contains("transactions") && block["transactions"].is_array()) {
+    for (const auto& tx : block["transactions"])
+      count += tx.is_object() && tx.value("kind", "") == "evidence" ? 1 : 0;
+  }
+  return count;
+}
+
 }  // namespace
 
 WebRelay::WebRelay(Testnet testnet, WebHub& hub) : testnet_(std::move(testnet)), hub_(hub) {}
@@ -72,11 +82,25 @@ void WebRelay::follow_node(std::size_t index) {
   }
 }
 
+bool WebRelay::claim_fetch(const std::string& hash) {
+  std::lock_guard lock(fetching_mutex_);
+  return fetching_.insert(hash).second;
+}
+
+void WebRelay::release_fetch(const std::string& hash) {
+  std::lock_guard lock(fetching_mutex_);
+  fetching_.erase(hash);
+}
+
 void WebRelay::fetch_branch(client::RpcClient& rpc, std::string hash) {
   for (int fetched = 0; fetched < kBranchFetchMax && !hub_.knows_block(hash); ++fetched) {
+    if (!claim_fetch(hash))
+      return;  // another node's thread fetches it (and the blocks below it)
     auto outcome = rpc.call("get_block", {{"hash", hash}});
-    if (!outcome.ok())
+    if (!outcome.ok()) {
+      release_fetch(hash);
       return;
+    }
     const json& block = outcome.result();
     const json& header = block["header"];
     const std::uint64_t height = header.value("height", std::uint64_t{0});
@@ -87,7 +111,9 @@ void WebRelay::fetch_branch(client::RpcClient& rpc, std::string hash) {
                   {"seal", header.contains("seal") ? header["seal"].value("kind", "") : ""}};
     if (block.contains("certificate") && block["certificate"].is_object())
       entry["signatures"] = block["certificate"].value("signatures", json::array()).size();
+    entry["evidence"] = evidence_transactions(block);
     hub_.add_block(std::move(entry));
+    release_fetch(hash);  // after the hub knows it, so no other thread fetches it again
     if (height == 0)
       return;
     hash = header.value("prev_hash", "");

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,11 +36,18 @@ class WebRelay {
   void watch_processes();
   // Adds the blocks from `head_hash` back to the first one the hub knows (at most a few).
   void fetch_branch(client::RpcClient& rpc, std::string head_hash);
+  // Whether this thread may fetch `hash`: false while another one fetches it. Every node
+  // reports the same new head at about the same time, and a block fetch costs the node
+  // (get_block reads the block and encodes every transaction as JSON): one per block.
+  bool claim_fetch(const std::string& hash);
+  void release_fetch(const std::string& hash);
   void check_transfers(client::RpcClient& rpc);
 
   Testnet testnet_;
   WebHub& hub_;
   std::atomic<bool> stopping_{false};
+  std::mutex fetching_mutex_;
+  std::set<std::string> fetching_;  // guarded by fetching_mutex_
   std::vector<std::thread> threads_;
 };
 

@@ -106,7 +106,7 @@ void stream_events(tcp::socket& socket, WebHub& hub) {
     const std::uint64_t version = hub.wait_change(seen, kHeartbeat);
     std::string frame = ": heartbeat\n\n";
     if (version != seen) {
-      frame = "event: state\ndata: " + hub.snapshot().dump() + "\n\n";
+      frame = "event: state\ndata: " + *hub.snapshot_text() + "\n\n";
       seen = version;
     }
     asio::write(socket, asio::buffer(frame), error);

@@ -1,6 +1,7 @@
 // The live testnet page. Everything it shows comes from one server-sent event stream
 // (/events), which `synod-testnet web` fills from the nodes' own push streams; the buttons
-// POST to /api/*. Plain JS, no dependencies.
+// POST to /api/*. Plain JS, no dependencies. Proof of stake: the slashes come in the
+// nodes' own states ("slashes", node/slash_log.h) and the blocks' evidence counts.
 (function () {
   'use strict';
   const SVG = 'http://www.w3.org/2000/svg';
@@ -14,6 +15,7 @@
   let selectedHash = null;
   const laneElements = new Map();  // node index -> its lane, kept across renders
   let chainKey = '';  // what the block tree was drawn from: redrawn only when it changes
+  const slashesSeen = new Set();  // offender@height, for the "what happened" log
 
   const $ = (id) => document.getElementById(id);
 
@@ -75,6 +77,10 @@
     if (testnet.mode === 'pow') {
       rows.push(['height', s.height], ['head', short(s.head_hash)], ['tip work', s.tip_work],
         ['tips', s.tips], ['reorgs', s.reorgs], ['mining', s.mining ? 'yes' : 'no']);
+    } else if (testnet.mode === 'pos') {
+      rows.push(['height', s.height], ['head', short(s.head_hash)], ['stake', s.stake],
+        ['slashed', s.slashed ? 'yes' : 'no'], ['tips', s.tips], ['reorgs', s.reorgs],
+        ['double signs seen', s.double_signs_seen], ['evidence sent', s.evidence_submitted]);
     } else {
       rows.push(['view', s.view], ['primary', s.primary_name ?? s.primary], ['height', s.height],
         ['head', short(s.head_hash)]);
@@ -92,7 +98,26 @@
     return rows;
   }
 
-  function renderLane(node, testnet) {
+  // PoS: every slash some node reports, by offender (one with its amount preferred: a node
+  // that started after the slash knows it only from the ledger).
+  function slashesOf(state) {
+    const byOffender = new Map();
+    for (const node of state.nodes) {
+      for (const slash of (node.state && node.state.slashes) || []) {
+        const known = byOffender.get(slash.offender);
+        if (!known || (known.amount === null && slash.amount !== null)) byOffender.set(slash.offender, slash);
+      }
+    }
+    return byOffender;
+  }
+
+  function describeSlash(slash) {
+    return `${slash.offender} slashed for ${slash.reason}: signed two blocks at height ${slash.offence_height}; ` +
+      `evidence in block #${slash.slashed_at_height}` + (slash.reporter ? ` reported by ${slash.reporter}` : '') +
+      (slash.amount !== null ? `; ${slash.amount} taken, stake now ${slash.stake_after}` : `; stake now ${slash.stake_after}`);
+  }
+
+  function renderLane(node, testnet, slash) {
     const s = node.state || {};
     const status = nodeStatus(node);
     const isPrimary = testnet.mode === 'pbft' && node.role === 'validator' && status === 'up' &&
@@ -112,10 +137,12 @@
     if (status === 'paused') lane.classList.add('paused');
     if (isPrimary) lane.classList.add('primary');
     if (s.in_view_change && status === 'up') lane.classList.add('view-changing');
+    if (slash) lane.classList.add('slashed');
     const title = html('div', { class: 'title' });
     title.appendChild(html('span', {}, node.name));
     const badges = html('span');
     if (isPrimary) badges.appendChild(html('span', { class: 'badge primary' }, 'PRIMARY'));
+    if (slash) badges.appendChild(html('span', { class: 'badge slashed' }, 'SLASHED'));
     for (const kind of s.byzantine || []) badges.appendChild(html('span', { class: 'badge byzantine' }, kind));
     badges.appendChild(html('span', { class: 'badge state-' + (status === 'unreachable' ? 'down' : status) }, status));
     title.appendChild(badges);
@@ -136,6 +163,11 @@
       html('div', { class: 'role' }, (s.role || node.role) + ' · ' + node.rpc),
       html('div', { class: 'banner' }, s.in_view_change && status === 'up' ? 'view change in progress' : ''),
       table);
+    if (slash) {
+      lane.querySelector('.body').appendChild(html('div', { class: 'lane-event slash', 'data-height': slash.slashed_at_height },
+        `slashed at block #${slash.slashed_at_height} (${slash.reason} at #${slash.offence_height})` +
+        (slash.amount !== null ? `, −${slash.amount}` : '')));
+    }
     return lane;
   }
 
@@ -168,6 +200,11 @@
         }
       }
       previous.set(node.name, now);
+    }
+    for (const slash of slashesOf(state).values()) {
+      const key = `${slash.offender}@${slash.slashed_at_height}`;
+      if (!slashesSeen.has(key)) happened(describeSlash(slash));
+      slashesSeen.add(key);
     }
   }
 
@@ -223,9 +260,14 @@
     }
     for (const block of shown) {
       const r = row.get(block.hash);
-      const group = svg('g', { class: 'block' + (r > 0 ? ' side' : '') + (block.hash === selectedHash ? ' selected' : ''),
-        'data-hash': block.hash, 'data-height': block.height, 'data-txs': block.txs });
+      const group = svg('g', { class: 'block' + (r > 0 ? ' side' : '') + (block.hash === selectedHash ? ' selected' : '') +
+        (block.evidence ? ' evidence' : ''),
+        'data-hash': block.hash, 'data-height': block.height, 'data-txs': block.txs, 'data-evidence': block.evidence || 0 });
       group.appendChild(svg('rect', { x: x(block.height), y: y(r), width: BLOCK_W, height: BLOCK_H, rx: 4 }));
+      if (block.evidence) {
+        group.appendChild(svg('title', {}, `carries ${block.evidence} slashing evidence transaction(s)`));
+        group.appendChild(svg('text', { x: x(block.height) + BLOCK_W - 13, y: y(r) + 12, class: 'evidence-mark' }, '⚖'));
+      }
       group.appendChild(svg('text', { x: x(block.height) + 4, y: y(r) + 12 }, `#${block.height}` + (block.txs ? ` ${block.txs}tx` : '')));
       group.appendChild(svg('text', { x: x(block.height) + 4, y: y(r) + 25 }, short(block.hash)));
       const here = heads.get(block.hash);
@@ -239,9 +281,11 @@
     holder.replaceChildren(chart);
     holder.scrollLeft = following ? holder.scrollWidth : kept;
     const sides = blocks.filter((b) => row.get(b.hash) > 0).length;
-    $('chain-note').textContent = state.testnet.mode === 'pow'
-      ? `best chain in green; ${sides} block(s) on side branches (forks, orphaned by reorgs)`
-      : 'each block is final: click one for its commit certificate';
+    const evidence = blocks.filter((b) => b.evidence).length;
+    $('chain-note').textContent = state.testnet.mode === 'pbft'
+      ? 'each block is final: click one for its commit certificate'
+      : `best chain in green; ${sides} block(s) on side branches (forks, orphaned by reorgs)` +
+        (state.testnet.mode === 'pos' ? `; ${evidence} block(s) with slashing evidence (⚖, red border)` : '');
   }
 
   async function showBlock(hash) {
@@ -276,6 +320,16 @@
 
   // ---- logs and controls -----------------------------------------------------------------
 
+  function renderSlashes(state) {
+    const panel = $('slashes-panel');
+    panel.hidden = state.testnet.mode !== 'pos';
+    if (panel.hidden) return;
+    const slashes = [...slashesOf(state).values()].sort((a, b) => b.slashed_at_height - a.slashed_at_height);
+    $('slashes').replaceChildren(...(slashes.length ? slashes.map((slash) => html('li', {
+      class: 'slash', 'data-offender': slash.offender, 'data-height': slash.slashed_at_height,
+      'data-amount': slash.amount ?? '' }, describeSlash(slash))) : [html('li', { class: 'hint' }, 'no slash yet')]));
+  }
+
   function renderLogs(state) {
     const transfers = $('transfers');
     transfers.replaceChildren(...[...state.transfers].reverse().map((t) => html('li', {
@@ -296,11 +350,13 @@
     const t = state.testnet;
     $('summary').textContent = `${t.chain_id} · ${t.mode} · ${t.validators} ${t.mode === 'pow' ? 'miners' : 'validators'}` +
       (t.mode === 'pbft' ? ` · quorum ${t.quorum}` : '') + ` · ${t.dir}`;
-    const lanes = state.nodes.map((n) => renderLane(n, t));
+    const slashes = slashesOf(state);
+    const lanes = state.nodes.map((n) => renderLane(n, t, slashes.get(n.name)));
     if (lanes.some((lane, i) => $('lanes').children[i] !== lane)) $('lanes').replaceChildren(...lanes);
     noteChanges(state);
     renderChain(state);
     renderLogs(state);
+    renderSlashes(state);
     fillSelect($('transfer-node'), state.nodes.map((n) => n.index), state.nodes.map((n) => n.name));
   }
 

@@ -2,6 +2,8 @@
 // synod-sim-trace/1): time runs down, nodes across, each message copy is an arrow from its
 // send to its delivery. Drops end in a cross, partitions are shaded bands, crashes cut a
 // node's lane, Byzantine senders' messages are red, view changes and commits are labelled.
+// Proof-of-work runs label the blocks mined (by whom; struck through when orphaned), the
+// tips each node adopts, forks (a second block at one height) and reorgs (who, how deep).
 // A cursor steps through the events one at a time; what comes after it is faded.
 //
 // Plain JS and SVG, no dependencies: the same file is inlined into `synod-sim --html`
@@ -89,6 +91,14 @@
       case 'start': return `t=${mark.t} ms  ${name(mark.node)} starts at height ${mark.height}`;
       case 'partition': return `t=${mark.t} ms  partition: ` + mark.groups.map((g) => '{' + g.map((s) => 'n' + s).join(' ') + '}').join(' | ');
       case 'heal': return `t=${mark.t} ms  the partition heals`;
+      case 'mined': return `t=${mark.t} ms  ${name(mark.node)} mines block ${mark.height} (${mark.hash} on ${mark.prev}, ${mark.txs} txs)` +
+        (mark.orphaned ? ' — orphaned: it is not on the final best chain' : '');
+      case 'tip': return `t=${mark.t} ms  ${name(mark.node)} extends its best chain to block ${mark.height} (${mark.hash}` +
+        (mark.miner !== undefined ? `, mined by n${mark.miner})` : ')');
+      case 'fork': return `t=${mark.t} ms  fork at height ${mark.height}: ` +
+        mark.hashes.map((h, i) => `${h} by n${mark.miners[i]}`).join(' vs ');
+      case 'reorg': return `t=${mark.t} ms  ${name(mark.node)} reorganises: ${mark.depth} block(s) above ${mark.fork_height} ` +
+        `abandoned (${mark.abandoned.join(', ')}), new head ${mark.hash} at ${mark.height}`;
       default: return `t=${mark.t} ms  ${mark.kind}`;
     }
   }
@@ -100,7 +110,8 @@
       this.nodes = trace.nodes || [];
       this.model = buildModel(trace);
       this.cursor = 0;
-      this.scale = 3;  // pixels per virtual millisecond
+      // Pixels per virtual millisecond: PBFT rounds take milliseconds, PoW blocks seconds.
+      this.scale = (trace.run || {}).consensus === 'pow' ? 0.08 : 3;
       this.hidden = new Set();
       this.selected = null;
       this.timer = null;
@@ -108,11 +119,16 @@
       this.render();
     }
 
+    count(kind) { return this.model.marks.filter((m) => m.kind === kind).length; }
+
     layout() {
       const run = this.trace.run || {};
+      const pow = run.consensus === 'pow';
       const title = html('div', { class: 'msc-title' },
-        `synod-sim seed ${run.seed ?? '?'} — ${this.nodes.length} nodes, ` +
+        `synod-sim ${pow ? 'pow ' : ''}seed ${run.seed ?? '?'} — ${this.nodes.length} ${pow ? 'miners' : 'nodes'}, ` +
         `${this.model.messages.length} messages, ${this.model.marks.length} events, ` +
+        (pow ? `${this.count('mined')} blocks mined, ${this.trace.orphans ?? 0} orphaned, ` +
+          `${this.count('fork')} forks, ${this.count('reorg')} reorgs, ` : '') +
         `${this.model.end} ms`);
       const scenario = html('div', { class: 'msc-scenario' }, run.scenario || '');
       const controls = html('div', { class: 'msc-controls' });
@@ -126,9 +142,13 @@
       button('◀', 'step back (←)', () => this.go(this.cursor - 1), 'back');
       this.playButton = button('▶ play', 'play / pause (space)', () => this.togglePlay(), 'play');
       button('▶|', 'step forward (→)', () => this.go(this.cursor + 1), 'forward');
-      button('next view change', 'jump to the next view event', () => this.nextMark('view'), 'next-view');
-      button('next commit', 'jump to the next commit', () => this.nextMark('commit'), 'next-commit');
-      button('−', 'zoom out', () => { this.scale = Math.max(0.25, this.scale / 1.5); this.render(); }, 'zoom-out');
+      // A "next" button for each kind of labelled event the run has.
+      const jumps = [['view', 'next view change'], ['commit', 'next commit'], ['mined', 'next block mined'],
+        ['fork', 'next fork'], ['reorg', 'next reorg']];
+      for (const [kind, label] of jumps) {
+        if (this.count(kind)) button(label, `jump to the next ${kind} event`, () => this.nextMark(kind), 'next-' + kind);
+      }
+      button('−', 'zoom out', () => { this.scale = Math.max(0.01, this.scale / 1.5); this.render(); }, 'zoom-out');
       button('+', 'zoom in', () => { this.scale = Math.min(40, this.scale * 1.5); this.render(); }, 'zoom-in');
       this.slider = html('input', { type: 'range', min: 0, max: Math.max(0, this.model.steps.length - 1), value: 0, class: 'msc-slider' });
       this.slider.addEventListener('input', () => this.go(Number(this.slider.value)));
@@ -167,7 +187,9 @@
       return html('div', { class: 'msc-legend' },
         'Arrows: messages (red: from a Byzantine node; dashed: dropped, ending in ×). ' +
         'Grey band: a partition. Dark lane segment: node crashed. Green tag: commit. ' +
-        'Orange tag: view change. Steps with ◀ ▶ or the arrow keys; later events are faded.');
+        'Orange tag: view change. Proof of work: blue tag, a block mined (struck through: orphaned); ' +
+        'grey tag, a tip adopted; purple, a fork; red, a reorg. ' +
+        'Steps with ◀ ▶ or the arrow keys; later events are faded.');
     }
 
     go(index) {
@@ -324,15 +346,21 @@
       const later = mark.t > now ? ' later' : '';
       if (mark.node === undefined) return;
       const x = this.x(mark.node) + 6;
-      const yy = y(mark.t);
+      // A fork is found when its second block is mined: below that block's own tag.
+      const yy = y(mark.t) + (mark.kind === 'fork' ? 14 : 0);
       let text = null;
       let cls = '';
       if (mark.kind === 'commit') { text = `commit #${mark.height}`; cls = 'commit'; }
       if (mark.kind === 'view') { text = mark.in_view_change ? `view change → ${mark.view}` : `view ${mark.view}`; cls = 'view'; }
       if (mark.kind === 'crash') { text = 'CRASH'; cls = 'crash'; }
       if (mark.kind === 'start') { text = 'start'; cls = 'start'; }
+      if (mark.kind === 'mined') { text = `mined #${mark.height}` + (mark.orphaned ? ' (orphan)' : ''); cls = 'mined' + (mark.orphaned ? ' orphan' : ''); }
+      if (mark.kind === 'tip') { text = `tip #${mark.height}`; cls = 'tip'; }
+      if (mark.kind === 'fork') { text = `FORK at #${mark.height}: ` + mark.miners.map((m) => 'n' + m).join(' vs '); cls = 'fork'; }
+      if (mark.kind === 'reorg') { text = `REORG −${mark.depth} → #${mark.height}`; cls = 'reorg'; }
       if (!text) return;
-      const group = el('g', { class: `msc-mark ${cls}${later}` });
+      const selected = this.selected && this.selected.mark === mark ? ' selected' : '';
+      const group = el('g', { class: `msc-mark ${cls}${later}${selected}`, 'data-kind': mark.kind });
       group.appendChild(el('rect', { x, y: yy - 9, width: text.length * 6.4 + 8, height: 12, rx: 3 }));
       group.appendChild(el('text', { x: x + 4, y: yy }, text));
       svg.appendChild(group);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # One browser test case (tests/browser/web_view.js) with what it needs around it:
 #   run.sh CASE BIN_DIR WORK_DIR
-# CASE nodes, kill, transfer (pow-reorg): a fresh 4-validator PBFT (4-miner PoW) testnet on free 127.0.0.1 ports and
-# `synod-testnet web` in front of it (both stopped at the end); sim-trace: a
-# `synod-sim --html` page. Exits 77 (CTest: skipped) with the reason when Debian's chromium
+# CASE nodes, kill, transfer (pow-reorg, pos-slash): a fresh 4-validator PBFT (4-miner PoW,
+# 4-validator PoS) testnet on free 127.0.0.1 ports and
+# `synod-testnet web` in front of it (both stopped at the end); sim-trace (pow-trace): a
+# `synod-sim --html` page of a PBFT (PoW) run. Exits 77 (CTest: skipped) with the reason when Debian's chromium
 # or the puppeteer-core npm package cannot be had; screenshots go to
 # WORK_DIR/screenshots, or to docs/ with SYNOD_UPDATE_SCREENSHOTS=1.
 set -euo pipefail
@@ -65,12 +66,23 @@ if [ "$case_name" = sim-trace ]; then
   run_case "file://$WORK/msc.html"
   exit $?
 fi
+if [ "$case_name" = pow-trace ]; then
+  # Seed 3: a partition {0,2|1,3}, four forks, reorgs 2 and 4 deep, four orphaned blocks.
+  "$BIN/synod-sim" --consensus pow --seed 3 --html "$WORK/msc-pow.html" >/dev/null
+  run_case "file://$WORK/msc-pow.html"
+  exit $?
+fi
 
 base=$(pick_base_port 6)
 web_port=$((base + 10))
 consensus=pbft
+init_options=()
 if [ "$case_name" = pow-reorg ]; then consensus=pow; fi
-"$TESTNET" init --dir "$DIR" --base-port "$base" --consensus "$consensus" >/dev/null
+if [ "$case_name" = pos-slash ]; then
+  consensus=pos
+  init_options=(--block-interval-ms 1000)  # a block a second: the slash comes sooner
+fi
+"$TESTNET" init --dir "$DIR" --base-port "$base" --consensus "$consensus" "${init_options[@]}" >/dev/null
 "$TESTNET" up --dir "$DIR" --timeout 60 >/dev/null
 "$TESTNET" web --dir "$DIR" --port "$web_port" >"$WORK/web.log" 2>&1 &
 web_pid=$!

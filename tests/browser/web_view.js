@@ -109,6 +109,46 @@ async function powReorg(page) {
   await shot(page, 'web-view-pow.png');
 }
 
+// Proof of stake: the nothing-at-stake scenario started from the page. The double-signer's
+// slash reaches the page through the nodes' push streams: the slashes list names offender,
+// reason, heights and amount, the offender's lane is marked, and the block that carried the
+// evidence is marked in the tree.
+async function posSlash(page) {
+  await page.goto(url);
+  await page.waitForFunction(() => {
+    const all = [...document.querySelectorAll('.lane')];
+    return all.length === 4 && all.every((l) => l.dataset.status === 'up' && Number(l.dataset.height) >= 1);
+  }, { timeout: 30000 });
+  check(!(await page.$eval('#slashes-panel', (p) => p.hidden)), 'no slashes panel on a PoS page');
+  check((await page.$$('#slashes li.slash')).length === 0, 'a slash before the scenario');
+  await page.waitForFunction(() => document.querySelector('#scenario-name option[value="nothing-at-stake"]'));
+  await page.select('#scenario-name', 'nothing-at-stake');
+  const started = Date.now();
+  await page.click('#start-scenario');
+  await page.waitForSelector('#actions li[data-state="running"]', { timeout: 10000 });
+  await page.waitForSelector('#slashes li.slash', { timeout: 120000, polling: 500 });
+  console.log(`the slash showed ${((Date.now() - started) / 1000).toFixed(1)} s after the start button`);
+  const slash = await page.$eval('#slashes li.slash', (li) => ({ offender: li.dataset.offender,
+    height: Number(li.dataset.height), amount: li.dataset.amount, text: li.textContent }));
+  // The scenario restarts the last validator as the double-signer.
+  check(slash.offender === 'node-3', 'the slash names ' + slash.offender);
+  check(/slashed for double_sign: signed two blocks at height \d+; evidence in block #\d+/.test(slash.text),
+    'the slash reads ' + slash.text);
+  check(Number(slash.amount) > 0, 'the slash took no amount: ' + slash.text);
+  await page.waitForSelector('.lane.slashed[data-node="3"] .badge.slashed', { timeout: 5000 });
+  check((await page.$$('.lane.slashed')).length === 1, 'more than the offender is marked slashed');
+  const lane = await page.$eval('.lane[data-node="3"] .lane-event.slash', (e) => e.textContent);
+  check(lane.includes(`slashed at block #${slash.height}`), 'the lane says ' + lane);
+  await page.waitForSelector(`#chain .block.evidence[data-height="${slash.height}"]`, { timeout: 15000 });
+  const log = await page.$eval('#happenings', (l) => l.textContent);
+  check(log.includes('node-3 slashed for double_sign'), 'the log does not show the slash');
+  await page.$eval('#chain', (chain) => {
+    const marked = chain.querySelector('.block.evidence rect');
+    chain.scrollLeft = Math.max(0, Number(marked.getAttribute('x')) - 400);
+  });
+  await shot(page, 'web-view-pos-slash.png');
+}
+
 // A simulated run's message-sequence chart draws its messages and steps through them.
 async function simTraceRenders(page) {
   await page.goto(url);
@@ -129,8 +169,31 @@ async function simTraceRenders(page) {
   await shot(page, 'msc.png');
 }
 
+// A proof-of-work run's chart: block messages as arrows, blocks mined, a fork and a reorg
+// labelled where they happened.
+async function powTraceRenders(page) {
+  await page.goto(url);
+  await page.waitForSelector('.msc-title', { timeout: 10000 });
+  const title = await page.$eval('.msc-title', (t) => t.textContent);
+  check(/pow seed/.test(title), 'not a proof-of-work chart: ' + title);
+  check(Number(/(\d+) messages/.exec(title)[1]) > 100, 'too few messages: ' + title);
+  check(Number(/(\d+) reorgs/.exec(title)[1]) >= 1, 'the title counts no reorg: ' + title);
+  await page.click('button[data-action="next-fork"]');
+  await page.waitForSelector('.msc-mark.fork', { timeout: 10000 });
+  check(/fork at height/.test(await page.$eval('.msc-details', (d) => d.textContent)), 'next fork shows no fork');
+  await page.click('button[data-action="next-reorg"]');
+  await page.waitForSelector('.msc-mark.reorg', { timeout: 10000 });
+  const details = await page.$eval('.msc-details', (d) => d.textContent);
+  check(/reorganises: \d+ block\(s\)/.test(details), 'next reorg shows no reorg: ' + details);
+  const label = await page.$eval('.msc-mark.reorg text', (t) => t.textContent);
+  check(/^REORG −\d+ → #\d+$/.test(label), 'the reorg label reads ' + label);
+  check((await page.$$('.msc-msg.type-block')).length > 0, 'no block message arrows in view');
+  check((await page.$$('.msc-mark.mined')).length > 0, 'no block mined in view');
+  await shot(page, 'msc-pow.png');
+}
+
 const cases = { 'nodes': pageShowsNodes, 'kill': killShowsViewChange, 'transfer': transferInBlock,
-  'pow-reorg': powReorg, 'sim-trace': simTraceRenders };
+  'pow-reorg': powReorg, 'sim-trace': simTraceRenders, 'pow-trace': powTraceRenders, 'pos-slash': posSlash };
 
 (async () => {
   const run = cases[testCase];

@@ -6,6 +6,7 @@
 //             [--trace FILE.json] [--html FILE.html] [--trace-max-events N]
 //   synod-sim --consensus pow --seeds N [--nodes M] [--duration-ms D] [--jobs J]
 //   synod-sim --consensus pow --seed S [--nodes M] [--duration-ms D] [--verbose]
+//             [--trace FILE.json] [--html FILE.html] [--trace-max-events N]
 //   synod-sim --consensus pow --experiment double-spend|selfish-mining [--trials T]
 //             [--first-seed S] [--jobs J] [--json]
 //   synod-sim --consensus pow --experiment double-spend --q Q --z Z --seed S [--verbose]
@@ -184,11 +185,18 @@ int run_pow(const Cli& cli, const PowFlags& flags, const CLI::App& app, bool pos
     std::cerr << "synod-sim: --adversaries and --no-twins are PBFT options\n";
     return 2;
   }
+  const bool recording = !cli.trace_file.empty() || !cli.html_file.empty();
+  TraceRecorder recorder(cli.trace_max_events);
+  if (recording)
+    pow.recorder = &recorder;
   if (std::string problem = validate_pow_cli(pow); !problem.empty()) {
     std::cerr << "synod-sim: " << problem << "\n";
     return 2;
   }
-  return run_pow_cli(pow);
+  const int code = run_pow_cli(pow);
+  if (recording && !write_trace(cli, recorder))
+    return 2;
+  return code;
 }
 
 }  // namespace
@@ -247,8 +255,8 @@ int main(int argc, char** argv) {
   if (auto code = run_twins_flags(twins, app, cli.jobs, cli.verbose))
     return *code;
   if (trace->count() + html->count() + trace_cap->count() > 0) {
-    if (consensus != "pbft" || seed->count() == 0) {
-      std::cerr << "synod-sim: --trace, --html and --trace-max-events record one PBFT seed "
+    if (consensus == "pos" || seed->count() == 0) {
+      std::cerr << "synod-sim: --trace, --html and --trace-max-events record one PBFT or PoW seed "
                    "(--seed S)\n";
       return 2;
     }

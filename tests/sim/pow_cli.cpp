@@ -20,7 +20,8 @@ const char* nodes_name(const PowCli& cli) {
 }
 
 int run_single(const PowCli& cli) {
-  PowRunResult result = run_pow_seed(cli.seed, cli.run, cli.verbose ? &std::cout : nullptr);
+  PowRunResult result =
+      run_pow_seed(cli.seed, cli.run, cli.verbose ? &std::cout : nullptr, cli.recorder);
   if (!result.ok())
     std::cout << pow_failure_report(cli.seed, cli.run, result);
   std::cout << "synod-sim: " << mode_name(cli) << " seed " << cli.seed << ", " << nodes_name(cli)
@@ -83,12 +84,17 @@ std::string validate_pow_cli(const PowCli& cli) {
     return "--duration-ms must be between 10000 and 3600000 with --consensus " + mode;
   if (cli.jobs < 1 || cli.jobs > 256)
     return "--jobs must be between 1 and 256";
-  if (!cli.experiment.empty())
+  if (!cli.experiment.empty()) {
+    if (cli.recorder != nullptr)
+      return "--trace and --html record a seed's run, not an experiment";
     return cli.run.pos ? validate_pos_experiment_cli(cli) : validate_experiment_cli(cli);
+  }
   if (cli.seeds == 0 && !cli.single)
     return "one of --seeds N, --seed S or --experiment NAME is required (see --help)";
   if (cli.json || cli.trials != 0 || cli.share || cli.confirmations || cli.gamma)
     return "--json, --trials, --q, --z, --alpha and --gamma go with --experiment";
+  if (cli.recorder != nullptr && !cli.single)
+    return "--trace, --html and --trace-max-events record one seed (--seed S)";
   return "";
 }
 

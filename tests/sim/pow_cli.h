@@ -27,6 +27,7 @@ struct PowCli {
   std::optional<double> share;
   std::optional<int> confirmations;
   std::optional<double> gamma;
+  TraceRecorder* recorder = nullptr;  // a single seed's run is recorded here when set
 };
 
 // Checks what the parser cannot; returns a one-line problem or "".

@@ -113,6 +113,7 @@ void PowCluster::fault(SlotId slot, const std::string& what) {
 }
 
 void PowCluster::start() {
+  record_nodes();
   for (SlotId slot = 0; slot < nodes_.size(); ++slot) {
     if (!nodes_[slot]->up())
       restart(slot);
@@ -124,6 +125,8 @@ void PowCluster::crash(SlotId slot) {
   if (!node.up())
     return;
   trace(name(slot) + " CRASH at height " + std::to_string(node.store.height()));
+  if (recording())
+    options_.recorder->on_crash(slot, node.store.height(), queue_.now());
   events_.mix(0xC0);
   events_.mix(slot);
   node.engine.reset();  // before the mempool it references
@@ -168,6 +171,8 @@ void PowCluster::restart(SlotId slot) {
     ++node.restarts;
   node.engine = std::move(built).value();
   trace(name(slot) + " START (" + node.role + ") at height " + std::to_string(node.store.height()));
+  if (recording())
+    options_.recorder->on_start(slot, node.store.height(), queue_.now());
   drive(slot, [this](chain::Engine& engine) { return engine.start(queue_.now()); });
 }
 
@@ -287,6 +292,7 @@ void PowCluster::record_change(SlotId slot, Result<StoreChange> change) {
           short_hex(node.store.head().hash()) +
           " txs=" + std::to_string(node.store.head().transactions.size()));
   }
+  record_store_change(slot, *change);
   if (hooks_.on_change)
     hooks_.on_change(node, *change, queue_.now());
   const std::uint64_t incarnation = node.incarnation;

@@ -46,6 +46,7 @@
 #include "chain/mempool.h"
 #include "tests/sim/network.h"
 #include "tests/sim/pow_store.h"
+#include "tests/sim/trace_recorder.h"
 
 namespace synod::sim {
 
@@ -107,6 +108,8 @@ struct PowClusterOptions {
   // Set: the cluster runs on this genesis (a PoS one, pos_sim.h), slot i being its
   // validator i. Unset: a PoW genesis of `miners` miners and `accounts` accounts.
   std::optional<PowSimGenesis> genesis;
+  // Records the run for a chart when set (pow_cluster_trace.cpp); must outlive the cluster.
+  TraceRecorder* recorder = nullptr;
 };
 
 // How an experiment shapes the links around an attacker. Every member is optional.
@@ -181,6 +184,8 @@ class PowCluster {
   std::uint64_t trace_hash() const;
   void trace(const std::string& line);
   bool tracing() const { return options_.trace != nullptr; }
+  // The end of a recorded run: mined blocks off the final best chain become orphans.
+  void finish_recording();
 
  private:
   void execute(SlotId slot, chain::Actions actions);
@@ -189,7 +194,7 @@ class PowCluster {
   void record_change(SlotId slot, Result<StoreChange> change);
   void send_block_message(SlotId from, SlotId to, const std::shared_ptr<const Bytes>& message);
   void transmit(SlotId from, SlotId to, std::uint64_t tag, Network::Delivery delivery,
-                std::function<void()> deliver);
+                std::function<void()> deliver, std::string label = {});
   void deliver_message(SlotId to, SlotId from, const std::shared_ptr<const Bytes>& message);
   void set_timer(SlotId slot, std::uint32_t id, TimeMs at_ms);
   void fetch_by_locator(SlotId slot, const chain::FetchByLocatorAction& action);
@@ -200,6 +205,13 @@ class PowCluster {
   void gossip_arrived(SlotId slot, const chain::Transaction& tx, const crypto::Hash256& hash);
   void fault(SlotId slot, const std::string& what);
   bool signature_valid(const chain::Transaction& tx, const crypto::Hash256& tx_hash);
+  // The recorder's side (pow_cluster_trace.cpp); each is a no-op when nothing records.
+  bool recording() const { return options_.recorder != nullptr && !options_.recorder->full(); }
+  void record_nodes();
+  std::string message_label(ByteView message) const;
+  void record_mined(SlotId slot, const chain::Block& block);
+  void record_store_change(SlotId slot, const StoreChange& change);
+  std::optional<SlotId> miner_of(const chain::BlockHeader& header) const;
 
   PowClusterOptions options_;
   chain::EngineFactory factory_;

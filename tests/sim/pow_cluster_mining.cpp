@@ -54,6 +54,7 @@ void PowCluster::deliver_hit(SlotId slot, std::uint64_t job, const chain::BlockH
   if (!node.up() || node.engine->head().hash != hash)
     return;  // the engine refused it (a clock check) or a hook moved on
   ++node.blocks_mined;
+  record_mined(slot, node.store.head());
   if (hooks_.on_mined)
     hooks_.on_mined(node, node.store.head(), queue_.now());
 }

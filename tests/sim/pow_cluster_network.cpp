@@ -6,14 +6,14 @@ namespace synod::sim {
 
 // One hop from -> to: the policy's fixed latency, or the Network's random model.
 void PowCluster::transmit(SlotId from, SlotId to, std::uint64_t tag, Network::Delivery delivery,
-                          std::function<void()> deliver) {
+                          std::function<void()> deliver, std::string label) {
   if (policy_.latency) {
     if (auto latency = policy_.latency(from, to)) {
-      network_.send_after(from, to, tag, *latency, std::move(deliver));
+      network_.send_after(from, to, tag, *latency, std::move(deliver), std::move(label));
       return;
     }
   }
-  network_.send(from, to, tag, delivery, std::move(deliver));
+  network_.send(from, to, tag, delivery, std::move(deliver), std::move(label));
 }
 
 void PowCluster::send_block_message(SlotId from, SlotId to,
@@ -22,16 +22,19 @@ void PowCluster::send_block_message(SlotId from, SlotId to,
     trace("n" + std::to_string(from) + " WITHHOLDS a block from n" + std::to_string(to));
     return;
   }
-  transmit(from, to, fnv1a(*message), Network::Delivery::kLossy,
-           [this, from, to, message] { deliver_message(to, from, message); });
+  transmit(
+      from, to, fnv1a(*message), Network::Delivery::kLossy,
+      [this, from, to, message] { deliver_message(to, from, message); }, message_label(*message));
 }
 
 void PowCluster::publish(SlotId from, SlotId to, const chain::Block& block, TimeMs latency_ms) {
   auto message = std::make_shared<const Bytes>(pow_pos::encode_block_message(block));
   trace("n" + std::to_string(from) + " PUBLISHES h=" + std::to_string(block.header.height) +
         " to n" + std::to_string(to) + " in " + std::to_string(latency_ms) + " ms");
-  network_.send_after(from, to, fnv1a(*message), latency_ms,
-                      [this, from, to, message] { deliver_message(to, from, message); });
+  network_.send_after(
+      from, to, fnv1a(*message), latency_ms,
+      [this, from, to, message] { deliver_message(to, from, message); },
+      recording() ? message_label(*message) + " (published)" : std::string());
 }
 
 void PowCluster::deliver_message(SlotId to, SlotId from,
@@ -81,10 +84,13 @@ void PowCluster::fetch_by_locator(SlotId slot, const chain::FetchByLocatorAction
   const std::uint64_t incarnation = nodes_.at(slot)->incarnation;
   trace("n" + std::to_string(slot) + " FETCH from n" + std::to_string(server) + " (locator of " +
         std::to_string(action.locator.size()) + ")");
-  transmit(slot, server, action.locator.size(), Network::Delivery::kLossy,
-           [this, server, slot, incarnation, action] {
-             answer_locator(server, slot, incarnation, action);
-           });
+  transmit(
+      slot, server, action.locator.size(), Network::Delivery::kLossy,
+      [this, server, slot, incarnation, action] {
+        answer_locator(server, slot, incarnation, action);
+      },
+      recording() ? "FETCH by locator of " + std::to_string(action.locator.size()) + " hashes"
+                  : std::string());
 }
 
 // At the server: its best chain after the first locator hash it has there (from block 1
@@ -100,19 +106,27 @@ void PowCluster::answer_locator(SlotId server, SlotId client, std::uint64_t inca
   }
   auto blocks =
       std::make_shared<std::vector<chain::Block>>(store.serve(from_height, max_blocks, may_serve));
-  transmit(server, client, blocks->size(), Network::Delivery::kLossy,
-           [this, server, client, incarnation, blocks] {
-             if (nodes_.at(client)->incarnation != incarnation)
-               return;  // the requester restarted: its connection is gone
-             trace("n" + std::to_string(client) + " FETCHED " + std::to_string(blocks->size()) +
-                   " blocks from n" + std::to_string(server));
-             drive(client, [this, server, blocks](chain::Engine& engine) {
-               return engine.on_blocks_fetched(static_cast<ReplicaIndex>(server), *blocks,
-                                               queue_.now());
-             });
-             if (hooks_.on_received && nodes_.at(client)->up())
-               hooks_.on_received(*nodes_.at(client), server, *blocks, queue_.now());
-           });
+  std::string label;
+  if (recording()) {
+    label = "BLOCKS " + std::to_string(blocks->size()) +
+            (blocks->empty() ? std::string(" (nothing new)")
+                             : " #" + std::to_string(blocks->front().header.height) + "-#" +
+                                   std::to_string(blocks->back().header.height));
+  }
+  transmit(
+      server, client, blocks->size(), Network::Delivery::kLossy,
+      [this, server, client, incarnation, blocks] {
+        if (nodes_.at(client)->incarnation != incarnation)
+          return;  // the requester restarted: its connection is gone
+        trace("n" + std::to_string(client) + " FETCHED " + std::to_string(blocks->size()) +
+              " blocks from n" + std::to_string(server));
+        drive(client, [this, server, blocks](chain::Engine& engine) {
+          return engine.on_blocks_fetched(static_cast<ReplicaIndex>(server), *blocks, queue_.now());
+        });
+        if (hooks_.on_received && nodes_.at(client)->up())
+          hooks_.on_received(*nodes_.at(client), server, *blocks, queue_.now());
+      },
+      std::move(label));
 }
 
 }  // namespace synod::sim

@@ -64,6 +64,7 @@ class PowHarness {
                                           " events exhausted (runaway message storm?)");
     }
     check_end();
+    cluster_.finish_recording();
     if (options_.inspect)
       options_.inspect(cluster_);
   }
@@ -138,6 +139,7 @@ class PowHarness {
                                                 const PowRunOptions& options) {
     PowClusterOptions out = pow_cluster_options(scenario);
     out.trace = options.trace;
+    out.recorder = options.recorder;
     return out;
   }
   static PowWorkloadOptions make_workload_options(const PowScenario& scenario) {

@@ -16,7 +16,8 @@
 namespace synod::sim {
 
 struct PowRunOptions {
-  std::ostream* trace = nullptr;  // per-event trace when set
+  std::ostream* trace = nullptr;      // per-event trace when set
+  TraceRecorder* recorder = nullptr;  // records the run for a chart when set
   std::uint64_t event_budget = 20'000'000;
   // Called after setup, before the run (directed tests add their own events here).
   std::function<void(PowCluster&)> prepare;

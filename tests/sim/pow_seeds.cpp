@@ -11,12 +11,22 @@ std::string mode_name(const PowSeedOptions& options) {
 
 }  // namespace
 
-PowRunResult run_pow_seed(std::uint64_t seed, const PowSeedOptions& options, std::ostream* trace) {
+PowRunResult run_pow_seed(std::uint64_t seed, const PowSeedOptions& options, std::ostream* trace,
+                          TraceRecorder* recorder) {
   const PowScenarioOptions scenario_options{options.miners, options.duration_ms};
   PowScenario scenario = options.pos ? generate_pos_scenario(seed, scenario_options)
                                      : generate_pow_scenario(seed, scenario_options);
   PowRunOptions run;
   run.trace = trace;
+  run.recorder = recorder;
+  if (recorder != nullptr) {
+    recorder->set_run({{"seed", seed},
+                       {"consensus", mode_name(options)},
+                       {"nodes", options.miners},
+                       {"duration_ms", options.duration_ms},
+                       {"scenario", scenario.describe()},
+                       {"replay", pow_replay_command(seed, options)}});
+  }
   return run_pow_scenario(scenario, run);
 }
 

@@ -17,8 +17,9 @@ struct PowSeedOptions {
   TimeMs duration_ms = 60'000;
 };
 
+// `recorder`, when set, records the run (and its seed, miners and scenario) for a chart.
 PowRunResult run_pow_seed(std::uint64_t seed, const PowSeedOptions& options,
-                          std::ostream* trace = nullptr);
+                          std::ostream* trace = nullptr, TraceRecorder* recorder = nullptr);
 // "synod-sim --consensus pow|pos --seed S --nodes N --duration-ms D --verbose"
 std::string pow_replay_command(std::uint64_t seed, const PowSeedOptions& options);
 // The violations of a failed run, its scenario and its replay command, several lines.

@@ -130,6 +130,8 @@ json TraceRecorder::to_json() const {
               {"max_events", max_events_},
               {"truncated", truncated_},
               {"events", events_}};
+  if (!mined_at_.empty())
+    out["orphans"] = orphans_;
   if (truncated_) {
     out["note"] = "the trace stopped at its cap of " + std::to_string(max_events_) +
                   " events, at t=" + std::to_string(truncated_at_ms_) +

@@ -1,7 +1,10 @@
 // A bounded record of one simulated run, for the message-sequence chart (web/msc.js):
 // every message copy's send, delivery or drop (with time, from, to and type), partitions,
-// crashes and restarts, view changes and commits. `synod-sim --seed S --trace FILE` writes
-// it as JSON; `--html FILE` embeds it in a self-contained page.
+// crashes and restarts; for PBFT, view changes and commits; for proof of work, blocks mined
+// (by whom), tips adopted, forks (a second block mined at a height), reorgs (who switched,
+// how deep) and, once the run ended, which mined blocks were orphaned.
+// `synod-sim --seed S --trace FILE` writes it as JSON; `--html FILE` embeds it in a
+// self-contained page.
 //
 // Bounded: after max_events events the recorder stops and says so in the JSON ("truncated"
 // and a "note" naming the time it stopped), so a long run cannot fill memory.
@@ -11,6 +14,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +52,20 @@ class TraceRecorder final : public NetworkObserver {
   // recorded as a view event (engines without them record none).
   void on_status(SlotId slot, const nlohmann::json& status, TimeMs at_ms);
 
+  // Proof of work (trace_recorder_pow.cpp); hashes are short hex prefixes. `slot` mined
+  // block `height`: recorded, and a fork when another block was mined at that height.
+  void on_mined(SlotId slot, std::uint64_t height, const std::string& hash,
+                const std::string& prev_hash, std::size_t transactions, TimeMs at_ms);
+  // `slot` extended its best chain with a block `miner` mined (nullopt: not a miner's).
+  void on_tip(SlotId slot, std::uint64_t height, const std::string& hash,
+              std::optional<SlotId> miner, TimeMs at_ms);
+  // `slot` switched branches: `abandoned` (lowest first) left its best chain above
+  // fork_height and its new head is `hash` at `height`.
+  void on_reorg(SlotId slot, std::uint64_t fork_height, const std::vector<std::string>& abandoned,
+                std::uint64_t height, const std::string& hash, TimeMs at_ms);
+  // At the end of a run: every mined block not in `final_chain` is marked orphaned.
+  void mark_orphans(const std::set<std::string>& final_chain);
+
   // True once max_events were recorded: callers may skip work that only feeds the record.
   bool full() const { return events_.size() >= max_events_; }
   std::size_t size() const { return events_.size(); }
@@ -70,6 +89,9 @@ class TraceRecorder final : public NetworkObserver {
     bool in_view_change = false;
   };
   std::map<SlotId, ViewSeen> views_;
+  // Proof of work: the blocks mined at each height (hash, miner), for fork events.
+  std::map<std::uint64_t, std::vector<std::pair<std::string, SlotId>>> mined_at_;
+  std::size_t orphans_ = 0;
 };
 
 // The first word of a message label ("PREPARE v=1 s=5" -> "PREPARE").

@@ -2,3 +2,4 @@
 # web server hands to browsers (testnet/web_hub.h).
 synod_test(unit_event_feed LABEL unit SOURCES event_feed_test.cpp LIBS synod_node)
 synod_test(unit_web_hub LABEL unit SOURCES web_hub_test.cpp LIBS synod_testnet_web)
+synod_test(unit_slash_log LABEL unit SOURCES slash_log_test.cpp LIBS synod_node)

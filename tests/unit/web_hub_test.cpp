@@ -41,6 +41,17 @@ TEST_CASE("web hub: a node state change bumps the version, a repeat does not", "
   CHECK(state["nodes"][0]["state"].is_null());
 }
 
+TEST_CASE("web hub: the encoded state is made once per version and shared", "[unit][web]") {
+  WebHub hub(two_nodes());
+  const auto first = hub.snapshot_text();
+  CHECK(hub.snapshot_text() == first);  // no change: the same encoding, not a new one
+  CHECK(json::parse(*first) == hub.snapshot());
+  hub.set_node_state(0, {{"height", 9}});
+  const auto second = hub.snapshot_text();
+  CHECK(second != first);
+  CHECK(json::parse(*second)["nodes"][0]["state"]["height"] == 9);
+}
+
 TEST_CASE("web hub: the block tree keeps the newest blocks only", "[unit][web]") {
   WebHub hub(two_nodes());
   for (std::uint64_t h = 0; h < WebHub::kBlocksKept + 40; ++h)
