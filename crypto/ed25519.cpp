@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "crypto/signature_memo.h"
+
 namespace synod::crypto {
 
 void ensure_sodium() {
@@ -63,15 +65,30 @@ KeyPair::~KeyPair() {
 }
 
 Signature KeyPair::sign(ByteView message) const {
+  SignatureMemo* memo = SignatureMemo::current();
+  if (memo != nullptr) {
+    if (auto known = memo->find_signature(public_key_, message))
+      return *known;
+  }
   Signature out;
   crypto_sign_detached(out.data.data(), nullptr, message.data(), message.size(), secret_key_);
+  if (memo != nullptr)
+    memo->store_signature(public_key_, message, out);
   return out;
 }
 
 bool verify(const PublicKey& key, ByteView message, const Signature& signature) {
+  SignatureMemo* memo = SignatureMemo::current();
+  if (memo != nullptr) {
+    if (auto known = memo->find_verification(key, message, signature))
+      return *known;
+  }
   ensure_sodium();
-  return crypto_sign_verify_detached(signature.data.data(), message.data(), message.size(),
-                                     key.data.data()) == 0;
+  bool valid = crypto_sign_verify_detached(signature.data.data(), message.data(), message.size(),
+                                           key.data.data()) == 0;
+  if (memo != nullptr)
+    memo->store_verification(key, message, signature, valid);
+  return valid;
 }
 
 }  // namespace synod::crypto

@@ -31,6 +31,7 @@
 #include "chain/engine.h"
 #include "chain/genesis.h"
 #include "chain/mempool.h"
+#include "pbft/planted_bug.h"
 #include "pbft/primary_monitor.h"
 
 namespace synod::pbft {
@@ -58,6 +59,8 @@ struct ReplicaConfig {
   // Committed blocks executed ahead of the driver's storage (on_block_stored) at most; the
   // replica waits for the store beyond it. Zero: 256, the most allowed.
   std::uint64_t max_unstored_blocks = 0;
+  // Tests only (pbft/planted_bug.h): the node never sets it.
+  PlantedBug planted_bug = PlantedBug::kNone;
 };
 
 // What a replica is rebuilt from after a (re)start: the store's head and the state after

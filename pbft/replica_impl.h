@@ -132,6 +132,8 @@ struct Replica::Impl {
   // a restarted replica must not wait for a fresh checkpoint proof to accept new blocks).
   std::uint64_t low_watermark() const {
     std::uint64_t interval = genesis.pbft.checkpoint_interval;
+    if (planted(PlantedBug::kLowWatermarkAhead))
+      return std::max(stable_sequence, (head.height + interval - 1) / interval * interval);
     return std::max(stable_sequence, head.height - head.height % interval);
   }
   std::uint64_t high_watermark() const { return low_watermark() + genesis.pbft.watermark_window; }
@@ -153,6 +155,15 @@ struct Replica::Impl {
   void resume_execution(Actions& out, TimeMs now);
   std::uint64_t timeout_ms() const;
   void drop(DropReason reason) { ++counters.dropped[static_cast<int>(reason)]; }
+  bool planted(PlantedBug bug) const { return config.planted_bug == bug; }
+  // One vote per sender in `tally` (a planted bug files each copy under a key of its own).
+  template <typename Vote>
+  void tally_vote(std::map<ReplicaIndex, Signed<Vote>>& tally, const Signed<Vote>& message) {
+    ReplicaIndex key = message.sender;
+    while (planted(PlantedBug::kCountDuplicateVotes) && tally.count(key) != 0)
+      key += static_cast<ReplicaIndex>(n());
+    tally.emplace(key, message);
+  }
 
   template <typename Body>
   Signed<Body> sign_body(Body body) const {

@@ -150,7 +150,10 @@ void Replica::Impl::on_pre_prepare(Actions& out, const Signed<PrePrepare>& messa
   crypto::Hash256 digest = body.block.hash();
   const auto& known = slot.pre_prepare ? slot.pre_prepare : slot.pending;
   if (known) {
-    if (known->body.block.hash() != digest) {
+    if (known->body.block.hash() != digest && planted(PlantedBug::kAcceptConflictingPrePrepare) &&
+        sequence == head.height + 1) {
+      accept_pre_prepare(out, message, now);
+    } else if (known->body.block.hash() != digest) {
       // Two signed pre-prepares for one (view, sequence): the primary is faulty.
       drop(DropReason::kConflictingPrePrepare);
       start_view_change(out, view + 1, now);
@@ -202,7 +205,7 @@ Status Replica::Impl::check_block_contents(const chain::Block& block, chain::Sta
     const chain::Transaction& tx = block.transactions[i];
     bool valid = config.signature_check ? config.signature_check(tx, hashes[i])
                                         : mempool.contains(hashes[i]) || tx.signature_valid();
-    if (!valid) {
+    if (!valid && !planted(PlantedBug::kSkipTransactionSignatures)) {
       return make_error("transaction " + std::to_string(i) + " has a bad signature");
     }
   }
@@ -264,7 +267,8 @@ void Replica::Impl::accept_pre_prepare(Actions& out, const Signed<PrePrepare>& m
     return;
   }
   crypto::Hash256 digest = message.body.block.hash();
-  if (!is_primary() && !votes.allows(VoteKind::kPrepare, view, sequence, digest)) {
+  if (!is_primary() && !votes.allows(VoteKind::kPrepare, view, sequence, digest) &&
+      !planted(PlantedBug::kAcceptConflictingPrePrepare)) {
     drop(DropReason::kConflictingPrePrepare);
     return;
   }
@@ -289,7 +293,9 @@ bool Replica::Impl::admit_vote(Actions& out, const Signed<Vote>& message, TimeMs
   if (body.sequence > 0)
     observe_height(out, message.sender, body.sequence - 1, now);
   observe_view(out, message.sender, body.view, now);
-  if (in_view_change || body.view != view) {
+  bool old_view_admitted =
+      planted(PlantedBug::kAcceptOldViewVotes) && !in_view_change && body.view < view;
+  if ((in_view_change || body.view != view) && !old_view_admitted) {
     if (!defer_future(message, body.view))
       drop(DropReason::kWrongView);
     return false;
@@ -312,7 +318,7 @@ void Replica::Impl::on_prepare(Actions& out, const Signed<Prepare>& message, Tim
   }
   if (!admit_vote(out, message, now))
     return;
-  slots[message.body.sequence].prepares.emplace(message.sender, message);
+  tally_vote(slots[message.body.sequence].prepares, message);
   check_prepared(out, message.body.sequence, now);
 }
 
@@ -349,7 +355,7 @@ void Replica::Impl::check_prepared(Actions& out, std::uint64_t sequence, TimeMs 
 void Replica::Impl::on_commit(Actions& out, const Signed<Commit>& message, TimeMs now) {
   if (!admit_vote(out, message, now))
     return;
-  slots[message.body.sequence].commits.emplace(message.sender, message);
+  tally_vote(slots[message.body.sequence].commits, message);
   check_committed(out, message.body.sequence, now);
 }
 
@@ -362,15 +368,18 @@ void Replica::Impl::check_committed(Actions& out, std::uint64_t sequence, TimeMs
   Slot& slot = it->second;
   if (!slot.pre_prepare || !slot.commit_sent)
     return;
+  std::size_t needed = planted(PlantedBug::kCommitQuorumTooSmall) ? quorum() - 1 : quorum();
+  if (planted(PlantedBug::kExecuteBeforeCommitted))
+    needed = 1;  // its own COMMIT: prepared is enough
   chain::CommitCertificate certificate{view, sequence, slot.digest, {}};
   for (const auto& [sender, commit] : slot.commits) {
     if (commit.body.digest != slot.digest)
       continue;
     certificate.signatures.push_back(chain::CommitSignature{sender, commit.signature});
-    if (certificate.signatures.size() == quorum())
+    if (certificate.signatures.size() == needed)
       break;
   }
-  if (certificate.signatures.size() < quorum())
+  if (certificate.signatures.size() < needed)
     return;
   if (storage_behind())
     return;  // committed, but executed only once the store catches up (resume_execution)

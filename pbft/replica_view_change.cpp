@@ -180,7 +180,10 @@ void Replica::Impl::try_new_view(Actions& out, TimeMs now) {
   NewView body;
   body.view = view;
   body.view_changes = std::move(selected);
-  if (auto reproposal = compute_reproposal(body.view_changes, view)) {
+  auto reproposal = compute_reproposal(body.view_changes, view);
+  if (planted(PlantedBug::kIgnorePreparedCertificates))
+    reproposal.reset();
+  if (reproposal) {
     votes.record(VoteKind::kPrePrepare, view, reproposal->sequence, reproposal->block.hash());
     body.pre_prepares.push_back(sign_body(std::move(*reproposal)));
   }
@@ -214,7 +217,8 @@ void Replica::Impl::on_new_view(Actions& out, const Signed<NewView>& message, Ti
     drop(DropReason::kStale);
     return;
   }
-  if (auto status = validate_new_view(message, validators, domain); !status) {
+  auto status = validate_new_view(message, validators, domain);
+  if (!status && !planted(PlantedBug::kIgnorePreparedCertificates)) {
     drop(DropReason::kInvalidNewView);
     return;
   }

@@ -8,9 +8,16 @@
 namespace synod::sim {
 namespace {
 
+// Derived once per thread: a Twins chunk builds a cluster per scenario, and deriving its
+// twelve keys again was a visible share of a short run.
 crypto::KeyPair key_from_label(const std::string& label) {
+  thread_local std::map<std::string, crypto::KeyPair> derived;
+  if (auto it = derived.find(label); it != derived.end())
+    return it->second;
   crypto::Hash256 digest = crypto::sha256(as_bytes(label));
-  return crypto::KeyPair::from_seed(crypto::Seed::from(digest.view()));
+  crypto::KeyPair key = crypto::KeyPair::from_seed(crypto::Seed::from(digest.view()));
+  derived.emplace(label, key);
+  return key;
 }
 
 std::string short_hex(const crypto::Hash256& hash) {
@@ -269,6 +276,8 @@ void Cluster::send_message(SlotId from, ReplicaIndex to,
     if (node->validator != to || node->slot == from)
       continue;
     SlotId target = node->slot;
+    if (link_filter_ && !link_filter_(from, target, *message))
+      continue;
     network_.send(
         from, target, tag, Network::Delivery::kLossy,
         [this, target, sender, message] { deliver_message(target, sender, message); },
@@ -357,6 +366,8 @@ void Cluster::commit_block(SlotId slot, chain::AppendBlockAction action) {
 void Cluster::fetch_blocks(SlotId slot, const chain::FetchBlocksAction& action) {
   std::optional<SlotId> server = route(slot, action.peer);
   if (!server || action.peer >= options_.validators)
+    return;
+  if (link_filter_ && !link_filter_(slot, *server, ByteView()))
     return;
   const std::uint64_t incarnation = nodes_.at(slot)->incarnation;
   const std::uint32_t max_blocks = std::min(action.max_blocks, options_.fetch_blocks_max);

@@ -119,6 +119,12 @@ struct ClusterHooks {
   std::function<void(const SimNode&, const std::string&, TimeMs)> on_fault;
 };
 
+// Sees every copy of a protocol message (or, with an empty message, a block fetch) that
+// slot `from` sends to slot `to`, and decides whether the copy may go: Twins' per-round
+// partitions (twins.h) and directed tests that cut one message type. Transaction gossip
+// between mempools is not filtered.
+using LinkFilter = std::function<bool(SlotId from, SlotId to, ByteView message)>;
+
 class Cluster {
  public:
   Cluster(ClusterOptions options, EngineFactory factory);
@@ -126,6 +132,7 @@ class Cluster {
   Cluster& operator=(const Cluster&) = delete;
 
   void set_hooks(ClusterHooks hooks) { hooks_ = std::move(hooks); }
+  void set_link_filter(LinkFilter filter) { link_filter_ = std::move(filter); }
   // Builds and starts every slot's engine at the current time.
   void start();
   void crash(SlotId slot);
@@ -178,6 +185,7 @@ class Cluster {
   Network network_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
   ClusterHooks hooks_;
+  LinkFilter link_filter_;
   std::uint64_t next_timer_token_ = 0;
   TraceHash events_;
 };

@@ -15,6 +15,8 @@
 //   synod-sim --consensus pos --seeds N | --seed S  (as pow; N validators)
 //   synod-sim --consensus pos --experiment fairness|nothing-at-stake [--trials T]
 //             [--first-seed S] [--jobs J] [--seed S [--verbose]]
+//   synod-sim --twins --count M [--first N] [--jobs J]   (twins_cli.h)
+//   synod-sim --twins --scenario ID [--planted-bug NAME] [--verbose]
 //
 // A sweep prints one summary line and exits 1 if any seed violated an invariant; every
 // failing seed prints the command that replays it. Bad arguments: one line, exit 2.
@@ -32,6 +34,7 @@
 #include "tests/sim/seeds.h"
 #include "tests/sim/trace_html.h"
 #include "tests/sim/trace_recorder.h"
+#include "tests/sim/twins_cli.h"
 
 namespace {
 
@@ -238,6 +241,8 @@ int main(int argc, char** argv) {
   alpha->excludes(q);
   app.add_option("--z", pow.confirmations, "double-spend replay (--seed): confirmations");
   app.add_option("--gamma", pow.gamma, "selfish-mining replay (--seed): gamma");
+  TwinsFlags twins;
+  add_twins_options(app, twins);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -247,6 +252,8 @@ int main(int argc, char** argv) {
     std::cerr << "synod-sim: " << error.what() << " (see --help)\n";
     return 2;
   }
+  if (auto code = run_twins_flags(twins, app, cli.jobs, cli.verbose))
+    return *code;
   if (trace->count() + html->count() + trace_cap->count() > 0) {
     if (seed->count() == 0) {
       std::cerr << "synod-sim: --trace, --html and --trace-max-events record one seed "

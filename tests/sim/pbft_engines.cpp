@@ -8,10 +8,10 @@
 
 namespace synod::sim {
 
-EngineFactory pbft_engine_factory(std::uint64_t seed) {
-  return [seed](const NodeContext& context) -> Result<std::unique_ptr<chain::Engine>> {
+EngineFactory pbft_engine_factory(std::uint64_t seed, pbft::PlantedBug bug) {
+  return [seed, bug](const NodeContext& context) -> Result<std::unique_ptr<chain::Engine>> {
     const SimNode& node = context.node;
-    pbft::ReplicaConfig config{context.genesis.genesis, context.key, 0, 0, {}};
+    pbft::ReplicaConfig config{context.genesis.genesis, context.key, 0, 0, {}, bug};
     pbft::ReplicaRecovery recovery{node.store.state, node.store.head(), std::nullopt};
     if (auto it = node.store.kv.find(pbft::Replica::kVotesKey); it != node.store.kv.end())
       recovery.votes = it->second;

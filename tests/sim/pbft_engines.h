@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "pbft/planted_bug.h"
 #include "tests/sim/cluster.h"
 
 namespace synod::sim {
@@ -15,7 +16,9 @@ namespace synod::sim {
 // a comma-separated list of pbft adversary kind names) gets its replica wrapped with
 // pbft::wrap_adversary, seeded from `seed`, the slot and its restart count. Twins are plain
 // replicas: the duplicated identity is the fault.
-EngineFactory pbft_engine_factory(std::uint64_t seed);
+// Every replica runs `bug` (pbft/planted_bug.h; kNone outside the planted-bug tests).
+EngineFactory pbft_engine_factory(std::uint64_t seed,
+                                  pbft::PlantedBug bug = pbft::PlantedBug::kNone);
 
 // Adversary kinds the seed sweep draws from (pbft::to_string names).
 std::vector<std::string> pbft_adversary_kinds();

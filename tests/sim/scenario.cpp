@@ -168,6 +168,7 @@ ClusterOptions cluster_options(const Scenario& scenario) {
   options.adversaries = scenario.adversaries;
   options.network = scenario.faulty_network;
   options.seed = scenario.seed;
+  options.pbft = scenario.pbft;
   return options;
 }
 

@@ -48,6 +48,7 @@ struct Scenario {
   TimeMs workload_stop_ms = 0;
   TimeMs liveness_bound_ms = 30'000;
   TimeMs end_ms = 0;  // the run's last moment (it may stop earlier once all is committed)
+  chain::PbftParams pbft = sim_pbft_params();
 
   std::size_t slots() const { return validators + twins.size(); }
   std::string describe() const;

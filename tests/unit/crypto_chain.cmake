@@ -1,6 +1,7 @@
 # Unit tests for crypto/ and chain/ (block store and mempool tests live in their own files).
 synod_test(unit_crypto LABEL unit
   SOURCES crypto_test.cpp hex_test.cpp merkle_test.cpp ed25519_test.cpp key_file_test.cpp
+          signature_memo_test.cpp
   LIBS synod_crypto)
 
 synod_test(unit_chain LABEL unit
