@@ -11,7 +11,8 @@ namespace synod::sim {
 EngineFactory pbft_engine_factory(std::uint64_t seed, pbft::PlantedBug bug) {
   return [seed, bug](const NodeContext& context) -> Result<std::unique_ptr<chain::Engine>> {
     const SimNode& node = context.node;
-    pbft::ReplicaConfig config{context.genesis.genesis, context.key, 0, 0, {}, bug};
+    pbft::ReplicaConfig config{context.genesis.genesis, context.key, 0, 0, {}};
+    config.planted_bug = bug;
     pbft::ReplicaRecovery recovery{node.store.state, node.store.head(), std::nullopt};
     if (auto it = node.store.kv.find(pbft::Replica::kVotesKey); it != node.store.kv.end())
       recovery.votes = it->second;
