@@ -342,6 +342,8 @@ TEST_CASE("the soak's receipt log reads back what was written, and refuses bad l
     CHECK_THAT(refused.message(), Catch::Contains(":3:"));
   }
   CHECK_FALSE(testnet::read_receipts((temp.path / "none.log").string()).ok());
+}
+
 namespace {
 
 // A PBFT genesis of four validators with known keys, and a certified block 1 made in
