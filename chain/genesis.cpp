@@ -439,6 +439,70 @@ Status check_validator_count(ConsensusMode mode, std::size_t n) {
 
 }  // namespace
 
+namespace {
+
+// The "validators" array: each entry parsed, keys and names unique, a count the mode allows.
+Status parse_validators(const json& root, Genesis& genesis) {
+  if (!root.contains("validators") || !root["validators"].is_array()) {
+    return make_error("genesis validators: expected an array");
+  }
+  std::vector<ValidatorInfo> validators;
+  std::set<crypto::PublicKey> keys;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < root["validators"].size() && i <= kMaxValidators; ++i) {
+    auto validator = parse_validator(root["validators"][i], i);
+    if (!validator)
+      return validator.error();
+    if (!keys.insert(validator->public_key).second) {
+      return make_error("genesis validators[" + std::to_string(i) + "]: duplicate public key");
+    }
+    if (!names.insert(validator->name).second) {
+      return make_error("genesis validators[" + std::to_string(i) + "]: duplicate name \"" +
+                        validator->name + "\"");
+    }
+    validators.push_back(std::move(*validator));
+  }
+  if (auto status = check_validator_count(genesis.mode, root["validators"].size()); !status) {
+    return status;
+  }
+  genesis.validators = ValidatorSet(std::move(validators));
+  return Status::success();
+}
+
+// The "accounts" array, each address once, with a total supply that fits in 64 bits.
+Status parse_accounts(const json& root, Genesis& genesis) {
+  if (root.contains("accounts")) {
+    if (!root["accounts"].is_array())
+      return make_error("genesis accounts: expected an array");
+    if (root["accounts"].size() > kMaxGenesisAccounts) {
+      return make_error("genesis accounts: at most " + std::to_string(kMaxGenesisAccounts));
+    }
+    std::set<Address> seen;
+    for (std::size_t i = 0; i < root["accounts"].size(); ++i) {
+      auto account = parse_account(root["accounts"][i], i);
+      if (!account)
+        return account.error();
+      if (!seen.insert(account->address).second) {
+        return make_error("genesis accounts[" + std::to_string(i) + "]: duplicate address");
+      }
+      genesis.accounts.push_back(*account);
+    }
+  }
+  // The whole supply must fit in 64 bits, so no balance can ever overflow.
+  std::uint64_t supply = 0;
+  for (const auto& account : genesis.accounts) {
+    for (std::uint64_t amount : {account.balance, account.stake}) {
+      if (amount > UINT64_MAX - supply) {
+        return make_error("genesis accounts: total supply exceeds 2^64 - 1");
+      }
+      supply += amount;
+    }
+  }
+  return Status::success();
+}
+
+}  // namespace
+
 Result<Genesis> parse_genesis(const std::string& json_text) {
   json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded())
@@ -474,57 +538,10 @@ Result<Genesis> parse_genesis(const std::string& json_text) {
       !status)
     return status.error();
 
-  if (!root.contains("validators") || !root["validators"].is_array()) {
-    return make_error("genesis validators: expected an array");
-  }
-  std::vector<ValidatorInfo> validators;
-  std::set<crypto::PublicKey> keys;
-  std::set<std::string> names;
-  for (std::size_t i = 0; i < root["validators"].size() && i <= kMaxValidators; ++i) {
-    auto validator = parse_validator(root["validators"][i], i);
-    if (!validator)
-      return validator.error();
-    if (!keys.insert(validator->public_key).second) {
-      return make_error("genesis validators[" + std::to_string(i) + "]: duplicate public key");
-    }
-    if (!names.insert(validator->name).second) {
-      return make_error("genesis validators[" + std::to_string(i) + "]: duplicate name \"" +
-                        validator->name + "\"");
-    }
-    validators.push_back(std::move(*validator));
-  }
-  if (auto status = check_validator_count(genesis.mode, root["validators"].size()); !status) {
+  if (auto status = parse_validators(root, genesis); !status)
     return status.error();
-  }
-  genesis.validators = ValidatorSet(std::move(validators));
-
-  if (root.contains("accounts")) {
-    if (!root["accounts"].is_array())
-      return make_error("genesis accounts: expected an array");
-    if (root["accounts"].size() > kMaxGenesisAccounts) {
-      return make_error("genesis accounts: at most " + std::to_string(kMaxGenesisAccounts));
-    }
-    std::set<Address> seen;
-    for (std::size_t i = 0; i < root["accounts"].size(); ++i) {
-      auto account = parse_account(root["accounts"][i], i);
-      if (!account)
-        return account.error();
-      if (!seen.insert(account->address).second) {
-        return make_error("genesis accounts[" + std::to_string(i) + "]: duplicate address");
-      }
-      genesis.accounts.push_back(*account);
-    }
-  }
-  // The whole supply must fit in 64 bits, so no balance can ever overflow.
-  std::uint64_t supply = 0;
-  for (const auto& account : genesis.accounts) {
-    for (std::uint64_t amount : {account.balance, account.stake}) {
-      if (amount > UINT64_MAX - supply) {
-        return make_error("genesis accounts: total supply exceeds 2^64 - 1");
-      }
-      supply += amount;
-    }
-  }
+  if (auto status = parse_accounts(root, genesis); !status)
+    return status.error();
   if (genesis.mode == ConsensusMode::kPos) {
     if (auto status = finish_pos_genesis(genesis); !status)
       return status.error();
