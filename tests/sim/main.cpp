@@ -199,14 +199,29 @@ int run_pow(const Cli& cli, const PowFlags& flags, const CLI::App& app, bool pos
   return code;
 }
 
+// The flags of the PoW and PoS experiments and of their one-seed replays.
+void add_pow_options(CLI::App& app, PowFlags& pow) {
+  app.add_option("--experiment", pow.experiment,
+                 "pow: double-spend or selfish-mining; pos: fairness or nothing-at-stake");
+  app.add_option("--trials", pow.trials, "pow experiments: seeds per grid point");
+  app.add_flag("--json", pow.json, "pow experiments: print the table as JSON");
+  auto* q = app.add_option("--q", pow.share, "double-spend replay (--seed): attacker share");
+  auto* alpha = app.add_option("--alpha", pow.share, "selfish-mining replay (--seed): pool share");
+  q->excludes(alpha);
+  alpha->excludes(q);
+  app.add_option("--z", pow.confirmations, "double-spend replay (--seed): confirmations");
+  app.add_option("--gamma", pow.gamma, "selfish-mining replay (--seed): gamma");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Cli cli;
   PowFlags pow;
   std::string consensus = "pbft";
-  CLI::App app{"Deterministic PBFT or proof-of-work cluster simulation with seeded faults",
-               "synod-sim"};
+  CLI::App app{
+      "Deterministic PBFT, proof-of-work or proof-of-stake cluster simulation with seeded faults",
+      "synod-sim"};
   app.add_option("--consensus", consensus, "pbft (the default), pow or pos")
       ->check(CLI::IsMember({"pbft", "pow", "pos"}));
   auto* seeds = app.add_option("--seeds", cli.seeds, "Run this many seeds (a sweep)");
@@ -231,16 +246,7 @@ int main(int argc, char** argv) {
   auto* trace_cap = app.add_option("--trace-max-events", cli.trace_max_events,
                                    "Stop recording after this many events (default 20000)")
                         ->check(CLI::Range(std::size_t{1}, TraceRecorder::kMaxEventsLimit));
-  app.add_option("--experiment", pow.experiment,
-                 "pow: double-spend or selfish-mining; pos: fairness or nothing-at-stake");
-  app.add_option("--trials", pow.trials, "pow experiments: seeds per grid point");
-  app.add_flag("--json", pow.json, "pow experiments: print the table as JSON");
-  auto* q = app.add_option("--q", pow.share, "double-spend replay (--seed): attacker share");
-  auto* alpha = app.add_option("--alpha", pow.share, "selfish-mining replay (--seed): pool share");
-  q->excludes(alpha);
-  alpha->excludes(q);
-  app.add_option("--z", pow.confirmations, "double-spend replay (--seed): confirmations");
-  app.add_option("--gamma", pow.gamma, "selfish-mining replay (--seed): gamma");
+  add_pow_options(app, pow);
   TwinsFlags twins;
   add_twins_options(app, twins);
   try {
