@@ -152,6 +152,10 @@ void NakamotoCore::receive(std::vector<chain::Block> blocks, std::optional<PeerI
 void NakamotoCore::add_own_block(chain::Block block, chain::StateDiff diff,
                                  std::vector<crypto::Hash256> tx_hashes, TimeMs now, Actions& out) {
   auto shared = std::make_shared<const chain::Block>(std::move(block));
+  // A PoS seal is deterministic: a validator restarted within the second it signed in
+  // signs the very block it stored before the restart. That block is already known.
+  if (tree.contains(shared->hash()))
+    return;
   const TreeEntry& entry = tree.insert(shared, Validity::kHeader);
   tree.set_valid(entry.hash, std::move(diff), std::move(tx_hashes));
   ++counters.blocks_accepted;
@@ -160,7 +164,11 @@ void NakamotoCore::add_own_block(chain::Block block, chain::StateDiff diff,
     on_block_admitted(entry, now, out);
   out.push_back(chain::BroadcastAction{encode_block_message(*shared)});
   const crypto::Hash256 old_tip = active;
+  const crypto::Hash256 hash = entry.hash;
   activate_best(now, out);
+  // An own block that lost is kept, as a peer's would be, so a restart still knows it.
+  if (const TreeEntry* kept = tree.find(hash); kept && !on_active_chain(*kept))
+    out.push_back(chain::StoreSideBlockAction{*shared});
   if (active != old_tip)
     after_tip_change(now, out);
   else if (on_tip_changed)

@@ -38,6 +38,7 @@ struct StoredValidator {
   std::unique_ptr<BlockStore> store;
   std::unique_ptr<Mempool> mempool;
   std::unique_ptr<PosEngine> engine;
+  std::vector<std::string> byzantine;
 
   explicit StoredValidator(Harness& watching) : observer(watching) {}
 
@@ -58,6 +59,7 @@ struct StoredValidator {
     setup.participant = ReplicaIndex{0};
     setup.mempool = mempool.get();
     setup.stored = store.get();
+    setup.byzantine = byzantine;
     auto created = PosEngine::create(std::move(setup));
     REQUIRE(created.ok());
     engine = std::move(*created);
@@ -210,4 +212,32 @@ TEST_CASE("pos restart: an offence stored but not yet punished is reported again
   CHECK(node.engine->pos_counters().double_signs_seen == 1);
   CHECK(node.engine->pos_counters().evidence_submitted == 0);
   CHECK(node.mempool->empty());
+}
+
+TEST_CASE("pos restart: a double-signer restarted within the second it signed in goes on",
+          "[pos][engine][recovery][byzantine]") {
+  Harness observer(std::nullopt);
+  StoredValidator node(observer);
+  node.byzantine = {PosEngine::kDoubleSign};
+  node.open(kNow);
+  TimeMs now = kNow;
+  while (node.engine->head().height < 3) {
+    now += 1000;
+    node.slot(now);
+  }
+  // The attack happened: the node signed off the best tip.
+  REQUIRE(node.engine->pos_counters().byzantine_blocks > 0);
+  const ChainHead head = node.engine->head();
+  const std::size_t tree_size = node.engine->tree_size();
+  // Back within the same second, its tickets win again and sign the blocks of that second
+  // once more, byte for byte: the engine must take them as the blocks it has.
+  node.close();
+  node.open(now + 500);
+  CHECK(node.engine->head() == head);
+  CHECK(node.engine->tree_size() == tree_size);
+  while (node.engine->head().height < head.height + 3) {
+    now += 1000;
+    node.slot(now);
+  }
+  CHECK(observer.engine->head() == node.engine->head());
 }
