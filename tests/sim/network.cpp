@@ -133,8 +133,8 @@ void Network::observe(WireEvent::Kind kind, const Copy& copy) {
   }
 }
 
-void Network::send(SlotId from, SlotId to, std::uint64_t tag, Delivery delivery,
-                   std::function<void()> deliver, std::string label) {
+std::optional<Network::Copy> Network::depart(SlotId from, SlotId to, std::uint64_t tag,
+                                             std::string label) {
   ++stats_.sent;
   Copy copy{from, to, tag, 0, nullptr};
   if (observer_ != nullptr) {
@@ -144,13 +144,21 @@ void Network::send(SlotId from, SlotId to, std::uint64_t tag, Delivery delivery,
   if (!reachable(from, to)) {
     ++stats_.dropped_partition;
     observe(WireEvent::Kind::kDropPartition, copy);
-    return;
+    return std::nullopt;
   }
+  return copy;
+}
+
+void Network::send(SlotId from, SlotId to, std::uint64_t tag, Delivery delivery,
+                   std::function<void()> deliver, std::string label) {
+  const std::optional<Copy> copy = depart(from, to, tag, std::move(label));
+  if (!copy)
+    return;
   int copies = 1;
   if (delivery == Delivery::kLossy) {
     if (rng_.chance(options_.drop_probability)) {
       ++stats_.dropped_random;
-      observe(WireEvent::Kind::kDropRandom, copy);
+      observe(WireEvent::Kind::kDropRandom, *copy);
       return;
     }
     if (rng_.chance(options_.duplicate_probability)) {
@@ -160,23 +168,13 @@ void Network::send(SlotId from, SlotId to, std::uint64_t tag, Delivery delivery,
   }
   auto shared = std::make_shared<std::function<void()>>(std::move(deliver));
   for (int i = 0; i < copies; ++i)
-    schedule_copy(copy, sample_latency(), shared);
+    schedule_copy(*copy, sample_latency(), shared);
 }
 
 void Network::send_after(SlotId from, SlotId to, std::uint64_t tag, TimeMs latency_ms,
                          std::function<void()> deliver, std::string label) {
-  ++stats_.sent;
-  Copy copy{from, to, tag, 0, nullptr};
-  if (observer_ != nullptr) {
-    copy.message_id = observe_send(from, to, label);
-    copy.label = std::make_shared<const std::string>(std::move(label));
-  }
-  if (!reachable(from, to)) {
-    ++stats_.dropped_partition;
-    observe(WireEvent::Kind::kDropPartition, copy);
-    return;
-  }
-  schedule_copy(copy, latency_ms, std::make_shared<std::function<void()>>(std::move(deliver)));
+  if (const std::optional<Copy> copy = depart(from, to, tag, std::move(label)))
+    schedule_copy(*copy, latency_ms, std::make_shared<std::function<void()>>(std::move(deliver)));
 }
 
 void Network::schedule_copy(const Copy& copy, TimeMs latency_ms,

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -172,6 +173,9 @@ class Network {
     std::uint64_t message_id = 0;
     std::shared_ptr<const std::string> label;  // null when unobserved
   };
+  // A send leaves `from`: counted and shown to the observer; nullopt (dropped) when a
+  // partition keeps `to` out of reach.
+  std::optional<Copy> depart(SlotId from, SlotId to, std::uint64_t tag, std::string label);
   void schedule_copy(const Copy& copy, TimeMs latency_ms,
                      const std::shared_ptr<std::function<void()>>& deliver);
   // Tells the observer (if any); returns the message id for the copies.
