@@ -12,22 +12,6 @@ namespace {
 
 constexpr std::uint64_t kExpectedHashes = 256;
 
-// Random split of `slots` into 2 or 3 non-empty groups.
-std::vector<std::vector<SlotId>> random_groups(Rng& rng, std::size_t slots) {
-  const std::size_t count = (slots >= 4 && rng.chance(0.3)) ? 3 : 2;
-  std::vector<SlotId> order(slots);
-  for (SlotId i = 0; i < slots; ++i)
-    order[i] = i;
-  for (std::size_t i = slots - 1; i > 0; --i)
-    std::swap(order[i], order[rng.below(i + 1)]);
-  std::vector<std::vector<SlotId>> groups(count);
-  for (std::size_t i = 0; i < slots; ++i)
-    groups[i < count ? i : rng.below(count)].push_back(order[i]);
-  for (auto& group : groups)
-    std::sort(group.begin(), group.end());
-  return groups;
-}
-
 // Weights 1-10 per miner, some nodes only following (at least two mine); scaled so the
 // network finds a block per interval at the initial target (with retargeting, up to twice
 // as fast, so the target must get harder).
@@ -76,7 +60,7 @@ void add_partitions(Rng& rng, PowScenario& out) {
   for (std::size_t i = 0; i < count && cursor + 2 * interval < out.stable_ms; ++i) {
     const TimeMs start = rng.between(cursor, cursor + (out.stable_ms - cursor) / 2);
     const TimeMs heal = std::min(out.stable_ms, start + rng.between(2, 12) * interval);
-    out.partitions.push_back(PartitionFault{random_groups(rng, out.miners), start, heal});
+    out.partitions.push_back(PartitionFault{random_groups(rng, out.miners, 4), start, heal});
     cursor = heal + 1;
   }
 }
@@ -160,20 +144,7 @@ std::string PowScenario::describe() const {
       out << (i ? "," : "") << static_cast<std::uint64_t>(hash_rates[i]);
     out << "]H/s interval=" << pow.block_interval_ms << "ms retarget=x" << pow.max_retarget_factor;
   }
-  out << " latency=" << faulty_network.latency_base_ms << "+"
-      << faulty_network.latency_jitter_mean_ms << "ms drop=" << faulty_network.drop_probability
-      << " dup=" << faulty_network.duplicate_probability;
-  for (const auto& partition : partitions) {
-    out << " partition{";
-    for (std::size_t g = 0; g < partition.groups.size(); ++g) {
-      out << (g ? "|" : "");
-      for (std::size_t i = 0; i < partition.groups[g].size(); ++i)
-        out << (i ? "," : "") << partition.groups[g][i];
-    }
-    out << "}@" << partition.start_ms << "-" << partition.heal_ms;
-  }
-  for (const auto& crash : crashes)
-    out << " crash[" << crash.slot << "]@" << crash.crash_ms << "-" << crash.restart_ms;
+  describe_faults(out, faulty_network, partitions, crashes);
   out << " stable@" << stable_ms << " tps=" << transactions_per_s;
   return out.str();
 }
@@ -218,26 +189,7 @@ chain::EngineFactory scenario_engine_factory(const PowScenario& scenario) {
 }
 
 void schedule_pow_faults(const PowScenario& scenario, PowCluster& cluster) {
-  EventQueue& queue = cluster.queue();
-  cluster.network().set_options(scenario.faulty_network);
-  queue.schedule(scenario.stable_ms, [&cluster, network = scenario.stable_network] {
-    cluster.trace("NETWORK stable");
-    cluster.network().set_options(network);
-  });
-  for (const auto& partition : scenario.partitions) {
-    queue.schedule(partition.start_ms, [&cluster, groups = partition.groups] {
-      cluster.trace("NETWORK partition");
-      cluster.network().partition(groups);
-    });
-    queue.schedule(partition.heal_ms, [&cluster] {
-      cluster.trace("NETWORK heal");
-      cluster.network().heal();
-    });
-  }
-  for (const auto& crash : scenario.crashes) {
-    queue.schedule(crash.crash_ms, [&cluster, slot = crash.slot] { cluster.crash(slot); });
-    queue.schedule(crash.restart_ms, [&cluster, slot = crash.slot] { cluster.restart(slot); });
-  }
+  schedule_scenario_faults(scenario, scenario.faulty_network, cluster);
 }
 
 }  // namespace synod::sim

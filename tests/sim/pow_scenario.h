@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/sim/faults.h"
 #include "tests/sim/pow_cluster.h"
-#include "tests/sim/scenario.h"
 
 namespace synod::sim {
 

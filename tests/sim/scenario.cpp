@@ -6,22 +6,6 @@
 namespace synod::sim {
 namespace {
 
-// Random split of `slots` into 2 or 3 non-empty groups.
-std::vector<std::vector<SlotId>> random_groups(Rng& rng, std::size_t slots) {
-  const std::size_t count = (slots >= 5 && rng.chance(0.3)) ? 3 : 2;
-  std::vector<SlotId> order(slots);
-  for (SlotId i = 0; i < slots; ++i)
-    order[i] = i;
-  for (std::size_t i = slots - 1; i > 0; --i)
-    std::swap(order[i], order[rng.below(i + 1)]);
-  std::vector<std::vector<SlotId>> groups(count);
-  for (std::size_t i = 0; i < slots; ++i)
-    groups[i < count ? i : rng.below(count)].push_back(order[i]);
-  for (auto& group : groups)
-    std::sort(group.begin(), group.end());
-  return groups;
-}
-
 void add_byzantine(Rng& rng, const ScenarioOptions& options, std::size_t faulty, Scenario& out) {
   std::vector<ReplicaIndex> validators(options.validators);
   for (ReplicaIndex i = 0; i < options.validators; ++i)
@@ -60,7 +44,7 @@ void add_partitions(Rng& rng, Scenario& out) {
   for (std::size_t i = 0; i < count && cursor + 200 < out.stable_ms; ++i) {
     const TimeMs start = rng.between(cursor, cursor + (out.stable_ms - cursor) / 2);
     const TimeMs heal = rng.between(start + 100, out.stable_ms);
-    out.partitions.push_back(PartitionFault{random_groups(rng, out.slots()), start, heal});
+    out.partitions.push_back(PartitionFault{random_groups(rng, out.slots(), 5), start, heal});
     cursor = heal + 1;
   }
 }
@@ -115,20 +99,7 @@ std::string Scenario::describe() const {
     out << " byz[" << slot << "]=" << kind;
   for (ReplicaIndex twin : twins)
     out << " twin[" << twin << "]";
-  out << " latency=" << faulty_network.latency_base_ms << "+"
-      << faulty_network.latency_jitter_mean_ms << "ms drop=" << faulty_network.drop_probability
-      << " dup=" << faulty_network.duplicate_probability;
-  for (const auto& partition : partitions) {
-    out << " partition{";
-    for (std::size_t g = 0; g < partition.groups.size(); ++g) {
-      out << (g ? "|" : "");
-      for (std::size_t i = 0; i < partition.groups[g].size(); ++i)
-        out << (i ? "," : "") << partition.groups[g][i];
-    }
-    out << "}@" << partition.start_ms << "-" << partition.heal_ms;
-  }
-  for (const auto& crash : crashes)
-    out << " crash[" << crash.slot << "]@" << crash.crash_ms << "-" << crash.restart_ms;
+  describe_faults(out, faulty_network, partitions, crashes);
   out << " stable@" << stable_ms << " tps=" << transactions_per_s;
   return out.str();
 }
@@ -173,27 +144,10 @@ ClusterOptions cluster_options(const Scenario& scenario) {
 }
 
 void schedule_faults(const Scenario& scenario, Cluster& cluster) {
-  EventQueue& queue = cluster.queue();
-  cluster.network().set_options(scenario.stable_ms > 0 ? scenario.faulty_network
-                                                       : scenario.stable_network);
-  queue.schedule(scenario.stable_ms, [&cluster, network = scenario.stable_network] {
-    cluster.trace("NETWORK stable");
-    cluster.network().set_options(network);
-  });
-  for (const auto& partition : scenario.partitions) {
-    queue.schedule(partition.start_ms, [&cluster, groups = partition.groups] {
-      cluster.trace("NETWORK partition");
-      cluster.network().partition(groups);
-    });
-    queue.schedule(partition.heal_ms, [&cluster] {
-      cluster.trace("NETWORK heal");
-      cluster.network().heal();
-    });
-  }
-  for (const auto& crash : scenario.crashes) {
-    queue.schedule(crash.crash_ms, [&cluster, slot = crash.slot] { cluster.crash(slot); });
-    queue.schedule(crash.restart_ms, [&cluster, slot = crash.slot] { cluster.restart(slot); });
-  }
+  // A quiet scenario (stable_ms 0) is reliable from the start.
+  schedule_scenario_faults(
+      scenario, scenario.stable_ms > 0 ? scenario.faulty_network : scenario.stable_network,
+      cluster);
 }
 
 }  // namespace synod::sim

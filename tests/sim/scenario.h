@@ -18,21 +18,10 @@
 #include <vector>
 
 #include "tests/sim/cluster.h"
+#include "tests/sim/faults.h"
 #include "tests/sim/network.h"
 
 namespace synod::sim {
-
-struct CrashFault {
-  SlotId slot = 0;
-  TimeMs crash_ms = 0;
-  TimeMs restart_ms = 0;
-};
-
-struct PartitionFault {
-  std::vector<std::vector<SlotId>> groups;
-  TimeMs start_ms = 0;
-  TimeMs heal_ms = 0;
-};
 
 struct Scenario {
   std::uint64_t seed = 0;
