@@ -64,11 +64,11 @@ SimGenesis make_sim_genesis(std::size_t validators, std::size_t accounts,
 }
 
 Cluster::Cluster(ClusterOptions options, EngineFactory factory)
-    : options_(std::move(options)),
+    : ClusterCore(options.seed, options.validators + options.twins.size(), options.network,
+                  options.trace, TimerTrace::kTraced),
+      options_(std::move(options)),
       factory_(std::move(factory)),
-      genesis_(make_sim_genesis(options_.validators, options_.accounts, options_.pbft)),
-      network_(queue_, options_.seed, options_.validators + options_.twins.size(),
-               options_.network) {
+      genesis_(make_sim_genesis(options_.validators, options_.accounts, options_.pbft)) {
   const chain::Block block0 = chain::make_genesis_block(*genesis_.genesis);
   const chain::State state0 = chain::State::from_genesis(*genesis_.genesis);
   std::size_t slots = options_.validators + options_.twins.size();
@@ -119,17 +119,6 @@ std::string Cluster::label_of(ByteView message) const {
                                    : "MESSAGE (" + std::to_string(message.size()) + "B)";
 }
 
-void Cluster::trace(const std::string& line) {
-  if (options_.trace != nullptr)
-    *options_.trace << "t=" << queue_.now() << " " << line << "\n";
-}
-
-std::uint64_t Cluster::trace_hash() const {
-  TraceHash hash = events_;
-  hash.mix(network_.trace_hash());
-  return hash.value();
-}
-
 void Cluster::fault(SlotId slot, const std::string& what) {
   trace("n" + std::to_string(slot) + " FAULT " + what);
   if (hooks_.on_fault)
@@ -148,38 +137,23 @@ void Cluster::crash(SlotId slot) {
   if (!node.up())
     return;
   trace("n" + std::to_string(slot) + " CRASH at height " + std::to_string(node.store.height()));
-  events_.mix(0xC0);
-  events_.mix(slot);
   if (options_.recorder != nullptr)
     options_.recorder->on_crash(slot, node.store.height(), queue_.now());
-  node.engine.reset();  // before the mempool it references
-  node.mempool.reset();
-  node.timers.clear();
-  ++node.incarnation;
-  network_.set_up(slot, false);
+  take_down(slot);
 }
 
 void Cluster::restart(SlotId slot) {
   SimNode& node = *nodes_.at(slot);
   if (node.up())
     return;
-  events_.mix(0xC1);
-  events_.mix(slot);
-  network_.set_up(slot, true);
-  node.mempool = std::make_unique<chain::Mempool>(options_.mempool);
-  NodeContext context{node, genesis_, genesis_.validator_keys.at(node.validator), *node.mempool,
-                      queue_.now()};
-  auto built = factory_(context);
-  if (!built.ok()) {
-    fault(slot, "engine could not be built: " + built.message());
-    network_.set_up(slot, false);
+  const Status started = bring_up(slot, options_.mempool, [this](SimNode& down) {
+    return factory_(NodeContext{down, genesis_, genesis_.validator_keys.at(down.validator),
+                                *down.mempool, queue_.now()});
+  });
+  if (!started.ok()) {
+    fault(slot, "engine could not be built: " + started.message());
     return;
   }
-  if (node.incarnation > 0)
-    ++node.restarts;
-  node.engine = std::move(built).value();
-  trace("n" + std::to_string(slot) + " START (" + node.role + ") at height " +
-        std::to_string(node.store.height()));
   if (options_.recorder != nullptr)
     options_.recorder->on_start(slot, node.store.height(), queue_.now());
   drive(slot, [this](chain::Engine& engine) { return engine.start(queue_.now()); });
@@ -191,34 +165,6 @@ void Cluster::drive(SlotId slot, const std::function<chain::Actions(chain::Engin
     return;
   execute(slot, input(*node.engine));
   record_status(slot);
-}
-
-std::optional<chain::AdmitError> Cluster::submit(SlotId slot, const chain::Transaction& tx) {
-  SimNode& node = *nodes_.at(slot);
-  const crypto::Hash256 hash = tx.hash();
-  std::optional<chain::AdmitError> error = chain::AdmitError::kFull;
-  if (node.up()) {
-    error = node.mempool->add(tx, hash, node.store.state);
-    if (!error)
-      drive(slot, [this](chain::Engine& engine) { return engine.on_transactions(queue_.now()); });
-  }
-  auto shared = std::make_shared<const chain::Transaction>(tx);
-  for (SlotId other = 0; other < nodes_.size(); ++other) {
-    if (other == slot)
-      continue;
-    network_.send(slot, other, fnv1a(hash.view()), Network::Delivery::kReliable,
-                  [this, other, shared, hash] { gossip_arrived(other, *shared, hash); });
-  }
-  return error;
-}
-
-void Cluster::gossip_arrived(SlotId slot, const chain::Transaction& tx,
-                             const crypto::Hash256& hash) {
-  SimNode& node = *nodes_.at(slot);
-  if (!node.up())
-    return;
-  if (!node.mempool->add(tx, hash, node.store.state))
-    drive(slot, [this](chain::Engine& engine) { return engine.on_transactions(queue_.now()); });
 }
 
 void Cluster::execute(SlotId slot, chain::Actions actions) {
@@ -294,25 +240,6 @@ void Cluster::deliver_message(SlotId to, ReplicaIndex from,
   }
   drive(to, [this, from, &message](chain::Engine& engine) {
     return engine.on_message(from, *message, queue_.now());
-  });
-}
-
-void Cluster::set_timer(SlotId slot, std::uint32_t id, TimeMs at_ms) {
-  SimNode& node = *nodes_.at(slot);
-  const std::uint64_t token = ++next_timer_token_;
-  node.timers[id] = token;
-  const std::uint64_t incarnation = node.incarnation;
-  queue_.schedule(at_ms, [this, slot, id, token, incarnation] {
-    SimNode& armed = *nodes_.at(slot);
-    auto it = armed.timers.find(id);
-    if (armed.incarnation != incarnation || it == armed.timers.end() || it->second != token)
-      return;  // cancelled, re-armed or crashed since
-    armed.timers.erase(it);
-    events_.mix(0x71);
-    events_.mix(slot);
-    events_.mix(id);
-    trace("n" + std::to_string(slot) + " TIMER " + std::to_string(id));
-    drive(slot, [this, id](chain::Engine& engine) { return engine.on_timer(id, queue_.now()); });
   });
 }
 

@@ -35,6 +35,7 @@
 #include "chain/genesis.h"
 #include "chain/mempool.h"
 #include "chain/state.h"
+#include "tests/sim/cluster_core.h"
 #include "tests/sim/network.h"
 #include "tests/sim/trace_recorder.h"
 
@@ -78,6 +79,8 @@ struct SimNode {
   std::uint64_t restarts = 0;
 
   bool up() const { return engine != nullptr; }
+  // What mempool admission checks a transaction against: the committed state.
+  const chain::State& admission_state() const { return store.state; }
 };
 
 // Everything an engine factory may use to build (or rebuild, after a crash) one slot's
@@ -125,11 +128,9 @@ struct ClusterHooks {
 // between mempools is not filtered.
 using LinkFilter = std::function<bool(SlotId from, SlotId to, ByteView message)>;
 
-class Cluster {
+class Cluster final : public ClusterCore<SimNode> {
  public:
   Cluster(ClusterOptions options, EngineFactory factory);
-  Cluster(const Cluster&) = delete;
-  Cluster& operator=(const Cluster&) = delete;
 
   void set_hooks(ClusterHooks hooks) { hooks_ = std::move(hooks); }
   void set_link_filter(LinkFilter filter) { link_filter_ = std::move(filter); }
@@ -138,40 +139,17 @@ class Cluster {
   void crash(SlotId slot);
   void restart(SlotId slot);
 
-  // A client submits `tx` to `slot`: admitted to its mempool (then on_transactions), and
-  // gossiped to every other slot's mempool over the network (reliable, but subject to
-  // latency, partitions and crashes). Returns the local admission error, if any.
-  std::optional<chain::AdmitError> submit(SlotId slot, const chain::Transaction& tx);
-
-  // Runs the simulation up to `end_ms`; false when the event budget ran out.
-  bool run_until(TimeMs end_ms) { return queue_.run_until(end_ms); }
-  TimeMs now() const { return queue_.now(); }
-
-  EventQueue& queue() { return queue_; }
-  const EventQueue& queue() const { return queue_; }
-  Network& network() { return network_; }
-  const Network& network() const { return network_; }
   const SimGenesis& genesis() const { return genesis_; }
-  std::size_t size() const { return nodes_.size(); }
-  const SimNode& node(SlotId slot) const { return *nodes_.at(slot); }
-  SimNode& node(SlotId slot) { return *nodes_.at(slot); }
   std::size_t validators() const { return options_.validators; }
   const ClusterOptions& options() const { return options_; }
-  // Hash over every delivery and driver event: equal for runs that behaved identically.
-  std::uint64_t trace_hash() const;
-  void trace(const std::string& line);
-  bool tracing() const { return options_.trace != nullptr; }
 
  private:
   void execute(SlotId slot, chain::Actions actions);
   void send_message(SlotId from, ReplicaIndex to, const std::shared_ptr<const Bytes>& message);
   void deliver_message(SlotId to, ReplicaIndex from, const std::shared_ptr<const Bytes>& message);
-  void set_timer(SlotId slot, std::uint32_t id, TimeMs at_ms);
   void commit_block(SlotId slot, chain::AppendBlockAction action);
   void fetch_blocks(SlotId slot, const chain::FetchBlocksAction& action);
-  void gossip_arrived(SlotId slot, const chain::Transaction& tx, const crypto::Hash256& hash);
-  // Calls `input` on the slot's engine (if up) and executes what it returns.
-  void drive(SlotId slot, const std::function<chain::Actions(chain::Engine&)>& input);
+  void drive(SlotId slot, const std::function<chain::Actions(chain::Engine&)>& input) override;
   std::optional<SlotId> route(SlotId from, ReplicaIndex to) const;
   void fault(SlotId slot, const std::string& what);
   // The recorder wants this slot's view after an input (PBFT view changes).
@@ -181,13 +159,8 @@ class Cluster {
   ClusterOptions options_;
   EngineFactory factory_;
   SimGenesis genesis_;
-  EventQueue queue_;
-  Network network_;
-  std::vector<std::unique_ptr<SimNode>> nodes_;
   ClusterHooks hooks_;
   LinkFilter link_filter_;
-  std::uint64_t next_timer_token_ = 0;
-  TraceHash events_;
 };
 
 }  // namespace synod::sim

@@ -79,12 +79,12 @@ PowSimGenesis make_pow_sim_genesis(std::size_t miners, std::size_t accounts,
 }
 
 PowCluster::PowCluster(PowClusterOptions options, chain::EngineFactory factory)
-    : options_(std::move(options)),
+    : ClusterCore(options.seed, options.miners, options.network, options.trace, TimerTrace::kQuiet),
+      options_(std::move(options)),
       factory_(factory ? std::move(factory) : chain::EngineFactory(pow_pos::make_pow_engine)),
       genesis_(options_.genesis
                    ? *options_.genesis
                    : make_pow_sim_genesis(options_.miners, options_.accounts, options_.pow)),
-      network_(queue_, options_.seed, options_.miners, options_.network),
       mining_rng_(options_.seed ^ 0x6d696e696e67ULL) {
   assert(options_.hash_rates.empty() || options_.hash_rates.size() == options_.miners);
   assert(genesis_.miner_keys.size() == options_.miners);
@@ -93,17 +93,6 @@ PowCluster::PowCluster(PowClusterOptions options, chain::EngineFactory factory)
     node->hash_rate = options_.hash_rates.empty() ? 1.0 : options_.hash_rates[slot];
     nodes_.push_back(std::move(node));
   }
-}
-
-void PowCluster::trace(const std::string& line) {
-  if (options_.trace != nullptr)
-    *options_.trace << "t=" << queue_.now() << " " << line << "\n";
-}
-
-std::uint64_t PowCluster::trace_hash() const {
-  TraceHash hash = events_;
-  hash.mix(network_.trace_hash());
-  return hash.value();
 }
 
 void PowCluster::fault(SlotId slot, const std::string& what) {
@@ -127,29 +116,33 @@ void PowCluster::crash(SlotId slot) {
   trace(name(slot) + " CRASH at height " + std::to_string(node.store.height()));
   if (recording())
     options_.recorder->on_crash(slot, node.store.height(), queue_.now());
-  events_.mix(0xC0);
-  events_.mix(slot);
-  node.engine.reset();  // before the mempool it references
-  node.mempool.reset();
-  node.timers.clear();
   node.mining_token = 0;
-  ++node.incarnation;
-  network_.set_up(slot, false);
+  take_down(slot);
 }
 
 void PowCluster::restart(SlotId slot) {
   PowNode& node = *nodes_.at(slot);
   if (node.up())
     return;
-  events_.mix(0xC1);
-  events_.mix(slot);
-  network_.set_up(slot, true);
-  node.mempool = std::make_unique<chain::Mempool>(options_.mempool);
+  const Status started =
+      bring_up(slot, options_.mempool, [this](PowNode& down) { return build_engine(down); });
+  if (!started.ok()) {
+    fault(slot, "engine could not be built: " + started.message());
+    return;
+  }
+  if (recording())
+    options_.recorder->on_start(slot, node.store.height(), queue_.now());
+  drive(slot, [this](chain::Engine& engine) { return engine.start(queue_.now()); });
+}
+
+// The engine node/ would build for this slot on what its store kept, with the slot's
+// preloaded transactions in its fresh mempool.
+Result<std::unique_ptr<chain::Engine>> PowCluster::build_engine(PowNode& node) {
   for (const auto& tx : node.preload)
     (void)node.mempool->add(tx, tx.hash(), node.store.state());
-  chain::EngineSetup setup(genesis_.genesis, genesis_.miner_keys.at(slot), node.store.state(),
+  chain::EngineSetup setup(genesis_.genesis, genesis_.miner_keys.at(node.slot), node.store.state(),
                            node.store.head());
-  setup.participant = static_cast<ReplicaIndex>(slot);
+  setup.participant = static_cast<ReplicaIndex>(node.slot);
   setup.mempool = node.mempool.get();
   setup.stored = &node.store;
   setup.mine = node.hash_rate > 0;
@@ -160,20 +153,7 @@ void PowCluster::restart(SlotId slot) {
   setup.signature_check = [this](const chain::Transaction& tx, const crypto::Hash256& tx_hash) {
     return signature_valid(tx, tx_hash);
   };
-  auto built = factory_(std::move(setup));
-  if (!built.ok()) {
-    node.mempool.reset();
-    network_.set_up(slot, false);
-    fault(slot, "engine could not be built: " + built.message());
-    return;
-  }
-  if (node.incarnation > 0)
-    ++node.restarts;
-  node.engine = std::move(built).value();
-  trace(name(slot) + " START (" + node.role + ") at height " + std::to_string(node.store.height()));
-  if (recording())
-    options_.recorder->on_start(slot, node.store.height(), queue_.now());
-  drive(slot, [this](chain::Engine& engine) { return engine.start(queue_.now()); });
+  return factory_(std::move(setup));
 }
 
 bool PowCluster::signature_valid(const chain::Transaction& tx, const crypto::Hash256& tx_hash) {
@@ -188,37 +168,6 @@ void PowCluster::drive(SlotId slot, const std::function<chain::Actions(chain::En
   if (!node.up())
     return;
   execute(slot, input(*node.engine));
-}
-
-std::optional<chain::AdmitError> PowCluster::submit(SlotId slot, const chain::Transaction& tx,
-                                                    bool gossip) {
-  PowNode& node = *nodes_.at(slot);
-  const crypto::Hash256 hash = tx.hash();
-  std::optional<chain::AdmitError> error = chain::AdmitError::kFull;
-  if (node.up()) {
-    error = node.mempool->add(tx, hash, node.engine->state());
-    if (!error)
-      drive(slot, [this](chain::Engine& engine) { return engine.on_transactions(queue_.now()); });
-  }
-  if (!gossip)
-    return error;
-  auto shared = std::make_shared<const chain::Transaction>(tx);
-  for (SlotId other = 0; other < nodes_.size(); ++other) {
-    if (other == slot)
-      continue;
-    network_.send(slot, other, fnv1a(hash.view()), Network::Delivery::kReliable,
-                  [this, other, shared, hash] { gossip_arrived(other, *shared, hash); });
-  }
-  return error;
-}
-
-void PowCluster::gossip_arrived(SlotId slot, const chain::Transaction& tx,
-                                const crypto::Hash256& hash) {
-  PowNode& node = *nodes_.at(slot);
-  if (!node.up())
-    return;
-  if (!node.mempool->add(tx, hash, node.engine->state()))
-    drive(slot, [this](chain::Engine& engine) { return engine.on_transactions(queue_.now()); });
 }
 
 void PowCluster::execute(SlotId slot, chain::Actions actions) {

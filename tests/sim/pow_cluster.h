@@ -44,6 +44,7 @@
 #include "chain/engine.h"
 #include "chain/genesis.h"
 #include "chain/mempool.h"
+#include "tests/sim/cluster_core.h"
 #include "tests/sim/network.h"
 #include "tests/sim/pow_store.h"
 #include "tests/sim/trace_recorder.h"
@@ -91,6 +92,9 @@ struct PowNode {
   bool report_evidence = true;              // PoS: its slasher submits evidence
 
   bool up() const { return engine != nullptr; }
+  // What mempool admission checks a transaction against: the state at the engine's best
+  // chain (only while up).
+  const chain::State& admission_state() const { return engine->state(); }
 };
 
 struct PowClusterOptions {
@@ -137,11 +141,9 @@ struct PowClusterHooks {
   std::function<void(const PowNode&, const std::string&, TimeMs)> on_fault;
 };
 
-class PowCluster {
+class PowCluster final : public ClusterCore<PowNode> {
  public:
   explicit PowCluster(PowClusterOptions options, chain::EngineFactory factory = {});
-  PowCluster(const PowCluster&) = delete;
-  PowCluster& operator=(const PowCluster&) = delete;
 
   void set_hooks(PowClusterHooks hooks) { hooks_ = std::move(hooks); }
   const PowClusterHooks& hooks() const { return hooks_; }  // to chain onto them
@@ -151,11 +153,6 @@ class PowCluster {
   void crash(SlotId slot);
   void restart(SlotId slot);
 
-  // A client submits `tx` to `slot`'s mempool (then on_transactions) and, with `gossip`,
-  // the runtime relays it to every other slot (reliable, subject to latency, partitions,
-  // crashes). Returns the local admission error, if any.
-  std::optional<chain::AdmitError> submit(SlotId slot, const chain::Transaction& tx,
-                                          bool gossip = true);
   // Sends `block` as a block message from `from` to `to` after `latency_ms` (what an
   // attacker's node does when it publishes).
   void publish(SlotId from, SlotId to, const chain::Block& block, TimeMs latency_ms);
@@ -169,40 +166,26 @@ class PowCluster {
     nodes_.at(slot)->mining_token = 0;
   }
 
-  bool run_until(TimeMs end_ms) { return queue_.run_until(end_ms); }
-  TimeMs now() const { return queue_.now(); }
-  EventQueue& queue() { return queue_; }
-  const EventQueue& queue() const { return queue_; }
-  Network& network() { return network_; }
-  const Network& network() const { return network_; }
   const PowSimGenesis& genesis() const { return genesis_; }
   const PowClusterOptions& options() const { return options_; }
-  std::size_t size() const { return nodes_.size(); }
-  const PowNode& node(SlotId slot) const { return *nodes_.at(slot); }
-  PowNode& node(SlotId slot) { return *nodes_.at(slot); }
-  // Hash over every delivery and driver event: equal for runs that behaved identically.
-  std::uint64_t trace_hash() const;
-  void trace(const std::string& line);
-  bool tracing() const { return options_.trace != nullptr; }
   // The end of a recorded run: mined blocks off the final best chain become orphans.
   void finish_recording();
 
  private:
   void execute(SlotId slot, chain::Actions actions);
   bool execute_chain_action(SlotId slot, chain::Action& action);
-  void drive(SlotId slot, const std::function<chain::Actions(chain::Engine&)>& input);
+  void drive(SlotId slot, const std::function<chain::Actions(chain::Engine&)>& input) override;
+  Result<std::unique_ptr<chain::Engine>> build_engine(PowNode& node);
   void record_change(SlotId slot, Result<StoreChange> change);
   void send_block_message(SlotId from, SlotId to, const std::shared_ptr<const Bytes>& message);
   void transmit(SlotId from, SlotId to, std::uint64_t tag, Network::Delivery delivery,
                 std::function<void()> deliver, std::string label = {});
   void deliver_message(SlotId to, SlotId from, const std::shared_ptr<const Bytes>& message);
-  void set_timer(SlotId slot, std::uint32_t id, TimeMs at_ms);
   void fetch_by_locator(SlotId slot, const chain::FetchByLocatorAction& action);
   void answer_locator(SlotId server, SlotId client, std::uint64_t incarnation,
                       const chain::FetchByLocatorAction& action);
   void start_job(SlotId slot, const chain::MineAction& action);
   void deliver_hit(SlotId slot, std::uint64_t job, const chain::BlockHeader& header);
-  void gossip_arrived(SlotId slot, const chain::Transaction& tx, const crypto::Hash256& hash);
   void fault(SlotId slot, const std::string& what);
   bool signature_valid(const chain::Transaction& tx, const crypto::Hash256& tx_hash);
   // The recorder's side (pow_cluster_trace.cpp); each is a no-op when nothing records.
@@ -216,10 +199,7 @@ class PowCluster {
   PowClusterOptions options_;
   chain::EngineFactory factory_;
   PowSimGenesis genesis_;
-  EventQueue queue_;
-  Network network_;
   Rng mining_rng_;  // first nonces of jobs; apart from the network's draws
-  std::vector<std::unique_ptr<PowNode>> nodes_;
   PowClusterHooks hooks_;
   PowLinkPolicy policy_;
   // Transactions whose signature was checked, valid or not: the engines' SignatureCheck, as
@@ -227,8 +207,7 @@ class PowCluster {
   // transaction's bytes (its hash covers the signature), so one cache serves every slot.
   std::map<crypto::Hash256, bool> signatures_;
   bool mining_enabled_ = true;
-  std::uint64_t next_token_ = 0;
-  TraceHash events_;
+  std::uint64_t next_mining_token_ = 0;
 };
 
 }  // namespace synod::sim

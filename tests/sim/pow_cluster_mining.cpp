@@ -8,7 +8,7 @@ namespace synod::sim {
 
 void PowCluster::start_job(SlotId slot, const chain::MineAction& action) {
   PowNode& node = *nodes_.at(slot);
-  const std::uint64_t token = ++next_token_;
+  const std::uint64_t token = ++next_mining_token_;
   node.mining_token = token;  // replaces (cancels) any earlier job
   if (!mining_enabled_ || node.hash_rate <= 0)
     return;

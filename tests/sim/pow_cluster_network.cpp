@@ -1,4 +1,4 @@
-// PowCluster's traffic: block messages, locator fetches and timers.
+// PowCluster's traffic: block messages and locator fetches.
 #include "pow_pos/pow_messages.h"
 #include "tests/sim/pow_cluster.h"
 
@@ -55,24 +55,6 @@ void PowCluster::deliver_message(SlotId to, SlotId from,
   });
   if (hooks_.on_received && block && nodes_.at(to)->up())
     hooks_.on_received(*nodes_.at(to), from, {*block}, queue_.now());
-}
-
-void PowCluster::set_timer(SlotId slot, std::uint32_t id, TimeMs at_ms) {
-  PowNode& node = *nodes_.at(slot);
-  const std::uint64_t token = ++next_token_;
-  node.timers[id] = token;
-  const std::uint64_t incarnation = node.incarnation;
-  queue_.schedule(at_ms, [this, slot, id, token, incarnation] {
-    PowNode& armed = *nodes_.at(slot);
-    auto it = armed.timers.find(id);
-    if (armed.incarnation != incarnation || it == armed.timers.end() || it->second != token)
-      return;  // cancelled, re-armed or crashed since
-    armed.timers.erase(it);
-    events_.mix(0x71);
-    events_.mix(slot);
-    events_.mix(id);
-    drive(slot, [this, id](chain::Engine& engine) { return engine.on_timer(id, queue_.now()); });
-  });
 }
 
 void PowCluster::fetch_by_locator(SlotId slot, const chain::FetchByLocatorAction& action) {

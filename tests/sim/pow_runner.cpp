@@ -11,15 +11,6 @@ namespace {
 
 constexpr TimeMs kStepMs = 250;
 
-std::uint64_t honest_max_height(const PowCluster& cluster) {
-  std::uint64_t height = 0;
-  for (SlotId slot = 0; slot < cluster.size(); ++slot) {
-    if (cluster.node(slot).honest)
-      height = std::max(height, cluster.node(slot).store.height());
-  }
-  return height;
-}
-
 // One run's cluster, clients and checker, wired together.
 class PowHarness {
  public:
@@ -90,7 +81,7 @@ class PowHarness {
   PowRunResult result() const {
     PowRunResult out;
     out.violations = checker_.violations();
-    out.height = honest_max_height(cluster_);
+    out.height = cluster_.honest_max_height();
     out.transactions_submitted = workload_.submitted().size();
     for (SlotId slot = 0; slot < cluster_.size(); ++slot)
       out.blocks_mined += cluster_.node(slot).blocks_mined;
@@ -128,9 +119,9 @@ class PowHarness {
     checker_.check_included(cluster_, workload_.submitted(), now);
     const TimeMs producing_ms = scenario_.pos_mode() ? scenario_.end_ms : scenario_.mining_stop_ms;
     const std::uint64_t expected = producing_ms / scenario_.interval_ms();
-    if (honest_max_height(cluster_) * 4 < expected) {
+    if (cluster_.honest_max_height() * 4 < expected) {
       checker_.record(now, "liveness: the best chain reached height " +
-                               std::to_string(honest_max_height(cluster_)) + " where about " +
+                               std::to_string(cluster_.honest_max_height()) + " where about " +
                                std::to_string(expected) + " blocks were expected");
     }
   }

@@ -7,21 +7,12 @@ namespace {
 
 constexpr TimeMs kStepMs = 250;
 
-std::uint64_t honest_max_height(const Cluster& cluster) {
-  std::uint64_t height = 0;
-  for (SlotId slot = 0; slot < cluster.size(); ++slot) {
-    if (cluster.node(slot).honest)
-      height = std::max(height, cluster.node(slot).store.height());
-  }
-  return height;
-}
-
 bool settled(const Cluster& cluster, const Workload& workload, const Scenario& scenario) {
   if (cluster.now() < scenario.workload_stop_ms || cluster.now() < scenario.stable_ms ||
       workload.uncommitted() != 0) {
     return false;
   }
-  const std::uint64_t top = honest_max_height(cluster);
+  const std::uint64_t top = cluster.honest_max_height();
   for (SlotId slot = 0; slot < cluster.size(); ++slot) {
     const SimNode& node = cluster.node(slot);
     if (node.honest && node.up() && node.store.height() < top)
@@ -72,7 +63,7 @@ class Harness {
       const TimeMs next = std::min(cluster_.now() + kStepMs, scenario_.end_ms);
       if (cluster_.now() < scenario_.workload_stop_ms && next >= scenario_.workload_stop_ms) {
         budget_ok = cluster_.run_until(scenario_.workload_stop_ms);
-        catch_up_height = honest_max_height(cluster_);
+        catch_up_height = cluster_.honest_max_height();
       }
       budget_ok = budget_ok && cluster_.run_until(next);
       if (options_.stop_when_settled && settled(cluster_, workload_, scenario_))
@@ -93,7 +84,7 @@ class Harness {
   RunResult result() const {
     RunResult out;
     out.violations = checker_.violations();
-    out.height = honest_max_height(cluster_);
+    out.height = cluster_.honest_max_height();
     out.transactions_submitted = workload_.submitted().size();
     out.transactions_committed = workload_.submitted().size() - workload_.uncommitted();
     out.trace_hash = cluster_.trace_hash();
