@@ -10,10 +10,11 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "tests/sim/pow_cluster.h"
+#include "tests/sim/resend_queue.h"
+#include "tests/sim/transfers.h"
 
 namespace synod::sim {
 
@@ -43,17 +44,16 @@ class PowWorkload {
  private:
   void submit_next();
   void resubmit_round();
-  std::optional<SlotId> pick_live_slot();
 
   PowCluster& cluster_;
   Rng rng_;
   PowWorkloadOptions options_;
   OnChain on_chain_;
   bool stopped_ = false;
-  std::vector<std::uint64_t> next_nonce_;  // per account
+  TransferSource transfers_;
   std::map<crypto::Hash256, chain::Transaction> transactions_;
-  std::vector<crypto::Hash256> order_;                   // submission order
-  std::set<std::pair<TimeMs, crypto::Hash256>> resend_;  // (last sent, hash)
+  std::vector<crypto::Hash256> order_;  // submission order
+  ResendQueue resend_;
 };
 
 }  // namespace synod::sim

@@ -10,10 +10,11 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "tests/sim/cluster.h"
+#include "tests/sim/resend_queue.h"
+#include "tests/sim/transfers.h"
 
 namespace synod::sim {
 
@@ -53,17 +54,14 @@ class Workload {
  private:
   void submit_next();
   void resubmit_round();
-  std::optional<SlotId> pick_live_slot();
   void send(const SubmittedTx& entry);
 
   Cluster& cluster_;
   Rng rng_;
   WorkloadOptions options_;
-  std::vector<std::uint64_t> next_nonce_;  // per account
+  TransferSource transfers_;
   std::map<crypto::Hash256, SubmittedTx> submitted_;
-  // Submitted, not committed yet, by (last time sent, hash): retries go oldest first, so
-  // none starves however many are pending.
-  std::set<std::pair<TimeMs, crypto::Hash256>> pending_;
+  ResendQueue pending_;  // submitted, not committed yet (by the time last sent)
 };
 
 }  // namespace synod::sim
