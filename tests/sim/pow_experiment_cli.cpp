@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,51 @@ std::string format(const char* pattern, double value) {
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+
+// An experiment's grid, cell by cell: each cell draws its seeds from a range of its own,
+// prints its row (or, with --json, adds its object) and counts when it agrees with theory.
+class Grid {
+ public:
+  explicit Grid(const PowCli& cli) : cli_(cli), start_(std::chrono::steady_clock::now()) {}
+
+  std::uint64_t next_seed_base() const { return cli_.first_seed + total_ * kCellSeedStride; }
+
+  template <typename Json, typename Print>
+  void add(bool agrees, Json json, Print print) {
+    ++total_;
+    agreeing_ += agrees ? 1 : 0;
+    if (cli_.json)
+      cells_.push_back(json());
+    else
+      print();
+  }
+
+  // The closing lines: `summary` with the cells under `cells_key`, the count that agree
+  // and the seconds taken (--json), or "A of T <agree_text>, S s". Exit status 0 when
+  // every cell agrees.
+  int finish(nlohmann::json summary, const std::string& cells_key,
+             const std::string& agree_text) const {
+    const double elapsed = seconds_since(start_);
+    if (cli_.json) {
+      summary[cells_key] = cells_;
+      summary["agreeing"] = agreeing_;
+      summary["seconds"] = elapsed;
+      std::cout << summary.dump(2) << "\n";
+    } else {
+      std::cout << "\n"
+                << agreeing_ << " of " << total_ << " " << agree_text << ", "
+                << format("%.0f", elapsed) << " s\n";
+    }
+    return agreeing_ == total_ ? 0 : 1;
+  }
+
+ private:
+  const PowCli& cli_;
+  std::chrono::steady_clock::time_point start_;
+  nlohmann::json cells_ = nlohmann::json::array();
+  std::uint64_t agreeing_ = 0;
+  std::uint64_t total_ = 0;
+};
 
 void print_double_spend_header(const PowCli& cli, std::uint64_t trials) {
   const DoubleSpendOptions options;
@@ -83,42 +129,27 @@ nlohmann::json double_spend_json(const DoubleSpendCell& cell) {
 int run_double_spend(const PowCli& cli) {
   const std::uint64_t trials = cli.trials ? cli.trials : kDefaultDoubleSpendTrials;
   const DoubleSpendOptions options;
-  const auto start = std::chrono::steady_clock::now();
+  Grid grid(cli);
   if (!cli.json)
     print_double_spend_header(cli, trials);
-  nlohmann::json cells = nlohmann::json::array();
-  std::uint64_t agreeing = 0, total = 0;
   for (double q : kAttackerShares) {
     for (int z = 0; z <= kMaxConfirmations; ++z) {
-      const std::uint64_t seed_base = cli.first_seed + total * kCellSeedStride;
-      DoubleSpendCell cell = run_double_spend_cell(q, z, trials, seed_base, options, cli.jobs);
-      ++total;
-      agreeing += cell.agrees ? 1 : 0;
-      if (cli.json)
-        cells.push_back(double_spend_json(cell));
-      else
-        print_double_spend_cell(cell);
+      const DoubleSpendCell cell =
+          run_double_spend_cell(q, z, trials, grid.next_seed_base(), options, cli.jobs);
+      grid.add(
+          cell.agrees, [&] { return double_spend_json(cell); },
+          [&] { print_double_spend_cell(cell); });
     }
   }
-  const double elapsed = seconds_since(start);
-  if (cli.json) {
-    std::cout << nlohmann::json{{"experiment", "double-spend"},
-                                {"trials", trials},
-                                {"first_seed", cli.first_seed},
-                                {"epsilon", options.epsilon},
-                                {"cells", cells},
-                                {"agreeing", agreeing},
-                                {"seconds", elapsed}}
-                     .dump(2)
-              << "\n";
-  } else {
-    std::cout << "\n"
-              << agreeing << " of " << total
-              << " cells agree with the exact probability (an exact binomial test at the 4 "
-                 "sigma level, allowing "
-              << options.epsilon << " of bias), " << format("%.0f", elapsed) << " s\n";
-  }
-  return agreeing == total ? 0 : 1;
+  std::ostringstream agree_text;
+  agree_text << "cells agree with the exact probability (an exact binomial test at the 4 "
+                "sigma level, allowing "
+             << options.epsilon << " of bias)";
+  return grid.finish({{"experiment", "double-spend"},
+                      {"trials", trials},
+                      {"first_seed", cli.first_seed},
+                      {"epsilon", options.epsilon}},
+                     "cells", agree_text.str());
 }
 
 void print_selfish_header(const PowCli& cli, std::uint64_t runs) {
@@ -148,54 +179,41 @@ void print_selfish_point(const SelfishPoint& point) {
   }
 }
 
+nlohmann::json selfish_json(const SelfishPoint& point) {
+  return {{"alpha", point.alpha},
+          {"gamma", point.gamma},
+          {"runs", point.runs},
+          {"blocks", point.blocks},
+          {"revenue", point.revenue},
+          {"sigma", point.sigma},
+          {"closed_form", point.closed_form},
+          {"agrees", point.agrees},
+          {"anomalies", point.anomalies}};
+}
+
 int run_selfish(const PowCli& cli) {
   SelfishOptions options;
   options.runs = cli.trials ? cli.trials : kDefaultSelfishRuns;
-  const auto start = std::chrono::steady_clock::now();
+  Grid grid(cli);
   if (!cli.json)
     print_selfish_header(cli, options.runs);
-  nlohmann::json points = nlohmann::json::array();
-  std::uint64_t agreeing = 0, total = 0;
   for (double gamma : kGammas) {
     for (double alpha : kPoolShares) {
-      const std::uint64_t seed_base = cli.first_seed + total * kCellSeedStride;
-      SelfishPoint point = run_selfish_point(alpha, gamma, seed_base, options, cli.jobs);
-      ++total;
-      agreeing += point.agrees ? 1 : 0;
-      if (cli.json) {
-        points.push_back({{"alpha", alpha},
-                          {"gamma", gamma},
-                          {"runs", point.runs},
-                          {"blocks", point.blocks},
-                          {"revenue", point.revenue},
-                          {"sigma", point.sigma},
-                          {"closed_form", point.closed_form},
-                          {"agrees", point.agrees},
-                          {"anomalies", point.anomalies}});
-      } else {
-        print_selfish_point(point);
-      }
+      const SelfishPoint point =
+          run_selfish_point(alpha, gamma, grid.next_seed_base(), options, cli.jobs);
+      grid.add(
+          point.agrees, [&] { return selfish_json(point); }, [&] { print_selfish_point(point); });
     }
   }
-  const double elapsed = seconds_since(start);
-  if (cli.json) {
-    std::cout << nlohmann::json{{"experiment", "selfish-mining"},
-                                {"runs", options.runs},
-                                {"blocks_per_run", options.blocks},
-                                {"first_seed", cli.first_seed},
-                                {"epsilon", options.epsilon},
-                                {"points", points},
-                                {"agreeing", agreeing},
-                                {"seconds", elapsed}}
-                     .dump(2)
-              << "\n";
-  } else {
-    std::cout << "\n"
-              << agreeing << " of " << total
-              << " points agree with the closed form (|revenue - R| <= 4 sigma + "
-              << options.epsilon << "), " << format("%.0f", elapsed) << " s\n";
-  }
-  return agreeing == total ? 0 : 1;
+  std::ostringstream agree_text;
+  agree_text << "points agree with the closed form (|revenue - R| <= 4 sigma + " << options.epsilon
+             << ")";
+  return grid.finish({{"experiment", "selfish-mining"},
+                      {"runs", options.runs},
+                      {"blocks_per_run", options.blocks},
+                      {"first_seed", cli.first_seed},
+                      {"epsilon", options.epsilon}},
+                     "points", agree_text.str());
 }
 
 // One trial of a grid point, with a trace when --verbose (a failing point names its seed).
