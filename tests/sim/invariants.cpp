@@ -1,5 +1,7 @@
 #include "tests/sim/invariants.h"
 
+#include <sstream>
+
 #include "chain/certificate.h"
 #include "crypto/hex.h"
 
@@ -11,6 +13,17 @@ std::string short_hex(const crypto::Hash256& hash) {
 }
 
 }  // namespace
+
+std::string failure_report_text(const std::string& run, const std::vector<Violation>& violations,
+                                const std::string& scenario, const std::string& replay) {
+  std::ostringstream out;
+  out << "synod-sim: " << run << " FAILED with " << violations.size()
+      << " violation(s)\n  scenario: " << scenario << "\n";
+  for (const auto& violation : violations)
+    out << "  t=" << violation.at_ms << "ms " << violation.what << "\n";
+  out << "  replay: " << replay << "\n";
+  return out.str();
+}
 
 InvariantChecker::InvariantChecker(std::shared_ptr<const chain::Genesis> genesis)
     : genesis_(std::move(genesis)), domain_(chain::SigningDomain::of(*genesis_)) {}

@@ -31,6 +31,11 @@ struct Violation {
   std::string what;
 };
 
+// A failed run for the log, several lines: "synod-sim: <run> FAILED with N violation(s)",
+// its scenario, each violation, and the command that replays it.
+std::string failure_report_text(const std::string& run, const std::vector<Violation>& violations,
+                                const std::string& scenario, const std::string& replay);
+
 class InvariantChecker {
  public:
   explicit InvariantChecker(std::shared_ptr<const chain::Genesis> genesis);

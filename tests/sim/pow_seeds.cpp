@@ -1,7 +1,5 @@
 #include "tests/sim/pow_seeds.h"
 
-#include <sstream>
-
 namespace synod::sim {
 namespace {
 
@@ -38,13 +36,8 @@ std::string pow_replay_command(std::uint64_t seed, const PowSeedOptions& options
 
 std::string pow_failure_report(std::uint64_t seed, const PowSeedOptions& options,
                                const PowRunResult& result) {
-  std::ostringstream out;
-  out << "synod-sim: " << mode_name(options) << " seed " << seed << " FAILED with "
-      << result.violations.size() << " violation(s)\n  scenario: " << result.scenario << "\n";
-  for (const auto& violation : result.violations)
-    out << "  t=" << violation.at_ms << "ms " << violation.what << "\n";
-  out << "  replay: " << pow_replay_command(seed, options) << "\n";
-  return out.str();
+  return failure_report_text(mode_name(options) + " seed " + std::to_string(seed),
+                             result.violations, result.scenario, pow_replay_command(seed, options));
 }
 
 }  // namespace synod::sim

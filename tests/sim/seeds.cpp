@@ -53,13 +53,8 @@ std::string replay_command(std::uint64_t seed, const SeedOptions& options) {
 
 std::string failure_report(std::uint64_t seed, const SeedOptions& options,
                            const RunResult& result) {
-  std::ostringstream out;
-  out << "synod-sim: seed " << seed << " FAILED with " << result.violations.size()
-      << " violation(s)\n  scenario: " << result.scenario << "\n";
-  for (const auto& violation : result.violations)
-    out << "  t=" << violation.at_ms << "ms " << violation.what << "\n";
-  out << "  replay: " << replay_command(seed, options) << "\n";
-  return out.str();
+  return failure_report_text("seed " + std::to_string(seed), result.violations, result.scenario,
+                             replay_command(seed, options));
 }
 
 }  // namespace synod::sim
