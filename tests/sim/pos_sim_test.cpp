@@ -14,6 +14,7 @@
 #include "tests/sim/pos_sim.h"
 #include "tests/sim/pow_invariants.h"
 #include "tests/sim/pow_seeds.h"
+#include "tests/sim/seed_sweep.h"
 
 using namespace synod;
 using namespace synod::sim;
@@ -25,20 +26,15 @@ void sweep(std::size_t validators, std::uint64_t first_seed, std::uint64_t seeds
   options.pos = true;
   options.miners = validators;
   options.duration_ms = 40'000;
-  std::string failures;
-  std::uint64_t failed = 0, blocks = 0, reorgs = 0, slashes = 0;
-  for (std::uint64_t seed = first_seed; seed < first_seed + seeds; ++seed) {
-    PowRunResult result = run_pow_seed(seed, options);
-    blocks += result.height;
-    reorgs += result.reorgs;
-    slashes += result.slashes_checked;
-    if (!result.ok()) {
-      ++failed;
-      failures += pow_failure_report(seed, options, result);
-    }
-  }
-  INFO(failures);
-  CHECK(failed == 0);
+  std::uint64_t blocks = 0, reorgs = 0, slashes = 0;
+  const SweepFailures failures = sweep_seeds(first_seed, seeds, options, run_pow_seed,
+                                             pow_failure_report, [&](const PowRunResult& result) {
+                                               blocks += result.height;
+                                               reorgs += result.reorgs;
+                                               slashes += result.slashes_checked;
+                                             });
+  INFO(failures.reports);
+  CHECK(failures.count == 0);
   CHECK(blocks > seeds * 15);  // the runs did real work
   CHECK(reorgs > 0);           // the faults forked the chain
   CHECK(slashes > 0);          // and some double-signer was caught and slashed

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tests/sim/pow_seeds.h"
+#include "tests/sim/seed_sweep.h"
 
 using namespace synod;
 using namespace synod::sim;
@@ -18,21 +19,15 @@ constexpr std::uint64_t kSeedsPerCase = 25;
 void sweep(std::size_t miners, std::uint64_t first_seed) {
   PowSeedOptions options;
   options.miners = miners;
-  std::string failures;
-  std::uint64_t failed = 0;
   std::uint64_t blocks = 0;
   std::uint64_t reorgs = 0;
-  for (std::uint64_t seed = first_seed; seed < first_seed + kSeedsPerCase; ++seed) {
-    PowRunResult result = run_pow_seed(seed, options);
-    blocks += result.height;
-    reorgs += result.reorgs;
-    if (!result.ok()) {
-      ++failed;
-      failures += pow_failure_report(seed, options, result);
-    }
-  }
-  INFO(failures);
-  CHECK(failed == 0);
+  const SweepFailures failures = sweep_seeds(first_seed, kSeedsPerCase, options, run_pow_seed,
+                                             pow_failure_report, [&](const PowRunResult& result) {
+                                               blocks += result.height;
+                                               reorgs += result.reorgs;
+                                             });
+  INFO(failures.reports);
+  CHECK(failures.count == 0);
   CHECK(blocks > kSeedsPerCase * 20);  // the runs did real work
   CHECK(reorgs > 0);                   // and the faults forked the chain
 }

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "tests/sim/seed_sweep.h"
 #include "tests/sim/seeds.h"
 
 using namespace synod;
@@ -18,19 +19,12 @@ constexpr std::uint64_t kSeedsPerCase = 50;
 void sweep(std::size_t validators, std::uint64_t first_seed) {
   SeedOptions options;
   options.validators = validators;
-  std::string failures;
-  std::uint64_t failed = 0;
   std::uint64_t blocks = 0;
-  for (std::uint64_t seed = first_seed; seed < first_seed + kSeedsPerCase; ++seed) {
-    RunResult result = run_seed(seed, options);
-    blocks += result.height;
-    if (!result.ok()) {
-      ++failed;
-      failures += failure_report(seed, options, result);
-    }
-  }
-  INFO(failures);
-  CHECK(failed == 0);
+  const SweepFailures failures =
+      sweep_seeds(first_seed, kSeedsPerCase, options, run_seed, failure_report,
+                  [&](const RunResult& result) { blocks += result.height; });
+  INFO(failures.reports);
+  CHECK(failures.count == 0);
   CHECK(blocks > kSeedsPerCase * 10);  // the runs did real work
 }
 
