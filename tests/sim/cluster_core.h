@@ -3,12 +3,17 @@
 // on one virtual clock and network. The core keeps the slots and does the part of a node's
 // runtime that does not depend on the consensus family: the virtual timers engines arm,
 // transactions from clients (admitted to the slot's mempool, then gossiped to every other
-// slot's), the teardown of a crash, the hash over what happened, and the trace.
+// slot's), the teardown of a crash and the common steps of a restart, the hash over what
+// happened, and the trace.
 //
-// `Node` is SimNode or PowNode: it has slot, honest, store.height(), mempool, engine
-// (null while down: up()), timers (armed id -> token), incarnation (bumped by every crash)
-// and admission_state(). The runtime built on the core says how an input reaches an engine
-// (drive) and carries out what the engine returns. Thread safety: none.
+// `Node` is SimNode or PowNode: it has slot, role, honest, store.height(), mempool, engine
+// (null while down: up()), timers (armed id -> token), incarnation (bumped by every crash),
+// restarts and admission_state(). The runtime built on the core says how an input reaches
+// an engine (drive) and carries out what the engine returns.
+//
+// Lifetime: the core, and with it the slots' engines, is destroyed after the runtime's own
+// members (its genesis, options, factory), so engine destructors must not reach for those
+// (they are defaulted). Thread safety: none.
 #pragma once
 
 #include <algorithm>
