@@ -84,7 +84,7 @@ void Replica::Impl::on_view_change_timer(Actions& out, TimeMs now) {
 
 void Replica::Impl::on_view_change(Actions& out, const Signed<ViewChange>& message, TimeMs now) {
   const ViewChange& body = message.body;
-  if (auto status = validate_view_change(message, validators, domain); !status) {
+  if (auto status = validate_view_change(message, validators, domain, genesis.pbft); !status) {
     drop(DropReason::kInvalidViewChange);
     return;
   }
@@ -217,7 +217,7 @@ void Replica::Impl::on_new_view(Actions& out, const Signed<NewView>& message, Ti
     drop(DropReason::kStale);
     return;
   }
-  auto status = validate_new_view(message, validators, domain);
+  auto status = validate_new_view(message, validators, domain, genesis.pbft);
   if (!status && !planted(PlantedBug::kIgnorePreparedCertificates)) {
     drop(DropReason::kInvalidNewView);
     return;

@@ -75,10 +75,28 @@ Status validate_checkpoint_proof(std::uint64_t sequence,
   return Status::success();
 }
 
+namespace {
+
+// A prepared block is re-proposed whole by the next primary and kept until then, so one
+// past the limits an honest replica would have refused costs memory and hashing for nothing.
+Status check_block_limits(const chain::Block& block, const chain::PbftParams& limits) {
+  if (block.transactions.size() > limits.max_block_transactions)
+    return make_error("prepared certificate: more transactions than the genesis allows a block");
+  if (block.encode().size() > limits.max_block_bytes)
+    return make_error("prepared certificate: a block larger than the genesis allows");
+  return Status::success();
+}
+
+}  // namespace
+
 Status validate_view_change(const Signed<ViewChange>& message,
                             const chain::ValidatorSet& validators,
-                            const chain::SigningDomain& domain) {
+                            const chain::SigningDomain& domain, const chain::PbftParams& limits) {
   const ViewChange& body = message.body;
+  for (const auto& certificate : body.prepared) {
+    if (auto status = check_block_limits(certificate.pre_prepare.body.block, limits); !status)
+      return make_error("view-change: " + status.message());
+  }
   if (!signature_valid(message, validators, domain))
     return make_error("view-change: bad signature");
   if (body.new_view == 0)
@@ -142,7 +160,7 @@ std::optional<PrePrepare> compute_reproposal(const std::vector<Signed<ViewChange
 }
 
 Status validate_new_view(const Signed<NewView>& message, const chain::ValidatorSet& validators,
-                         const chain::SigningDomain& domain) {
+                         const chain::SigningDomain& domain, const chain::PbftParams& limits) {
   const NewView& body = message.body;
   if (message.sender != primary_of(body.view, validators.size())) {
     return make_error("new-view: not from the primary of its view");
@@ -157,7 +175,7 @@ Status validate_new_view(const Signed<NewView>& message, const chain::ValidatorS
     if (!senders.insert(view_change.sender).second) {
       return make_error("new-view: duplicate view-change sender");
     }
-    if (auto status = validate_view_change(view_change, validators, domain); !status) {
+    if (auto status = validate_view_change(view_change, validators, domain, limits); !status) {
       return make_error("new-view: " + status.message());
     }
   }

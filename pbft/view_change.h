@@ -29,10 +29,11 @@ Status validate_checkpoint_proof(std::uint64_t sequence,
                                  const chain::SigningDomain& domain);
 
 // The VIEW-CHANGE's own signature and everything it carries: checkpoint proof, the head's
-// commit certificate, prepared certificates above the head and below the new view.
+// commit certificate, prepared certificates above the head and below the new view, whose
+// blocks must fit the genesis block limits (checked first: it costs no signature).
 Status validate_view_change(const Signed<ViewChange>& message,
                             const chain::ValidatorSet& validators,
-                            const chain::SigningDomain& domain);
+                            const chain::SigningDomain& domain, const chain::PbftParams& limits);
 
 // The re-proposal a new primary must make ("O" in the paper) from 2f+1 view-changes.
 // With one block in flight, only the sequence just above the highest certified head can
@@ -47,6 +48,6 @@ std::uint64_t highest_head(const std::vector<Signed<ViewChange>>& view_changes);
 // A NEW-VIEW from the right primary with 2f+1 valid view-changes for its view from distinct
 // replicas, whose re-proposals are exactly what compute_reproposal gives, signed by it.
 Status validate_new_view(const Signed<NewView>& message, const chain::ValidatorSet& validators,
-                         const chain::SigningDomain& domain);
+                         const chain::SigningDomain& domain, const chain::PbftParams& limits);
 
 }  // namespace synod::pbft

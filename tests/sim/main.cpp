@@ -22,14 +22,13 @@
 // failing seed prints the command that replays it. Bad arguments: one line, exit 2.
 #include <CLI/CLI.hpp>
 
-#include <atomic>
 #include <cstdint>
 #include <fstream>
 #include <iostream>
-#include <thread>
 #include <vector>
 
 #include "pbft/adversary.h"
+#include "tests/sim/parallel.h"
 #include "tests/sim/pow_cli.h"
 #include "tests/sim/seeds.h"
 #include "tests/sim/trace_html.h"
@@ -101,17 +100,8 @@ int run_single(const Cli& cli) {
 
 int run_sweep(const Cli& cli) {
   std::vector<RunResult> results(cli.seeds);
-  std::atomic<std::uint64_t> next{0};
-  auto worker = [&] {
-    for (std::uint64_t i = next++; i < cli.seeds; i = next++)
-      results[i] = run_seed(cli.first_seed + i, cli.run);
-  };
-  std::vector<std::thread> threads;
-  for (unsigned j = 1; j < cli.jobs; ++j)
-    threads.emplace_back(worker);
-  worker();
-  for (auto& thread : threads)
-    thread.join();
+  for_each_index(cli.seeds, cli.jobs,
+                 [&](std::uint64_t i) { results[i] = run_seed(cli.first_seed + i, cli.run); });
 
   std::uint64_t violations = 0;
   std::uint64_t blocks = 0;

@@ -1,33 +1,15 @@
 #include "tests/sim/pos_experiments.h"
 
 #include <algorithm>
-#include <atomic>
-#include <functional>
 #include <map>
 #include <numeric>
-#include <thread>
 
+#include "tests/sim/parallel.h"
 #include "tests/sim/pos_sim.h"
 #include "tests/sim/pow_runner.h"
 
 namespace synod::sim {
 namespace {
-
-// Calls trial(i) for i in [0, count) on `jobs` threads; each trial owns its result slot.
-void run_trials(std::uint64_t count, unsigned jobs,
-                const std::function<void(std::uint64_t)>& trial) {
-  std::atomic<std::uint64_t> next{0};
-  auto work = [&] {
-    for (std::uint64_t i = next.fetch_add(1); i < count; i = next.fetch_add(1))
-      trial(i);
-  };
-  std::vector<std::thread> helpers;
-  for (unsigned j = 1; j < std::max(1u, jobs); ++j)
-    helpers.emplace_back(work);
-  work();
-  for (auto& helper : helpers)
-    helper.join();
-}
 
 std::uint64_t difficulty_of(const std::vector<std::uint64_t>& stakes,
                             const chain::PosParams& params) {
@@ -192,8 +174,9 @@ FairnessTrial run_fairness_trial(std::uint64_t seed, const FairnessOptions& opti
 FairnessResult run_fairness(std::uint64_t trials, std::uint64_t first_seed,
                             const FairnessOptions& options, unsigned jobs) {
   std::vector<FairnessTrial> results(trials);
-  run_trials(trials, jobs,
-             [&](std::uint64_t i) { results[i] = run_fairness_trial(first_seed + i, options); });
+  for_each_index(trials, jobs, [&](std::uint64_t i) {
+    results[i] = run_fairness_trial(first_seed + i, options);
+  });
   FairnessResult out;
   out.trials = trials;
   const std::size_t n = options.stakes.size();
@@ -262,7 +245,7 @@ NothingAtStakeSide run_nothing_at_stake(bool slashing, std::uint64_t trials,
                                         std::uint64_t first_seed,
                                         const NothingAtStakeOptions& options, unsigned jobs) {
   std::vector<NothingAtStakeTrial> results(trials);
-  run_trials(trials, jobs, [&](std::uint64_t i) {
+  for_each_index(trials, jobs, [&](std::uint64_t i) {
     results[i] = run_nothing_at_stake_trial(first_seed + i, slashing, options);
   });
   NothingAtStakeSide out;

@@ -1,10 +1,9 @@
 #include "tests/sim/pow_cli.h"
 
-#include <atomic>
 #include <iostream>
-#include <thread>
 #include <vector>
 
+#include "tests/sim/parallel.h"
 #include "tests/sim/pos_experiment_cli.h"
 #include "tests/sim/pow_experiment_cli.h"
 
@@ -42,17 +41,8 @@ int run_single(const PowCli& cli) {
 
 int run_sweep(const PowCli& cli) {
   std::vector<PowRunResult> results(cli.seeds);
-  std::atomic<std::uint64_t> next{0};
-  auto worker = [&] {
-    for (std::uint64_t i = next++; i < cli.seeds; i = next++)
-      results[i] = run_pow_seed(cli.first_seed + i, cli.run);
-  };
-  std::vector<std::thread> threads;
-  for (unsigned j = 1; j < cli.jobs; ++j)
-    threads.emplace_back(worker);
-  worker();
-  for (auto& thread : threads)
-    thread.join();
+  for_each_index(cli.seeds, cli.jobs,
+                 [&](std::uint64_t i) { results[i] = run_pow_seed(cli.first_seed + i, cli.run); });
   std::uint64_t violations = 0, failed = 0, blocks = 0, reorgs = 0, deepest = 0;
   for (std::uint64_t i = 0; i < cli.seeds; ++i) {
     blocks += results[i].height;

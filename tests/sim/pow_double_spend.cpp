@@ -1,11 +1,10 @@
 #include "tests/sim/pow_double_spend.h"
 
-#include <atomic>
 #include <cassert>
 #include <cmath>
-#include <thread>
 
 #include "tests/sim/attack_math.h"
+#include "tests/sim/parallel.h"
 #include "tests/sim/pow_cluster.h"
 #include "tests/sim/pow_grind.h"
 #include "tests/sim/pow_invariants.h"
@@ -232,17 +231,9 @@ DoubleSpendCell run_double_spend_cell(double q, int z, std::uint64_t trials,
                                       std::uint64_t seed_base, const DoubleSpendOptions& options,
                                       unsigned jobs) {
   std::vector<DoubleSpendTrial> results(trials);
-  std::atomic<std::uint64_t> next{0};
-  auto worker = [&] {
-    for (std::uint64_t i = next++; i < trials; i = next++)
-      results[i] = run_double_spend_trial(q, z, seed_base + i, options);
-  };
-  std::vector<std::thread> threads;
-  for (unsigned j = 1; j < jobs; ++j)
-    threads.emplace_back(worker);
-  worker();
-  for (auto& thread : threads)
-    thread.join();
+  for_each_index(trials, jobs, [&](std::uint64_t i) {
+    results[i] = run_double_spend_trial(q, z, seed_base + i, options);
+  });
   DoubleSpendCell cell;
   cell.q = q;
   cell.z = z;

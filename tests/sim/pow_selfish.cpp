@@ -1,12 +1,11 @@
 #include "tests/sim/pow_selfish.h"
 
-#include <atomic>
 #include <cassert>
 #include <cmath>
-#include <thread>
 #include <vector>
 
 #include "tests/sim/attack_math.h"
+#include "tests/sim/parallel.h"
 #include "tests/sim/pow_grind.h"
 #include "tests/sim/pow_invariants.h"
 #include "tests/sim/selfish_pool.h"
@@ -95,17 +94,9 @@ SelfishRun run_selfish_mining(double alpha, double gamma, std::uint64_t seed,
 SelfishPoint run_selfish_point(double alpha, double gamma, std::uint64_t seed_base,
                                const SelfishOptions& options, unsigned jobs) {
   std::vector<SelfishRun> runs(options.runs);
-  std::atomic<std::uint64_t> next{0};
-  auto worker = [&] {
-    for (std::uint64_t i = next++; i < options.runs; i = next++)
-      runs[i] = run_selfish_mining(alpha, gamma, seed_base + i, options);
-  };
-  std::vector<std::thread> threads;
-  for (unsigned j = 1; j < jobs; ++j)
-    threads.emplace_back(worker);
-  worker();
-  for (auto& thread : threads)
-    thread.join();
+  for_each_index(options.runs, jobs, [&](std::uint64_t i) {
+    runs[i] = run_selfish_mining(alpha, gamma, seed_base + i, options);
+  });
   SelfishPoint point;
   point.alpha = alpha;
   point.gamma = gamma;

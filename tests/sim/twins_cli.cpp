@@ -6,10 +6,10 @@
 #include <chrono>
 #include <iostream>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "crypto/signature_memo.h"
+#include "tests/sim/parallel.h"
 #include "tests/sim/twins.h"
 
 namespace synod::sim {
@@ -63,12 +63,7 @@ int run_chunk(const TwinsCli& cli) {
       std::cout << failure_report(id, options, result) << std::flush;
     }
   };
-  std::vector<std::thread> threads;
-  for (unsigned j = 1; j < cli.jobs; ++j)
-    threads.emplace_back(worker);
-  worker();
-  for (auto& thread : threads)
-    thread.join();
+  run_on_threads(cli.jobs, worker);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << "synod-sim: twins scenarios " << cli.first << "-" << cli.first + cli.count - 1

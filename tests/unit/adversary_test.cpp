@@ -408,8 +408,8 @@ TEST_CASE("tamper-view-change swaps a prepared block's transactions, and validat
       {signed_by(1, Prepare{0, 1, w.block.hash()}), signed_by(2, Prepare{0, 1, w.block.hash()})}};
   ViewChange body{1, 0, {}, w.parent.header, std::nullopt, {prepared}};
   auto honest = signed_by(1, body);
-  REQUIRE(
-      validate_view_change(honest, w.genesis->validators, chain::SigningDomain::of(*w.genesis)));
+  REQUIRE(validate_view_change(honest, w.genesis->validators, chain::SigningDomain::of(*w.genesis),
+                               w.genesis->pbft));
 
   Harness harness({{BroadcastAction{encode(honest)}}},
                   w.options({AdversaryKind::kTamperViewChange}, 1));
@@ -425,8 +425,8 @@ TEST_CASE("tamper-view-change swaps a prepared block's transactions, and validat
   CHECK(harness.engine->consensus_dump(
             100)["adversary"]["tamper-view-change"]["view_changes_tampered"] == 1);
   // And it is caught before a new primary could re-propose it.
-  auto verdict =
-      validate_view_change(tampered, w.genesis->validators, chain::SigningDomain::of(*w.genesis));
+  auto verdict = validate_view_change(tampered, w.genesis->validators,
+                                      chain::SigningDomain::of(*w.genesis), w.genesis->pbft);
   REQUIRE_FALSE(verdict);
   CHECK(verdict.message().find("tx_root") != std::string::npos);
 
@@ -435,9 +435,44 @@ TEST_CASE("tamper-view-change swaps a prepared block's transactions, and validat
   with_certificate.prepared[0].pre_prepare.body.block.certificate =
       chain::CommitCertificate{0, 1, w.block.hash(), {}};
   auto refused = validate_view_change(signed_by(1, with_certificate), w.genesis->validators,
-                                      chain::SigningDomain::of(*w.genesis));
+                                      chain::SigningDomain::of(*w.genesis), w.genesis->pbft);
   REQUIRE_FALSE(refused);
   CHECK(refused.message().find("commit certificate") != std::string::npos);
+}
+
+TEST_CASE("a view-change carrying a block past the genesis limits is refused before any signature",
+          "[adversary][view-change]") {
+  const World& w = world();
+  const chain::SigningDomain domain = chain::SigningDomain::of(*w.genesis);
+  auto signed_by = [&](ReplicaIndex i, auto body) {
+    return sign(w.validators[i], i, domain, std::move(body));
+  };
+  PreparedCertificate prepared{
+      signed_by(0, PrePrepare{0, 1, w.block}),
+      {signed_by(1, Prepare{0, 1, w.block.hash()}), signed_by(2, Prepare{0, 1, w.block.hash()})}};
+  ViewChange body{1, 0, {}, w.parent.header, std::nullopt, {prepared}};
+  const auto message = signed_by(1, body);
+  REQUIRE(validate_view_change(message, w.genesis->validators, domain, w.genesis->pbft));
+
+  // The same, validly signed certificate, against limits its block exceeds by one.
+  REQUIRE(w.block.transactions.size() > 1);
+  chain::PbftParams fewer = w.genesis->pbft;
+  fewer.max_block_transactions = w.block.transactions.size() - 1;
+  auto by_count = validate_view_change(message, w.genesis->validators, domain, fewer);
+  REQUIRE_FALSE(by_count);
+  CHECK(by_count.message().find("more transactions") != std::string::npos);
+  chain::PbftParams smaller = w.genesis->pbft;
+  smaller.max_block_bytes = w.block.encode().size() - 1;
+  auto by_bytes = validate_view_change(message, w.genesis->validators, domain, smaller);
+  REQUIRE_FALSE(by_bytes);
+  CHECK(by_bytes.message().find("larger") != std::string::npos);
+
+  // The size is judged first: with a broken signature, the refusal still names the size.
+  auto forged = message;
+  forged.signature.data[0] ^= 1;
+  auto first = validate_view_change(forged, w.genesis->validators, domain, fewer);
+  REQUIRE_FALSE(first);
+  CHECK(first.message().find("more transactions") != std::string::npos);
 }
 
 TEST_CASE("forge-signature corrupts every signature and nothing else", "[adversary]") {
