@@ -320,6 +320,7 @@ Status BlockStore::append(const Block& block, const StateDiff& diff,
 
 Result<std::optional<Block>> BlockStore::read_block_where(const char* sql, ByteView key,
                                                           std::int64_t number) const {
+  count_block_read();
   Statement query(db_, sql);
   if (key.empty()) {
     query.bind(1, number);

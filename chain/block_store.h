@@ -32,7 +32,8 @@
 //
 // Not thread-safe: one owner uses a BlockStore at a time. Several BlockStore instances may
 // open the same file (SQLite serialises their writes); an instance's head and unindexed
-// transactions reflect what it read at open() and what it wrote itself.
+// transactions reflect what it read at open() and what it wrote itself. Readers on other
+// threads open their own connection with open_reader() (block_store_reads.cpp).
 #pragma once
 
 #include <cstdint>
@@ -63,6 +64,14 @@ struct TxLocation {
 // has transactions means "not computed": the store hashes them itself.
 using BranchBlock = AppendBlockAction;
 
+// A best-chain block as stored: its canonical bytes and the hashes that link it.
+struct StoredBlockBytes {
+  std::uint64_t height = 0;
+  crypto::Hash256 hash;
+  crypto::Hash256 prev_hash;
+  Bytes bytes;
+};
+
 // The tip of a stored branch, as in Bitcoin's getchaintips.
 struct ChainTip {
   std::uint64_t height = 0;
@@ -79,6 +88,11 @@ class BlockStore final : public ChainReader {
   // Opens (creating if needed) the database at `path`; ":memory:" works for tests. Migrates
   // a database in the previous schema; refuses one written by a newer version.
   static Result<std::unique_ptr<BlockStore>> open(const std::string& path);
+  // Another connection to the store at `path`, made by open() before, for reads only
+  // (PRAGMA query_only): no schema work, and neither the head nor the transaction index's
+  // state is loaded (head_height() is nullopt; use the block reads). Refuses a file whose
+  // schema is not this build's.
+  static Result<std::unique_ptr<BlockStore>> open_reader(const std::string& path);
   ~BlockStore() override;
   BlockStore(const BlockStore&) = delete;
   BlockStore& operator=(const BlockStore&) = delete;
@@ -130,6 +144,32 @@ class BlockStore final : public ChainReader {
   // is on the best chain; nullopt if none is. A locator longer than kLocatorMax is refused.
   Result<std::optional<std::uint64_t>> locate(const std::vector<crypto::Hash256>& locator) const;
   static constexpr std::size_t kLocatorMax = 101;  // Bitcoin's MAX_LOCATOR_SZ
+  // Best-chain blocks from `from_height` through `to_height` as stored (not decoded), by
+  // height. Stops at the first height without a best block, and after the block that brings
+  // the bytes read to `max_bytes` or more.
+  Result<std::vector<StoredBlockBytes>> best_block_bytes(std::uint64_t from_height,
+                                                         std::uint64_t to_height,
+                                                         std::size_t max_bytes) const;
+  // Block reads (block_at, block_by_hash, best_block_bytes, best_height_of, so locate too)
+  // that any store made on the calling thread: tests check which threads read the store.
+  static std::uint64_t block_reads_on_this_thread();
+
+  // One SQLite read transaction on a store's connection: while it is open, every read through
+  // that store sees one snapshot of the database (WAL mode), whatever another connection
+  // commits meanwhile. Ended when destroyed; one at a time per store.
+  class ReadTransaction {
+   public:
+    explicit ReadTransaction(const BlockStore& store) : db_(store.db_) {}
+    ~ReadTransaction();
+    ReadTransaction(const ReadTransaction&) = delete;
+    ReadTransaction& operator=(const ReadTransaction&) = delete;
+    Status begin();
+
+   private:
+    sqlite3* db_;
+    bool begun_ = false;
+  };
+
   // Stored blocks not on the best chain with a height of at least `min_height`, by height.
   Result<std::vector<Block>> side_blocks(std::uint64_t min_height) const override;
   // The active tip (the head) and every side block with no stored child, highest first
@@ -169,6 +209,8 @@ class BlockStore final : public ChainReader {
  private:
   // A best-chain block a reorg undoes (block_store_branches.cpp).
   struct UndoneBlock;
+  // Counts a block read for block_reads_on_this_thread().
+  static void count_block_read();
 
   explicit BlockStore(sqlite3* db) : db_(db) {}
   // Creates the schema or migrates an older one (block_store_schema.cpp).

@@ -258,6 +258,7 @@ void BlockStore::forget_undone(std::uint64_t fork_height) {
 }
 
 Result<std::optional<std::uint64_t>> BlockStore::best_height_of(const crypto::Hash256& hash) const {
+  count_block_read();
   Statement query(db_, "SELECT height FROM blocks WHERE hash = ? AND best = 1");
   query.bind(1, hash.view());
   int rc = query.step();

@@ -24,7 +24,8 @@ struct NodeConfig {
   std::uint64_t max_block_gap_ms = 0;
   std::uint32_t slow_primary_strikes = 3;
   std::size_t rpc_max_body_bytes = 1 << 20;
-  // JSON-RPC: threads that read, parse, render and write (methods run on the event loop);
+  // JSON-RPC: threads that read, parse, render and write, and read blocks from the store
+  // (methods run on the event loop);
   // open connections in total and per client address; get_blocks long polls per address.
   std::size_t rpc_threads = 2;
   std::size_t rpc_max_connections = 256;

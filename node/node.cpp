@@ -126,6 +126,7 @@ Status Node::Impl::open_stores(const std::string& home_dir) {
   reader = std::move(*opened);
   if (auto status = reader->initialize(*genesis); !status)
     return status;
+  store_readers = std::make_shared<StoreReaders>(db_path);
   auto writer = chain::BlockStore::open(db_path);
   if (!writer)
     return writer.error();
@@ -400,6 +401,10 @@ Node::~Node() {
   }
   if (impl_->storage)
     impl_->storage->stop();
+}
+
+void Node::stop() {
+  boost::asio::post(impl_->io, [impl = impl_.get()] { impl->shutdown(); });
 }
 
 int Node::run() {

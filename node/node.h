@@ -38,6 +38,8 @@ class Node {
   // Serves until SIGINT or SIGTERM, then stops cleanly (pending blocks written, store
   // closed). Returns the process exit code.
   int run();
+  // Makes run() return as SIGTERM does, from any thread (tests run a node in their process).
+  void stop();
 
  private:
   struct Impl;

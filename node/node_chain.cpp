@@ -51,7 +51,9 @@ void Node::Impl::note_best_block(const chain::Block& block,
     }
   }
   verified.erase(tx_hashes);
-  backlog.unstored_blocks[block.header.height] = WriteBacklog::UnstoredBlock{sequence, block};
+  backlog.unstored_blocks[block.header.height] = WriteBacklog::UnstoredBlock{
+      sequence,
+      std::make_shared<const BlockCell>(std::make_shared<const chain::Block>(block), block_hash)};
   gauges.blocks_committed->inc();
   gauges.transactions_committed->inc(block.transactions.size());
   log_summary(block);

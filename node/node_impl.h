@@ -22,6 +22,7 @@
 #include "chain/mempool.h"
 #include "client/rpc_client.h"
 #include "crypto/keyed_hash.h"
+#include "node/block_reads.h"
 #include "node/config.h"
 #include "node/engine_metrics.h"
 #include "node/miner.h"
@@ -33,6 +34,7 @@
 #include "node/serve_budget.h"
 #include "node/slash_log.h"
 #include "node/storage_worker.h"
+#include "node/store_readers.h"
 #include "node/transport/peer_manager.h"
 #include "node/verified_signatures.h"
 #include "node/wire.h"
@@ -64,9 +66,11 @@ struct Node::Impl {
   static constexpr std::size_t kMaxPendingVerifications = 65'536;
   std::size_t pending_verifications = 0;
 
-  // The event loop's own store connection: RPC reads, serving blocks to
-  // peers. Blocks are written through `storage`, on its own connection and thread.
+  // The event loop's own store connection: startup, get_tx, serving blocks to peers. Blocks
+  // are written through `storage`, on its own connection and thread; get_block, get_blocks
+  // and get_chain_tips read on the RPC threads, each through its own connection.
   std::unique_ptr<chain::BlockStore> reader;
+  std::shared_ptr<StoreReaders> store_readers;
   std::unique_ptr<StorageWorker> storage;
   // The replica's persisted votes, in a database of their own (data/votes.db; only its
   // meta table is used): a vote's write must not wait for chain.db's write lock while the
@@ -213,27 +217,20 @@ struct Node::Impl {
   const char* role_name() const;
   nlohmann::json consensus_json() const;
   nlohmann::json upstreams_json() const;  // each upstream with whether it answered last time
-  // get_blocks' answer: committed blocks from `from_height`, taken as canonical bytes here
-  // (a consistent snapshot) and hex-encoded where the response is rendered, off the loop.
-  // Stops at the reply's response budget and charges it; blocks already taken in this round
-  // (`encoded`, by height) are shared, not encoded again.
-  using EncodedBlocks = std::map<std::uint64_t, std::shared_ptr<const rpc_detail::SharedBlockHex>>;
-  struct BlocksSnapshot {
-    std::vector<std::shared_ptr<const rpc_detail::SharedBlockHex>> blocks;
-    std::uint64_t head_height = 0;
-  };
-  Result<BlocksSnapshot> blocks_answer(std::uint64_t from_height, std::uint64_t max_blocks,
-                                       const RpcReply& reply,
-                                       EncodedBlocks* encoded = nullptr) const;
-  void answer_blocks(std::uint64_t from_height, std::uint64_t max_blocks, const RpcReply& reply,
-                     EncodedBlocks* encoded = nullptr) const;
+  // Block answers (node/block_reads.h): the loop takes a snapshot, an RPC thread reads the
+  // store and encodes.
+  std::uint64_t first_unstored_height() const;
+  // The head, and the unstored blocks from `from_height` (or the first unstored one) on,
+  // at most `max_blocks` of them.
+  ChainSnapshot chain_snapshot(std::uint64_t from_height, std::uint64_t max_blocks) const;
+  void answer_blocks(BlocksQuery query, const RpcReply& reply) const;
   void answer_block_waiters();
-  // The best chain's block at `height` (nullopt above the head), from memory or the store.
-  Result<std::optional<chain::Block>> best_block_at(std::uint64_t height) const;
-  // The height of the first hash of a JSON locator on the best chain (0 if none is).
-  Result<std::uint64_t> locate_best(const std::vector<crypto::Hash256>& locator) const;
-  // Any known block by hash: on the best chain or a stored side branch.
-  Result<std::optional<chain::Block>> any_block(const crypto::Hash256& hash) const;
+  // The height and hash of the first locator hash that is the head or an unstored block.
+  std::optional<std::pair<std::uint64_t, crypto::Hash256>> locate_recent(
+      const std::vector<crypto::Hash256>& locator) const;
+  // The unstored block get_block asks for, if it is one.
+  std::shared_ptr<const BlockCell> unstored_cell(const BlockQuery& query) const;
+  void answer_block(const BlockQuery& query, RpcReply reply) const;
 };
 
 }  // namespace synod::node

@@ -19,6 +19,7 @@
 #include "chain/transaction.h"
 #include "client/rpc_client.h"
 #include "crypto/keyed_hash.h"
+#include "node/block_cell.h"
 #include "node/miner.h"
 #include "node/rpc/address_slots.h"
 #include "node/rpc/http_server.h"
@@ -95,10 +96,11 @@ struct WriteBacklog {
   std::unordered_map<crypto::Hash256, chain::TxLocation, crypto::KeyedHash> unindexed_transactions;
   std::map<std::uint64_t, std::vector<crypto::Hash256>> unindexed_by_height;
   // Best-chain blocks still queued for the storage thread, each with the sequence number of
-  // the storage item that writes it.
+  // the storage item that writes it. Their cells are shared with the RPC threads, which
+  // encode each at most once for every answer that holds it.
   struct UnstoredBlock {
     std::uint64_t sequence = 0;
-    chain::Block block;
+    std::shared_ptr<const BlockCell> cell;
   };
   std::map<std::uint64_t, UnstoredBlock> unstored_blocks;
   // Write reports from before the last reorg describe blocks no longer on the best chain.

@@ -28,8 +28,9 @@ Status Node::Impl::open_rpc() {
   rpc_options.max_connections = config.rpc_max_connections;
   rpc_options.max_connections_per_address = config.rpc_max_connections_per_address;
   rpc_options.connections_refused = gauges.rpc_connections_refused;
-  // Methods read the engine, the mempool and the store: they run on the event loop. HTTP,
-  // parsing and rendering (the hex of get_blocks included) stay on the RPC threads.
+  // Methods read the engine and the mempool: they run on the event loop. HTTP, parsing and
+  // rendering stay on the RPC threads, and so do get_block's and get_blocks' store reads and
+  // encoding (node/block_reads.h).
   rpc_options.run_handlers = [this](std::function<void()> work) {
     boost::asio::post(io, std::move(work));
   };

@@ -1,6 +1,7 @@
 // The JSON-RPC methods about blocks: get_block, get_blocks (long-polled by full nodes and
-// the bench) and get_chain_tips; blocks still queued for the storage thread are served
-// from memory.
+// the bench) and get_chain_tips. On the event loop they only parse, look among the blocks
+// still queued for the storage thread and take a snapshot; the store reads and the encoding
+// run where the answer is rendered, on an RPC thread (node/block_reads.h).
 #include "chain/genesis.h"
 #include "chain/limits.h"
 #include "node/json_view.h"
@@ -14,8 +15,16 @@ using namespace rpc_detail;
 
 namespace {
 
-// get_blocks answers at most this many bytes of blocks (before hex), whatever was asked.
+// get_blocks answers at most this many bytes of blocks (as hex), whatever was asked.
 constexpr std::size_t kMaxBlocksAnswerBytes = 8u << 20;
+
+// A get_blocks request's parameters: from a height or after a locator.
+struct BlocksParams {
+  std::optional<std::uint64_t> from_height;
+  std::vector<crypto::Hash256> locator;
+  std::uint64_t max_blocks = kMaxFetchBlocks;
+  std::uint64_t wait_ms = 0;
+};
 
 Result<std::vector<crypto::Hash256>> parse_locator(const json& locator) {
   if (!locator.is_array() || locator.size() > kMaxLocatorHashes) {
@@ -34,100 +43,138 @@ Result<std::vector<crypto::Hash256>> parse_locator(const json& locator) {
   return hashes;
 }
 
+// An optional unsigned parameter from 1 (or 0) to `max`.
+Result<std::uint64_t> bounded(const json& params, const char* key, std::uint64_t min,
+                              std::uint64_t max, std::uint64_t fallback) {
+  if (!params.contains(key))
+    return fallback;
+  const json& value = params[key];
+  if (!value.is_number_unsigned() || value.get<std::uint64_t>() < min ||
+      value.get<std::uint64_t>() > max) {
+    return make_error(std::string(key) + ": " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return value.get<std::uint64_t>();
+}
+
+Result<BlocksParams> parse_blocks_params(const json& params) {
+  bool by_height = params.is_object() && params.contains("from_height") &&
+                   params["from_height"].is_number_unsigned();
+  bool by_locator = params.is_object() && params.contains("locator");
+  if (by_height == by_locator) {
+    return make_error(
+        "expected {\"from_height\": N or \"locator\": [hex, ...] (newest first, at "
+        "most " +
+        std::to_string(kMaxLocatorHashes) + "), \"max_blocks\": M (1 to " +
+        std::to_string(kMaxFetchBlocks) + "), \"wait_ms\": W (0 to " +
+        std::to_string(BlockWaiters::kMaxWaitMs) + ")}");
+  }
+  BlocksParams parsed;
+  if (by_height) {
+    parsed.from_height = params["from_height"].get<std::uint64_t>();
+  } else {
+    auto locator = parse_locator(params["locator"]);
+    if (!locator)
+      return locator.error();
+    parsed.locator = std::move(*locator);
+  }
+  auto max_blocks = bounded(params, "max_blocks", 1, kMaxFetchBlocks, kMaxFetchBlocks);
+  if (!max_blocks)
+    return max_blocks.error();
+  auto wait_ms = bounded(params, "wait_ms", 0, BlockWaiters::kMaxWaitMs, 0);
+  if (!wait_ms)
+    return wait_ms.error();
+  parsed.max_blocks = *max_blocks;
+  parsed.wait_ms = *wait_ms;
+  return parsed;
+}
+
+// get_blocks' answer, on an RPC thread: reads, hex and JSON, within the reply's budget.
+RpcAnswer render_blocks(StoreReaders& readers, const BlocksQuery& query,
+                        const RpcReply::BudgetShare& budget) {
+  if (budget.left() == 0)
+    return RpcFailure{kBudgetSpent,
+                      "response budget spent: the other entries of this batch took "
+                      "it all"};
+  const chain::BlockStore* store = nullptr;
+  if (reads_store(query)) {
+    auto connection = readers.this_thread();
+    if (!connection)
+      return RpcFailure{kInternal, connection.message()};
+    store = *connection;
+  }
+  auto cells = read_blocks(store, query, std::min(kMaxBlocksAnswerBytes, budget.left()));
+  if (!cells)
+    return RpcFailure{kInternal, cells.message()};
+  std::size_t bytes = 0;
+  json blocks = json::array();
+  for (const auto& cell : *cells) {
+    bytes += cell->hex_size();
+    blocks.push_back(cell->hex());
+  }
+  budget.charge(bytes);
+  return json{{"blocks", std::move(blocks)}, {"head_height", query.chain.head_height}};
+}
+
+json found_block_json(const FoundBlock& found, const std::string& finality) {
+  json out = block_to_json(*found.block);
+  out["in_best_chain"] = found.in_best_chain;
+  out["confirmations"] = found.confirmations;
+  out["finality"] = finality;
+  return out;
+}
+
 }  // namespace
 
-Result<Node::Impl::BlocksSnapshot> Node::Impl::blocks_answer(std::uint64_t from_height,
-                                                             std::uint64_t max_blocks,
-                                                             const RpcReply& reply,
-                                                             EncodedBlocks* encoded) const {
-  BlocksSnapshot snapshot;
-  snapshot.head_height = head_height();
-  const std::size_t allowance = std::min(kMaxBlocksAnswerBytes, reply.budget());
-  std::size_t bytes = 0;
-  for (std::uint64_t height = from_height;
-       height <= snapshot.head_height && snapshot.blocks.size() < max_blocks && bytes < allowance;
-       ++height) {
-    std::shared_ptr<const SharedBlockHex> taken;
-    if (encoded != nullptr) {
-      if (auto cached = encoded->find(height); cached != encoded->end())
-        taken = cached->second;
-    }
-    if (!taken) {
-      auto block = best_block_at(height);
-      if (!block)
-        return block.error();
-      if (!block->has_value())
-        break;
-      taken = std::make_shared<const SharedBlockHex>((*block)->encode());
-      if (encoded != nullptr)
-        encoded->emplace(height, taken);
-    }
-    bytes += taken->hex_size();
-    snapshot.blocks.push_back(std::move(taken));
+std::uint64_t Node::Impl::first_unstored_height() const {
+  return backlog.unstored_blocks.empty() ? head_height() + 1
+                                         : backlog.unstored_blocks.begin()->first;
+}
+
+ChainSnapshot Node::Impl::chain_snapshot(std::uint64_t from_height,
+                                         std::uint64_t max_blocks) const {
+  ChainSnapshot snapshot{head_height(), first_unstored_height(), {}};
+  const auto& unstored = backlog.unstored_blocks;
+  for (auto it = unstored.lower_bound(std::max(from_height, snapshot.first_unstored));
+       it != unstored.end() && snapshot.unstored.size() < max_blocks; ++it) {
+    snapshot.unstored.push_back(it->second.cell);
   }
-  reply.charge(bytes);
   return snapshot;
 }
 
-void Node::Impl::answer_blocks(std::uint64_t from_height, std::uint64_t max_blocks,
-                               const RpcReply& reply, EncodedBlocks* encoded) const {
-  if (reply.budget() == 0) {
-    return reply.error(kBudgetSpent,
-                       "response budget spent: the other entries of this batch took it all");
-  }
-  auto answer = blocks_answer(from_height, max_blocks, reply, encoded);
-  if (!answer)
-    return reply.error(kInternal, answer.message());
-  // The hex (twice the bytes) and the JSON are made on an RPC thread, from the snapshot.
-  reply.result_from([snapshot = std::move(*answer)] {
-    json blocks = json::array();
-    for (const auto& block : snapshot.blocks)
-      blocks.push_back(block->text());
-    return json{{"blocks", std::move(blocks)}, {"head_height", snapshot.head_height}};
-  });
+void Node::Impl::answer_blocks(BlocksQuery query, const RpcReply& reply) const {
+  // The snapshot is all the loop does; the cells are encoded once, by the first RPC thread
+  // that needs them, for every answer that holds them (long polls share new blocks).
+  reply.answer_from(
+      [readers = store_readers, query = std::move(query), budget = reply.budget_share()] {
+        return render_blocks(*readers, query, budget);
+      });
 }
 
-Result<std::optional<chain::Block>> Node::Impl::best_block_at(std::uint64_t height) const {
-  if (height > head_height())
-    return std::optional<chain::Block>{};
-  // Blocks still queued for the storage thread are served from memory.
-  if (auto queued = backlog.unstored_blocks.find(height); queued != backlog.unstored_blocks.end())
-    return std::optional<chain::Block>(queued->second.block);
-  return reader->block_at(height);
-}
-
-Result<std::optional<chain::Block>> Node::Impl::any_block(const crypto::Hash256& hash) const {
-  for (const auto& [height, queued] : backlog.unstored_blocks) {
-    if (queued.block.hash() == hash)
-      return std::optional<chain::Block>(queued.block);
-  }
-  return reader->block_by_hash(hash);
-}
-
-Result<std::uint64_t> Node::Impl::locate_best(const std::vector<crypto::Hash256>& hashes) const {
-  // The newest blocks may still wait for the storage thread.
-  for (const auto& hash : hashes) {
+std::optional<std::pair<std::uint64_t, crypto::Hash256>> Node::Impl::locate_recent(
+    const std::vector<crypto::Hash256>& locator) const {
+  for (const auto& hash : locator) {
+    if (hash == head_hash())
+      return std::make_pair(head_height(), hash);
     for (const auto& [height, queued] : backlog.unstored_blocks) {
-      if (queued.block.hash() == hash)
-        return height;
+      if (queued.cell->hash() == hash)
+        return std::make_pair(height, hash);
     }
   }
-  auto found = reader->locate(hashes);
-  if (!found)
-    return found.error();
-  return found->value_or(0);  // nothing in common: every chain shares block 0
+  return std::nullopt;
 }
 
 void Node::Impl::answer_block_waiters() {
-  // Every waiter asks for the same new block or two: each is hex-encoded once.
-  EncodedBlocks encoded;
   for (auto it = block_waiters.by_arrival.begin(); it != block_waiters.by_arrival.end();) {
     BlockWaiter& waiter = it->second;
     if (waiter.from_height > head_height()) {
       ++it;
       continue;
     }
-    answer_blocks(waiter.from_height, waiter.max_blocks, waiter.reply, &encoded);
+    BlocksQuery query;
+    query.chain = chain_snapshot(waiter.from_height, waiter.max_blocks);
+    query.from_height = waiter.from_height;
+    query.max_blocks = waiter.max_blocks;
+    answer_blocks(std::move(query), waiter.reply);
     waiter.deadline->cancel();
     it = block_waiters.by_arrival.erase(it);
   }
@@ -143,92 +190,88 @@ void Node::Impl::rpc_get_block(const json& params, RpcReply reply) {
   } else if (params.is_array() && !params.empty()) {
     which = &params[0];
   }
-  Result<std::optional<chain::Block>> block = std::optional<chain::Block>{};
+  BlockQuery query{head_height(), first_unstored_height(), std::nullopt, std::nullopt};
   if (which == nullptr || (which->is_string() && which->get<std::string>() == "latest")) {
-    block = best_block_at(head_height());
+    query.height = head_height();
   } else if (which->is_number_unsigned()) {
-    block = best_block_at(which->get<std::uint64_t>());
+    query.height = which->get<std::uint64_t>();
   } else if (which->is_string()) {
     auto hash = crypto::fixed_from_hex<crypto::Hash256>(which->get<std::string>(), "hash");
     if (!hash)
       return reply.error(kInvalidParams, hash.message());
-    block = any_block(*hash);
+    query.hash = *hash;
   } else {
     return reply.error(kInvalidParams, "expected {\"height\": N}, {\"hash\": hex} or \"latest\"");
   }
-  if (!block)
-    return reply.error(kInternal, block.message());
-  if (!block->has_value())
+  if (query.height && *query.height > head_height())
     return reply.error(kNotFound, "no such block");
-  auto best = best_block_at((*block)->header.height);
-  if (!best)
-    return reply.error(kInternal, best.message());
-  bool in_best_chain = best->has_value() && (*best)->hash() == (*block)->hash();
-  std::uint64_t confirmations = in_best_chain ? head_height() - (*block)->header.height + 1 : 0;
-  // A block's JSON (every transaction, and the raw hex) is made on an RPC thread, from a copy.
-  reply.result_from([block = std::move(**block), in_best_chain, confirmations,
-                     finality = std::string(chain::to_string(engine->finality()))] {
-    json out = block_to_json(block);
-    out["in_best_chain"] = in_best_chain;
-    out["confirmations"] = confirmations;
-    out["finality"] = finality;
-    return out;
+  answer_block(query, std::move(reply));
+}
+
+std::shared_ptr<const BlockCell> Node::Impl::unstored_cell(const BlockQuery& query) const {
+  const auto& unstored = backlog.unstored_blocks;
+  if (query.height) {
+    auto found = unstored.find(*query.height);
+    return found == unstored.end() ? nullptr : found->second.cell;
+  }
+  for (const auto& [height, queued] : unstored) {
+    if (queued.cell->hash() == *query.hash)
+      return queued.cell;
+  }
+  return nullptr;
+}
+
+void Node::Impl::answer_block(const BlockQuery& query, RpcReply reply) const {
+  std::string finality(chain::to_string(engine->finality()));
+  // A block still queued for the storage thread is on the best chain, and in memory.
+  if (auto cell = unstored_cell(query)) {
+    FoundBlock found{cell->block(), true, head_height() - cell->height() + 1};
+    return reply.result_from([found, finality] { return found_block_json(found, finality); });
+  }
+  // The JSON (every transaction, and the raw hex) is made on an RPC thread too.
+  reply.answer_from([readers = store_readers, query, finality]() -> RpcAnswer {
+    auto store = readers->this_thread();
+    if (!store)
+      return RpcFailure{kInternal, store.message()};
+    auto found = read_block(**store, query);
+    if (!found)
+      return RpcFailure{kInternal, found.message()};
+    if (!found->has_value())
+      return RpcFailure{kNotFound, "no such block"};
+    return found_block_json(**found, finality);
   });
 }
 
 void Node::Impl::rpc_get_blocks(const json& params, RpcReply reply) {
-  bool by_height = params.is_object() && params.contains("from_height") &&
-                   params["from_height"].is_number_unsigned();
-  bool by_locator = params.is_object() && params.contains("locator");
-  if (by_height == by_locator) {
-    return reply.error(kInvalidParams,
-                       "expected {\"from_height\": N or \"locator\": [hex, ...] (newest first, at "
-                       "most " +
-                           std::to_string(kMaxLocatorHashes) + "), \"max_blocks\": M (1 to " +
-                           std::to_string(kMaxFetchBlocks) + "), \"wait_ms\": W (0 to " +
-                           std::to_string(BlockWaiters::kMaxWaitMs) + ")}");
-  }
-  std::uint64_t from_height = 0;
-  if (by_height) {
-    from_height = params["from_height"].get<std::uint64_t>();
+  auto parsed = parse_blocks_params(params);
+  if (!parsed)
+    return reply.error(kInvalidParams, parsed.message());
+  BlocksQuery query;
+  query.max_blocks = parsed->max_blocks;
+  if (parsed->from_height) {
+    query.from_height = *parsed->from_height;
+  } else if (auto recent = locate_recent(parsed->locator)) {
+    query.from_height = recent->first + 1;
+    query.anchor = recent->second;
   } else {
-    auto locator = parse_locator(params["locator"]);
-    if (!locator)
-      return reply.error(kInvalidParams, locator.message());
-    auto located = locate_best(*locator);
-    if (!located)
-      return reply.error(kInternal, located.message());
-    from_height = *located + 1;
-  }
-  std::uint64_t max_blocks = kMaxFetchBlocks;
-  if (params.contains("max_blocks")) {
-    const json& value = params["max_blocks"];
-    if (!value.is_number_unsigned() || value.get<std::uint64_t>() == 0 ||
-        value.get<std::uint64_t>() > kMaxFetchBlocks) {
-      return reply.error(kInvalidParams, "max_blocks: 1 to " + std::to_string(kMaxFetchBlocks));
-    }
-    max_blocks = value.get<std::uint64_t>();
-  }
-  std::uint64_t wait_ms = 0;
-  if (params.contains("wait_ms")) {
-    const json& value = params["wait_ms"];
-    if (!value.is_number_unsigned() || value.get<std::uint64_t>() > BlockWaiters::kMaxWaitMs)
-      return reply.error(kInvalidParams,
-                         "wait_ms: 0 to " + std::to_string(BlockWaiters::kMaxWaitMs));
-    wait_ms = value.get<std::uint64_t>();
+    // Found (if at all) below the unstored blocks and the head, off the loop: not the next
+    // block, so never a long poll.
+    query.locator = std::move(parsed->locator);
   }
   // Only the very next block is worth waiting for; a request further ahead is answered
   // at once (empty), so nobody can park requests for heights that are far away. So is one
   // that finds no waiter slot left for its address (the client polls again).
-  bool next_block = from_height == head_height() + 1;
-  if (wait_ms > 0 && next_block && !stopping) {
+  bool next_block = query.locator.empty() && query.from_height == head_height() + 1;
+  if (parsed->wait_ms > 0 && next_block && !stopping) {
     if (AddressSlots::Token slot = block_waiters.slots.take(reply.caller())) {
-      park_block_waiter(from_height, max_blocks, wait_ms, std::move(reply), std::move(slot));
+      park_block_waiter(query.from_height, query.max_blocks, parsed->wait_ms, std::move(reply),
+                        std::move(slot));
       return;
     }
     gauges.rpc_waiters_refused->inc();
   }
-  answer_blocks(from_height, max_blocks, reply);
+  query.chain = chain_snapshot(query.locator.empty() ? query.from_height : 0, query.max_blocks);
+  answer_blocks(std::move(query), reply);
 }
 
 void Node::Impl::park_block_waiter(std::uint64_t from_height, std::uint64_t max_blocks,
@@ -254,17 +297,23 @@ void Node::Impl::park_block_waiter(std::uint64_t from_height, std::uint64_t max_
 }
 
 void Node::Impl::rpc_get_chain_tips(const json&, RpcReply reply) {
-  auto tips = reader->chain_tips();
-  if (!tips)
-    return reply.error(kInternal, tips.message());
-  json list = json::array();
-  for (const auto& tip : *tips) {
-    list.push_back({{"height", tip.height},
-                    {"hash", hex(tip.hash.view())},
-                    {"branch_length", tip.branch_length},
-                    {"status", tip.active ? "active" : "valid-fork"}});
-  }
-  reply.result({{"tips", list}, {"stored_height", stored_height}});
+  // Scans the side blocks: on an RPC thread, on its own connection.
+  reply.answer_from([readers = store_readers, stored = stored_height]() -> RpcAnswer {
+    auto store = readers->this_thread();
+    if (!store)
+      return RpcFailure{kInternal, store.message()};
+    auto tips = (*store)->chain_tips();
+    if (!tips)
+      return RpcFailure{kInternal, tips.message()};
+    json list = json::array();
+    for (const auto& tip : *tips) {
+      list.push_back({{"height", tip.height},
+                      {"hash", hex(tip.hash.view())},
+                      {"branch_length", tip.branch_length},
+                      {"status", tip.active ? "active" : "valid-fork"}});
+    }
+    return json{{"tips", list}, {"stored_height", stored}};
+  });
 }
 
 }  // namespace synod::node

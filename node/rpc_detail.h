@@ -1,7 +1,6 @@
 // Helpers shared by the JSON-RPC method files (node_rpc*.cpp): error codes, parameters.
 #pragma once
 
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -34,22 +33,5 @@ inline const json* param(const json& params, const char* key) {
 inline std::string hex(ByteView bytes) {
   return crypto::to_hex(bytes);
 }
-
-// One block's canonical bytes, taken on the event loop, and their hex, made at most once by
-// whichever RPC thread renders an answer holding it first (long-poll waiters share it).
-class SharedBlockHex {
- public:
-  explicit SharedBlockHex(Bytes encoded) : bytes_(std::move(encoded)) {}
-  std::size_t hex_size() const { return 2 * bytes_.size(); }
-  const std::string& text() const {
-    std::call_once(once_, [this] { hex_ = crypto::to_hex(bytes_); });
-    return hex_;
-  }
-
- private:
-  const Bytes bytes_;
-  mutable std::once_flag once_;
-  mutable std::string hex_;  // written once, under once_
-};
 
 }  // namespace synod::node::rpc_detail

@@ -220,16 +220,24 @@ RpcReply::RpcReply(json id, Sink sink, Budget budget, std::string caller)
     : state_(std::make_shared<State>(std::move(id), std::move(sink), std::move(caller))),
       budget_(std::move(budget)) {}
 
-std::size_t RpcReply::budget() const {
+std::size_t RpcReply::BudgetShare::left() const {
   return budget_ ? budget_->load() : SIZE_MAX;
 }
 
-void RpcReply::charge(std::size_t bytes) const {
+void RpcReply::BudgetShare::charge(std::size_t bytes) const {
   if (!budget_)
     return;
   std::size_t left = budget_->load();
   while (!budget_->compare_exchange_weak(left, left - std::min(left, bytes))) {
   }
+}
+
+std::size_t RpcReply::budget() const {
+  return budget_share().left();
+}
+
+void RpcReply::charge(std::size_t bytes) const {
+  budget_share().charge(bytes);
 }
 
 void RpcReply::result(json value) const {
@@ -239,11 +247,18 @@ void RpcReply::result(json value) const {
 }
 
 void RpcReply::result_from(std::function<json()> build) const {
+  answer_from([build = std::move(build)]() -> RpcAnswer { return build(); });
+}
+
+void RpcReply::answer_from(std::function<RpcAnswer()> build) const {
   if (state_->done.exchange(true) || !state_->sink)
     return;
   state_->sink([id = state_->id, build = std::move(build)]() {
     try {
-      return make_rpc_result(id, build());
+      RpcAnswer answer = build();
+      if (auto* failure = std::get_if<RpcFailure>(&answer))
+        return make_rpc_error(id, failure->code, std::move(failure->message));
+      return make_rpc_result(id, std::move(std::get<json>(answer)));
     } catch (...) {
       return make_rpc_error(id, kRpcInternalError, "Internal error");
     }

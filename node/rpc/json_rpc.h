@@ -78,6 +78,14 @@ nlohmann::json make_rpc_error(nlohmann::json id, int code, std::string message,
 // Serializes compactly and never throws: invalid UTF-8 in strings is replaced with U+FFFD.
 std::string dump_json(const nlohmann::json& value);
 
+// An answer made where the response is rendered (RpcReply::answer_from): the result, or the
+// error object's code and message.
+struct RpcFailure {
+  int code = kRpcInternalError;
+  std::string message;
+};
+using RpcAnswer = std::variant<nlohmann::json, RpcFailure>;
+
 // The way a method answers one request. Copies share one state; the first result() or
 // error() wins and later calls are ignored. A reply may be sent later (asynchronously) and
 // from any thread. If every copy is destroyed without a reply, the caller receives -32603
@@ -99,6 +107,10 @@ class RpcReply {
   // on its own threads: a method on a busy thread takes a snapshot of what it needs (owned by
   // `build`) and leaves the encoding to them. `build` may run on any thread, once.
   void result_from(std::function<nlohmann::json()> build) const;
+  // The same for work that may fail where it runs (reads from the store): `build` answers
+  // with the result or an error. It must not hold this reply (the reply holds it); what it
+  // needs of the reply is the budget, through budget_share().
+  void answer_from(std::function<RpcAnswer()> build) const;
   void error(int code, std::string message, nlohmann::json data = nullptr) const;
   // The client's address key ("" when unknown): what per-address limits count by.
   const std::string& caller() const;
@@ -106,6 +118,17 @@ class RpcReply {
   // Bytes this answer may still take (SIZE_MAX without a budget), and taking them.
   std::size_t budget() const;
   void charge(std::size_t bytes) const;
+  // The budget alone, for an answer built later (answer_from): left() and charge() as above.
+  class BudgetShare {
+   public:
+    explicit BudgetShare(Budget budget) : budget_(std::move(budget)) {}
+    std::size_t left() const;
+    void charge(std::size_t bytes) const;
+
+   private:
+    Budget budget_;
+  };
+  BudgetShare budget_share() const { return BudgetShare(budget_); }
 
  private:
   struct State;

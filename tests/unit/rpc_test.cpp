@@ -508,6 +508,33 @@ TEST_CASE("json_rpc batch entries share one response budget", "[rpc][unit]") {
   CHECK(again["result"] == 1000);
 }
 
+TEST_CASE("answers built at render time take the budget in entry order and may be errors",
+          "[rpc][unit]") {
+  RpcLimits limits;
+  limits.max_response_bytes = 1000;
+  RpcDispatcher dispatcher(limits);
+  // Like get_blocks now: the method only takes the budget's share; the answer is built (and
+  // charged) where the response is rendered, and refuses once the budget is spent.
+  dispatcher.add_method("later", [](const json&, RpcReply reply) {
+    reply.answer_from([budget = reply.budget_share()]() -> RpcAnswer {
+      if (budget.left() == 0)
+        return RpcFailure{-32006, "budget spent"};
+      std::size_t allowed = budget.left();
+      budget.charge(600);
+      return json(allowed);
+    });
+  });
+  json batch = json::array();
+  for (int id = 1; id <= 3; ++id)
+    batch.push_back({{"jsonrpc", "2.0"}, {"method", "later"}, {"id", id}});
+  json answer = json::parse(dispatch(dispatcher, batch.dump()));
+  REQUIRE(answer.size() == 3);
+  CHECK(answer[0]["result"] == 1000);
+  CHECK(answer[1]["result"] == 400);
+  CHECK(answer[2]["error"]["code"] == -32006);
+  CHECK(answer[2]["error"]["message"] == "budget spent");
+}
+
 TEST_CASE("json_rpc dispatcher waits for replies sent later from other threads", "[rpc][unit]") {
   RpcDispatcher dispatcher;
   std::vector<RpcReply> parked;
