@@ -1,37 +1,38 @@
 #include "chain/pos_seal.h"
 
 #include <cassert>
+#include <string_view>
 
 #include "chain/codec.h"
 
 namespace synod::chain {
 namespace {
 
-constexpr std::string_view kSealDomain = "synod/pos/seal/v1";
+constexpr std::string_view kSealDomain = "synod/pos/seal/v2";
 
 }  // namespace
 
-Bytes pos_seal_signing_bytes(std::string_view chain_id, const BlockHeader& header) {
+Bytes pos_seal_signing_bytes(const SigningDomain& domain, const BlockHeader& header) {
   BlockHeader unsigned_header = header;
   if (auto* seal = std::get_if<PosSeal>(&unsigned_header.seal))
     seal->signature = crypto::Signature{};
   Writer out;
   out.string(kSealDomain);
-  out.string(chain_id);
+  write(out, domain);
   write(out, unsigned_header);
   return out.take();
 }
 
-void sign_pos_header(BlockHeader& header, std::string_view chain_id, const crypto::KeyPair& key) {
+void sign_pos_header(BlockHeader& header, const SigningDomain& domain, const crypto::KeyPair& key) {
   auto* seal = std::get_if<PosSeal>(&header.seal);
   assert(seal != nullptr && header.proposer == key.public_key());
-  seal->signature = key.sign(pos_seal_signing_bytes(chain_id, header));
+  seal->signature = key.sign(pos_seal_signing_bytes(domain, header));
 }
 
-bool pos_seal_valid(const BlockHeader& header, std::string_view chain_id) {
+bool pos_seal_valid(const BlockHeader& header, const SigningDomain& domain) {
   const auto* seal = std::get_if<PosSeal>(&header.seal);
   return seal != nullptr &&
-         crypto::verify(header.proposer, pos_seal_signing_bytes(chain_id, header), seal->signature);
+         crypto::verify(header.proposer, pos_seal_signing_bytes(domain, header), seal->signature);
 }
 
 Bytes encode_evidence(const DoubleSign& evidence) {
@@ -50,8 +51,8 @@ Result<DoubleSign> decode_evidence(ByteView bytes) {
   });
 }
 
-std::optional<EvidenceProblem> check_double_sign(ByteView evidence_bytes, std::string_view chain_id,
-                                                 DoubleSign* decoded) {
+std::optional<EvidenceProblem> check_double_sign(ByteView evidence_bytes,
+                                                 const SigningDomain& domain, DoubleSign* decoded) {
   using Kind = EvidenceProblem::Kind;
   auto evidence = decode_evidence(evidence_bytes);
   if (!evidence)
@@ -66,7 +67,7 @@ std::optional<EvidenceProblem> check_double_sign(ByteView evidence_bytes, std::s
     return EvidenceProblem{Kind::kContradictory, "the headers are at different heights"};
   if (a.hash() == b.hash())
     return EvidenceProblem{Kind::kContradictory, "the two headers are the same header"};
-  if (!pos_seal_valid(a, chain_id) || !pos_seal_valid(b, chain_id))
+  if (!pos_seal_valid(a, domain) || !pos_seal_valid(b, domain))
     return EvidenceProblem{Kind::kForged, "a seal signature is not the proposer's"};
   if (decoded != nullptr)
     *decoded = std::move(*evidence);

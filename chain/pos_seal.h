@@ -1,9 +1,11 @@
 // The proof-of-stake seal's signature and the double-sign evidence built from two seals.
 //
-// A PoS proposer signs string "synod/pos/seal/v1" | string chain_id | the header's encoding
-// with the seal's signature field zeroed; the signature then goes into the seal, so the
-// block hash covers it. Binding the chain id keeps a header of one chain from being
-// evidence on another.
+// A PoS proposer signs string "synod/pos/seal/v2" | the signing domain (string chain_id |
+// genesis hash, chain/signing_domain.h) | the header's encoding with the seal's signature
+// field zeroed; the signature then goes into the seal, so the block hash covers it. The
+// genesis hash, not the chain id alone, is what keeps a header of another network that
+// shares our chain id and validator keys (a testnet made again with other accounts) from
+// being a valid seal or slashing evidence here. (v1 signed the chain id only.)
 //
 // Evidence (the payload of an evidence transaction): header_a | header_b, each in its
 // canonical encoding. It proves the nothing-at-stake offence when both headers carry valid
@@ -13,20 +15,20 @@
 
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "base/bytes.h"
 #include "base/result.h"
 #include "chain/block.h"
+#include "chain/signing_domain.h"
 #include "crypto/ed25519.h"
 
 namespace synod::chain {
 
-Bytes pos_seal_signing_bytes(std::string_view chain_id, const BlockHeader& header);
+Bytes pos_seal_signing_bytes(const SigningDomain& domain, const BlockHeader& header);
 // Signs `header` (whose seal must be a PosSeal and whose proposer must be `key`'s) in place.
-void sign_pos_header(BlockHeader& header, std::string_view chain_id, const crypto::KeyPair& key);
-// A PosSeal whose signature by header.proposer is valid for `chain_id`.
-bool pos_seal_valid(const BlockHeader& header, std::string_view chain_id);
+void sign_pos_header(BlockHeader& header, const SigningDomain& domain, const crypto::KeyPair& key);
+// A PosSeal whose signature by header.proposer is valid in `domain`.
+bool pos_seal_valid(const BlockHeader& header, const SigningDomain& domain);
 
 struct DoubleSign {
   BlockHeader first;
@@ -44,7 +46,8 @@ struct EvidenceProblem {
   Kind kind;
   std::string detail;
 };
-std::optional<EvidenceProblem> check_double_sign(ByteView evidence_bytes, std::string_view chain_id,
+std::optional<EvidenceProblem> check_double_sign(ByteView evidence_bytes,
+                                                 const SigningDomain& domain,
                                                  DoubleSign* decoded = nullptr);
 
 }  // namespace synod::chain

@@ -10,13 +10,14 @@
 // Proof-of-stake (a State built from a PoS genesis): stake bonds balance, unstake moves
 // stake to `unbonding`, which becomes balance again when a block reaches
 // `unbonding_height` (unbonding_delay blocks after the unstake; a later unstake adds to it
-// and restarts the delay). Evidence of a double-sign within evidence_window blocks of the
-// offence takes slash_percent of the offender's stake and unbonding coins, pays
-// reporter_percent of that to the reporter and burns the rest, and marks the offender
-// slashed: it is out of the stake lottery for good and the account records the offence
-// height and the block that slashed it. An account with any of these fields set hashes
-// into the state root with a "synod/account/v2" leaf (all fields); every other account
-// keeps its v1 leaf, so PBFT and PoW state roots are unchanged.
+// and restarts the delay). Evidence of a double-sign (two seals valid in this genesis'
+// signing domain, chain/pos_seal.h) within evidence_window blocks of the offence takes
+// slash_percent of the offender's stake and unbonding coins, pays reporter_percent of that
+// to the reporter and burns the rest, and marks the offender slashed: it is out of the
+// stake lottery for good and the account records the offence height and the block that
+// slashed it. An account with any of these fields set hashes into the state root with a
+// "synod/account/v2" leaf (all fields); every other account keeps its v1 leaf, so PBFT and
+// PoW state roots are unchanged.
 //
 // Supply: transfers move value and fees go to the block's proposer, so the total of all
 // balances and stakes changes only through a block reward (proof-of-work's coinbase). The
@@ -36,6 +37,7 @@
 #include "chain/block.h"
 #include "chain/codec.h"
 #include "chain/genesis.h"
+#include "chain/signing_domain.h"
 
 namespace synod::chain {
 
@@ -138,11 +140,11 @@ class State {
                     SignaturePolicy policy = SignaturePolicy::kVerify, std::uint64_t reward = 0,
                     std::uint64_t height = 0) const;
 
-  // Takes the genesis' mode-specific rules (the PoS parameters), for a state read back from
-  // a store rather than built by from_genesis.
+  // Takes the genesis' mode-specific rules (the PoS parameters and signing domain), for a
+  // state read back from a store rather than built by from_genesis.
   void adopt_rules(const Genesis& genesis);
   // The PoS parameters of a state built from a PoS genesis; null otherwise.
-  const PosParams* pos_params() const { return pos_ ? &*pos_ : nullptr; }
+  const PosParams* pos_params() const { return pos_ ? &pos_->params : nullptr; }
   // The stake that enters the lottery: zero once slashed.
   std::uint64_t lottery_stake(const Address& address) const;
 
@@ -177,8 +179,15 @@ class State {
                                             Working& working, std::uint64_t height) const;
   void release_unbonded(Working& working, std::uint64_t height) const;
 
+  // What a PoS genesis adds: its parameters and the domain (chain id and genesis hash) that
+  // the seals in double-sign evidence must be signed in.
+  struct PosRules {
+    PosParams params;
+    SigningDomain domain;
+  };
+
   std::string chain_id_;
-  std::optional<PosParams> pos_;
+  std::optional<PosRules> pos_;
   std::set<std::pair<std::uint64_t, Address>> unbonding_queue_;  // (release height, account)
   std::map<Address, Account> accounts_;
   std::map<Address, crypto::Hash256> leaf_hashes_;  // cache: one per account

@@ -2,14 +2,14 @@
 
 namespace synod::pow_pos {
 
-PosChainRules::PosChainRules(const chain::PosParams& params, std::string chain_id)
+PosChainRules::PosChainRules(const chain::PosParams& params, chain::SigningDomain domain)
     : ChainRules(chain_shape("pos", params, pos_points_needed(params), TieBreak::kLowestHash,
                              "pos/work_anchor")),
       params_(params),
-      chain_id_(std::move(chain_id)) {}
+      domain_(std::move(domain)) {}
 
 Verdict PosChainRules::check_shape(const chain::Block& block) const {
-  return check_pos_shape(block, params_, chain_id_);
+  return check_pos_shape(block, params_, domain_);
 }
 
 std::optional<Uint256> PosChainRules::difficulty_after(const BlockTree& tree,

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "chain/signing_domain.h"
 #include "pow_pos/chain_rules.h"
 #include "pow_pos/pos_rules.h"
 
@@ -11,7 +12,7 @@ namespace synod::pow_pos {
 
 class PosChainRules final : public ChainRules {
  public:
-  PosChainRules(const chain::PosParams& params, std::string chain_id);
+  PosChainRules(const chain::PosParams& params, chain::SigningDomain domain);
 
   Verdict check_shape(const chain::Block& block) const override;
   Verdict check_header(const chain::BlockHeader& header, const BlockTree& tree,
@@ -20,14 +21,16 @@ class PosChainRules final : public ChainRules {
                        const chain::SignatureCheck& signature_check) const override;
 
   const chain::PosParams& params() const { return params_; }
-  const std::string& chain_id() const { return chain_id_; }
+  // What seals are signed in (chain/pos_seal.h).
+  const chain::SigningDomain& domain() const { return domain_; }
+  const std::string& chain_id() const { return domain_.chain_id; }
   // The difficulty of a child of `parent`; nullopt without ancestry.
   std::optional<Uint256> difficulty_after(const BlockTree& tree,
                                           const crypto::Hash256& parent) const;
 
  private:
   chain::PosParams params_;
-  std::string chain_id_;
+  chain::SigningDomain domain_;
 };
 
 }  // namespace synod::pow_pos

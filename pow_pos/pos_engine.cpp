@@ -33,8 +33,9 @@ Result<std::unique_ptr<PosEngine>> PosEngine::create(chain::EngineSetup setup) {
   if (double_sign && !setup.participant)
     return make_error("--byzantine needs a validator's key (this is a full node)");
   setup.state.adopt_rules(*setup.genesis);  // a state read back from the store has none
-  auto core = recover_core(
-      setup, std::make_unique<PosChainRules>(setup.genesis->pos, setup.genesis->chain_id));
+  auto core =
+      recover_core(setup, std::make_unique<PosChainRules>(
+                              setup.genesis->pos, chain::SigningDomain::of(*setup.genesis)));
   if (!core)
     return core.error();
   return std::unique_ptr<PosEngine>(

@@ -105,7 +105,7 @@ std::optional<OwnBlock> PosEngine::Impl::propose_on(const TreeEntry& parent, std
   header.seal = chain::PosSeal{slot, difficulty->to_hash(), {}};
   own.block.transactions = std::move(batch.transactions);
   own.tx_hashes = std::move(batch.tx_hashes);
-  chain::sign_pos_header(header, rules.chain_id(), core->key);
+  chain::sign_pos_header(header, rules.domain(), core->key);
   own.diff = std::move(batch.execution.diff);
   return own;
 }

@@ -58,7 +58,7 @@ std::optional<Uint256> next_difficulty(std::span<const ChainPoint> parent_chain,
 }
 
 Verdict check_pos_shape(const chain::Block& block, const chain::PosParams& params,
-                        std::string_view chain_id) {
+                        const chain::SigningDomain& domain) {
   const auto* seal = std::get_if<chain::PosSeal>(&block.header.seal);
   if (seal == nullptr)
     return Verdict::rejected(Rejection::kMalformed, "not a proof-of-stake seal");
@@ -71,7 +71,7 @@ Verdict check_pos_shape(const chain::Block& block, const chain::PosParams& param
     return Verdict::rejected(Rejection::kMalformed, "timestamp_ms is not the slot's second");
   if (Uint256::from_hash(seal->difficulty).is_zero())
     return Verdict::rejected(Rejection::kWrongDifficulty, "zero difficulty");
-  if (!chain::pos_seal_valid(block.header, chain_id))
+  if (!chain::pos_seal_valid(block.header, domain))
     return Verdict::rejected(Rejection::kBadSeal, "the seal is not signed by the proposer");
   return Verdict::valid();
 }

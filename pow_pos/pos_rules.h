@@ -19,11 +19,11 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <string_view>
 
 #include "chain/address.h"
 #include "chain/block.h"
 #include "chain/genesis.h"
+#include "chain/signing_domain.h"
 #include "pow_pos/pow_rules.h"
 #include "pow_pos/uint256.h"
 
@@ -47,9 +47,9 @@ std::optional<Uint256> next_difficulty(std::span<const ChainPoint> parent_chain,
 std::size_t pos_points_needed(const chain::PosParams& params);
 
 // Context-free checks: a PoS seal, check_block_limits, timestamp_ms == slot * 1000,
-// difficulty > 0, and the seal's signature valid for `chain_id`.
+// difficulty > 0, and the seal's signature valid in `domain` (chain/pos_seal.h).
 Verdict check_pos_shape(const chain::Block& block, const chain::PosParams& params,
-                        std::string_view chain_id);
+                        const chain::SigningDomain& domain);
 
 struct PosHeaderContext {
   std::uint64_t parent_height = 0;

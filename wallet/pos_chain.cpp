@@ -15,7 +15,7 @@ Status at_height(std::uint64_t height, const std::string& what) {
 
 PosChainVerifier::PosChainVerifier(const chain::Genesis& genesis)
     : params_(genesis.pos),
-      chain_id_(genesis.chain_id),
+      domain_(chain::SigningDomain::of(genesis)),
       genesis_block_hash_(chain::make_genesis_block(genesis).hash()),
       state_(chain::State::from_genesis(genesis)) {}
 
@@ -27,7 +27,7 @@ Status PosChainVerifier::check_header(const chain::Block& block) const {
     return at_height(header.height, "expected block " + std::to_string(height) + " here");
   if (header.prev_hash != hashes_.back())
     return at_height(height, "prev_hash does not link to block " + std::to_string(height - 1));
-  if (auto verdict = pow_pos::check_pos_shape(block, params_, chain_id_); !verdict.ok())
+  if (auto verdict = pow_pos::check_pos_shape(block, params_, domain_); !verdict.ok())
     return at_height(height, verdict.message());
   const std::vector<pow_pos::ChainPoint> points(recent_.begin(), recent_.end());
   auto difficulty = pow_pos::next_difficulty(points, params_);

@@ -4,7 +4,8 @@
 # height offline (no node sees them, so no slasher reports first) -> an ordinary account
 # submits them -> included; node-3 is slashed for double_sign by slash_percent of its stake
 # and the reporter is paid reporter_percent of that -> the same file again is refused as
-# duplicate_evidence, a file with a tampered seal as forged_evidence -> down.
+# duplicate_evidence, a file with a tampered seal as forged_evidence, and headers signed
+# for another genesis with the same chain id and keys as forged_evidence too -> down.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1"
 SIGN_HEADERS=${2:?usage: $0 BIN_DIR SIGN_HEADERS_TOOL}
@@ -73,6 +74,25 @@ printf '{"first": "%s", "second": "%s"}\n' "$(json_field first <"$WORK/evidence.
 expect_error "^synod-wallet: error: transaction refused: forged_evidence$" \
   "$WALLET" --node "$NODE" evidence "$WORK/forged.json" --key "$REPORTER_KEY"
 [ "$ERROR_EXIT_CODE" = 1 ] || fail "a refused evidence exits $ERROR_EXIT_CODE, not 1"
+
+step "headers node-2's key signs for another genesis with this chain id are refused as forged"
+# Network B: the same chain id and keys, one initial balance changed (another genesis hash).
+sed -E '0,/"balance": [0-9]+/s/"balance": ([0-9]+)/"balance": 1\1/' "$DIR/genesis.json" \
+  >"$WORK/twin-genesis.json"
+CHAIN_ID=$(json_field chain_id <"$DIR/genesis.json")
+[ "$(json_field chain_id <"$WORK/twin-genesis.json")" = "$CHAIN_ID" ] ||
+  fail "the twin genesis has another chain id"
+cmp -s "$DIR/genesis.json" "$WORK/twin-genesis.json" && fail "the twin genesis is the same genesis"
+HEIGHT=$(height_of 0)
+PARENT=$("$WALLET" --node "$NODE" --json block $((HEIGHT - 1)) | json_field hash)
+"$SIGN_HEADERS" "$DIR/node-2/node_key.json" "$WORK/twin-genesis.json" "$HEIGHT" "$PARENT" \
+  >"$WORK/twin-evidence.json"
+VICTIM=$("$WALLET" address --key "$DIR/node-2/node_key.json")
+VICTIM_STAKE=$(account "$VICTIM" | json_field stake)
+expect_error "^synod-wallet: error: transaction refused: forged_evidence$" \
+  "$WALLET" --node "$NODE" evidence "$WORK/twin-evidence.json" --key "$REPORTER_KEY"
+[ "$(account "$VICTIM" | json_field stake)" = "$VICTIM_STAKE" ] ||
+  fail "node-2 lost stake to another network's evidence"
 
 step "down"
 "$TESTNET" down --dir "$DIR"

@@ -14,6 +14,7 @@
 #include "chain/codec.h"
 #include "chain/genesis.h"
 #include "chain/pos_seal.h"
+#include "chain/signing_domain.h"
 #include "crypto/hex.h"
 #include "crypto/key_file.h"
 #include "crypto/sha256.h"
@@ -42,7 +43,7 @@ chain::BlockHeader signed_header(const crypto::KeyPair& key, const chain::Genesi
   chain::PosSeal seal;
   seal.slot_time_s = header.timestamp_ms / 1000;
   header.seal = seal;
-  chain::sign_pos_header(header, genesis.chain_id, key);
+  chain::sign_pos_header(header, chain::SigningDomain::of(genesis), key);
   return header;
 }
 

@@ -91,7 +91,7 @@ TEST_CASE("four nodes commit transfers and agree on head and state root", "[e2e]
 }
 
 TEST_CASE("every RPC method answers, and bad requests get JSON-RPC errors", "[e2e]") {
-  LocalCluster cluster(4, 2);
+  LocalCluster cluster(4, 3);  // accounts 0-2: the gapped transfers below go to account 2
   cluster.start_all();
   REQUIRE(cluster.wait_healthy_all(kStartMs));
   auto port = cluster.nodes()[0].rpc_port;

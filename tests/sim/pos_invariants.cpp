@@ -16,6 +16,7 @@ std::uint64_t percent_of(std::uint64_t amount, std::uint64_t percent) {
 
 PosInvariants::PosInvariants(std::shared_ptr<const chain::Genesis> genesis)
     : genesis_(std::move(genesis)),
+      domain_(chain::SigningDomain::of(*genesis_)),
       genesis_supply_(chain::State::from_genesis(*genesis_).supply()) {}
 
 bool PosInvariants::signature_valid(const chain::Transaction& tx, const crypto::Hash256& hash) {
@@ -41,7 +42,7 @@ void PosInvariants::check_rules(const PowStore& store, const AppliedBlock& appli
   const chain::PosParams& params = genesis_->pos;
   const chain::Block& block = applied.block;
   const std::uint64_t height = block.header.height;
-  if (auto shape = pow_pos::check_pos_shape(block, params, genesis_->chain_id); !shape.ok()) {
+  if (auto shape = pow_pos::check_pos_shape(block, params, domain_); !shape.ok()) {
     problems.push_back("pos: " + shape.message());
     return;
   }
@@ -89,7 +90,7 @@ PosInvariants::Slashes PosInvariants::check_slashes(const AppliedBlock& applied,
       continue;
     ++slashes_checked_;
     chain::DoubleSign offence;
-    if (auto problem = chain::check_double_sign(tx.evidence, genesis_->chain_id, &offence)) {
+    if (auto problem = chain::check_double_sign(tx.evidence, domain_, &offence)) {
       problems.push_back("slashing: evidence that proves nothing: " + problem->detail);
       continue;
     }

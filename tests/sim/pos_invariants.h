@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "chain/genesis.h"
+#include "chain/signing_domain.h"
 #include "tests/sim/network.h"
 #include "tests/sim/pow_store.h"
 
@@ -60,6 +61,7 @@ class PosInvariants {
   bool signature_valid(const chain::Transaction& tx, const crypto::Hash256& hash);
 
   std::shared_ptr<const chain::Genesis> genesis_;
+  chain::SigningDomain domain_;  // the genesis', hashed once
   std::uint64_t genesis_supply_ = 0;
   std::map<crypto::Hash256, Slashes> slashes_;  // per checked block with evidence
   std::map<SlotId, Branch> branches_;

@@ -13,7 +13,7 @@ TEST_CASE("pos engine: a validator that wins its slot signs, broadcasts and appe
   const Block& block = appends[0].block;
   CHECK(block.header.height == 1);
   CHECK(block.header.proposer == validator_key(0).public_key());
-  CHECK(pos_seal_valid(block.header, h.genesis->chain_id));
+  CHECK(pos_seal_valid(block.header, SigningDomain::of(*h.genesis)));
   CHECK(std::get<PosSeal>(block.header.seal).slot_time_s == kNow / 1000);
   CHECK(broadcast_blocks(actions).size() == 1);
   CHECK(only<SetTimerAction>(actions).size() >= 1);
@@ -45,6 +45,24 @@ TEST_CASE("pos engine: a peer's valid block is appended and bad ones are rejecte
   h.deliver(h.builder.make(good.hash(), 2, 1502));  // validator 2 holds no stake
   CHECK(h.rejected(Rejection::kNotEligible) == 1);
   CHECK(h.engine->head().hash == good.hash());
+}
+
+TEST_CASE("pos engine: a block sealed for another genesis with our chain id and keys is a bad seal",
+          "[pos][engine]") {
+  Harness h(std::nullopt);
+  h.engine->start(kNow);
+  // Network B: the same chain id and validator keys, another stake for validator 2.
+  const auto twin = pos_genesis(/*v2_stake=*/50);
+  REQUIRE(twin->chain_id == h.genesis->chain_id);
+  REQUIRE(twin->hash() != h.genesis->hash());
+  const SigningDomain twin_domain = SigningDomain::of(*twin);
+  // Validator 1's block on our genesis block, its seal signed for network B.
+  Block foreign = h.builder.make(h.builder.genesis_hash(), 1, 1500);
+  sign_pos_header(foreign.header, twin_domain, validator_key(1));
+  REQUIRE(pos_seal_valid(foreign.header, twin_domain));
+  CHECK(only<AppendBlockAction>(h.deliver(foreign)).empty());
+  CHECK(h.rejected(Rejection::kBadSeal) == 1);
+  CHECK(h.engine->head().hash == h.builder.genesis_hash());
 }
 
 TEST_CASE("pos engine: between equal-length branches every node picks the lowest hash",
@@ -162,12 +180,13 @@ TEST_CASE("pos engine: evidence in an abandoned branch goes back to the mempool"
   h.deliver(with_evidence);
   REQUIRE(h.engine->head().hash == with_evidence.hash());
   CHECK_FALSE(h.mempool.contains(evidence[0].hash()));
-  // A longer branch from the other sibling, without the evidence, wins.
+  // A longer branch from the other sibling, without the evidence, wins: at b3, or already
+  // at b2 when b2's hash is the lower one (ties go to the lowest hash).
   Block b2 = h.builder.make(abandoned_parent, 0, 1503);
   Block b3 = h.builder.make(b2.hash(), 2, 1504);
-  h.deliver(b2);
-  Actions actions = h.deliver(b3);
-  REQUIRE(only<ReorgAction>(actions).size() == 1);
+  const std::size_t reorgs =
+      only<ReorgAction>(h.deliver(b2)).size() + only<ReorgAction>(h.deliver(b3)).size();
+  REQUIRE(reorgs == 1);
   CHECK(h.engine->head().hash == b3.hash());
   CHECK(h.mempool.contains(evidence[0].hash()));
   CHECK(h.engine->counters().transactions_returned == 1);

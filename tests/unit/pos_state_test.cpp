@@ -8,6 +8,7 @@
 #include "chain/genesis.h"
 #include "chain/mempool.h"
 #include "chain/pos_seal.h"
+#include "chain/signing_domain.h"
 #include "chain/state.h"
 #include "crypto/hex.h"
 
@@ -71,21 +72,26 @@ std::string parse_error(const json& document) {
   return genesis.message();
 }
 
+const SigningDomain& our_domain() {
+  static const SigningDomain domain = SigningDomain::of(pos_genesis());
+  return domain;
+}
+
 BlockHeader signed_header(int validator, std::uint64_t height, std::uint64_t slot,
-                          const std::string& chain_id = kChain) {
+                          const SigningDomain& domain = our_domain()) {
   BlockHeader header;
   header.height = height;
   header.prev_hash = crypto::sha256(as_bytes("parent " + std::to_string(height)));
   header.timestamp_ms = slot * 1000;
   header.proposer = validator_key(validator).public_key();
   header.seal = PosSeal{slot, crypto::Hash256{}, {}};
-  sign_pos_header(header, chain_id, validator_key(validator));
+  sign_pos_header(header, domain, validator_key(validator));
   return header;
 }
 
-Bytes double_sign(int validator, std::uint64_t height) {
-  return encode_evidence(
-      {signed_header(validator, height, 100), signed_header(validator, height, 101)});
+Bytes double_sign(int validator, std::uint64_t height, const SigningDomain& domain = our_domain()) {
+  return encode_evidence({signed_header(validator, height, 100, domain),
+                          signed_header(validator, height, 101, domain)});
 }
 
 Execution run(const State& state, const Transaction& tx, std::uint64_t height) {
@@ -170,16 +176,18 @@ TEST_CASE("pos transactions: each kind encodes, decodes and signs", "[pos][trans
   CHECK_THAT(decode_transaction(unknown).message(), Catch::Contains("unknown transaction kind 5"));
 }
 
-TEST_CASE("pos seal: the signature covers the header and the chain id", "[pos][seal]") {
+TEST_CASE("pos seal: the signature covers the header, the chain id and the genesis hash",
+          "[pos][seal]") {
   BlockHeader header = signed_header(0, 7, 70);
-  CHECK(pos_seal_valid(header, kChain));
-  CHECK_FALSE(pos_seal_valid(header, "another-chain"));
+  CHECK(pos_seal_valid(header, our_domain()));
+  CHECK_FALSE(pos_seal_valid(header, SigningDomain{"another-chain", our_domain().genesis_hash}));
+  CHECK_FALSE(pos_seal_valid(header, SigningDomain{kChain, crypto::sha256(as_bytes("other"))}));
   BlockHeader moved = header;
   moved.height = 8;
-  CHECK_FALSE(pos_seal_valid(moved, kChain));
+  CHECK_FALSE(pos_seal_valid(moved, our_domain()));
   BlockHeader impostor = header;
   impostor.proposer = validator_key(1).public_key();
-  CHECK_FALSE(pos_seal_valid(impostor, kChain));
+  CHECK_FALSE(pos_seal_valid(impostor, our_domain()));
 }
 
 TEST_CASE("pos state: stake moves balance to stake, unstake unbonds until the delay",
@@ -272,7 +280,8 @@ TEST_CASE("pos state: expired, forged, contradictory and malformed evidence is r
   DoubleSign forged{signed_header(0, 3, 100), signed_header(0, 3, 101)};
   std::get<PosSeal>(forged.second.seal).signature = validator_key(1).sign(as_bytes("x"));
   CHECK(rejection_of(state, report(encode_evidence(forged)), 5) == TxError::kForgedEvidence);
-  DoubleSign other_chain{signed_header(0, 3, 100), signed_header(0, 3, 101, "other")};
+  DoubleSign other_chain{signed_header(0, 3, 100),
+                         signed_header(0, 3, 101, {"other", our_domain().genesis_hash})};
   CHECK(rejection_of(state, report(encode_evidence(other_chain)), 5) == TxError::kForgedEvidence);
   const BlockHeader once = signed_header(0, 3, 100);
   CHECK(rejection_of(state, report(encode_evidence({once, once})), 5) ==
@@ -294,6 +303,32 @@ TEST_CASE("pos state: expired, forged, contradictory and malformed evidence is r
   no_stake.apply(
       no_stake.execute({}, address(validator_key(2)), SignaturePolicy::kVerify, 0, 11).diff);
   CHECK(rejection_of(no_stake, report(double_sign(1, 12)), 13) == TxError::kNotStaker);
+}
+
+TEST_CASE(
+    "pos state: evidence from a network with our chain id and keys but another genesis "
+    "is forged here",
+    "[pos][state][slashing]") {
+  // Network B: made again from the same keys and chain id, with other initial balances.
+  json twin_document = pos_genesis_json();
+  twin_document["accounts"][3]["balance"] = 51;
+  auto twin = parse_genesis(twin_document.dump());
+  REQUIRE(twin.ok());
+  const Genesis ours = pos_genesis();
+  REQUIRE(twin->chain_id == ours.chain_id);
+  REQUIRE(twin->hash() != ours.hash());
+  // Validator 0 double-signs on network B: the evidence slashes it there.
+  const Transaction report =
+      make_evidence(reporter_key(), kChain, double_sign(0, 3, SigningDomain::of(*twin)), 0, 0);
+  CHECK(run(State::from_genesis(*twin), report, 5).ok());
+  // Here it proves nothing: refused at admission and in a block.
+  const State state = State::from_genesis(ours);
+  CHECK(state.check(report, state.account(address(reporter_key()))) == TxError::kForgedEvidence);
+  CHECK(rejection_of(state, report, 5) == TxError::kForgedEvidence);
+  DoubleSign decoded;
+  auto problem = check_double_sign(report.evidence, SigningDomain::of(ours), &decoded);
+  REQUIRE(problem.has_value());
+  CHECK(problem->kind == EvidenceProblem::Kind::kForged);
 }
 
 TEST_CASE("pos state: diffs with PoS fields round-trip, other leaves and diffs are unchanged",

@@ -12,6 +12,7 @@
 
 #include "chain/mempool.h"
 #include "chain/pos_seal.h"
+#include "chain/signing_domain.h"
 #include "crypto/merkle.h"
 #include "pow_pos/pos_engine.h"
 #include "pow_pos/pos_rules.h"
@@ -69,7 +70,8 @@ inline std::shared_ptr<const Genesis> pos_genesis(std::uint64_t v2_stake = 100,
 // Makes signed blocks on any known parent, keeping each block's state.
 class Builder {
  public:
-  explicit Builder(const Genesis& genesis) : genesis_(genesis) {
+  explicit Builder(const Genesis& genesis)
+      : genesis_(genesis), domain_(SigningDomain::of(genesis)) {
     Block zero = make_genesis_block(genesis);
     states_.emplace(zero.hash(), State::from_genesis(genesis));
     blocks_.emplace(zero.hash(), zero);
@@ -102,8 +104,7 @@ class Builder {
     block.transactions = std::move(transactions);
     const crypto::KeyPair& key = signer ? *signer : validator_key(proposer);
     header.seal = PosSeal{slot, Uint256(difficulty).to_hash(), {}};
-    std::get<PosSeal>(header.seal).signature =
-        key.sign(pos_seal_signing_bytes(genesis_.chain_id, header));
+    std::get<PosSeal>(header.seal).signature = key.sign(pos_seal_signing_bytes(domain_, header));
     state.apply(execution.diff);
     states_.emplace(block.hash(), std::move(state));
     blocks_.emplace(block.hash(), block);
@@ -119,6 +120,7 @@ class Builder {
 
  private:
   const Genesis& genesis_;
+  SigningDomain domain_;
   crypto::Hash256 genesis_hash_;
   std::map<crypto::Hash256, Block> blocks_;
   std::map<crypto::Hash256, State> states_;

@@ -6,6 +6,7 @@
 
 #include "chain/genesis.h"
 #include "chain/pos_seal.h"
+#include "chain/signing_domain.h"
 #include "chain/state.h"
 #include "crypto/hex.h"
 #include "node/slash_log.h"
@@ -54,6 +55,11 @@ Genesis pos_genesis() {
   return *genesis;
 }
 
+const SigningDomain& domain() {
+  static const SigningDomain of_genesis = SigningDomain::of(pos_genesis());
+  return of_genesis;
+}
+
 BlockHeader signed_header(int validator, std::uint64_t height, std::uint64_t slot) {
   BlockHeader header;
   header.height = height;
@@ -61,7 +67,7 @@ BlockHeader signed_header(int validator, std::uint64_t height, std::uint64_t slo
   header.timestamp_ms = slot * 1000;
   header.proposer = validator_key(validator).public_key();
   header.seal = PosSeal{slot, crypto::Hash256{}, {}};
-  sign_pos_header(header, kChain, validator_key(validator));
+  sign_pos_header(header, domain(), validator_key(validator));
   return header;
 }
 
