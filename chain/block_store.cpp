@@ -77,16 +77,13 @@ Status check_journal_mode(sqlite3* db, const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<BlockStore>> BlockStore::open(const std::string& path) {
-  sqlite3* db = nullptr;
   // URI names let tests pick a VFS (see check_journal_mode).
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return make_error("store: cannot open " + path + ": " + message);
-  }
+  auto opened = open_connection(path, flags, "");
+  if (!opened)
+    return opened.error();
+  sqlite3* db = *opened;
   std::unique_ptr<BlockStore> store(new BlockStore(db));
-  sqlite3_busy_timeout(db, 5000);
   // A 16 MiB page cache (SQLite's default is 2 MiB) keeps the transaction index's upper
   // levels and recent leaves in memory, and a 16 MiB WAL between checkpoints lets a page
   // that several blocks touch reach the database file once.

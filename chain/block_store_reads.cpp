@@ -21,18 +21,15 @@ std::uint64_t BlockStore::block_reads_on_this_thread() {
 }
 
 Result<std::unique_ptr<BlockStore>> BlockStore::open_reader(const std::string& path) {
-  sqlite3* db = nullptr;
   // No SQLITE_OPEN_CREATE: a reader never makes the file it reads. Read-write at the file
   // level so that WAL's shared-memory index works as for any connection; query_only below
   // makes the connection refuse every write.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return make_error("store: cannot open " + path + " for reading: " + message);
-  }
+  auto opened = open_connection(path, flags, " for reading");
+  if (!opened)
+    return opened.error();
+  sqlite3* db = *opened;
   std::unique_ptr<BlockStore> store(new BlockStore(db));
-  sqlite3_busy_timeout(db, 5000);
   if (auto status = exec(db, "PRAGMA query_only = 1;", "pragmas"); !status)
     return status.error();
   Statement version(db, "PRAGMA user_version");

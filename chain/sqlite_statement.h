@@ -77,6 +77,20 @@ class Statement {
   sqlite3_stmt* statement_ = nullptr;
 };
 
+// Opens a connection with `flags`, with the 5 s busy timeout every store connection uses;
+// `purpose` ends the error ("store: cannot open PATH" + purpose + ": why").
+inline Result<sqlite3*> open_connection(const std::string& path, int flags,
+                                        const std::string& purpose) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return make_error("store: cannot open " + path + purpose + ": " + message);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
 // Runs SQL that returns no rows (several statements are fine).
 inline Status exec(sqlite3* db, const char* sql, const char* what) {
   char* message = nullptr;
