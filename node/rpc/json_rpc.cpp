@@ -232,14 +232,6 @@ void RpcReply::BudgetShare::charge(std::size_t bytes) const {
   }
 }
 
-std::size_t RpcReply::budget() const {
-  return budget_share().left();
-}
-
-void RpcReply::charge(std::size_t bytes) const {
-  budget_share().charge(bytes);
-}
-
 void RpcReply::result(json value) const {
   if (!state_->done.exchange(true) && state_->sink) {
     state_->sink(ready(make_rpc_result(state_->id, std::move(value))));

@@ -35,7 +35,7 @@ struct RpcLimits {
   std::size_t max_batch_entries = 100;  // a larger batch is one -32600 error
   std::size_t max_nesting_depth = 64;   // deeper JSON is one -32600 error, never parsed
   // What the methods answering one body (a batch's entries together) may build: a method
-  // that makes large answers sizes them to RpcReply::budget() and charge()s what it built.
+  // that makes large answers sizes them to its budget_share() and charges what it built.
   std::size_t max_response_bytes = 16u << 20;
 };
 
@@ -115,10 +115,9 @@ class RpcReply {
   // The client's address key ("" when unknown): what per-address limits count by.
   const std::string& caller() const;
   bool sent() const;
-  // Bytes this answer may still take (SIZE_MAX without a budget), and taking them.
-  std::size_t budget() const;
-  void charge(std::size_t bytes) const;
-  // The budget alone, for an answer built later (answer_from): left() and charge() as above.
+  // The body's response budget, shared with the other entries of its batch, for a method or
+  // an answer built later (answer_from): left() is what the answer may still take (SIZE_MAX
+  // without a budget), charge() takes it.
   class BudgetShare {
    public:
     explicit BudgetShare(Budget budget) : budget_(std::move(budget)) {}

@@ -491,8 +491,8 @@ TEST_CASE("json_rpc batch entries share one response budget", "[rpc][unit]") {
   RpcDispatcher dispatcher(limits);
   // Like get_blocks: answers with what it may still build, and charges 600 bytes for it.
   dispatcher.add_method("big", [](const json&, RpcReply reply) {
-    std::size_t allowed = reply.budget();
-    reply.charge(600);
+    std::size_t allowed = reply.budget_share().left();
+    reply.budget_share().charge(600);
     reply.result(allowed);
   });
   json batch = json::array();
