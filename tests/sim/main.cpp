@@ -203,6 +203,31 @@ void add_pow_options(CLI::App& app, PowFlags& pow) {
   app.add_option("--gamma", pow.gamma, "selfish-mining replay (--seed): gamma");
 }
 
+// A PBFT sweep (--seeds) or replay (--seed), once the flags that need PoW or PoS are out.
+int run_pbft(Cli& cli, const PowFlags& pow, const CLI::App& app, const CLI::Option& seeds_flag,
+             const CLI::Option& seed_flag) {
+  if (!pow.experiment.empty() || app.count("--trials") > 0 || pow.json ||
+      app.count("--q") + app.count("--alpha") + app.count("--z") + app.count("--gamma") > 0) {
+    std::cerr << "synod-sim: --experiment, --trials, --json, --q, --alpha, --z and --gamma "
+                 "need --consensus pow or pos\n";
+    return 2;
+  }
+  if (seeds_flag.count() == 0 && seed_flag.count() == 0) {
+    std::cerr << "synod-sim: one of --seeds N or --seed S is required (see --help)\n";
+    return 2;
+  }
+  if (seeds_flag.count() == 0 && (app.count("--first-seed") > 0 || app.count("--jobs") > 0)) {
+    std::cerr << "synod-sim: --first-seed and --jobs go with --seeds (see --help)\n";
+    return 2;
+  }
+  if (std::string problem = validate(cli); !problem.empty()) {
+    std::cerr << "synod-sim: " << problem << "\n";
+    return 2;
+  }
+  cli.run.twins = !cli.no_twins;
+  return seed_flag.count() > 0 ? run_single(cli) : run_sweep(cli);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -259,24 +284,5 @@ int main(int argc, char** argv) {
   }
   if (consensus != "pbft")
     return run_pow(cli, pow, app, consensus == "pos");
-  if (!pow.experiment.empty() || app.count("--trials") > 0 || pow.json ||
-      app.count("--q") + app.count("--alpha") + app.count("--z") + app.count("--gamma") > 0) {
-    std::cerr << "synod-sim: --experiment, --trials, --json, --q, --alpha, --z and --gamma "
-                 "need --consensus pow or pos\n";
-    return 2;
-  }
-  if (seeds->count() == 0 && seed->count() == 0) {
-    std::cerr << "synod-sim: one of --seeds N or --seed S is required (see --help)\n";
-    return 2;
-  }
-  if (seeds->count() == 0 && (app.count("--first-seed") > 0 || app.count("--jobs") > 0)) {
-    std::cerr << "synod-sim: --first-seed and --jobs go with --seeds (see --help)\n";
-    return 2;
-  }
-  if (std::string problem = validate(cli); !problem.empty()) {
-    std::cerr << "synod-sim: " << problem << "\n";
-    return 2;
-  }
-  cli.run.twins = !cli.no_twins;
-  return seed->count() > 0 ? run_single(cli) : run_sweep(cli);
+  return run_pbft(cli, pow, app, *seeds, *seed);
 }
