@@ -117,17 +117,16 @@ Result<std::optional<FoundBlock>> read_block(const chain::BlockStore& store,
     return std::optional<FoundBlock>{};
   FoundBlock found;
   const std::uint64_t height = (*block)->header.height;
-  found.in_best_chain = query.height.has_value();
-  if (!found.in_best_chain && height < query.first_unstored) {
+  bool best = query.height.has_value();
+  if (!best && height < query.first_unstored) {
     // Above it, the best block is the loop's unstored one, which the loop compared already.
     auto best_height = store.best_height_of(*query.hash);
     if (!best_height)
       return best_height.error();
-    found.in_best_chain = *best_height == height;
+    best = *best_height == height;
   }
-  if (found.in_best_chain && height <= query.head_height)
+  if (best && height <= query.head_height)
     found.confirmations = query.head_height - height + 1;
-  found.in_best_chain = found.confirmations != 0;
   found.block = std::make_shared<const chain::Block>(std::move(**block));
   return std::optional<FoundBlock>(std::move(found));
 }

@@ -72,8 +72,8 @@ struct BlockQuery {
 
 struct FoundBlock {
   std::shared_ptr<const chain::Block> block;
-  bool in_best_chain = false;
   std::uint64_t confirmations = 0;  // 0 off the best chain
+  bool in_best_chain() const { return confirmations != 0; }
 };
 
 // nullopt: no such block.

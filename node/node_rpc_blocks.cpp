@@ -117,7 +117,7 @@ RpcAnswer render_blocks(StoreReaders& readers, const BlocksQuery& query,
 
 json found_block_json(const FoundBlock& found, const std::string& finality) {
   json out = block_to_json(*found.block);
-  out["in_best_chain"] = found.in_best_chain;
+  out["in_best_chain"] = found.in_best_chain();
   out["confirmations"] = found.confirmations;
   out["finality"] = finality;
   return out;
@@ -225,7 +225,7 @@ void Node::Impl::answer_block(const BlockQuery& query, RpcReply reply) const {
   std::string finality(chain::to_string(engine->finality()));
   // A block still queued for the storage thread is on the best chain, and in memory.
   if (auto cell = unstored_cell(query)) {
-    FoundBlock found{cell->block(), true, head_height() - cell->height() + 1};
+    FoundBlock found{cell->block(), head_height() - cell->height() + 1};
     return reply.result_from([found, finality] { return found_block_json(found, finality); });
   }
   // The JSON (every transaction, and the raw hex) is made on an RPC thread too.
