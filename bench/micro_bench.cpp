@@ -69,7 +69,7 @@ struct BenchChain {
       std::size_t from = i % senders.size();
       Address to = address_of(senders[(from + 1) % senders.size()].public_key());
       block.transactions.push_back(
-          make_transfer(senders[from], genesis.chain_id, to, 1 + i, 1, nonces[from]++));
+          make_transfer(senders[from], state.domain(), to, 1 + i, 1, nonces[from]++));
     }
     block.header.tx_root = transactions_root(block.transactions);
     State scratch = state;
@@ -89,7 +89,8 @@ const BenchChain& bench_chain() {
 
 void BM_Ed25519Sign(benchmark::State& state) {
   crypto::KeyPair key = key_from(9, 0);
-  Bytes message = make_transfer(key, "bench", Address{}, 1, 1, 0).signing_bytes();
+  const SigningDomain domain{"bench", crypto::Hash256{}};
+  Bytes message = make_transfer(key, domain, Address{}, 1, 1, 0).signing_bytes(domain);
   for (auto _ : state)
     benchmark::DoNotOptimize(key.sign(message));
 }
@@ -97,7 +98,8 @@ BENCHMARK(BM_Ed25519Sign);
 
 void BM_Ed25519Verify(benchmark::State& state) {
   crypto::KeyPair key = key_from(9, 0);
-  Bytes message = make_transfer(key, "bench", Address{}, 1, 1, 0).signing_bytes();
+  const SigningDomain domain{"bench", crypto::Hash256{}};
+  Bytes message = make_transfer(key, domain, Address{}, 1, 1, 0).signing_bytes(domain);
   crypto::Signature signature = key.sign(message);
   for (auto _ : state) {
     bool valid = crypto::verify(key.public_key(), message, signature);

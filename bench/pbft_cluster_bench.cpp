@@ -23,10 +23,11 @@ void BM_PbftClusterCommit(benchmark::State& bench) {
     InstantCluster cluster(4, /*empty_block_interval_ms=*/0, accounts);
     cluster.genesis->pbft.max_block_transactions = block_transactions;
     std::vector<synod::chain::Transaction> txs;
+    const auto domain = synod::chain::SigningDomain::of(*cluster.genesis);
     for (std::size_t round = 0; round < per_account; ++round) {
       for (std::size_t account = 0; account < accounts; ++account) {
         txs.push_back(synod::chain::make_transfer(
-            cluster.account_keys[account], cluster.genesis->chain_id,
+            cluster.account_keys[account], domain,
             synod::chain::address_of(cluster.account_keys[(account + 1) % accounts].public_key()),
             1, 0, round));
       }

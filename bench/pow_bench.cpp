@@ -101,7 +101,7 @@ class BenchChain {
     for (std::size_t i = 0; i < count; ++i) {
       const std::size_t from = i % keys.size();
       const Address to = address_of(keys[(from + 1) % keys.size()].public_key());
-      out.push_back(transfer(*genesis_, keys[from], to, 1, nonces[from]++));
+      out.push_back(make_transfer(keys[from], state.domain(), to, 1, /*fee=*/1, nonces[from]++));
     }
     return out;
   }
@@ -125,10 +125,11 @@ struct EngineUnderTest {
     setup.mempool = &mempool;
     setup.mine = false;
     setup.fetch_batch_blocks = kFetchBatchBlocks;
-    setup.signature_check = [this](const Transaction& tx, const crypto::Hash256& tx_hash) {
+    setup.signature_check = [this, domain = SigningDomain::of(*chain.genesis())](
+                                const Transaction& tx, const crypto::Hash256& tx_hash) {
       if (verified.contains(tx_hash) || mempool.contains(tx_hash))
         return true;
-      const bool valid = tx.signature_valid();
+      const bool valid = tx.signature_valid(domain);
       if (valid)
         verified.insert(tx_hash);
       return valid;

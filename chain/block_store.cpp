@@ -197,7 +197,6 @@ Status BlockStore::initialize(const Genesis& genesis) {
     }
     return Status::success();
   }
-  State empty(genesis.chain_id);
   State initial = State::from_genesis(genesis);
   StateDiff diff;
   for (const auto& [address, account] : initial.accounts()) {
@@ -419,8 +418,8 @@ Result<std::optional<StateDiff>> BlockStore::undo_at(std::uint64_t height) const
   return std::optional<StateDiff>(std::move(*diff));
 }
 
-Result<State> BlockStore::load_state(const std::string& chain_id) const {
-  State state(chain_id);
+Result<State> BlockStore::load_state(const SigningDomain& domain) const {
+  State state(domain);
   StateDiff all;
   Statement query(db_, "SELECT address, value FROM accounts ORDER BY address");
   int rc;

@@ -195,8 +195,8 @@ class BlockStore final : public ChainReader {
   // Undo data of the best chain's block at `height`.
   Result<std::optional<StateDiff>> undo_at(std::uint64_t height) const override;
 
-  // The accounts table as a State.
-  Result<State> load_state(const std::string& chain_id) const;
+  // The accounts table as a State of the chain `domain` names (its genesis's).
+  Result<State> load_state(const SigningDomain& domain) const;
 
   Status put_meta(const std::string& key, ByteView value);
   Result<std::optional<Bytes>> get_meta(const std::string& key) const;

@@ -1,9 +1,10 @@
-// What every PBFT signature (messages, and so commit certificates) and every proof-of-stake
-// seal (and so slashing evidence, chain/pos_seal.h) is bound to: the chain id and the
-// genesis hash. Two networks may share a chain id and even keys (a testnet made again from
-// the same keys with other accounts); they never share a genesis, so a message,
-// certificate or seal from one does not verify on the other. The handshake binds the genesis
-// hash the same way (node/transport/handshake.h).
+// What every transaction signature (chain/transaction.h), every PBFT signature (messages,
+// and so commit certificates) and every proof-of-stake seal (and so slashing evidence,
+// chain/pos_seal.h) is bound to: the chain id and the genesis hash. Two networks may share a
+// chain id and even keys (a testnet made again from the same keys with other accounts); they
+// never share a genesis, so a transaction, message, certificate or seal from one does not
+// verify on the other. The handshake binds the genesis hash the same way
+// (node/transport/handshake.h).
 #pragma once
 
 #include <string>

@@ -156,14 +156,15 @@ crypto::Hash256 account_leaf_hash(const Address& address, const Account& account
 }
 
 void State::adopt_rules(const Genesis& genesis) {
+  domain_ = SigningDomain::of(genesis);
   if (genesis.mode == ConsensusMode::kPos)
-    pos_ = PosRules{genesis.pos, SigningDomain::of(genesis)};
+    pos_ = PosRules{genesis.pos};
   else
     pos_.reset();
 }
 
 State State::from_genesis(const Genesis& genesis) {
-  State state(genesis.chain_id);
+  State state(SigningDomain{});
   state.adopt_rules(genesis);
   for (const auto& funded : genesis.accounts) {
     state.set(funded.address, Account{funded.balance, 0, funded.stake});
@@ -177,7 +178,7 @@ Account State::account(const Address& address) const {
 }
 
 std::optional<TxError> State::check(const Transaction& tx, const Account& sender) const {
-  if (tx.chain_id != chain_id_)
+  if (tx.chain_id != domain_.chain_id)
     return TxError::kWrongChainId;
   if (tx.nonce != sender.nonce)
     return TxError::kBadNonce;
@@ -204,9 +205,9 @@ Execution State::execute(const std::vector<Transaction>& transactions, const Add
     release_unbonded(working, height);
   for (std::size_t i = 0; i < transactions.size(); ++i) {
     const Transaction& tx = transactions[i];
-    if (tx.chain_id != chain_id_)
+    if (tx.chain_id != domain_.chain_id)
       return reject(i, TxError::kWrongChainId);
-    if (policy == SignaturePolicy::kVerify && !tx.signature_valid()) {
+    if (policy == SignaturePolicy::kVerify && !tx.signature_valid(domain_)) {
       return reject(i, TxError::kBadSignature);
     }
     if (auto rejection = apply_transaction(tx, i, working, fee_recipient, height)) {

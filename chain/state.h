@@ -115,10 +115,12 @@ struct Execution {
 
 class State {
  public:
-  explicit State(std::string chain_id) : chain_id_(std::move(chain_id)) {}
+  // `domain`: the chain's id and genesis hash, which transaction signatures are checked in.
+  explicit State(SigningDomain domain) : domain_(std::move(domain)) {}
   static State from_genesis(const Genesis& genesis);
 
-  const std::string& chain_id() const { return chain_id_; }
+  const std::string& chain_id() const { return domain_.chain_id; }
+  const SigningDomain& domain() const { return domain_; }
   Account account(const Address& address) const;  // a zero account if absent
   bool contains(const Address& address) const { return accounts_.count(address) != 0; }
   std::size_t size() const { return accounts_.size(); }
@@ -140,8 +142,8 @@ class State {
                     SignaturePolicy policy = SignaturePolicy::kVerify, std::uint64_t reward = 0,
                     std::uint64_t height = 0) const;
 
-  // Takes the genesis' mode-specific rules (the PoS parameters and signing domain), for a
-  // state read back from a store rather than built by from_genesis.
+  // Takes the genesis' rules (its signing domain and, on a PoS chain, the PoS parameters),
+  // for a state read back from a store rather than built by from_genesis.
   void adopt_rules(const Genesis& genesis);
   // The PoS parameters of a state built from a PoS genesis; null otherwise.
   const PosParams* pos_params() const { return pos_ ? &pos_->params : nullptr; }
@@ -179,14 +181,13 @@ class State {
                                             Working& working, std::uint64_t height) const;
   void release_unbonded(Working& working, std::uint64_t height) const;
 
-  // What a PoS genesis adds: its parameters and the domain (chain id and genesis hash) that
-  // the seals in double-sign evidence must be signed in.
+  // What a PoS genesis adds: its parameters. (The seals in double-sign evidence must be
+  // signed in domain_, like the transactions.)
   struct PosRules {
     PosParams params;
-    SigningDomain domain;
   };
 
-  std::string chain_id_;
+  SigningDomain domain_;
   std::optional<PosRules> pos_;
   std::set<std::pair<std::uint64_t, Address>> unbonding_queue_;  // (release height, account)
   std::map<Address, Account> accounts_;

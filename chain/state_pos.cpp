@@ -45,7 +45,7 @@ std::optional<TxError> State::check_stake_kind(const Transaction& tx, const Acco
       return TxError::kNonZeroAmount;
     if (sender.balance < tx.fee)
       return TxError::kInsufficientBalance;
-    if (auto problem = check_double_sign(tx.evidence, pos_->domain))
+    if (auto problem = check_double_sign(tx.evidence, domain_))
       return evidence_error(problem->kind);
     return std::nullopt;
   }
@@ -72,7 +72,7 @@ std::optional<TxError> State::check_stake_kind(const Transaction& tx, const Acco
 std::optional<TxRejection> State::apply_evidence(const Transaction& tx, std::size_t index,
                                                  Working& working, std::uint64_t height) const {
   DoubleSign evidence;
-  if (auto problem = check_double_sign(tx.evidence, pos_->domain, &evidence))
+  if (auto problem = check_double_sign(tx.evidence, domain_, &evidence))
     return TxRejection{index, evidence_error(problem->kind), problem->detail};
   const std::uint64_t offence = evidence.first.height;
   if (offence >= height || height - offence > pos_->params.evidence_window) {

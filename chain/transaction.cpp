@@ -5,7 +5,8 @@
 namespace synod::chain {
 namespace {
 
-constexpr std::string_view kTxDomain = "synod/tx/v1";
+// v1 signed the encoding alone (so the chain id, not the genesis); v2 adds the domain.
+constexpr std::string_view kTxTag = "synod/tx/v2";
 
 void write_unsigned(Writer& out, const Transaction& tx) {
   out.u8(static_cast<std::uint8_t>(tx.kind));
@@ -54,20 +55,21 @@ std::uint64_t Transaction::balance_cost() const {
   return amount > UINT64_MAX - fee ? UINT64_MAX : amount + fee;
 }
 
-Bytes Transaction::signing_bytes() const {
+Bytes Transaction::signing_bytes(const SigningDomain& domain) const {
   Writer out;
-  out.reserve(kTxDomain.size() + encoded_size());
-  out.raw(as_bytes(kTxDomain));
+  out.reserve(kTxTag.size() + 4 + domain.chain_id.size() + crypto::Hash256::kSize + encoded_size());
+  out.raw(as_bytes(kTxTag));
+  write(out, domain);
   write_unsigned(out, *this);
   return out.take();
 }
 
-void Transaction::sign(const crypto::KeyPair& key) {
-  signature = key.sign(signing_bytes());
+void Transaction::sign(const crypto::KeyPair& key, const SigningDomain& domain) {
+  signature = key.sign(signing_bytes(domain));
 }
 
-bool Transaction::signature_valid() const {
-  return crypto::verify(from, signing_bytes(), signature);
+bool Transaction::signature_valid(const SigningDomain& domain) const {
+  return crypto::verify(from, signing_bytes(domain), signature);
 }
 
 Bytes Transaction::encode() const {
@@ -108,44 +110,45 @@ Result<Transaction> decode_transaction(ByteView bytes) {
   return decode_all<Transaction>(bytes, "transaction", read_transaction);
 }
 
-Transaction make_transfer(const crypto::KeyPair& sender, std::string chain_id, const Address& to,
-                          std::uint64_t amount, std::uint64_t fee, std::uint64_t nonce) {
+Transaction make_transfer(const crypto::KeyPair& sender, const SigningDomain& domain,
+                          const Address& to, std::uint64_t amount, std::uint64_t fee,
+                          std::uint64_t nonce) {
   Transaction tx;
-  tx.chain_id = std::move(chain_id);
+  tx.chain_id = domain.chain_id;
   tx.from = sender.public_key();
   tx.to = to;
   tx.amount = amount;
   tx.fee = fee;
   tx.nonce = nonce;
-  tx.sign(sender);
+  tx.sign(sender, domain);
   return tx;
 }
 
-Transaction make_stake(const crypto::KeyPair& sender, std::string chain_id, TxKind kind,
+Transaction make_stake(const crypto::KeyPair& sender, const SigningDomain& domain, TxKind kind,
                        std::uint64_t amount, std::uint64_t fee, std::uint64_t nonce) {
   Transaction tx;
   tx.kind = kind;
-  tx.chain_id = std::move(chain_id);
+  tx.chain_id = domain.chain_id;
   tx.from = sender.public_key();
   tx.to = address_of(tx.from);
   tx.amount = amount;
   tx.fee = fee;
   tx.nonce = nonce;
-  tx.sign(sender);
+  tx.sign(sender, domain);
   return tx;
 }
 
-Transaction make_evidence(const crypto::KeyPair& reporter, std::string chain_id, Bytes evidence,
-                          std::uint64_t fee, std::uint64_t nonce) {
+Transaction make_evidence(const crypto::KeyPair& reporter, const SigningDomain& domain,
+                          Bytes evidence, std::uint64_t fee, std::uint64_t nonce) {
   Transaction tx;
   tx.kind = TxKind::kEvidence;
-  tx.chain_id = std::move(chain_id);
+  tx.chain_id = domain.chain_id;
   tx.from = reporter.public_key();
   tx.to = address_of(tx.from);
   tx.fee = fee;
   tx.nonce = nonce;
   tx.evidence = std::move(evidence);
-  tx.sign(reporter);
+  tx.sign(reporter, domain);
   return tx;
 }
 

@@ -3,9 +3,13 @@
 // Canonical encoding (little-endian, see codec.h):
 //   u8 kind | string chain_id | 32 from | 20 to | u64 amount | u64 fee | u64 nonce |
 //   [bytes evidence, for kind evidence only] | 64 signature
-// The sender signs "synod/tx/v1" || the encoding without the signature, so the domain tag
-// and the chain id prefix everything signed. The transaction hash (its id) is SHA-256 of
-// the full encoding, signature included.
+// The sender signs "synod/tx/v2" || the signing domain (chain/signing_domain.h: chain id
+// and genesis hash) || the encoding without the signature. Two networks may share a chain id
+// and keys (a testnet made again from the same keys); they never share a genesis, so a
+// transaction signed for one does not verify on the other. The chain id stays a field of
+// the encoding so that a foreign transaction is refused before any signature check. The
+// transaction hash (its id) is SHA-256 of the full encoding, signature included; the
+// genesis hash is not in it.
 //
 // Kinds: a transfer moves `amount` to `to`. The proof-of-stake kinds (valid only on a PoS
 // chain, see state.h) name the sender itself as `to`: stake bonds `amount` of the
@@ -21,6 +25,7 @@
 
 #include "chain/address.h"
 #include "chain/codec.h"
+#include "chain/signing_domain.h"
 #include "crypto/ed25519.h"
 #include "crypto/sha256.h"
 
@@ -49,9 +54,10 @@ struct Transaction {
   Bytes evidence;  // kind evidence only (encode_evidence in pos_seal.h); empty otherwise
   crypto::Signature signature;
 
-  Bytes signing_bytes() const;
-  void sign(const crypto::KeyPair& key);  // the key must be `from`'s
-  bool signature_valid() const;
+  // `domain` is the chain's the transaction is for; its chain id is the transaction's.
+  Bytes signing_bytes(const SigningDomain& domain) const;
+  void sign(const crypto::KeyPair& key, const SigningDomain& domain);  // the key must be `from`'s
+  bool signature_valid(const SigningDomain& domain) const;
   Bytes encode() const;
   std::size_t encoded_size() const;  // encode().size(), without encoding
   crypto::Hash256 hash() const;
@@ -74,13 +80,15 @@ void write(Writer& out, const Transaction& tx);
 Transaction read_transaction(Reader& in);
 Result<Transaction> decode_transaction(ByteView bytes);
 
-// A convenience for wallets, tests and benchmarks: a signed transfer.
-Transaction make_transfer(const crypto::KeyPair& sender, std::string chain_id, const Address& to,
-                          std::uint64_t amount, std::uint64_t fee, std::uint64_t nonce);
+// A convenience for wallets, tests and benchmarks: a transfer for `domain`'s chain (its
+// chain id), signed in that domain.
+Transaction make_transfer(const crypto::KeyPair& sender, const SigningDomain& domain,
+                          const Address& to, std::uint64_t amount, std::uint64_t fee,
+                          std::uint64_t nonce);
 // Signed proof-of-stake transactions (the sender is its own `to`).
-Transaction make_stake(const crypto::KeyPair& sender, std::string chain_id, TxKind kind,
+Transaction make_stake(const crypto::KeyPair& sender, const SigningDomain& domain, TxKind kind,
                        std::uint64_t amount, std::uint64_t fee, std::uint64_t nonce);
-Transaction make_evidence(const crypto::KeyPair& reporter, std::string chain_id, Bytes evidence,
-                          std::uint64_t fee, std::uint64_t nonce);
+Transaction make_evidence(const crypto::KeyPair& reporter, const SigningDomain& domain,
+                          Bytes evidence, std::uint64_t fee, std::uint64_t nonce);
 
 }  // namespace synod::chain

@@ -38,7 +38,7 @@ Status Node::Impl::open(NodeOptions node_options) {
   auto head = reader->head();
   if (!head)
     return head.error();
-  auto state = reader->load_state(genesis->chain_id);
+  auto state = reader->load_state(domain);
   if (!state)
     return state.error();
   if (state->root() != head->header.state_root) {
@@ -88,6 +88,7 @@ Status Node::Impl::load_identity(const std::string& home_dir) {
   if (!loaded_genesis)
     return make_error((home / "genesis.json").string() + ": " + loaded_genesis.message());
   genesis = std::make_shared<chain::Genesis>(std::move(*loaded_genesis));
+  domain = chain::SigningDomain::of(*genesis);
   auto loaded_key = crypto::load_key_file((home / "node_key.json").string());
   if (!loaded_key)
     return loaded_key.error();
@@ -160,7 +161,7 @@ Status Node::Impl::open_engine(chain::State state, chain::Block head) {
     // Admission (or the fetch thread) verified most transactions already.
     if (verified.contains(tx_hash) || mempool->contains(tx_hash))
       return true;
-    bool valid = tx.signature_valid();
+    bool valid = tx.signature_valid(domain);
     if (valid)
       verified.insert(tx_hash);
     return valid;

@@ -59,7 +59,6 @@ Status Node::Impl::open_upstreams() {
 // check out: the engine refuses that block without looking at its signatures, so a lying
 // upstream cannot make this node verify thousands of filler signatures.
 void Node::Impl::preverify_signatures(const std::vector<chain::Block>& blocks) {
-  const auto domain = chain::SigningDomain::of(*genesis);  // once a batch
   for (const auto& block : blocks) {
     bool certified = std::holds_alternative<chain::PbftSeal>(block.header.seal);
     if (certified && !chain::verify_block_certificate(block, genesis->validators, domain))
@@ -71,7 +70,7 @@ void Node::Impl::preverify_signatures(const std::vector<chain::Block>& blocks) {
     if (crypto::merkle_root(hashes) != block.header.tx_root)
       return;
     for (std::size_t i = 0; i < hashes.size(); ++i) {
-      if (!verified.contains(hashes[i]) && block.transactions[i].signature_valid())
+      if (!verified.contains(hashes[i]) && block.transactions[i].signature_valid(domain))
         verified.insert(hashes[i]);
     }
   }
@@ -133,7 +132,7 @@ void Node::Impl::relay(chain::Transaction tx, std::function<void(client::RpcOutc
       outcome = client::RpcError{client::RpcError::Kind::kRpc, client::kRpcTransactionRefused,
                                  "transaction refused: wrong_chain_id",
                                  nlohmann::json{{"reason", "wrong_chain_id"}}};
-    } else if (!verified.contains(hash) && !tx.signature_valid()) {
+    } else if (!verified.contains(hash) && !tx.signature_valid(domain)) {
       outcome = client::RpcError{client::RpcError::Kind::kRpc, client::kRpcTransactionRefused,
                                  "transaction refused: bad_signature",
                                  nlohmann::json{{"reason", "bad_signature"}}};

@@ -20,6 +20,7 @@
 #include "base/thread_name.h"
 #include "chain/block_store.h"
 #include "chain/mempool.h"
+#include "chain/signing_domain.h"
 #include "client/rpc_client.h"
 #include "crypto/keyed_hash.h"
 #include "node/block_reads.h"
@@ -47,6 +48,7 @@ struct Node::Impl {
   NodeOptions options;
   NodeConfig config;
   std::shared_ptr<chain::Genesis> genesis;
+  chain::SigningDomain domain;  // of `genesis`: what transaction signatures are checked in
   std::optional<crypto::KeyPair> key;
   chain::ReplicaIndex index = 0;
   std::string name;

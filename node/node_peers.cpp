@@ -116,7 +116,7 @@ void Node::Impl::admit(std::vector<chain::Transaction> transactions,
     std::vector<bool> valid(transactions.size());
     for (std::size_t i = 0; i < transactions.size(); ++i) {
       // The engine may have verified it already, from a proposal that overtook the gossip.
-      valid[i] = verified.contains(hashes[i]) || transactions[i].signature_valid();
+      valid[i] = verified.contains(hashes[i]) || transactions[i].signature_valid(domain);
       if (valid[i])
         verified.insert(hashes[i]);
     }

@@ -76,7 +76,7 @@ class InvalidBlockStage final : public Stage {
     const chain::Address self = chain::address_of(context_.key.public_key());
     const chain::State* state = context_.state_before(proposed);
     std::uint64_t nonce = state != nullptr ? state->account(self).nonce : 0;
-    return chain::make_transfer(context_.key, context_.chain_id(), self, 1, 0, nonce);
+    return chain::make_transfer(context_.key, context_.domain, self, 1, 0, nonce);
   }
 
   Context& context_;

@@ -43,7 +43,6 @@ struct Context {
   const chain::Engine* honest = nullptr;
   chain::SigningDomain domain;  // of `genesis`
 
-  const std::string& chain_id() const { return genesis->chain_id; }
   std::size_t validator_count() const { return genesis->validators.size(); }
   bool mine(const Message& message) const { return sender_of(message) == index; }
 

@@ -7,7 +7,7 @@ namespace synod::pbft {
 
 struct Follower::Impl {
   FollowerConfig config;
-  chain::SigningDomain domain;  // of config.genesis: certificates must be made in it
+  chain::SigningDomain domain;  // of config.genesis: certificates and transactions are signed in it
   chain::State state;
   chain::BlockHeader head;
   crypto::Hash256 head_hash;
@@ -78,8 +78,8 @@ struct Follower::Impl {
       return make_error("tx_root does not match its transactions");
     for (std::size_t i = 0; i < block.transactions.size(); ++i) {
       const auto& tx = block.transactions[i];
-      bool valid =
-          config.signature_check ? config.signature_check(tx, tx_hashes[i]) : tx.signature_valid();
+      bool valid = config.signature_check ? config.signature_check(tx, tx_hashes[i])
+                                          : tx.signature_valid(domain);
       if (!valid)
         return make_error("transaction " + std::to_string(i) + " has a bad signature");
     }

@@ -204,7 +204,7 @@ Status Replica::Impl::check_block_contents(const chain::Block& block, chain::Sta
   for (std::size_t i = 0; i < hashes.size(); ++i) {
     const chain::Transaction& tx = block.transactions[i];
     bool valid = config.signature_check ? config.signature_check(tx, hashes[i])
-                                        : mempool.contains(hashes[i]) || tx.signature_valid();
+                                        : mempool.contains(hashes[i]) || tx.signature_valid(domain);
     if (!valid && !planted(PlantedBug::kSkipTransactionSignatures)) {
       return make_error("transaction " + std::to_string(i) + " has a bad signature");
     }

@@ -21,9 +21,8 @@ class PosChainRules final : public ChainRules {
                        const chain::SignatureCheck& signature_check) const override;
 
   const chain::PosParams& params() const { return params_; }
-  // What seals are signed in (chain/pos_seal.h).
+  // What seals (chain/pos_seal.h) and transactions are signed in.
   const chain::SigningDomain& domain() const { return domain_; }
-  const std::string& chain_id() const { return domain_.chain_id; }
   // The difficulty of a child of `parent`; nullopt without ancestry.
   std::optional<Uint256> difficulty_after(const BlockTree& tree,
                                           const crypto::Hash256& parent) const;

@@ -63,7 +63,7 @@ void PosEngine::Impl::report(const chain::BlockHeader& first, const chain::Block
   // Our own transactions may be pending: the first free nonce after them.
   for (std::uint64_t nonce = next_nonce; nonce < next_nonce + 16; ++nonce) {
     chain::Transaction tx =
-        chain::make_evidence(core->key, rules.chain_id(), payload, /*fee=*/0, nonce);
+        chain::make_evidence(core->key, rules.domain(), payload, /*fee=*/0, nonce);
     auto refused = core->mempool.add(tx, tx.hash(), core->state);
     if (!refused) {
       ++pos_counters.evidence_submitted;

@@ -270,7 +270,8 @@ BodyCheck execute_block(const chain::Block& block, chain::State& parent_state, s
   }
   for (std::size_t i = 0; i < block.transactions.size(); ++i) {
     const auto& tx = block.transactions[i];
-    bool valid = signature_check ? signature_check(tx, result.tx_hashes[i]) : tx.signature_valid();
+    bool valid = signature_check ? signature_check(tx, result.tx_hashes[i])
+                                 : tx.signature_valid(parent_state.domain());
     if (!valid) {
       result.verdict = Verdict::rejected(Rejection::kInvalidTransactions,
                                          "transaction " + std::to_string(i) + " rejected: " +

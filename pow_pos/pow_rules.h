@@ -162,8 +162,8 @@ struct BodyCheck {
   std::vector<crypto::Hash256> tx_hashes;  // when valid
 };
 // Executes the block on its parent's state: tx_root, signatures (`signature_check`, or the
-// transactions' own check when unset), the transactions and the block reward, then the
-// state root. `parent_state` is left as it was.
+// transactions' own check in `parent_state`'s signing domain when unset), the
+// transactions and the block reward, then the state root. `parent_state` is left as it was.
 BodyCheck check_body(const chain::Block& block, chain::State& parent_state,
                      const chain::PowParams& params, const chain::SignatureCheck& signature_check);
 // The same for any mode: `reward` minted to the proposer, the block's height passed to the

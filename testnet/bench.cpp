@@ -74,7 +74,7 @@ struct Workload {
 
 std::unique_ptr<Workload> prepare(const std::vector<crypto::KeyPair>& keys,
                                   const std::vector<std::uint64_t>& nonces,
-                                  const std::string& chain_id, std::uint64_t count) {
+                                  const chain::SigningDomain& domain, std::uint64_t count) {
   auto work = std::make_unique<Workload>();
   std::size_t accounts = keys.size();
   work->txs.resize(count);
@@ -92,9 +92,9 @@ std::unique_ptr<Workload> prepare(const std::vector<crypto::KeyPair>& keys,
   auto sign_range = [&](std::uint64_t begin, std::uint64_t end) {
     for (std::uint64_t i = begin; i < end; ++i) {
       auto& item = work->txs[i];
-      auto tx = chain::make_transfer(keys[item.account], chain_id,
-                                     addresses[(item.account + 1) % accounts], 1, 0,
-                                     nonces[item.account] + item.position);
+      auto tx =
+          chain::make_transfer(keys[item.account], domain, addresses[(item.account + 1) % accounts],
+                               1, 0, nonces[item.account] + item.position);
       item.encoded = tx.encode();
       item.hash = tx.hash();
       done.fetch_add(1, std::memory_order_relaxed);
@@ -826,8 +826,8 @@ Status cmd_bench(const BenchOptions& options) {
   std::size_t senders = std::min(options.senders, accounts->keys.size());
   // Measured before the load, while the nodes idle, so the rate is the machine's own.
   VerifyRate verify = measure_verify_rate();
-  auto work = prepare(accounts->keys, accounts->nonces, cluster.testnet().genesis.chain_id,
-                      presign_count(options));
+  auto work = prepare(accounts->keys, accounts->nonces,
+                      chain::SigningDomain::of(cluster.testnet().genesis), presign_count(options));
   auto first_height = cluster.heights({0});
   if (first_height.empty())
     return make_error("node-0 does not answer");

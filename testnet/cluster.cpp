@@ -198,6 +198,7 @@ Result<std::vector<std::string>> Cluster::submit_transfers(std::size_t via, std:
   std::size_t accounts = keys->size();
   std::vector<std::uint64_t> nonces(accounts, UINT64_MAX);
   std::vector<std::string> hashes;
+  const auto domain = chain::SigningDomain::of(testnet_.genesis);
   for (std::size_t i = 0; i < count; ++i) {
     std::size_t from = i % accounts;
     const auto& key = (*keys)[from];
@@ -212,8 +213,7 @@ Result<std::vector<std::string>> Cluster::submit_transfers(std::size_t via, std:
     // `via` may not have stored the newest block yet, so its nonce can be one that is
     // already used: step past nonces the node reports as taken.
     for (int attempt = 0;; ++attempt) {
-      auto tx =
-          chain::make_transfer(key, testnet_.genesis.chain_id, to, 1 + i % 7, 1, nonces[from]++);
+      auto tx = chain::make_transfer(key, domain, to, 1 + i % 7, 1, nonces[from]++);
       auto outcome = rpc(via).call("submit_tx", {{"tx", crypto::to_hex(tx.encode())}});
       if (outcome.ok()) {
         hashes.push_back(crypto::to_hex(tx.hash().view()));

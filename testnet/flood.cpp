@@ -44,11 +44,11 @@ struct Tally {
 // a duplicate the node could refuse without looking at it.
 class Flooder {
  public:
-  Flooder(FloodKind kind, client::Endpoint endpoint, std::string chain_id,
+  Flooder(FloodKind kind, client::Endpoint endpoint, chain::SigningDomain domain,
           std::vector<crypto::KeyPair> funded, std::uint64_t seed)
       : kind_(kind),
         client_(std::move(endpoint)),
-        chain_id_(std::move(chain_id)),
+        domain_(std::move(domain)),
         funded_(std::move(funded)),
         rng_(seed) {}
 
@@ -77,11 +77,11 @@ class Flooder {
       crypto::Seed seed;
       for (auto& byte : seed.data)
         byte = static_cast<std::uint8_t>(rng_());
-      return chain::make_transfer(crypto::KeyPair::from_seed(seed), chain_id_, to, counter_, 0, 0);
+      return chain::make_transfer(crypto::KeyPair::from_seed(seed), domain_, to, counter_, 0, 0);
     }
     // Signed once, then the amount changes: the signature no longer covers the body.
     chain::Transaction tx =
-        chain::make_transfer(funded_[counter_ % funded_.size()], chain_id_, to, 1, 0, 0);
+        chain::make_transfer(funded_[counter_ % funded_.size()], domain_, to, 1, 0, 0);
     tx.amount = counter_;
     return tx;
   }
@@ -120,7 +120,7 @@ class Flooder {
 
   FloodKind kind_;
   client::RpcClient client_;
-  std::string chain_id_;
+  chain::SigningDomain domain_;
   std::vector<crypto::KeyPair> funded_;
   std::mt19937_64 rng_;
   std::uint64_t counter_ = 0;
@@ -182,14 +182,14 @@ Status cmd_flood(const FloodOptions& options) {
   if (!keys)
     return keys.error();
   const NodeInfo& node = testnet->nodes[*index];
+  const auto domain = chain::SigningDomain::of(testnet->genesis);
   Tally tally;
   auto start = Clock::now();
   auto until = start + std::chrono::milliseconds(static_cast<long>(options.duration_s * 1000));
   std::vector<std::thread> threads;
   for (std::size_t k = 0; k < options.connections; ++k) {
-    threads.emplace_back([&, k] {
-      Flooder(*kind, node.rpc, testnet->genesis.chain_id, *keys, k + 1).run(until, tally);
-    });
+    threads.emplace_back(
+        [&, k] { Flooder(*kind, node.rpc, domain, *keys, k + 1).run(until, tally); });
   }
   for (auto& thread : threads)
     thread.join();

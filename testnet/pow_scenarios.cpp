@@ -160,9 +160,9 @@ Status send_conflicting_payments(ScenarioRun& run, Attack& attack) {
   attack.merchant_address = chain::to_string(chain::address_of((*keys)[1].public_key()));
   auto merchant = chain::address_of((*keys)[1].public_key());
   auto stash = chain::address_of(crypto::KeyPair::generate().public_key());
-  const std::string& chain_id = cluster.testnet().genesis.chain_id;
-  auto pay = chain::make_transfer(payer, chain_id, merchant, kAmount, 1, nonce);
-  auto keep = chain::make_transfer(payer, chain_id, stash, kAmount, 1, nonce);
+  const auto domain = chain::SigningDomain::of(cluster.testnet().genesis);
+  auto pay = chain::make_transfer(payer, domain, merchant, kAmount, 1, nonce);
+  auto keep = chain::make_transfer(payer, domain, stash, kAmount, 1, nonce);
   attack.pay_hash = crypto::to_hex(pay.hash().view());
   attack.keep_hash = crypto::to_hex(keep.hash().view());
   attack.merchant_balance_before = balance_of(run, attack.merchant_node, attack.merchant_address);

@@ -164,7 +164,7 @@ Status Soak::prepare() {
     load.node_rpc.push_back(cluster_.node(i).rpc);
   }
   load.accounts = *keys;
-  load.chain_id = cluster_.testnet().genesis.chain_id;
+  load.domain = chain::SigningDomain::of(cluster_.testnet().genesis);
   load.rate_per_s = options_.rate_per_s;
   load.receipt_path = cluster_.testnet().dir + "/" + kSoakReceiptsFile;
   load_ = std::make_unique<SoakLoad>(std::move(load));

@@ -222,7 +222,7 @@ void SoakLoad::step(Clock::time_point start) {
                                [](const auto& tx) { return !tx.acknowledged; });
     if (blocked)
       continue;
-    auto tx = chain::make_transfer(*account.key, options_.chain_id, account.to_address, 1, 1,
+    auto tx = chain::make_transfer(*account.key, options_.domain, account.to_address, 1, 1,
                                    account.next_nonce++);
     account.pending.push_back({tx.nonce, crypto::to_hex(tx.hash().view()),
                                crypto::to_hex(tx.encode()), false, Clock::time_point()});

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "chain/signing_domain.h"
 #include "client/rpc_client.h"
 #include "crypto/ed25519.h"
 #include "testnet/soak_receipts.h"
@@ -29,7 +30,7 @@ struct SoakLoadOptions {
   std::vector<std::string> node_names;  // the validators, by index
   std::vector<client::Endpoint> node_rpc;
   std::vector<crypto::KeyPair> accounts;
-  std::string chain_id;
+  chain::SigningDomain domain;  // the testnet genesis': what the transfers are signed in
   double rate_per_s = 50;
   std::string receipt_path;
 };

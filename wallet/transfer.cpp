@@ -46,19 +46,20 @@ struct TransferPlan {
   Bytes evidence;                               // kind evidence
 };
 
-chain::Transaction sign(const TransferPlan& plan, const chain::Genesis& genesis,
+// Signed in the trusted genesis' domain, so the transaction is valid on its chain only,
+// not on another network that shares the chain id and keys.
+chain::Transaction sign(const TransferPlan& plan, const chain::SigningDomain& domain,
                         std::uint64_t nonce) {
   switch (plan.kind) {
     case chain::TxKind::kTransfer:
-      return chain::make_transfer(plan.key, genesis.chain_id, plan.to, plan.amount, plan.fee,
-                                  nonce);
+      return chain::make_transfer(plan.key, domain, plan.to, plan.amount, plan.fee, nonce);
     case chain::TxKind::kEvidence:
-      return chain::make_evidence(plan.key, genesis.chain_id, plan.evidence, plan.fee, nonce);
+      return chain::make_evidence(plan.key, domain, plan.evidence, plan.fee, nonce);
     case chain::TxKind::kStake:
     case chain::TxKind::kUnstake:
       break;
   }
-  return chain::make_stake(plan.key, genesis.chain_id, plan.kind, plan.amount, plan.fee, nonce);
+  return chain::make_stake(plan.key, domain, plan.kind, plan.amount, plan.fee, nonce);
 }
 
 // Signs and submits; a nonce already taken by a pending transaction of the same sender
@@ -77,9 +78,10 @@ Result<Submitted> sign_and_submit(client::RpcClient& node, const TransferPlan& p
       return account.error();
     nonce = unsigned_field(*account, "nonce");
   }
+  const auto domain = chain::SigningDomain::of(genesis);
   constexpr int kMaxNonceSteps = 64;
   for (int attempt = 0;; ++attempt) {
-    auto tx = sign(plan, genesis, nonce);
+    auto tx = sign(plan, domain, nonce);
     auto outcome = node.call("submit_tx", {{"tx", crypto::to_hex(tx.encode())}});
     if (outcome.ok())
       return Submitted{crypto::to_hex(tx.hash().view()), nonce};

@@ -25,10 +25,12 @@ crypto::Hash256 sample_hash(std::string_view text) {
 }  // namespace
 
 std::vector<chain::Transaction> sample_transactions() {
+  const chain::SigningDomain& domain = sample_domain();
   return {
-      chain::make_transfer(sample_key(1), kSampleChainId, sample_address(2), 100, 1, 0),
-      chain::make_transfer(sample_key(1), kSampleChainId, sample_address(3), 250, 0, 1),
-      chain::make_transfer(sample_key(2), "", sample_address(1), ~std::uint64_t{0}, 5, 7),
+      chain::make_transfer(sample_key(1), domain, sample_address(2), 100, 1, 0),
+      chain::make_transfer(sample_key(1), domain, sample_address(3), 250, 0, 1),
+      chain::make_transfer(sample_key(2), chain::SigningDomain{"", domain.genesis_hash},
+                           sample_address(1), ~std::uint64_t{0}, 5, 7),
   };
 }
 
@@ -132,7 +134,7 @@ std::vector<chain::StateDiff> sample_state_diffs() {
   std::vector<chain::Transaction> transactions = sample_transactions();
   transactions.pop_back();  // the last one is for another chain
   transactions.push_back(
-      chain::make_transfer(sample_key(2), kSampleChainId, sample_address(4), 10, 2, 0));
+      chain::make_transfer(sample_key(2), sample_domain(), sample_address(4), 10, 2, 0));
   chain::Execution execution = state.execute(transactions, sample_address(9));
   if (!execution.ok())
     std::abort();  // the samples themselves are wrong

@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::require(fuzz::encode(*diff) == Bytes(input.begin(), input.end()),
                 "state diff re-encodes to its input");
   // On an empty state, apply then revert leaves exactly the accounts the diff says existed.
-  chain::State state(fuzz::kSampleChainId);
+  chain::State state(fuzz::sample_domain());
   state.apply(*diff);
   fuzz::require(state.size() == diff->changes.size(), "apply creates one account per change");
   (void)state.root();

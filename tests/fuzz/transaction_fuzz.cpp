@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::require(encoded == Bytes(input.begin(), input.end()),
                 "transaction re-encodes to its input");
   fuzz::require(tx->hash() == crypto::sha256(input), "transaction id is SHA-256 of its bytes");
-  (void)tx->signature_valid();  // any key and signature bytes must be safe to check
+  // Any key and signature bytes must be safe to check.
+  (void)tx->signature_valid(fuzz::sample_domain());
   return 0;
 }
 

@@ -337,7 +337,7 @@ std::uint64_t LocalCluster::next_nonce(std::size_t account) {
 std::pair<bool, std::string> LocalCluster::transfer(std::size_t node, std::size_t from,
                                                     std::size_t to, std::uint64_t amount,
                                                     std::uint64_t fee) {
-  auto tx = chain::make_transfer(accounts_.at(from), genesis_.chain_id,
+  auto tx = chain::make_transfer(accounts_.at(from), chain::SigningDomain::of(genesis_),
                                  chain::address_of(accounts_.at(to).public_key()), amount, fee,
                                  nonces_.at(from));
   auto result =

@@ -114,21 +114,42 @@ TEST_CASE("every RPC method answers, and bad requests get JSON-RPC errors", "[e2
   REQUIRE(call("no_such_method", json::object())["error"]["code"] == -32601);
 
   // A transaction with a bad nonce is refused with its reason.
-  auto tx = chain::make_transfer(cluster.accounts()[0], "synod-e2e",
+  const auto domain = chain::SigningDomain::of(cluster.genesis());
+  auto tx = chain::make_transfer(cluster.accounts()[0], domain,
                                  chain::address_of(cluster.accounts()[1].public_key()), 5, 1, 7777);
   auto refused = call("submit_tx", json{{"tx", crypto::to_hex(tx.encode())}});
   REQUIRE(refused["error"]["code"] == -32001);
   REQUIRE(refused["error"]["data"]["reason"] == "nonce_too_far");
 
+  // A transfer signed for a network made from the same keys with this chain id but another
+  // genesis: the same funded key and a valid nonce, refused for its signature, not admitted.
+  chain::Genesis twin = cluster.genesis();
+  twin.genesis_time_ms += 1;
+  const auto twin_domain = chain::SigningDomain::of(twin);
+  REQUIRE(twin_domain.chain_id == domain.chain_id);
+  REQUIRE(twin_domain.genesis_hash != domain.genesis_hash);
+  const auto payee = chain::address_of(cluster.accounts()[1].public_key());
+  auto foreign = chain::make_transfer(cluster.accounts()[0], twin_domain, payee, 5, 1, 0);
+  REQUIRE(foreign.signature_valid(twin_domain));
+  auto replayed = call("submit_tx", json{{"tx", crypto::to_hex(foreign.encode())}});
+  REQUIRE(replayed["error"]["code"] == -32001);
+  REQUIRE(replayed["error"]["data"]["reason"] == "bad_signature");
+  const std::string foreign_hash = crypto::to_hex(foreign.hash().view());
+  REQUIRE(call("get_tx", json{{"hash", foreign_hash}})["result"]["status"] == "unknown");
+  // The same transfer signed for this genesis is taken.
+  auto own = chain::make_transfer(cluster.accounts()[0], domain, payee, 5, 1, 0);
+  REQUIRE(call("submit_tx", json{{"tx", crypto::to_hex(own.encode())}})["result"]["status"] ==
+          "pending");
+
   // Nonces behind a gap wait, parked and pending, up to the per-sender cap (64 by default).
   const auto& gapped_sender = cluster.accounts()[1];
   const auto to = chain::address_of(cluster.accounts()[2].public_key());
   for (std::uint64_t nonce = 1; nonce <= 64; ++nonce) {
-    auto gapped = chain::make_transfer(gapped_sender, "synod-e2e", to, 5, 1, nonce);
+    auto gapped = chain::make_transfer(gapped_sender, domain, to, 5, 1, nonce);
     REQUIRE(call("submit_tx", json{{"tx", crypto::to_hex(gapped.encode())}})["result"]["status"] ==
             "pending");
   }
-  auto over = chain::make_transfer(gapped_sender, "synod-e2e", to, 5, 1, 65);
+  auto over = chain::make_transfer(gapped_sender, domain, to, 5, 1, 65);
   auto limited = call("submit_tx", json{{"tx", crypto::to_hex(over.encode())}});
   REQUIRE(limited["error"]["code"] == -32001);
   REQUIRE(limited["error"]["data"]["reason"] == "sender_limit");

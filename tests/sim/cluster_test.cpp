@@ -139,8 +139,8 @@ TEST_CASE("persisted records survive a crash, but the engine and mempool do not"
   Cluster cluster(quiet_options(4), factory);
   cluster.start();
   const auto& keys = cluster.genesis().account_keys;
-  auto tx =
-      chain::make_transfer(keys[0], "synod-sim", chain::address_of(keys[1].public_key()), 5, 1, 0);
+  auto tx = chain::make_transfer(keys[0], chain::SigningDomain::of(*cluster.genesis().genesis),
+                                 chain::address_of(keys[1].public_key()), 5, 1, 0);
   CHECK_FALSE(cluster.submit(1, tx).has_value());
   CHECK(cluster.node(1).mempool->size() == 1);
   cluster.crash(1);
@@ -224,8 +224,8 @@ TEST_CASE("client transactions are gossiped to every reachable mempool", "[sim][
   cluster.start();
   cluster.network().partition({{0, 1, 2}, {3}});
   const auto& keys = cluster.genesis().account_keys;
-  auto tx =
-      chain::make_transfer(keys[2], "synod-sim", chain::address_of(keys[3].public_key()), 5, 1, 0);
+  auto tx = chain::make_transfer(keys[2], chain::SigningDomain::of(*cluster.genesis().genesis),
+                                 chain::address_of(keys[3].public_key()), 5, 1, 0);
   CHECK_FALSE(cluster.submit(0, tx).has_value());
   REQUIRE(cluster.run_until(100));
   CHECK(cluster.node(1).mempool->contains(tx.hash()));

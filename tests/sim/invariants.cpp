@@ -77,7 +77,8 @@ void InvariantChecker::check_block(const SimNode& node, const chain::Block& bloc
     // client signature; anything else is checked (and reported) on its own.
     if (was_submitted_ && !was_submitted_(tx_hash)) {
       record(now, "validity: " + where(node, block) + " commits transaction " + short_hex(tx_hash) +
-                      " no client submitted" + (tx.signature_valid() ? "" : " (bad signature)"));
+                      " no client submitted" +
+                      (tx.signature_valid(before.domain()) ? "" : " (bad signature)"));
     }
   }
   chain::State replay = before;

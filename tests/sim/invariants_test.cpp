@@ -16,7 +16,7 @@ struct Fixture {
   std::set<crypto::Hash256> submitted;
 
   chain::Transaction transfer(std::size_t from, std::uint64_t amount, std::uint64_t nonce) {
-    auto tx = chain::make_transfer(sim.account_keys[from], sim.genesis->chain_id,
+    auto tx = chain::make_transfer(sim.account_keys[from], chain::SigningDomain::of(*sim.genesis),
                                    chain::address_of(sim.account_keys[(from + 1) % 4].public_key()),
                                    amount, 1, nonce);
     submitted.insert(tx.hash());
@@ -63,7 +63,7 @@ SimNode node(SlotId slot, bool honest = true) {
                  static_cast<ReplicaIndex>(slot),
                  honest,
                  honest ? "honest" : "silent",
-                 NodeStore{{}, chain::State("synod-sim"), {}},
+                 NodeStore{{}, chain::State(chain::SigningDomain{"synod-sim", {}}), {}},
                  nullptr,
                  nullptr,
                  {},

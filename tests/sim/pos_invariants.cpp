@@ -22,7 +22,7 @@ PosInvariants::PosInvariants(std::shared_ptr<const chain::Genesis> genesis)
 bool PosInvariants::signature_valid(const chain::Transaction& tx, const crypto::Hash256& hash) {
   auto [it, fresh] = signatures_.try_emplace(hash, false);
   if (fresh)
-    it->second = tx.signature_valid();
+    it->second = tx.signature_valid(domain_);
   return it->second;
 }
 

@@ -85,6 +85,7 @@ PowCluster::PowCluster(PowClusterOptions options, chain::EngineFactory factory)
       genesis_(options_.genesis
                    ? *options_.genesis
                    : make_pow_sim_genesis(options_.miners, options_.accounts, options_.pow)),
+      domain_(chain::SigningDomain::of(*genesis_.genesis)),
       mining_rng_(options_.seed ^ 0x6d696e696e67ULL) {
   assert(options_.hash_rates.empty() || options_.hash_rates.size() == options_.miners);
   assert(genesis_.miner_keys.size() == options_.miners);
@@ -159,7 +160,7 @@ Result<std::unique_ptr<chain::Engine>> PowCluster::build_engine(PowNode& node) {
 bool PowCluster::signature_valid(const chain::Transaction& tx, const crypto::Hash256& tx_hash) {
   auto [it, inserted] = signatures_.try_emplace(tx_hash, false);
   if (inserted)
-    it->second = tx.signature_valid();
+    it->second = tx.signature_valid(domain_);
   return it->second;
 }
 

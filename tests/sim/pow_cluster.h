@@ -199,7 +199,8 @@ class PowCluster final : public ClusterCore<PowNode> {
   PowClusterOptions options_;
   chain::EngineFactory factory_;
   PowSimGenesis genesis_;
-  Rng mining_rng_;  // first nonces of jobs; apart from the network's draws
+  chain::SigningDomain domain_;  // of genesis_: what transaction signatures are checked in
+  Rng mining_rng_;               // first nonces of jobs; apart from the network's draws
   PowClusterHooks hooks_;
   PowLinkPolicy policy_;
   // Transactions whose signature was checked, valid or not: the engines' SignatureCheck, as

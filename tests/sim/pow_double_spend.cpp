@@ -89,11 +89,11 @@ class Trial {
   // attacker hears and tells nothing.
   void prepare() {
     const auto& keys = cluster_.genesis().account_keys;
-    const std::string& chain_id = cluster_.genesis().genesis->chain_id;
-    payment_ = chain::make_transfer(keys[0], chain_id, chain::address_of(keys[1].public_key()),
+    const auto domain = chain::SigningDomain::of(*cluster_.genesis().genesis);
+    payment_ = chain::make_transfer(keys[0], domain, chain::address_of(keys[1].public_key()),
                                     kAmount, 1, 0);
     chain::Transaction conflict = chain::make_transfer(
-        keys[0], chain_id, chain::address_of(keys[2].public_key()), kAmount, 1, 0);
+        keys[0], domain, chain::address_of(keys[2].public_key()), kAmount, 1, 0);
     std::vector<SlotId> honest;
     for (SlotId slot = 0; slot < cluster_.size(); ++slot) {
       if (slot == kAttacker) {

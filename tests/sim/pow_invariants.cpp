@@ -16,6 +16,7 @@ std::string short_hex(const crypto::Hash256& hash) {
 
 PowInvariantChecker::PowInvariantChecker(std::shared_ptr<const chain::Genesis> genesis)
     : genesis_(std::move(genesis)),
+      domain_(chain::SigningDomain::of(*genesis_)),
       genesis_supply_(chain::State::from_genesis(*genesis_).supply()) {
   if (genesis_->mode == chain::ConsensusMode::kPos)
     pos_ = std::make_unique<PosInvariants>(genesis_);
@@ -101,7 +102,7 @@ void PowInvariantChecker::check_applied(const PowNode& node, const AppliedBlock&
     const crypto::Hash256 hash = tx.hash();
     if (verified_.count(hash) != 0)
       continue;
-    if (!tx.signature_valid()) {
+    if (!tx.signature_valid(domain_)) {
       record(now, "validity: " + where(node, block.header.height) + " holds transaction " +
                       short_hex(hash) + " with a bad signature");
       return;

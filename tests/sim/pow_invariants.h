@@ -70,6 +70,7 @@ class PowInvariantChecker {
   std::string where(const PowNode& node, std::uint64_t height) const;
 
   std::shared_ptr<const chain::Genesis> genesis_;
+  chain::SigningDomain domain_;         // of genesis_
   std::unique_ptr<PosInvariants> pos_;  // set on a proof-of-stake genesis
   std::uint64_t genesis_supply_ = 0;
   std::map<SlotId, std::multiset<crypto::Hash256>> branch_txs_;  // per honest slot

@@ -42,8 +42,9 @@ std::vector<AppliedBlock> mined_chain(PowCluster& cluster, TimeMs ms) {
       {}});
   cluster.start();
   const auto& keys = cluster.genesis().account_keys;
-  (void)cluster.submit(0, chain::make_transfer(keys[0], cluster.genesis().genesis->chain_id,
-                                               chain::address_of(keys[1].public_key()), 5, 1, 0));
+  (void)cluster.submit(
+      0, chain::make_transfer(keys[0], chain::SigningDomain::of(*cluster.genesis().genesis),
+                              chain::address_of(keys[1].public_key()), 5, 1, 0));
   cluster.run_until(ms);
   return blocks;
 }

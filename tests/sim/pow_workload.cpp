@@ -8,7 +8,8 @@ PowWorkload::PowWorkload(PowCluster& cluster, std::uint64_t seed, PowWorkloadOpt
       rng_(seed ^ 0x706f772d776f726bULL),
       options_(options),
       on_chain_(std::move(on_chain)),
-      transfers_(cluster.genesis().account_keys, cluster.genesis().genesis->chain_id) {}
+      transfers_(cluster.genesis().account_keys,
+                 chain::SigningDomain::of(*cluster.genesis().genesis)) {}
 
 void PowWorkload::start() {
   cluster_.queue().schedule(cluster_.now(), [this] { submit_next(); });

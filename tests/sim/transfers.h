@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include "chain/transaction.h"
@@ -16,14 +15,14 @@ namespace synod::sim {
 class TransferSource {
  public:
   // `accounts` (at least two) must outlive the source: they live in the cluster's genesis.
-  TransferSource(const std::vector<crypto::KeyPair>& accounts, std::string chain_id);
+  TransferSource(const std::vector<crypto::KeyPair>& accounts, chain::SigningDomain domain);
 
   // The next transfer: 1 to `amount_max` paying `fee`, drawn from `rng`.
   chain::Transaction next(Rng& rng, std::uint64_t amount_max, std::uint64_t fee);
 
  private:
   const std::vector<crypto::KeyPair>& accounts_;
-  std::string chain_id_;
+  chain::SigningDomain domain_;            // the genesis': what the transfers are signed in
   std::vector<std::uint64_t> next_nonce_;  // per account
 };
 

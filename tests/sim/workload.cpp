@@ -6,7 +6,8 @@ Workload::Workload(Cluster& cluster, std::uint64_t seed, WorkloadOptions options
     : cluster_(cluster),
       rng_(seed ^ 0x776f726b6c6f6164ULL),
       options_(options),
-      transfers_(cluster.genesis().account_keys, cluster.genesis().genesis->chain_id) {}
+      transfers_(cluster.genesis().account_keys,
+                 chain::SigningDomain::of(*cluster.genesis().genesis)) {}
 
 void Workload::start() {
   cluster_.queue().schedule(options_.start_ms, [this] { submit_next(); });

@@ -29,7 +29,7 @@ struct Node {
   std::unique_ptr<chain::Mempool> mempool;
   std::unique_ptr<pbft::Replica> replica;
   std::vector<chain::Block> blocks;  // the "store"
-  chain::State state{""};
+  chain::State state{chain::SigningDomain{}};
   std::map<std::string, Bytes> persisted;
   std::map<std::uint32_t, chain::TimeMs> timers;
   bool up = true;
@@ -192,7 +192,7 @@ struct InstantCluster {
   void submit(std::size_t account, std::size_t to_node, bool gossip = true,
               std::uint64_t amount = 10) {
     auto tx = chain::make_transfer(
-        account_keys[account], genesis->chain_id,
+        account_keys[account], chain::SigningDomain::of(*genesis),
         chain::address_of(account_keys[(account + 1) % account_keys.size()].public_key()), amount,
         1, account_nonces[account]++);
     for (std::size_t i = 0; i < nodes.size(); ++i) {

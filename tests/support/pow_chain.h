@@ -87,7 +87,7 @@ inline Genesis make_genesis(std::uint64_t retarget_factor = 1) {
 
 inline Transaction transfer(const Genesis& genesis, const crypto::KeyPair& from, const Address& to,
                             std::uint64_t amount, std::uint64_t nonce, std::uint64_t fee = 1) {
-  return make_transfer(from, genesis.chain_id, to, amount, fee, nonce);
+  return make_transfer(from, chain::SigningDomain::of(genesis), to, amount, fee, nonce);
 }
 
 // Grinds the nonce until the header meets its own target.

@@ -19,7 +19,7 @@ class QuietQueries : public chain::Engine {
   std::string progress_note() const override { return {}; }
 
  private:
-  chain::State state_{"test"};
+  chain::State state_{chain::SigningDomain{"test", {}}};
 };
 
 }  // namespace synod::testing

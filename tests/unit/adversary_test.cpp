@@ -78,7 +78,7 @@ struct World {
   chain::Block build_block() const {
     std::vector<chain::Transaction> txs;
     for (std::size_t i = 0; i < 3; ++i) {
-      txs.push_back(chain::make_transfer(users[i], genesis->chain_id,
+      txs.push_back(chain::make_transfer(users[i], chain::SigningDomain::of(*genesis),
                                          chain::address_of(users[i + 1].public_key()), 100 + i, 1,
                                          0));
     }

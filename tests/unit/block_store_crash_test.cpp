@@ -301,7 +301,7 @@ std::vector<std::size_t> check_best_chain(const BlockStore& store, const Genesis
     REQUIRE(*undo == std::optional<StateDiff>(*applied));
   }
   REQUIRE(replayed.root() == head.header.state_root);
-  auto loaded = store.load_state(genesis.chain_id);
+  auto loaded = store.load_state(SigningDomain::of(genesis));
   REQUIRE(loaded.ok());
   REQUIRE(loaded->root() == head.header.state_root);
   REQUIRE(loaded->accounts() == replayed.accounts());

@@ -186,7 +186,7 @@ TEST_CASE("block store migrates a version 1 database in place", "[store][migrati
     CHECK(store->indexed_height() == 2);
     CHECK(store->unindexed_count() == 10);
     require_found(*store, {built.blocks.begin() + 1, built.blocks.end()});
-    State state = stored_state(*store, built.chain.genesis.chain_id);
+    State state = stored_state(*store, built.chain.genesis);
     CHECK(state.accounts() == built.chain.state.accounts());
     CHECK(state.root() == built.blocks.back().header.state_root);
     auto votes = store->get_meta("pbft/votes");
@@ -214,8 +214,7 @@ TEST_CASE("block store migrates a version 1 database in place", "[store][migrati
   require_ok(open_store(path)->reorg(1, built.blocks[1].hash(), branch));
   auto store = open_store(path);
   REQUIRE(store->head_height() == std::optional<std::uint64_t>(5));
-  CHECK(stored_state(*store, built.chain.genesis.chain_id).accounts() ==
-        branch_chain.state.accounts());
+  CHECK(stored_state(*store, built.chain.genesis).accounts() == branch_chain.state.accounts());
   CHECK(store->indexed_height() == 1);
   for (std::size_t h = 2; h <= 4; ++h)
     require_not_at(*store, built.blocks[h]);

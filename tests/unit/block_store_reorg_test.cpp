@@ -89,7 +89,7 @@ void require_at(const BlockStore& store, const TestChain& chain, const std::vect
   auto head = store.head();
   REQUIRE(head.ok());
   CHECK(*head == chain.tip);
-  State state = stored_state(store, chain.genesis.chain_id);
+  State state = stored_state(store, chain.genesis);
   CHECK(state.accounts() == chain.state.accounts());
   CHECK(state.root() == chain.tip.header.state_root);
   for (const Block& block : best) {
@@ -412,10 +412,10 @@ struct Snapshot {
   bool operator==(const Snapshot&) const = default;
 };
 
-Snapshot snapshot(const BlockStore& store, const std::string& chain_id) {
+Snapshot snapshot(const BlockStore& store, const Genesis& genesis) {
   auto head = store.head();
   REQUIRE(head.ok());
-  return Snapshot{store.head_height(),    head->hash(),   stored_state(store, chain_id).accounts(),
+  return Snapshot{store.head_height(),    head->hash(),   stored_state(store, genesis).accounts(),
                   side_hashes(store),     tips_of(store), store.indexed_height(),
                   store.unindexed_count()};
 }
@@ -436,7 +436,7 @@ TEST_CASE("block store refuses a bad reorg and changes nothing", "[store][reorg]
   TestChain b_chain = at[1];
   const std::vector<BranchBlock> b = grow(b_chain, 4, 400);  // heights 2..5
   const crypto::Hash256 fork = at[1].tip.hash();
-  const Snapshot before = snapshot(*store, chain.genesis.chain_id);
+  const Snapshot before = snapshot(*store, chain.genesis);
 
   auto refused = [&](std::uint64_t fork_height, const crypto::Hash256& fork_hash,
                      const std::vector<BranchBlock>& branch, const std::string& reason) {
@@ -445,7 +445,7 @@ TEST_CASE("block store refuses a bad reorg and changes nothing", "[store][reorg]
     REQUIRE_FALSE(status.ok());
     INFO(status.message());
     CHECK(status.message().find(reason) != std::string::npos);
-    CHECK(snapshot(*store, chain.genesis.chain_id) == before);
+    CHECK(snapshot(*store, chain.genesis) == before);
     require_at(*store, chain, {at[1].tip, at[2].tip, at[3].tip, at[4].tip});
   };
   refused(5, fork, b, "above the head");

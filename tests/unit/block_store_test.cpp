@@ -24,7 +24,7 @@ TEST_CASE("block store initialise stores block 0 and the genesis accounts", "[st
   REQUIRE(head.ok());
   CHECK(*head == genesis_block);
   CHECK(head->header.prev_hash == chain.genesis.hash());
-  State state = stored_state(*store, chain.genesis.chain_id);
+  State state = stored_state(*store, chain.genesis);
   CHECK(state.accounts() == chain.state.accounts());
   CHECK(state.root() == genesis_block.header.state_root);
 
@@ -160,7 +160,7 @@ TEST_CASE("block store refuses a block at the wrong height or with the wrong pre
 
   // Nothing was written by the refusals.
   CHECK(store->head_height() == std::optional<std::uint64_t>(0));
-  CHECK(stored_state(*store, chain.genesis.chain_id).root() == genesis_block.header.state_root);
+  CHECK(stored_state(*store, chain.genesis).root() == genesis_block.header.state_root);
   auto lost = store->find_transaction(first.transactions.front().hash());
   REQUIRE(lost.ok());
   CHECK_FALSE(lost->has_value());
@@ -189,7 +189,7 @@ TEST_CASE(
     blocks.push_back(block);
     roots.push_back(block.header.state_root);
   }
-  REQUIRE(stored_state(*store, chain.genesis.chain_id).root() == roots[3]);
+  REQUIRE(stored_state(*store, chain.genesis).root() == roots[3]);
 
   for (std::uint64_t h = 3; h >= 1; --h) {
     auto undo = store->rollback_head();
@@ -200,7 +200,7 @@ TEST_CASE(
     auto head = store->head();
     REQUIRE(head.ok());
     CHECK(*head == blocks[h - 1]);
-    State state = stored_state(*store, chain.genesis.chain_id);
+    State state = stored_state(*store, chain.genesis);
     CHECK(state.root() == roots[h - 1]);
     chain.state.revert(diffs[h]);
     CHECK(state.accounts() == chain.state.accounts());
@@ -222,14 +222,14 @@ TEST_CASE(
   // Block 0 never goes, and a refused rollback changes nothing.
   CHECK_FALSE(store->rollback_head().ok());
   CHECK(store->head_height() == std::optional<std::uint64_t>(0));
-  CHECK(stored_state(*store, chain.genesis.chain_id).root() == roots[0]);
+  CHECK(stored_state(*store, chain.genesis).root() == roots[0]);
 
   // A different block 1 (a reorg) can follow.
   chain.tip = genesis_block;
   Block replacement = chain.extend(*store, 4, 5);
   CHECK(replacement.hash() != blocks[1].hash());
   CHECK(store->head_height() == std::optional<std::uint64_t>(1));
-  CHECK(stored_state(*store, chain.genesis.chain_id).root() == replacement.header.state_root);
+  CHECK(stored_state(*store, chain.genesis).root() == replacement.header.state_root);
 }
 
 TEST_CASE("block store rollback_head is refused on an empty store", "[store]") {
@@ -288,7 +288,7 @@ TEST_CASE("block store load_state equals the in-memory state after many blocks",
   auto store = open_initialized(":memory:", chain);
   for (std::size_t i = 0; i < 20; ++i) {
     chain.extend(*store, 5 + i, i);
-    State state = stored_state(*store, chain.genesis.chain_id);
+    State state = stored_state(*store, chain.genesis);
     REQUIRE(state.accounts() == chain.state.accounts());
     REQUIRE(state.root() == chain.state.root());
     REQUIRE(state.root() == chain.tip.header.state_root);
@@ -325,7 +325,7 @@ TEST_CASE("block store reopens from disk at its head and keeps going", "[store]"
     State replayed = State::from_genesis(chain.genesis);
     for (std::uint64_t h = 1; h < blocks.size(); ++h)
       REQUIRE(replayed.apply_block(stored_block(*store, h)).ok());
-    State loaded = stored_state(*store, chain.genesis.chain_id);
+    State loaded = stored_state(*store, chain.genesis);
     CHECK(loaded.root() == replayed.root());
     CHECK(loaded.accounts() == chain.state.accounts());
 
@@ -338,7 +338,7 @@ TEST_CASE("block store reopens from disk at its head and keeps going", "[store]"
   auto head = store->head();
   REQUIRE(head.ok());
   CHECK(*head == blocks.back());
-  CHECK(stored_state(*store, chain.genesis.chain_id).accounts() == chain.state.accounts());
+  CHECK(stored_state(*store, chain.genesis).accounts() == chain.state.accounts());
 }
 
 TEST_CASE("block store indexes transactions in bulk and finds them before and after", "[store]") {

@@ -119,8 +119,9 @@ TEST_CASE("block hash is the header hash and excludes the certificate", "[chain]
 TEST_CASE("transactions_root is the Merkle root of the transaction hashes", "[chain][block]") {
   std::vector<Transaction> transactions;
   const Address to = address_of(key_from(2).public_key());
+  const SigningDomain domain{"synod-test", crypto::Hash256{}};
   for (std::uint64_t nonce = 0; nonce < 5; ++nonce)
-    transactions.push_back(make_transfer(key_from(1), "synod-test", to, 10, 1, nonce));
+    transactions.push_back(make_transfer(key_from(1), domain, to, 10, 1, nonce));
   std::vector<crypto::Hash256> hashes;
   for (const auto& tx : transactions)
     hashes.push_back(tx.hash());

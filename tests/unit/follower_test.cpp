@@ -426,9 +426,10 @@ TEST_CASE("a follower rejects blocks whose contents do not check out", "[followe
   SECTION("transactions that are not the certified ones cost no signature check") {
     auto config = config_for(chain);
     auto checks = std::make_shared<std::size_t>(0);
-    config.signature_check = [checks](const chain::Transaction& tx, const crypto::Hash256&) {
+    config.signature_check = [checks, domain = chain::SigningDomain::of(*cluster.genesis)](
+                                 const chain::Transaction& tx, const crypto::Hash256&) {
       ++*checks;
-      return tx.signature_valid();
+      return tx.signature_valid(domain);
     };
     chain::Block block = honest;
     for (auto& tx : block.transactions)
@@ -479,11 +480,26 @@ TEST_CASE("a follower rejects blocks whose contents do not check out", "[followe
   SECTION("a certified block with a validly signed but invalid transaction") {
     chain::Block block = honest;
     block.transactions[0] =
-        chain::make_transfer(cluster.account_keys[0], cluster.genesis->chain_id,
+        chain::make_transfer(cluster.account_keys[0], chain::SigningDomain::of(*cluster.genesis),
                              chain::address_of(cluster.account_keys[1].public_key()), 5, 1, 999);
     block.header.tx_root = chain::transactions_root(block.transactions);
     certify(block, cluster);
     require_rejected(chain, block, "rejected: bad_nonce");
+  }
+  SECTION(
+      "a certified transfer signed for a network with this chain id and keys, another genesis") {
+    chain::Block block = honest;
+    chain::Genesis other = *cluster.genesis;
+    other.accounts.pop_back();  // the same validators and chain id, other accounts
+    const auto other_domain = chain::SigningDomain::of(other);
+    block.transactions[0] =
+        chain::make_transfer(cluster.account_keys[0], other_domain,
+                             chain::address_of(cluster.account_keys[1].public_key()), 5, 1, 0);
+    REQUIRE(block.transactions[0].chain_id == cluster.genesis->chain_id);
+    REQUIRE(block.transactions[0].signature_valid(other_domain));  // valid over there
+    block.header.tx_root = chain::transactions_root(block.transactions);
+    certify(block, cluster);
+    require_rejected(chain, block, "transaction 0 has a bad signature");
   }
   SECTION("more transactions than the genesis allows in a block") {
     // Same validators and chain id; only the block size limit (and so the hash) differs.

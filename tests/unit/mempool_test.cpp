@@ -50,7 +50,8 @@ TEST_CASE("mempool rejects a wrong chain id", "[mempool]") {
   const auto alice = key(1);
   const auto state = make_state({{&alice, 1000}});
   Mempool pool;
-  const auto tx = chain::make_transfer(alice, "other-chain", kReceiver, 10, 1, 0);
+  const auto tx =
+      chain::make_transfer(alice, {"other-chain", kDomain.genesis_hash}, kReceiver, 10, 1, 0);
   CHECK(admit(pool, tx, state) == AdmitError::kWrongChainId);
   CHECK(pool.empty());
 }

@@ -18,6 +18,8 @@ using chain::Transaction;
 namespace mempool_test {
 
 inline const std::string kChainId = "synod-mempool-test";
+// The mempool never checks signatures (the node does, before admission); any genesis hash.
+inline const chain::SigningDomain kDomain{kChainId, crypto::Hash256{}};
 
 inline crypto::KeyPair key(std::uint32_t index) {
   crypto::Seed seed;
@@ -43,7 +45,7 @@ struct Funded {
 };
 
 inline chain::State make_state(const std::vector<Funded>& accounts) {
-  chain::State state(kChainId);
+  chain::State state(kDomain);
   chain::StateDiff diff;
   for (const Funded& funded : accounts) {
     diff.changes.push_back(chain::AccountChange{
@@ -55,7 +57,7 @@ inline chain::State make_state(const std::vector<Funded>& accounts) {
 
 inline Transaction transfer(const crypto::KeyPair& sender, std::uint64_t nonce,
                             std::uint64_t amount = 10, std::uint64_t fee = 1) {
-  return chain::make_transfer(sender, kChainId, kReceiver, amount, fee, nonce);
+  return chain::make_transfer(sender, kDomain, kReceiver, amount, fee, nonce);
 }
 
 inline std::optional<AdmitError> admit(Mempool& pool, const Transaction& tx,

@@ -177,7 +177,7 @@ chain::Block child_of(const chain::Block& parent, chain::State& state, std::uint
                       std::uint64_t amount, chain::StateDiff& diff) {
   chain::Block block;
   block.transactions = {chain::make_transfer(
-      key_for(1), "node-test", chain::address_of(key_for(2).public_key()), amount, 1, nonce)};
+      key_for(1), state.domain(), chain::address_of(key_for(2).public_key()), amount, 1, nonce)};
   block.header.height = parent.header.height + 1;
   block.header.prev_hash = parent.hash();
   block.header.tx_root = chain::transactions_root(block.transactions);
@@ -246,7 +246,7 @@ TEST_CASE("storage worker: a reorg is written in order and reported as one item"
   auto head = (*reopened)->head();
   REQUIRE(head.ok());
   CHECK(head->hash() == new2.hash());
-  auto state = (*reopened)->load_state("node-test");
+  auto state = (*reopened)->load_state(chain::SigningDomain::of(genesis));
   REQUIRE(state.ok());
   CHECK(state->root() == new_state.root());
   auto side = (*reopened)->block_by_hash(old2.hash());

@@ -26,9 +26,13 @@ crypto::KeyPair key_for(std::uint8_t tag) {
   return crypto::KeyPair::from_seed(seed);
 }
 
-chain::Transaction sample_transfer(std::uint64_t nonce = 0) {
-  return chain::make_transfer(key_for(1), "node-test", chain::address_of(key_for(2).public_key()),
-                              25, 1, nonce);
+// For the wire and JSON forms any genesis hash does; a ledger needs its genesis' domain.
+const chain::SigningDomain kDomain{"node-test", crypto::Hash256{}};
+
+chain::Transaction sample_transfer(std::uint64_t nonce = 0,
+                                   const chain::SigningDomain& domain = kDomain) {
+  return chain::make_transfer(key_for(1), domain, chain::address_of(key_for(2).public_key()), 25, 1,
+                              nonce);
 }
 
 }  // namespace
@@ -162,7 +166,7 @@ TEST_CASE("JSON transaction form round-trips and rejects bad fields", "[node]") 
   auto back = node::transaction_from_json(form);
   REQUIRE(back.ok());
   CHECK(*back == tx);
-  CHECK(back->signature_valid());
+  CHECK(back->signature_valid(kDomain));
 
   auto broken = [&](const char* key, json value) {
     json copy = form;
@@ -207,7 +211,7 @@ TEST_CASE("the storage worker writes queued blocks in order and drains on stop",
     });
     for (std::uint64_t height = 1; height <= 20; ++height) {
       chain::Block block;
-      block.transactions = {sample_transfer(height - 1)};
+      block.transactions = {sample_transfer(height - 1, state.domain())};
       block.header.height = height;
       block.header.prev_hash = previous.hash();
       block.header.tx_root = chain::transactions_root(block.transactions);
@@ -230,7 +234,8 @@ TEST_CASE("the storage worker writes queued blocks in order and drains on stop",
   REQUIRE(reopened.ok());
   CHECK((*reopened)->head_height() == 20u);
   // Transactions are indexed under the hashes handed to enqueue.
-  auto found = (*reopened)->find_transaction(sample_transfer(4).hash());
+  auto found =
+      (*reopened)->find_transaction(sample_transfer(4, chain::SigningDomain::of(genesis)).hash());
   REQUIRE(found.ok());
   REQUIRE(found->has_value());
   CHECK((*found)->height == 5u);

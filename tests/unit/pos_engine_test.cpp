@@ -156,7 +156,7 @@ TEST_CASE("pos engine: --byzantine double-sign signs a sibling of its own block"
   CHECK(signed_twice(byzantine_blocks));
   CHECK(byzantine.engine->pos_counters().byzantine_blocks >= 1);
   CHECK_FALSE(PosEngine::create([] {
-                EngineSetup setup(pos_genesis(), validator_key(0), State(""), Block{});
+                EngineSetup setup(pos_genesis(), validator_key(0), State(SigningDomain{}), Block{});
                 setup.byzantine = {"equivocate"};
                 return setup;
               }())

@@ -52,7 +52,7 @@ struct StoredValidator {
       REQUIRE(store->initialize(*observer.genesis).ok());
     auto head = store->head();
     REQUIRE(head.ok());
-    auto state = store->load_state(observer.genesis->chain_id);
+    auto state = store->load_state(SigningDomain::of(*observer.genesis));
     REQUIRE(state.ok());
     mempool = std::make_unique<Mempool>();
     EngineSetup setup(observer.genesis, validator_key(0), std::move(*state), *head);
@@ -100,14 +100,14 @@ struct StoredValidator {
 TEST_CASE("pos restart from the store keeps head, stakes, unbonding, slashes and the lottery",
           "[pos][engine][recovery]") {
   Harness observer(std::nullopt, {}, 100, /*unbonding_delay=*/12);
-  const std::string& chain_id = observer.genesis->chain_id;
+  const SigningDomain domain = SigningDomain::of(*observer.genesis);
   const crypto::Hash256 zero = observer.builder.genesis_hash();
   StoredValidator node(observer);
   const std::uint64_t first_slot = kNow / 1000;
   node.open(kNow);  // block 1
-  node.submit(make_stake(validator_key(2), chain_id, TxKind::kStake, 300, 0, 0));
+  node.submit(make_stake(validator_key(2), domain, TxKind::kStake, 300, 0, 0));
   node.slot(kNow + 1000);  // block 2: validator 2 stakes 300 more
-  node.submit(make_stake(validator_key(2), chain_id, TxKind::kUnstake, 150, 0, 1));
+  node.submit(make_stake(validator_key(2), domain, TxKind::kUnstake, 150, 0, 1));
   node.slot(kNow + 2000);  // block 3: it unstakes 150, unbonding until block 15
   // Validator 1 signs two blocks at height 1; the slasher turns them into evidence.
   node.receive(observer.builder.make(zero, 1, first_slot - 500), kNow + 2500);

@@ -156,21 +156,22 @@ TEST_CASE("pos genesis: the pos parameters are hashed and round-trip through JSO
 
 TEST_CASE("pos transactions: each kind encodes, decodes and signs", "[pos][transaction]") {
   for (TxKind kind : {TxKind::kStake, TxKind::kUnstake}) {
-    Transaction tx = make_stake(validator_key(0), kChain, kind, 5, 1, 0);
+    Transaction tx = make_stake(validator_key(0), our_domain(), kind, 5, 1, 0);
     auto decoded = decode_transaction(tx.encode());
     REQUIRE(decoded.ok());
     CHECK(*decoded == tx);
-    CHECK(decoded->signature_valid());
+    CHECK(decoded->signature_valid(our_domain()));
     CHECK(tx.encode().size() == tx.encoded_size());
   }
-  Transaction evidence = make_evidence(reporter_key(), kChain, double_sign(0, 3), 1, 0);
+  Transaction evidence = make_evidence(reporter_key(), our_domain(), double_sign(0, 3), 1, 0);
   auto decoded = decode_transaction(evidence.encode());
   REQUIRE(decoded.ok());
   CHECK(*decoded == evidence);
   CHECK(evidence.encode().size() == evidence.encoded_size());
   Transaction tampered = evidence;
   tampered.evidence.back() ^= 1;
-  CHECK_FALSE(tampered.signature_valid());
+  CHECK(evidence.signature_valid(our_domain()));
+  CHECK_FALSE(tampered.signature_valid(our_domain()));
   Bytes unknown = evidence.encode();
   unknown[0] = 5;
   CHECK_THAT(decode_transaction(unknown).message(), Catch::Contains("unknown transaction kind 5"));
@@ -195,13 +196,14 @@ TEST_CASE("pos state: stake moves balance to stake, unstake unbonds until the de
   State state = State::from_genesis(pos_genesis());
   const Address v0 = address(validator_key(0));
   const std::uint64_t supply = state.supply();
-  Execution staked = run(state, make_stake(validator_key(0), kChain, TxKind::kStake, 40, 0, 0), 3);
+  Execution staked =
+      run(state, make_stake(validator_key(0), our_domain(), TxKind::kStake, 40, 0, 0), 3);
   REQUIRE(staked.ok());
   state.apply(staked.diff);
   CHECK(state.account(v0).balance == 960);
   CHECK(state.account(v0).stake == 140);
   Execution unstaked =
-      run(state, make_stake(validator_key(0), kChain, TxKind::kUnstake, 100, 0, 1), 4);
+      run(state, make_stake(validator_key(0), our_domain(), TxKind::kUnstake, 100, 0, 1), 4);
   REQUIRE(unstaked.ok());
   state.apply(unstaked.diff);
   CHECK(state.account(v0).stake == 40);
@@ -221,21 +223,22 @@ TEST_CASE("pos state: stake moves balance to stake, unstake unbonds until the de
 
 TEST_CASE("pos state: stake kinds are checked, with a reason each", "[pos][state]") {
   State state = State::from_genesis(pos_genesis());
-  CHECK(rejection_of(state, make_stake(validator_key(0), kChain, TxKind::kUnstake, 101, 0, 0), 3) ==
-        TxError::kInsufficientStake);
-  CHECK(rejection_of(state, make_stake(validator_key(0), kChain, TxKind::kStake, 1001, 0, 0), 3) ==
-        TxError::kInsufficientBalance);
-  CHECK(rejection_of(state, make_stake(validator_key(0), kChain, TxKind::kStake, 0, 0, 0), 3) ==
-        TxError::kZeroAmount);
-  Transaction elsewhere = make_stake(validator_key(0), kChain, TxKind::kStake, 1, 0, 0);
+  CHECK(rejection_of(state, make_stake(validator_key(0), our_domain(), TxKind::kUnstake, 101, 0, 0),
+                     3) == TxError::kInsufficientStake);
+  CHECK(rejection_of(state, make_stake(validator_key(0), our_domain(), TxKind::kStake, 1001, 0, 0),
+                     3) == TxError::kInsufficientBalance);
+  CHECK(rejection_of(state, make_stake(validator_key(0), our_domain(), TxKind::kStake, 0, 0, 0),
+                     3) == TxError::kZeroAmount);
+  Transaction elsewhere = make_stake(validator_key(0), our_domain(), TxKind::kStake, 1, 0, 0);
   elsewhere.to = address(validator_key(1));
-  elsewhere.sign(validator_key(0));
+  elsewhere.sign(validator_key(0), our_domain());
   CHECK(rejection_of(state, elsewhere, 3) == TxError::kWrongRecipient);
   // The same kinds on a PBFT chain are refused.
   Genesis pbft = pos_genesis();
   pbft.mode = ConsensusMode::kPbft;
   State pbft_state = State::from_genesis(pbft);
-  CHECK(rejection_of(pbft_state, make_stake(validator_key(0), kChain, TxKind::kStake, 1, 0, 0),
+  CHECK(rejection_of(pbft_state,
+                     make_stake(validator_key(0), pbft_state.domain(), TxKind::kStake, 1, 0, 0),
                      3) == TxError::kWrongMode);
 }
 
@@ -244,9 +247,10 @@ TEST_CASE("pos state: valid evidence slashes, pays the reporter, burns the rest,
   State state = State::from_genesis(pos_genesis());
   const Address v0 = address(validator_key(0));
   // Validator 0 unstakes 20 first: unbonding coins are slashed too.
-  state.apply(run(state, make_stake(validator_key(0), kChain, TxKind::kUnstake, 20, 0, 0), 2).diff);
+  state.apply(
+      run(state, make_stake(validator_key(0), our_domain(), TxKind::kUnstake, 20, 0, 0), 2).diff);
   const std::uint64_t supply = state.supply();
-  Transaction evidence = make_evidence(reporter_key(), kChain, double_sign(0, 3), 2, 0);
+  Transaction evidence = make_evidence(reporter_key(), our_domain(), double_sign(0, 3), 2, 0);
   Execution slashed = run(state, evidence, 6);
   REQUIRE(slashed.ok());
   state.apply(slashed.diff);
@@ -261,17 +265,17 @@ TEST_CASE("pos state: valid evidence slashes, pays the reporter, burns the rest,
   CHECK(state.account(address(reporter_key())).balance == 50 + 10 - 2);
   CHECK(state.supply() == supply - 40);
   // A second report of the same offender is a duplicate; staking again is refused.
-  Transaction again = make_evidence(reporter_key(), kChain, double_sign(0, 4), 0, 1);
+  Transaction again = make_evidence(reporter_key(), our_domain(), double_sign(0, 4), 0, 1);
   CHECK(rejection_of(state, again, 7) == TxError::kDuplicateEvidence);
-  CHECK(rejection_of(state, make_stake(validator_key(0), kChain, TxKind::kStake, 1, 0, 1), 7) ==
-        TxError::kSlashed);
+  CHECK(rejection_of(state, make_stake(validator_key(0), our_domain(), TxKind::kStake, 1, 0, 1),
+                     7) == TxError::kSlashed);
 }
 
 TEST_CASE("pos state: expired, forged, contradictory and malformed evidence is rejected",
           "[pos][state][slashing]") {
   State state = State::from_genesis(pos_genesis());
   auto report = [&](Bytes payload) {
-    return make_evidence(reporter_key(), kChain, std::move(payload), 0, 0);
+    return make_evidence(reporter_key(), our_domain(), std::move(payload), 0, 0);
   };
   // Window 5: an offence at height 3 is provable up to block 8.
   CHECK(run(state, report(double_sign(0, 3)), 8).ok());
@@ -292,13 +296,13 @@ TEST_CASE("pos state: expired, forged, contradictory and malformed evidence is r
         TxError::kContradictoryEvidence);
   CHECK(rejection_of(state, report(Bytes{1, 2, 3}), 5) == TxError::kMalformedEvidence);
   // An offender reporting itself would earn the reporter's share back.
-  Transaction self = make_evidence(validator_key(0), kChain, double_sign(0, 3), 0, 0);
+  Transaction self = make_evidence(validator_key(0), our_domain(), double_sign(0, 3), 0, 0);
   CHECK(rejection_of(state, self, 5) == TxError::kContradictoryEvidence);
   // Someone with nothing at stake cannot be slashed.
   State no_stake = state;
   Account stakeless = no_stake.account(address(validator_key(1)));
   (void)stakeless;
-  Transaction unstake_all = make_stake(validator_key(1), kChain, TxKind::kUnstake, 100, 0, 0);
+  Transaction unstake_all = make_stake(validator_key(1), our_domain(), TxKind::kUnstake, 100, 0, 0);
   no_stake.apply(run(no_stake, unstake_all, 1).diff);
   no_stake.apply(
       no_stake.execute({}, address(validator_key(2)), SignaturePolicy::kVerify, 0, 11).diff);
@@ -318,10 +322,13 @@ TEST_CASE(
   REQUIRE(twin->chain_id == ours.chain_id);
   REQUIRE(twin->hash() != ours.hash());
   // Validator 0 double-signs on network B: the evidence slashes it there.
-  const Transaction report =
-      make_evidence(reporter_key(), kChain, double_sign(0, 3, SigningDomain::of(*twin)), 0, 0);
-  CHECK(run(State::from_genesis(*twin), report, 5).ok());
-  // Here it proves nothing: refused at admission and in a block.
+  const SigningDomain theirs = SigningDomain::of(*twin);
+  const Bytes payload = double_sign(0, 3, theirs);
+  CHECK(run(State::from_genesis(*twin), make_evidence(reporter_key(), theirs, payload, 0, 0), 5)
+            .ok());
+  // Here it proves nothing, even reported in a transaction signed for this chain: refused at
+  // admission and in a block.
+  const Transaction report = make_evidence(reporter_key(), our_domain(), payload, 0, 0);
   const State state = State::from_genesis(ours);
   CHECK(state.check(report, state.account(address(reporter_key()))) == TxError::kForgedEvidence);
   CHECK(rejection_of(state, report, 5) == TxError::kForgedEvidence);
@@ -359,8 +366,8 @@ TEST_CASE("pos mempool: an unstake costs only its fee and remove() drops one tra
   State state = State::from_genesis(pos_genesis());
   Mempool pool;
   // Unstaking 100 with a balance of 1000 is fine, though 100 + 1000 exceeds the balance.
-  Transaction unstake = make_stake(validator_key(0), kChain, TxKind::kUnstake, 100, 1, 0);
-  Transaction stake = make_stake(validator_key(0), kChain, TxKind::kStake, 999, 0, 1);
+  Transaction unstake = make_stake(validator_key(0), our_domain(), TxKind::kUnstake, 100, 1, 0);
+  Transaction stake = make_stake(validator_key(0), our_domain(), TxKind::kStake, 999, 0, 1);
   REQUIRE_FALSE(pool.add(unstake, unstake.hash(), state).has_value());
   REQUIRE_FALSE(pool.add(stake, stake.hash(), state).has_value());
   CHECK(pool.select_batch(state, 10, 1 << 20).size() == 2);
@@ -373,11 +380,11 @@ TEST_CASE("pos mempool: an unstake costs only its fee and remove() drops one tra
 TEST_CASE("pos state: a state read back without its rules adopts them from the genesis",
           "[pos][state]") {
   const Genesis genesis = pos_genesis();
-  State stored(kChain);
+  State stored(our_domain());  // as BlockStore::load_state gives it
   stored.apply(
       StateDiff{{AccountChange{address(validator_key(0)), std::nullopt,
                                State::from_genesis(genesis).account(address(validator_key(0)))}}});
-  Transaction stake = make_stake(validator_key(0), kChain, TxKind::kStake, 1, 0, 0);
+  Transaction stake = make_stake(validator_key(0), our_domain(), TxKind::kStake, 1, 0, 0);
   CHECK(rejection_of(stored, stake, 3) == TxError::kWrongMode);
   stored.adopt_rules(genesis);
   CHECK(run(stored, stake, 3).ok());

@@ -40,7 +40,7 @@ TEST_CASE("pow engine factory refuses what it cannot run", "[pow][engine]") {
   setup.upstreams = 0;
   CHECK_THAT(error(setup), Catch::Contains("at least one upstream"));
   setup = harness.setup();
-  setup.state = State("other-chain");
+  setup.state = State(SigningDomain{"other-chain", {}});
   CHECK_THAT(error(setup), Catch::Contains("state root"));
   auto engine = make_pow_engine(harness.setup());
   REQUIRE(engine.ok());

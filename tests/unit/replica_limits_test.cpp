@@ -20,8 +20,9 @@ std::uint64_t dropped(const pbft::Replica& replica, pbft::DropReason reason) {
 // A block of `count` transfers: well formed, but the signatures are not checked (buffered
 // messages are not validated until their view comes).
 chain::Block junk_block(const InstantCluster& cluster, std::uint64_t height, std::size_t count) {
-  auto tx = chain::make_transfer(cluster.account_keys[0], cluster.genesis->chain_id,
-                                 chain::address_of(cluster.account_keys[1].public_key()), 1, 1, 0);
+  auto tx =
+      chain::make_transfer(cluster.account_keys[0], chain::SigningDomain::of(*cluster.genesis),
+                           chain::address_of(cluster.account_keys[1].public_key()), 1, 1, 0);
   chain::Block block;
   block.header.height = height;
   block.header.proposer = cluster.validator_keys[1].public_key();

@@ -56,7 +56,7 @@ TEST_CASE("a primary that ignores transactions is replaced when the request time
   // The primary never hears of the transactions (it censors them); the backups do.
   for (std::uint64_t nonce = 0; nonce < 3; ++nonce) {
     auto tx =
-        chain::make_transfer(cluster.account_keys[1], cluster.genesis->chain_id,
+        chain::make_transfer(cluster.account_keys[1], chain::SigningDomain::of(*cluster.genesis),
                              chain::address_of(cluster.account_keys[2].public_key()), 5, 1, nonce);
     for (std::size_t i = 1; i < 4; ++i) {
       REQUIRE(!cluster.nodes[i].mempool->add(tx, tx.hash(), cluster.nodes[i].state));
@@ -277,9 +277,9 @@ void commit_first_block(Cluster& cluster) {
 
 // Puts a transfer in every mempool without telling any replica.
 void add_everywhere(Cluster& cluster, std::size_t account, std::uint64_t nonce) {
-  auto tx =
-      chain::make_transfer(cluster.account_keys[account], cluster.genesis->chain_id,
-                           chain::address_of(cluster.account_keys[0].public_key()), 5, 1, nonce);
+  auto tx = chain::make_transfer(
+      cluster.account_keys[account], chain::SigningDomain::of(*cluster.genesis),
+      chain::address_of(cluster.account_keys[0].public_key()), 5, 1, nonce);
   for (auto& node : cluster.nodes)
     REQUIRE(!node.mempool->add(tx, tx.hash(), node.state));
 }

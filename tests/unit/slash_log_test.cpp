@@ -78,7 +78,7 @@ std::pair<Block, StateDiff> slashing_block(State& state, std::uint64_t offence,
   Block block;
   block.header.height = height;
   block.transactions.push_back(make_evidence(
-      validator_key(1), kChain,
+      validator_key(1), domain(),
       encode_evidence({signed_header(0, offence, 100), signed_header(0, offence, 101)}), 0, 0));
   Execution execution = state.execute(block.transactions, address_of(validator_key(2).public_key()),
                                       SignaturePolicy::kVerify, 0, height);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "chain/state.h"
@@ -59,9 +60,15 @@ Genesis make_genesis(std::uint64_t alice_balance = 1000, std::uint64_t bob_balan
   return genesis;
 }
 
-Transaction transfer(const crypto::KeyPair& from, const Address& to, std::uint64_t amount,
-                     std::uint64_t fee, std::uint64_t nonce, const std::string& chain = kChain) {
-  return make_transfer(from, chain, to, amount, fee, nonce);
+// A transfer signed in `state`'s domain (its genesis'), or for the chain id `chain` under the
+// same genesis hash.
+Transaction transfer(const State& state, const crypto::KeyPair& from, const Address& to,
+                     std::uint64_t amount, std::uint64_t fee, std::uint64_t nonce,
+                     std::optional<std::string> chain = std::nullopt) {
+  SigningDomain domain = state.domain();
+  if (chain)
+    domain.chain_id = *chain;
+  return make_transfer(from, domain, to, amount, fee, nonce);
 }
 
 // A block that is valid on top of `state`: correct tx_root and state_root.
@@ -131,8 +138,9 @@ TEST_CASE("state transfers apply and balances, nonces and fees add up", "[chain]
   State state = State::from_genesis(make_genesis());
   const std::uint64_t supply = total_balance(state);
   const std::vector<Transaction> transactions = {
-      transfer(alice_key(), bob(), 100, 2, 0), transfer(alice_key(), carol(), 30, 1, 1),
-      transfer(bob_key(), carol(), 140, 5, 0),  // spends what alice just sent
+      transfer(state, alice_key(), bob(), 100, 2, 0),
+      transfer(state, alice_key(), carol(), 30, 1, 1),
+      transfer(state, bob_key(), carol(), 140, 5, 0),  // spends what alice just sent
   };
   Execution execution = state.execute(transactions, proposer());
   REQUIRE(execution.ok());
@@ -148,9 +156,9 @@ TEST_CASE("state transfers apply and balances, nonces and fees add up", "[chain]
 TEST_CASE("state execute leaves the state untouched and returns a sorted diff", "[chain][state]") {
   const State state = State::from_genesis(make_genesis());
   const crypto::Hash256 root = state.root();
-  Execution execution = state.execute(
-      {transfer(alice_key(), carol(), 10, 1, 0), transfer(alice_key(), bob(), 10, 0, 1)},
-      proposer());
+  Execution execution = state.execute({transfer(state, alice_key(), carol(), 10, 1, 0),
+                                       transfer(state, alice_key(), bob(), 10, 0, 1)},
+                                      proposer());
   REQUIRE(execution.ok());
   CHECK(state.root() == root);
   CHECK(state.account(alice()) == Account{1000, 0, 0});
@@ -168,7 +176,8 @@ TEST_CASE("state execute leaves the state untouched and returns a sorted diff", 
 
 TEST_CASE("state self-transfer costs only the fee", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
-  Execution execution = state.execute({transfer(alice_key(), alice(), 400, 3, 0)}, proposer());
+  Execution execution =
+      state.execute({transfer(state, alice_key(), alice(), 400, 3, 0)}, proposer());
   REQUIRE(execution.ok());
   state.apply(execution.diff);
   CHECK(state.account(alice()) == Account{997, 1, 0});
@@ -205,38 +214,41 @@ TEST_CASE("state rejects a double spend within one block", "[chain][state]") {
   State state = State::from_genesis(make_genesis(100));
   // Two transfers of the same funds with the same nonce to different receivers.
   check_rejected(state,
-                 {transfer(alice_key(), bob(), 80, 0, 0), transfer(alice_key(), carol(), 80, 0, 0)},
+                 {transfer(state, alice_key(), bob(), 80, 0, 0),
+                  transfer(state, alice_key(), carol(), 80, 0, 0)},
                  1, TxError::kBadNonce);
   // The same funds spent twice in sequence.
   check_rejected(state,
-                 {transfer(alice_key(), bob(), 80, 0, 0), transfer(alice_key(), carol(), 80, 0, 1)},
+                 {transfer(state, alice_key(), bob(), 80, 0, 0),
+                  transfer(state, alice_key(), carol(), 80, 0, 1)},
                  1, TxError::kInsufficientBalance);
   // The very same transaction twice.
-  const Transaction tx = transfer(alice_key(), bob(), 10, 0, 0);
+  const Transaction tx = transfer(state, alice_key(), bob(), 10, 0, 0);
   check_rejected(state, {tx, tx}, 1, TxError::kBadNonce);
 }
 
 TEST_CASE("state rejects a double spend across blocks", "[chain][state]") {
   State state = State::from_genesis(make_genesis(100));
-  REQUIRE(state.apply_block(valid_block(state, {transfer(alice_key(), bob(), 80, 0, 0)})).ok());
-  check_rejected(state, {transfer(alice_key(), carol(), 80, 0, 1)}, 0,
+  REQUIRE(
+      state.apply_block(valid_block(state, {transfer(state, alice_key(), bob(), 80, 0, 0)})).ok());
+  check_rejected(state, {transfer(state, alice_key(), carol(), 80, 0, 1)}, 0,
                  TxError::kInsufficientBalance);
-  check_rejected(state, {transfer(alice_key(), carol(), 80, 0, 0)}, 0, TxError::kBadNonce);
+  check_rejected(state, {transfer(state, alice_key(), carol(), 80, 0, 0)}, 0, TxError::kBadNonce);
 }
 
 TEST_CASE("state rejects a replayed nonce", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
-  const Transaction tx = transfer(alice_key(), bob(), 10, 1, 0);
+  const Transaction tx = transfer(state, alice_key(), bob(), 10, 1, 0);
   REQUIRE(state.apply_block(valid_block(state, {tx})).ok());
   check_rejected(state, {tx}, 0, TxError::kBadNonce);
   // A valid transaction first does not make the replay valid later in the block.
-  check_rejected(state, {transfer(alice_key(), bob(), 10, 1, 1), tx}, 1, TxError::kBadNonce);
+  check_rejected(state, {transfer(state, alice_key(), bob(), 10, 1, 1), tx}, 1, TxError::kBadNonce);
 }
 
 TEST_CASE("state rejects a nonce gap", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
-  check_rejected(state, {transfer(alice_key(), bob(), 10, 1, 1)}, 0, TxError::kBadNonce);
-  Execution execution = state.execute({transfer(alice_key(), bob(), 10, 1, 5)}, proposer());
+  check_rejected(state, {transfer(state, alice_key(), bob(), 10, 1, 1)}, 0, TxError::kBadNonce);
+  Execution execution = state.execute({transfer(state, alice_key(), bob(), 10, 1, 5)}, proposer());
   REQUIRE_FALSE(execution.ok());
   CHECK(execution.rejection->detail == "expected 0, got 5");
   CHECK(execution.rejection->message() == "transaction 0 rejected: bad_nonce (expected 0, got 5)");
@@ -244,66 +256,82 @@ TEST_CASE("state rejects a nonce gap", "[chain][state]") {
 
 TEST_CASE("state rejects a wrong chain id", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
-  check_rejected(state, {transfer(alice_key(), bob(), 10, 1, 0, "synod-other")}, 0,
+  check_rejected(state, {transfer(state, alice_key(), bob(), 10, 1, 0, "synod-other")}, 0,
                  TxError::kWrongChainId);
-  check_rejected(
-      state, {transfer(alice_key(), bob(), 10, 1, 0), transfer(bob_key(), alice(), 1, 0, 0, "")}, 1,
-      TxError::kWrongChainId);
+  check_rejected(state,
+                 {transfer(state, alice_key(), bob(), 10, 1, 0),
+                  transfer(state, bob_key(), alice(), 1, 0, 0, "")},
+                 1, TxError::kWrongChainId);
 }
 
 TEST_CASE("state rejects a bad signature", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
-  Transaction flipped = transfer(alice_key(), bob(), 10, 1, 0);
+  Transaction flipped = transfer(state, alice_key(), bob(), 10, 1, 0);
   flipped.signature.data[10] ^= 0x01;
   check_rejected(state, {flipped}, 0, TxError::kBadSignature);
-  Transaction altered = transfer(alice_key(), bob(), 10, 1, 0);
+  Transaction altered = transfer(state, alice_key(), bob(), 10, 1, 0);
   altered.amount = 900;  // changed after signing
   check_rejected(state, {altered}, 0, TxError::kBadSignature);
-  Transaction forged = transfer(bob_key(), carol(), 10, 1, 0);
+  Transaction forged = transfer(state, bob_key(), carol(), 10, 1, 0);
   forged.from = alice_key().public_key();  // claims to be alice, signed by bob
   check_rejected(state, {forged}, 0, TxError::kBadSignature);
 }
 
+TEST_CASE("state rejects a transfer signed for another genesis with its chain id",
+          "[chain][state]") {
+  // A network made again from the same keys and chain id, with other balances: its genesis
+  // hash differs, and a transfer signed there must not replay here.
+  State state = State::from_genesis(make_genesis());
+  const State twin = State::from_genesis(make_genesis(999));
+  REQUIRE(twin.chain_id() == state.chain_id());
+  REQUIRE(twin.domain().genesis_hash != state.domain().genesis_hash);
+  const Transaction foreign = transfer(twin, alice_key(), bob(), 10, 1, 0);
+  CHECK(twin.execute({foreign}, proposer()).ok());
+  check_rejected(state, {foreign}, 0, TxError::kBadSignature);
+  CHECK(state.execute({transfer(state, alice_key(), bob(), 10, 1, 0)}, proposer()).ok());
+}
+
 TEST_CASE("state rejects amount plus fee overflow", "[chain][state]") {
   State state = State::from_genesis(make_genesis(kMax));
-  check_rejected(state, {transfer(alice_key(), bob(), kMax, 1, 0)}, 0, TxError::kOverflow);
-  check_rejected(state, {transfer(alice_key(), bob(), 1, kMax, 0)}, 0, TxError::kOverflow);
-  check_rejected(state, {transfer(alice_key(), bob(), kMax / 2 + 1, kMax / 2 + 1, 0)}, 0,
+  check_rejected(state, {transfer(state, alice_key(), bob(), kMax, 1, 0)}, 0, TxError::kOverflow);
+  check_rejected(state, {transfer(state, alice_key(), bob(), 1, kMax, 0)}, 0, TxError::kOverflow);
+  check_rejected(state, {transfer(state, alice_key(), bob(), kMax / 2 + 1, kMax / 2 + 1, 0)}, 0,
                  TxError::kOverflow);
 }
 
 TEST_CASE("state rejects a receiver balance overflow", "[chain][state]") {
   State state = State::from_genesis(make_genesis(1000, kMax - 5));
-  check_rejected(state, {transfer(alice_key(), bob(), 6, 0, 0)}, 0, TxError::kOverflow);
-  Execution execution = state.execute({transfer(alice_key(), bob(), 6, 0, 0)}, proposer());
+  check_rejected(state, {transfer(state, alice_key(), bob(), 6, 0, 0)}, 0, TxError::kOverflow);
+  Execution execution = state.execute({transfer(state, alice_key(), bob(), 6, 0, 0)}, proposer());
   CHECK(execution.rejection->detail == "receiver balance");
   // Exactly up to the maximum is fine.
-  CHECK(state.execute({transfer(alice_key(), bob(), 5, 0, 0)}, proposer()).ok());
+  CHECK(state.execute({transfer(state, alice_key(), bob(), 5, 0, 0)}, proposer()).ok());
 }
 
 TEST_CASE("state rejects a fee recipient balance overflow", "[chain][state]") {
   Genesis genesis = make_genesis();
   genesis.accounts.push_back({proposer(), kMax, 0});
   State state = State::from_genesis(genesis);
-  check_rejected(state, {transfer(alice_key(), bob(), 1, 1, 0)}, 0, TxError::kOverflow);
+  check_rejected(state, {transfer(state, alice_key(), bob(), 1, 1, 0)}, 0, TxError::kOverflow);
 }
 
 TEST_CASE("state rejects insufficient balance", "[chain][state]") {
   State state = State::from_genesis(make_genesis(100));
-  check_rejected(state, {transfer(alice_key(), bob(), 101, 0, 0)}, 0,
+  check_rejected(state, {transfer(state, alice_key(), bob(), 101, 0, 0)}, 0,
                  TxError::kInsufficientBalance);
   // The fee counts: amount alone fits, amount + fee does not.
-  check_rejected(state, {transfer(alice_key(), bob(), 100, 1, 0)}, 0,
+  check_rejected(state, {transfer(state, alice_key(), bob(), 100, 1, 0)}, 0,
                  TxError::kInsufficientBalance);
   // An account that does not exist has nothing to spend.
-  check_rejected(state, {transfer(key_from(9), bob(), 1, 0, 0)}, 0, TxError::kInsufficientBalance);
-  CHECK(state.execute({transfer(alice_key(), bob(), 99, 1, 0)}, proposer()).ok());
+  check_rejected(state, {transfer(state, key_from(9), bob(), 1, 0, 0)}, 0,
+                 TxError::kInsufficientBalance);
+  CHECK(state.execute({transfer(state, alice_key(), bob(), 99, 1, 0)}, proposer()).ok());
 }
 
 TEST_CASE("state rejects a zero amount", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
-  check_rejected(state, {transfer(alice_key(), bob(), 0, 1, 0)}, 0, TxError::kZeroAmount);
-  check_rejected(state, {transfer(alice_key(), bob(), 0, 0, 0)}, 0, TxError::kZeroAmount);
+  check_rejected(state, {transfer(state, alice_key(), bob(), 0, 1, 0)}, 0, TxError::kZeroAmount);
+  check_rejected(state, {transfer(state, alice_key(), bob(), 0, 0, 0)}, 0, TxError::kZeroAmount);
 }
 
 TEST_CASE("state rejection reasons have stable names", "[chain][state]") {
@@ -318,8 +346,8 @@ TEST_CASE("state rejection reasons have stable names", "[chain][state]") {
 TEST_CASE("state apply_block applies a valid block, credits fees to the proposer",
           "[chain][state]") {
   State state = State::from_genesis(make_genesis());
-  const Block block = valid_block(
-      state, {transfer(alice_key(), bob(), 100, 4, 0), transfer(bob_key(), carol(), 20, 1, 0)});
+  const Block block = valid_block(state, {transfer(state, alice_key(), bob(), 100, 4, 0),
+                                          transfer(state, bob_key(), carol(), 20, 1, 0)});
   auto diff = state.apply_block(block);
   REQUIRE(diff.ok());
   CHECK(state.root() == block.header.state_root);
@@ -339,7 +367,7 @@ TEST_CASE("state apply_block of an empty block keeps the root", "[chain][state]"
 
 TEST_CASE("state apply_block rejects a wrong tx_root without changing state", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
-  Block block = valid_block(state, {transfer(alice_key(), bob(), 100, 4, 0)});
+  Block block = valid_block(state, {transfer(state, alice_key(), bob(), 100, 4, 0)});
   block.header.tx_root.data[0] ^= 1;
   const crypto::Hash256 root = state.root();
   const auto accounts = state.accounts();
@@ -349,8 +377,8 @@ TEST_CASE("state apply_block rejects a wrong tx_root without changing state", "[
   CHECK(state.root() == root);
   CHECK(state.accounts() == accounts);
   // A transaction swapped in under the original root is caught the same way.
-  Block swapped = valid_block(state, {transfer(alice_key(), bob(), 100, 4, 0)});
-  swapped.transactions[0] = transfer(alice_key(), carol(), 100, 4, 0);
+  Block swapped = valid_block(state, {transfer(state, alice_key(), bob(), 100, 4, 0)});
+  swapped.transactions[0] = transfer(state, alice_key(), carol(), 100, 4, 0);
   CHECK_THAT(state.apply_block(swapped).message(), Catch::Contains("tx_root"));
   CHECK(state.root() == root);
 }
@@ -358,8 +386,8 @@ TEST_CASE("state apply_block rejects a wrong tx_root without changing state", "[
 TEST_CASE("state apply_block with precomputed hashes checks the tx_root against them",
           "[chain][state]") {
   State state = State::from_genesis(make_genesis());
-  const Block block = valid_block(
-      state, {transfer(alice_key(), bob(), 100, 4, 0), transfer(bob_key(), carol(), 20, 1, 0)});
+  const Block block = valid_block(state, {transfer(state, alice_key(), bob(), 100, 4, 0),
+                                          transfer(state, bob_key(), carol(), 20, 1, 0)});
   std::vector<crypto::Hash256> hashes;
   for (const auto& tx : block.transactions)
     hashes.push_back(tx.hash());
@@ -382,7 +410,7 @@ TEST_CASE("state apply_block with precomputed hashes checks the tx_root against 
 
 TEST_CASE("state apply_block rejects a wrong state_root without changing state", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
-  Block block = valid_block(state, {transfer(alice_key(), bob(), 100, 4, 0)});
+  Block block = valid_block(state, {transfer(state, alice_key(), bob(), 100, 4, 0)});
   block.header.state_root.data[5] ^= 1;
   const crypto::Hash256 root = state.root();
   const auto accounts = state.accounts();
@@ -392,7 +420,7 @@ TEST_CASE("state apply_block rejects a wrong state_root without changing state",
   CHECK(state.root() == root);
   CHECK(state.accounts() == accounts);
   // The same block with a different proposer credits fees elsewhere: wrong state_root.
-  Block other = valid_block(state, {transfer(alice_key(), bob(), 100, 4, 0)});
+  Block other = valid_block(state, {transfer(state, alice_key(), bob(), 100, 4, 0)});
   other.header.proposer = key_from(8).public_key();
   CHECK_THAT(state.apply_block(other).message(), Catch::Contains("state_root"));
   CHECK(state.root() == root);
@@ -400,7 +428,7 @@ TEST_CASE("state apply_block rejects a wrong state_root without changing state",
 
 TEST_CASE("state execute with kAlreadyVerified skips signature checks", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
-  Transaction tx = transfer(alice_key(), bob(), 10, 1, 0);
+  Transaction tx = transfer(state, alice_key(), bob(), 10, 1, 0);
   tx.signature = crypto::Signature{};
   CHECK(state.execute({tx}, proposer(), SignaturePolicy::kVerify).rejection->reason ==
         TxError::kBadSignature);
@@ -428,9 +456,9 @@ TEST_CASE("state revert(apply(diff)) restores the root and accounts", "[chain][s
   State state = State::from_genesis(make_genesis());
   const crypto::Hash256 root = state.root();
   const auto accounts = state.accounts();
-  Execution execution = state.execute(
-      {transfer(alice_key(), carol(), 100, 4, 0), transfer(bob_key(), alice(), 20, 1, 0)},
-      proposer());
+  Execution execution = state.execute({transfer(state, alice_key(), carol(), 100, 4, 0),
+                                       transfer(state, bob_key(), alice(), 20, 1, 0)},
+                                      proposer());
   REQUIRE(execution.ok());
   state.apply(execution.diff);
   CHECK(state.root() != root);
@@ -446,8 +474,8 @@ TEST_CASE("state revert undoes several blocks in reverse order", "[chain][state]
   std::vector<crypto::Hash256> roots{state.root()};
   std::vector<StateDiff> diffs;
   for (std::uint64_t nonce = 0; nonce < 4; ++nonce) {
-    auto diff = state.apply_block(
-        valid_block(state, {transfer(alice_key(), carol(), 10 + nonce, 1, nonce)}, nonce + 1));
+    auto diff = state.apply_block(valid_block(
+        state, {transfer(state, alice_key(), carol(), 10 + nonce, 1, nonce)}, nonce + 1));
     REQUIRE(diff.ok());
     diffs.push_back(*diff);
     roots.push_back(state.root());
@@ -464,7 +492,7 @@ TEST_CASE("state revert undoes several blocks in reverse order", "[chain][state]
 TEST_CASE("state root_after predicts the root without keeping the change", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
   const crypto::Hash256 root = state.root();
-  Execution execution = state.execute({transfer(alice_key(), carol(), 5, 0, 0)}, proposer());
+  Execution execution = state.execute({transfer(state, alice_key(), carol(), 5, 0, 0)}, proposer());
   REQUIRE(execution.ok());
   const crypto::Hash256 predicted = state.root_after(execution.diff);
   CHECK(state.root() == root);
@@ -487,8 +515,8 @@ TEST_CASE("state root is independent of insertion order", "[chain][state]") {
     diff.changes.push_back({account.address, std::nullopt, {account.balance, 1, 2}});
   StateDiff reversed = diff;
   std::reverse(reversed.changes.begin(), reversed.changes.end());
-  State a(kChain);
-  State b(kChain);
+  State a(SigningDomain{kChain, {}});
+  State b(SigningDomain{kChain, {}});
   a.apply(diff);
   b.apply(reversed);
   CHECK(a.root() == b.root());
@@ -501,7 +529,7 @@ TEST_CASE("state root is the Merkle root of account leaves in address order", "[
   for (const auto& [address, account] : state.accounts())
     leaves.push_back(account_leaf_hash(address, account));
   CHECK(state.root() == crypto::merkle_root(leaves));
-  CHECK(State(kChain).root() == crypto::Hash256{});
+  CHECK(State(SigningDomain{kChain, {}}).root() == crypto::Hash256{});
   // Each account field is in its leaf.
   const Account base{1, 2, 3};
   const crypto::Hash256 leaf = account_leaf_hash(alice(), base);
@@ -558,7 +586,7 @@ Block rewarded_block(const State& state, std::vector<Transaction> transactions,
 TEST_CASE("state supply is the sum of balances and stakes and follows diffs", "[chain][state]") {
   State state = State::from_genesis(make_genesis(1000, 50));
   CHECK(state.supply() == 1000 + 50 + 7);
-  Execution execution = state.execute({transfer(alice_key(), bob(), 100, 3, 0)}, proposer());
+  Execution execution = state.execute({transfer(state, alice_key(), bob(), 100, 3, 0)}, proposer());
   REQUIRE(execution.ok());
   state.apply(execution.diff);
   CHECK(state.supply() == 1057);  // a transfer and its fee move value, never create it
@@ -569,7 +597,7 @@ TEST_CASE("state supply is the sum of balances and stakes and follows diffs", "[
 TEST_CASE("state block reward is minted to the proposer on top of the fees", "[chain][state]") {
   State state = State::from_genesis(make_genesis());
   const std::uint64_t supply_before = state.supply();
-  const Block block = rewarded_block(state, {transfer(alice_key(), bob(), 100, 4, 0)}, 50);
+  const Block block = rewarded_block(state, {transfer(state, alice_key(), bob(), 100, 4, 0)}, 50);
   auto diff = state.apply_block(block, SignaturePolicy::kVerify, 50);
   REQUIRE(diff.ok());
   CHECK(state.account(proposer()).balance == 54);
@@ -595,9 +623,9 @@ TEST_CASE("state a block whose root omits the reward is rejected with the reward
           "[chain][state]") {
   State state = State::from_genesis(make_genesis());
   const crypto::Hash256 root = state.root();
-  const Block without = valid_block(state, {transfer(alice_key(), bob(), 10, 1, 0)});
+  const Block without = valid_block(state, {transfer(state, alice_key(), bob(), 10, 1, 0)});
   CHECK_FALSE(state.apply_block(without, SignaturePolicy::kVerify, 50).ok());
-  const Block with = rewarded_block(state, {transfer(alice_key(), bob(), 10, 1, 0)}, 50);
+  const Block with = rewarded_block(state, {transfer(state, alice_key(), bob(), 10, 1, 0)}, 50);
   CHECK_FALSE(state.apply_block(with).ok());  // default: no reward
   CHECK(state.root() == root);
   CHECK(state.apply_block(with, SignaturePolicy::kVerify, 50).ok());
@@ -608,7 +636,7 @@ TEST_CASE("state a reward that takes the total supply past 2^64-1 is rejected", 
   State state = State::from_genesis(make_genesis());
   const std::uint64_t room = kMax - state.supply();
   CHECK(state.execute({}, proposer(), SignaturePolicy::kVerify, room).ok());
-  Execution execution = state.execute({transfer(alice_key(), bob(), 1, 1, 0)}, proposer(),
+  Execution execution = state.execute({transfer(state, alice_key(), bob(), 1, 1, 0)}, proposer(),
                                       SignaturePolicy::kVerify, room + 1);
   REQUIRE_FALSE(execution.ok());
   CHECK(execution.rejection->index == 1);  // after the block's one transaction
@@ -629,7 +657,7 @@ TEST_CASE("state a supply at the maximum accepts no reward but still accepts tra
   State state = State::from_genesis(genesis);
   REQUIRE(state.supply() == kMax);
   CHECK_FALSE(state.execute({}, proposer(), SignaturePolicy::kVerify, 1).ok());
-  CHECK(state.execute({transfer(alice_key(), bob(), 1, 1, 0)}, proposer()).ok());
+  CHECK(state.execute({transfer(state, alice_key(), bob(), 1, 1, 0)}, proposer()).ok());
   // A reward of zero never fails.
   CHECK(state.execute({}, proposer(), SignaturePolicy::kVerify, 0).ok());
 }

@@ -109,6 +109,7 @@ std::vector<Transaction> transfers(const Keys& keys, const Genesis& genesis, con
   std::vector<std::uint64_t> nonces;
   for (const auto& sender : keys.senders)
     nonces.push_back(state.account(address_of(sender.public_key())).nonce);
+  const SigningDomain domain = SigningDomain::of(genesis);
   std::vector<Transaction> out;
   out.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
@@ -117,8 +118,7 @@ std::vector<Transaction> transfers(const Keys& keys, const Genesis& genesis, con
                      ? recipient(height * 13 + variant + i)
                      : address_of(keys.senders[(from + 1 + i % 5) % kSenderCount].public_key());
     std::uint64_t amount = 1 + (height * 1'000 + variant * 100 + i) % 997;
-    out.push_back(
-        make_transfer(keys.senders[from], genesis.chain_id, to, amount, 1, nonces[from]++));
+    out.push_back(make_transfer(keys.senders[from], domain, to, amount, 1, nonces[from]++));
   }
   return out;
 }
@@ -219,7 +219,7 @@ class ChainWriter {
   void load() {
     must(store_.initialize(genesis_));
     parent_ = must(store_.head(), 3);
-    state_ = must(store_.load_state(genesis_.chain_id), 3);
+    state_ = must(store_.load_state(SigningDomain::of(genesis_)), 3);
     if (state_.root() != parent_.header.state_root)
       fail(3, "stored accounts do not match the head block's state root");
     report("ready", height(), &parent_);
@@ -297,7 +297,7 @@ class ChainWriter {
   Genesis genesis_;
   BlockStore& store_;
   Block parent_;
-  State state_{""};
+  State state_{SigningDomain{}};
 };
 
 // One step drawn from `rng`: 55% append, 20% reorg, 15% side block, 10% indexing. Returns

@@ -41,7 +41,7 @@ struct TestChain {
   std::vector<crypto::KeyPair> validators;
   std::vector<crypto::KeyPair> users;
   Genesis genesis;
-  State state{""};
+  State state{SigningDomain{}};
   Block tip;
 
   explicit TestChain(std::string chain_id = "store-test") {
@@ -77,7 +77,7 @@ struct TestChain {
       if (fresh_every != 0 && i % fresh_every == fresh_every - 1) {
         to = address_of(key_from(3, static_cast<std::uint8_t>((i + salt * 7) % 251)).public_key());
       }
-      out.push_back(make_transfer(users[from], genesis.chain_id, to, 10 + i, 1, nonces[from]++));
+      out.push_back(make_transfer(users[from], state.domain(), to, 10 + i, 1, nonces[from]++));
     }
     return out;
   }
@@ -153,8 +153,8 @@ inline std::unique_ptr<BlockStore> open_initialized(const std::string& path,
   return store;
 }
 
-inline State stored_state(const BlockStore& store, const std::string& chain_id) {
-  auto state = store.load_state(chain_id);
+inline State stored_state(const BlockStore& store, const Genesis& genesis) {
+  auto state = store.load_state(SigningDomain::of(genesis));
   INFO((state ? std::string() : state.message()));
   REQUIRE(state.ok());
   return std::move(*state);
