@@ -359,6 +359,7 @@ Result<std::optional<Block>> BlockStore::block_by_hash(const crypto::Hash256& ha
 
 Result<std::optional<TxLocation>> BlockStore::find_transaction(
     const crypto::Hash256& tx_hash) const {
+  count_block_read();
   if (auto pending = unindexed_.find(tx_hash); pending != unindexed_.end()) {
     // Another instance may have undone the block since this one remembered it.
     auto best = best_hash_at(pending->second.height);

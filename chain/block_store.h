@@ -151,7 +151,8 @@ class BlockStore final : public ChainReader {
                                                          std::uint64_t to_height,
                                                          std::size_t max_bytes) const;
   // Block reads (block_at, block_by_hash, best_block_bytes, best_height_of, so locate too)
-  // that any store made on the calling thread: tests check which threads read the store.
+  // and transaction lookups (find_transaction) that any store made on the calling thread:
+  // tests check which threads read the store.
   static std::uint64_t block_reads_on_this_thread();
 
   // One SQLite read transaction on a store's connection: while it is open, every read through
@@ -181,6 +182,9 @@ class BlockStore final : public ChainReader {
   std::uint64_t indexed_height() const { return indexed_height_; }
   // Transactions appended (or found at open) above indexed_height().
   std::size_t unindexed_count() const { return unindexed_.size(); }
+  const std::unordered_map<crypto::Hash256, TxLocation, crypto::KeyedHash>& unindexed() const {
+    return unindexed_;
+  }
   std::uint64_t unindexed_blocks() const { return head_height_.value_or(0) - indexed_height_; }
   // Writes every unindexed transaction into the index and records the head as indexed, in
   // one SQLite transaction (also when no transaction waits: a reopen reads back only the

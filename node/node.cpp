@@ -127,6 +127,10 @@ Status Node::Impl::open_stores(const std::string& home_dir) {
   reader = std::move(*opened);
   if (auto status = reader->initialize(*genesis); !status)
     return status;
+  // A restart finds blocks whose transactions are not indexed yet: get_tx serves those from
+  // memory, as it does the blocks committed from now on, until the storage thread indexes them.
+  for (const auto& [tx_hash, location] : reader->unindexed())
+    backlog.remember_unindexed(tx_hash, location);
   store_readers = std::make_shared<StoreReaders>(db_path);
   auto writer = chain::BlockStore::open(db_path);
   if (!writer)

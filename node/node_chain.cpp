@@ -41,9 +41,8 @@ void Node::Impl::note_best_block(const chain::Block& block,
   crypto::Hash256 block_hash = block.hash();
   for (std::size_t i = 0; i < block.transactions.size(); ++i) {
     const crypto::Hash256& tx_hash = tx_hashes[i];
-    backlog.unindexed_transactions[tx_hash] =
-        chain::TxLocation{block.header.height, static_cast<std::uint32_t>(i), block_hash};
-    backlog.unindexed_by_height[block.header.height].push_back(tx_hash);
+    backlog.remember_unindexed(
+        tx_hash, chain::TxLocation{block.header.height, static_cast<std::uint32_t>(i), block_hash});
     follow.relayed.erase(tx_hash);
     if (auto it = admitted_at.find(tx_hash); it != admitted_at.end()) {
       gauges.commit_latency->observe(static_cast<double>(now - it->second) / 1000.0);

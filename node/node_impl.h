@@ -68,9 +68,9 @@ struct Node::Impl {
   static constexpr std::size_t kMaxPendingVerifications = 65'536;
   std::size_t pending_verifications = 0;
 
-  // The event loop's own store connection: startup, get_tx, serving blocks to peers. Blocks
-  // are written through `storage`, on its own connection and thread; get_block, get_blocks
-  // and get_chain_tips read on the RPC threads, each through its own connection.
+  // The event loop's own store connection: startup, serving blocks to peers. Blocks are
+  // written through `storage`, on its own connection and thread; get_block, get_blocks,
+  // get_chain_tips and get_tx read on the RPC threads, each through its own connection.
   std::unique_ptr<chain::BlockStore> reader;
   std::shared_ptr<StoreReaders> store_readers;
   std::unique_ptr<StorageWorker> storage;

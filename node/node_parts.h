@@ -91,10 +91,16 @@ struct BlockWaiters {
 
 // Best-chain data the storage thread has not written yet, which the RPC serves meanwhile.
 struct WriteBacklog {
-  // Transactions committed since the node started whose blocks are not yet in the store's
-  // transaction index (written in bulk, see chain/block_store.h): get_tx answers from here.
+  // Best-chain transactions whose blocks are not yet in the store's transaction index
+  // (written in bulk, see chain/block_store.h): those committed since the node started, and
+  // those the store found unindexed when it opened. get_tx answers from here, and looks up
+  // the index (off the event loop) only for what is not here.
   std::unordered_map<crypto::Hash256, chain::TxLocation, crypto::KeyedHash> unindexed_transactions;
   std::map<std::uint64_t, std::vector<crypto::Hash256>> unindexed_by_height;
+  void remember_unindexed(const crypto::Hash256& tx_hash, const chain::TxLocation& location) {
+    unindexed_transactions[tx_hash] = location;
+    unindexed_by_height[location.height].push_back(tx_hash);
+  }
   // Best-chain blocks still queued for the storage thread, each with the sequence number of
   // the storage item that writes it. Their cells are shared with the RPC threads, which
   // encode each at most once for every answer that holds it.

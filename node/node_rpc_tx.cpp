@@ -77,6 +77,22 @@ std::optional<chain::TxRejection> Node::Impl::dry_run_stake_kind(const chain::Tr
   return execution.rejection;
 }
 
+namespace {
+
+json committed_tx_json(json out, const chain::TxLocation& location, std::uint64_t head_height) {
+  out["status"] = "committed";
+  out["height"] = location.height;
+  out["index"] = location.index;
+  out["block_hash"] = hex(location.block_hash.view());
+  out["confirmations"] = head_height - location.height + 1;
+  out["in_best_chain"] = true;
+  return out;
+}
+
+}  // namespace
+
+// Transactions of blocks not yet indexed are answered from memory; the index lookup, a read
+// of SQLite, is made on an RPC thread like get_block's (node/block_reads.h).
 void Node::Impl::rpc_get_tx(const json& params, RpcReply reply) {
   const json* value = param(params, "hash");
   if (!value || !value->is_string())
@@ -84,30 +100,24 @@ void Node::Impl::rpc_get_tx(const json& params, RpcReply reply) {
   auto hash = crypto::fixed_from_hex<crypto::Hash256>(value->get<std::string>(), "hash");
   if (!hash)
     return reply.error(kInvalidParams, hash.message());
-  std::optional<chain::TxLocation> location;
-  if (auto it = backlog.unindexed_transactions.find(*hash);
-      it != backlog.unindexed_transactions.end()) {
-    location = it->second;
-  } else {
-    auto found = reader->find_transaction(*hash);
-    if (!found)
-      return reply.error(kInternal, found.message());
-    location = *found;
-  }
   json out = {{"hash", value->get<std::string>()}};
-  if (location) {
-    out["status"] = "committed";
-    out["height"] = location->height;
-    out["index"] = location->index;
-    out["block_hash"] = hex(location->block_hash.view());
-    out["confirmations"] = head_height() - location->height + 1;
-    out["in_best_chain"] = true;
-  } else if (mempool->contains(*hash) || relayed_recently(*hash)) {
-    out["status"] = "pending";
-  } else {
-    out["status"] = "unknown";
-  }
-  reply.result(out);
+  if (auto it = backlog.unindexed_transactions.find(*hash);
+      it != backlog.unindexed_transactions.end())
+    return reply.result(committed_tx_json(std::move(out), it->second, head_height()));
+  bool pending = mempool->contains(*hash) || relayed_recently(*hash);
+  reply.answer_from([readers = store_readers, tx_hash = *hash, out = std::move(out), pending,
+                     head = head_height()]() mutable -> RpcAnswer {
+    auto store = readers->this_thread();
+    if (!store)
+      return RpcFailure{kInternal, store.message()};
+    auto found = (*store)->find_transaction(tx_hash);
+    if (!found)
+      return RpcFailure{kInternal, found.message()};
+    if (found->has_value())
+      return committed_tx_json(std::move(out), **found, head);
+    out["status"] = pending ? "pending" : "unknown";
+    return out;
+  });
 }
 
 }  // namespace synod::node

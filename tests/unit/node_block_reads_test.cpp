@@ -1,6 +1,6 @@
-// A proof-of-work node mining alone, run in this process, its store filled beforehand: get_block
-// and get_blocks (by height, by locator, long-polled) are answered, and the event loop (the thread
-// that runs consensus) reads no block from SQLite and encodes none for them.
+// A proof-of-work node mining alone, run in this process, its store filled beforehand: get_block,
+// get_blocks (by height, by locator, long-polled) and get_tx are answered, and the event loop (the
+// thread that runs consensus) reads nothing from SQLite for them and encodes no block.
 #include <catch2/catch.hpp>
 
 #include <boost/asio.hpp>
@@ -51,23 +51,45 @@ chain::Genesis lone_miner_genesis() {
   return genesis;
 }
 
-// Writes `count` blocks mined by this node to a fresh store at `path`; returns the chain
-// from block 0.
-std::vector<chain::Block> fill_store(const std::string& path, const chain::Genesis& genesis,
-                                     std::uint64_t count) {
+// The store a test node starts from: blocks mined by this node, two of them with a transfer.
+// The first is in the transaction index; the second is above the indexed height, so the
+// node finds it unindexed when it opens the store.
+struct FilledStore {
+  std::vector<chain::Block> blocks;  // from block 0
+  chain::Transaction indexed_tx;
+  chain::Transaction unindexed_tx;
+};
+constexpr std::uint64_t kIndexedHeight = 100;
+
+FilledStore fill_store(const std::string& path, const chain::Genesis& genesis) {
   auto store = chain::BlockStore::open(path);
   REQUIRE(store.ok());
   REQUIRE((*store)->initialize(genesis).ok());
   pow_test::ChainBuilder builder(genesis);
-  std::vector<chain::Block> blocks{builder.genesis_block()};
+  FilledStore filled{{builder.genesis_block()},
+                     pow_test::transfer(genesis, pow_test::alice_key(), pow_test::bob(), 5, 0),
+                     pow_test::transfer(genesis, pow_test::alice_key(), pow_test::bob(), 6, 1)};
   std::vector<chain::BranchBlock> branch;
-  for (auto& block : builder.chain(blocks.front().hash(), count, /*miner=*/1)) {
+  for (std::uint64_t height = 1; height <= kStoredBlocks; ++height) {
+    pow_test::BlockOptions options;
+    if (height == 10)
+      options.transactions = {filled.indexed_tx};
+    if (height == kIndexedHeight + 20)
+      options.transactions = {filled.unindexed_tx};
+    chain::Block block = builder.extend(filled.blocks.back().hash(), options);
     branch.push_back({block, builder.diff(block.hash()), {}});
-    blocks.push_back(std::move(block));
+    filled.blocks.push_back(std::move(block));
+    if (height == kIndexedHeight || height == kStoredBlocks) {
+      // Each part as one branch: one SQLite transaction (and fsync), not one per block.
+      const chain::Block& fork = filled.blocks.at(height - branch.size());
+      REQUIRE((*store)->reorg(fork.header.height, fork.hash(), branch).ok());
+      branch.clear();
+    }
+    if (height == kIndexedHeight)
+      REQUIRE((*store)->index_transactions().ok());
   }
-  // As one branch from block 0: one SQLite transaction (and fsync), not one per block.
-  REQUIRE((*store)->reorg(0, blocks.front().hash(), branch).ok());
-  return blocks;
+  REQUIRE((*store)->indexed_height() == kIndexedHeight);
+  return filled;
 }
 
 void write_home(const testing::TempDir& home, const chain::Genesis& genesis,
@@ -149,6 +171,28 @@ void fetch_stored_blocks(client::RpcClient& rpc, const std::vector<chain::Block>
   CHECK(rpc.call("get_block", {{"height", 1'000'000}}).is_rpc_error(client::kRpcNotFound));
 }
 
+// get_tx of a transaction in the index, of one in a block the store had not indexed when the
+// node opened it, and of one nobody has seen.
+void look_up_transactions(client::RpcClient& rpc, const FilledStore& filled) {
+  auto get_tx = [&rpc](const crypto::Hash256& hash) {
+    auto outcome = rpc.call("get_tx", {{"hash", crypto::to_hex(hash.view())}});
+    INFO((outcome.ok() ? "" : client::describe(outcome.error())));
+    REQUIRE(outcome.ok());
+    return outcome.result();
+  };
+  json indexed = get_tx(filled.indexed_tx.hash());
+  CHECK(indexed["status"] == "committed");
+  CHECK(indexed["height"] == 10);
+  CHECK(indexed["block_hash"] == crypto::to_hex(filled.blocks[10].hash().view()));
+  CHECK(indexed["confirmations"].get<std::uint64_t>() >= kStoredBlocks - 10 + 1);
+  json unindexed = get_tx(filled.unindexed_tx.hash());
+  CHECK(unindexed["status"] == "committed");
+  CHECK(unindexed["height"] == kIndexedHeight + 20);
+  chain::Transaction never_sent =
+      pow_test::transfer(pow_test::make_genesis(), pow_test::bob_key(), pow_test::alice(), 1, 0);
+  CHECK(get_tx(never_sent.hash())["status"] == "unknown");
+}
+
 // Three long polls for the next block: all get it, and it is encoded once for them (at most:
 // a block mined before a poll arrives may reach it from the store, as stored bytes).
 void wait_for_next_block(const client::Endpoint& endpoint) {
@@ -177,12 +221,12 @@ void wait_for_next_block(const client::Endpoint& endpoint) {
 
 }  // namespace
 
-TEST_CASE("get_block and get_blocks read and encode blocks off the event loop", "[node]") {
+TEST_CASE("RPC block and transaction reads and block encodes happen off the event loop", "[node]") {
   testing::TempDir home("synod-block-reads");
   const std::uint16_t rpc_port = free_port();
   const chain::Genesis genesis = lone_miner_genesis();
   std::filesystem::create_directories(home.path() / "data");
-  const auto stored = fill_store(home.file("data/chain.db"), genesis, kStoredBlocks);
+  const auto filled = fill_store(home.file("data/chain.db"), genesis);
   write_home(home, genesis, rpc_port);
 
   node::NodeOptions options;
@@ -201,7 +245,8 @@ TEST_CASE("get_block and get_blocks read and encode blocks off the event loop", 
   }
   CHECK(up);
   if (up) {
-    fetch_stored_blocks(rpc, stored);
+    fetch_stored_blocks(rpc, filled.blocks);
+    look_up_transactions(rpc, filled);
     wait_for_next_block(endpoint);
   }
   LoopCounts counts = running.stop();
