@@ -158,7 +158,7 @@ crypto::Hash256 account_leaf_hash(const Address& address, const Account& account
 void State::adopt_rules(const Genesis& genesis) {
   domain_ = SigningDomain::of(genesis);
   if (genesis.mode == ConsensusMode::kPos)
-    pos_ = PosRules{genesis.pos};
+    pos_ = genesis.pos;
   else
     pos_.reset();
 }
@@ -259,7 +259,7 @@ std::optional<TxRejection> State::apply_transaction(const Transaction& tx, std::
     case TxKind::kUnstake:
       sender.stake -= tx.amount;
       sender.unbonding += tx.amount;
-      sender.unbonding_height = height + pos_->params.unbonding_delay;
+      sender.unbonding_height = height + pos_->unbonding_delay;
       break;
     case TxKind::kEvidence:
       if (auto rejection = apply_evidence(tx, index, working, height))

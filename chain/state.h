@@ -146,7 +146,7 @@ class State {
   // for a state read back from a store rather than built by from_genesis.
   void adopt_rules(const Genesis& genesis);
   // The PoS parameters of a state built from a PoS genesis; null otherwise.
-  const PosParams* pos_params() const { return pos_ ? &pos_->params : nullptr; }
+  const PosParams* pos_params() const { return pos_ ? &*pos_ : nullptr; }
   // The stake that enters the lottery: zero once slashed.
   std::uint64_t lottery_stake(const Address& address) const;
 
@@ -181,14 +181,10 @@ class State {
                                             Working& working, std::uint64_t height) const;
   void release_unbonded(Working& working, std::uint64_t height) const;
 
-  // What a PoS genesis adds: its parameters. (The seals in double-sign evidence must be
-  // signed in domain_, like the transactions.)
-  struct PosRules {
-    PosParams params;
-  };
-
   SigningDomain domain_;
-  std::optional<PosRules> pos_;
+  // A PoS genesis' parameters; none on other chains. (The seals in double-sign evidence are
+  // checked in domain_, like the transactions.)
+  std::optional<PosParams> pos_;
   std::set<std::pair<std::uint64_t, Address>> unbonding_queue_;  // (release height, account)
   std::map<Address, Account> accounts_;
   std::map<Address, crypto::Hash256> leaf_hashes_;  // cache: one per account

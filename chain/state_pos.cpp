@@ -75,11 +75,11 @@ std::optional<TxRejection> State::apply_evidence(const Transaction& tx, std::siz
   if (auto problem = check_double_sign(tx.evidence, domain_, &evidence))
     return TxRejection{index, evidence_error(problem->kind), problem->detail};
   const std::uint64_t offence = evidence.first.height;
-  if (offence >= height || height - offence > pos_->params.evidence_window) {
+  if (offence >= height || height - offence > pos_->evidence_window) {
     return TxRejection{index, TxError::kExpiredEvidence,
                        "offence at height " + std::to_string(offence) + ", block " +
                            std::to_string(height) + ", window " +
-                           std::to_string(pos_->params.evidence_window)};
+                           std::to_string(pos_->evidence_window)};
   }
   const Address offender_address = address_of(evidence.first.proposer);
   if (offender_address == tx.sender()) {
@@ -93,8 +93,8 @@ std::optional<TxRejection> State::apply_evidence(const Transaction& tx, std::siz
   }
   if (offender.stake == 0 && offender.unbonding == 0)
     return TxRejection{index, TxError::kNotStaker, "the offender holds no stake"};
-  const std::uint64_t from_stake = percent_of(offender.stake, pos_->params.slash_percent);
-  const std::uint64_t from_unbonding = percent_of(offender.unbonding, pos_->params.slash_percent);
+  const std::uint64_t from_stake = percent_of(offender.stake, pos_->slash_percent);
+  const std::uint64_t from_unbonding = percent_of(offender.unbonding, pos_->slash_percent);
   offender.stake -= from_stake;
   offender.unbonding -= from_unbonding;
   if (offender.unbonding == 0)
@@ -103,7 +103,7 @@ std::optional<TxRejection> State::apply_evidence(const Transaction& tx, std::siz
   offender.offence_height = offence;
   // What the reporter gets comes out of the slashed coins; the rest is burned.
   working.at(tx.sender()).balance +=
-      percent_of(from_stake + from_unbonding, pos_->params.reporter_percent);
+      percent_of(from_stake + from_unbonding, pos_->reporter_percent);
   return std::nullopt;
 }
 
