@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "node/event_feed.h"
+#include "node/instance_view.h"
 #include "node/node_impl.h"
 #include "node/rpc_detail.h"
 
@@ -23,29 +24,6 @@ constexpr std::chrono::milliseconds kSampleInterval{200};
 constexpr std::uint64_t kDefaultWaitMs = 5'000;
 // Of the feed's waiters (32), one client address may hold this many.
 constexpr std::size_t kEventWaitersPerAddress = 8;
-
-// The in-flight instance after the head (PBFT dump's "instances"), and where it stands.
-json current_instance(const json& dump, std::uint64_t height, std::size_t quorum) {
-  const json* chosen = nullptr;
-  if (auto instances = dump.find("instances"); instances != dump.end() && instances->is_array()) {
-    for (const auto& instance : *instances) {
-      const auto sequence = instance.value("sequence", std::uint64_t{0});
-      if (sequence > height && (!chosen || sequence < (*chosen)["sequence"].get<std::uint64_t>()))
-        chosen = &instance;
-    }
-  }
-  if (!chosen)
-    return nullptr;
-  const auto commits = chosen->value("commits", std::uint64_t{0});
-  const bool prepared = chosen->value("prepared", false);
-  const char* phase = commits >= quorum ? "committed" : prepared ? "commit" : "prepare";
-  return {{"sequence", (*chosen)["sequence"]},
-          {"view", chosen->value("view", std::uint64_t{0})},
-          {"prepares", chosen->value("prepares", std::uint64_t{0})},
-          {"commits", commits},
-          {"transactions", chosen->value("transactions", std::uint64_t{0})},
-          {"phase", phase}};
-}
 
 }  // namespace
 
@@ -80,7 +58,7 @@ json Node::Impl::event_snapshot() const {
   const json dump = engine->consensus_dump(now);
   const std::size_t quorum = genesis->validators.quorum();
   state["quorum"] = quorum;
-  state["instance"] = current_instance(dump, head_height(), quorum);
+  state["instance"] = instance_view(dump, head_height(), quorum);
   state["stable_checkpoint"] = dump.value("stable_checkpoint", std::uint64_t{0});
   state["view_change_votes"] = dump.value("view_change_votes", json::array());
   return state;

@@ -325,6 +325,20 @@ Actions Replica::on_blocks_fetched(ReplicaIndex peer, std::vector<chain::Block> 
   return out;
 }
 
+ConsensusSnapshot::Instance instance_of(std::uint64_t sequence, const Slot& slot) {
+  ConsensusSnapshot::Instance instance;
+  instance.sequence = sequence;
+  if (slot.pre_prepare) {
+    instance.view = slot.pre_prepare->body.view;
+    instance.digest = slot.digest;
+    instance.transactions = slot.pre_prepare->body.block.transactions.size();
+  }
+  instance.prepares = slot.prepares.size();
+  instance.commits = slot.commits.size();
+  instance.prepared = slot.commit_sent;
+  return instance;
+}
+
 ConsensusSnapshot Replica::snapshot(TimeMs now) const {
   (void)now;
   const Impl& r = *impl_;
@@ -339,19 +353,9 @@ ConsensusSnapshot Replica::snapshot(TimeMs now) const {
   snapshot.stable_checkpoint = r.stable_sequence;
   snapshot.low_watermark = r.low_watermark();
   snapshot.high_watermark = r.high_watermark();
-  for (const auto& [sequence, slot] : r.slots) {
-    ConsensusSnapshot::Instance instance;
-    instance.sequence = sequence;
-    if (slot.pre_prepare) {
-      instance.view = slot.pre_prepare->body.view;
-      instance.digest = slot.digest;
-      instance.transactions = slot.pre_prepare->body.block.transactions.size();
-    }
-    instance.prepares = slot.prepares.size();
-    instance.commits = slot.commits.size();
-    instance.prepared = slot.commit_sent;
-    snapshot.instances.push_back(instance);
-  }
+  for (const auto& [sequence, slot] : r.slots)
+    snapshot.instances.push_back(instance_of(sequence, slot));
+  snapshot.last_committed = r.last_committed;
   std::map<std::uint64_t, std::uint64_t> votes_by_view;
   for (const auto& [sender, message] : r.view_changes)
     ++votes_by_view[message.body.new_view];

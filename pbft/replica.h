@@ -124,6 +124,9 @@ struct ConsensusSnapshot {
     bool prepared = false;
   };
   std::vector<Instance> instances;  // in-flight sequences
+  // The head's instance as it stood when it committed (absent after a restart or when the
+  // head came by state transfer): what a live view shows between blocks.
+  std::optional<Instance> last_committed;
   // (target view, distinct senders asking for it), by view
   std::vector<std::pair<std::uint64_t, std::uint64_t>> view_change_votes;
   std::uint64_t consecutive_view_changes = 0;

@@ -30,6 +30,9 @@ struct Slot {
   bool commit_sent = false;
 };
 
+// Where `slot` stands, for reports (replica.cpp).
+ConsensusSnapshot::Instance instance_of(std::uint64_t sequence, const Slot& slot);
+
 // A message for the view being entered, held until its NEW-VIEW arrives.
 struct Deferred {
   Message message;
@@ -91,6 +94,7 @@ struct Replica::Impl {
 
   // ---- instances and checkpoints ----
   std::map<std::uint64_t, Slot> slots;
+  std::optional<ConsensusSnapshot::Instance> last_committed;  // the head's, for reports
   std::uint64_t stable_sequence = 0;
   std::vector<Signed<Checkpoint>> stable_proof;
   std::map<std::uint64_t, std::map<ReplicaIndex, Signed<Checkpoint>>> checkpoints;

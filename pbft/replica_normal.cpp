@@ -406,6 +406,10 @@ void Replica::Impl::commit_block(Actions& out, chain::Block block, chain::StateD
   ++counters.blocks_committed;
   counters.transactions_committed += block.transactions.size();
   mempool.remove_committed(block.transactions, state);
+  const auto committed_slot = slots.find(head.height);
+  last_committed = committed_slot == slots.end()
+                       ? std::nullopt
+                       : std::optional(instance_of(head.height, committed_slot->second));
   slots.erase(slots.begin(), slots.upper_bound(head.height));
   prune_votes();
   consecutive_view_changes = 0;

@@ -15,17 +15,17 @@ std::string hex(const crypto::Hash256& hash) {
   return crypto::to_hex(hash.view());
 }
 
+json instance_json(const ConsensusSnapshot::Instance& instance) {
+  return {{"sequence", instance.sequence},  {"view", instance.view},
+          {"digest", hex(instance.digest)}, {"transactions", instance.transactions},
+          {"prepares", instance.prepares},  {"commits", instance.commits},
+          {"prepared", instance.prepared}};
+}
+
 json instances_json(const ConsensusSnapshot& snapshot) {
   json instances = json::array();
-  for (const auto& instance : snapshot.instances) {
-    instances.push_back({{"sequence", instance.sequence},
-                         {"view", instance.view},
-                         {"digest", hex(instance.digest)},
-                         {"transactions", instance.transactions},
-                         {"prepares", instance.prepares},
-                         {"commits", instance.commits},
-                         {"prepared", instance.prepared}});
-  }
+  for (const auto& instance : snapshot.instances)
+    instances.push_back(instance_json(instance));
   return instances;
 }
 
@@ -87,6 +87,8 @@ json Replica::consensus_dump(TimeMs now) const {
           {"low_watermark", snapshot.low_watermark},
           {"high_watermark", snapshot.high_watermark},
           {"instances", instances_json(snapshot)},
+          {"last_committed",
+           snapshot.last_committed ? instance_json(*snapshot.last_committed) : json(nullptr)},
           {"request_timer_ms_left", deadline},
           {"syncing", snapshot.syncing},
           {"stored_height", snapshot.stored_height},

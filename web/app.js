@@ -87,12 +87,15 @@
       const instance = s.instance;
       if (instance) {
         rows.push(['instance', `#${instance.sequence} (${instance.phase})`]);
+        rows.push(['pre-prepare', instance.pre_prepared ? `received, ${instance.transactions} tx` : 'not yet']);
         rows.push(['prepares', [`${instance.prepares}/${q} `, voteBar('prepare', instance.prepares, q)]]);
         rows.push(['commits', [`${instance.commits}/${q} `, voteBar('commit', instance.commits, q)]]);
       } else {
         rows.push(['instance', 'idle']);
       }
       rows.push(['checkpoint', s.stable_checkpoint]);
+      for (const vote of s.view_change_votes || [])
+        rows.push([`view change to ${vote.view}`, `${vote.replicas} of ${testnet.validators} asking`]);
     }
     rows.push(['peers', s.peers], ['mempool', s.mempool]);
     return rows;

@@ -30,6 +30,23 @@ TEST_CASE("four replicas commit a block with a valid certificate", "[pbft]") {
   REQUIRE(cluster.agree());
 }
 
+TEST_CASE("the snapshot keeps the head's instance as it committed", "[pbft]") {
+  Cluster cluster(4, 0);
+  REQUIRE_FALSE(cluster.nodes[1].replica->snapshot(cluster.now).last_committed);
+  cluster.submit(0, 0);
+  cluster.advance(100);
+  const auto snapshot = cluster.nodes[1].replica->snapshot(cluster.now);
+  REQUIRE(snapshot.head_height == 1);
+  REQUIRE(snapshot.last_committed);
+  const auto& last = *snapshot.last_committed;
+  CHECK(last.sequence == 1);
+  CHECK(last.digest == cluster.nodes[1].blocks[1].hash());
+  CHECK(last.transactions == 1);
+  CHECK(last.prepared);
+  CHECK(last.commits >= cluster.genesis->validators.quorum());
+  CHECK(snapshot.instances.empty());  // the slot itself is gone
+}
+
 TEST_CASE("an idle primary proposes heartbeat blocks", "[pbft]") {
   Cluster cluster(4, 300);
   cluster.advance(1000);
