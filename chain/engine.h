@@ -118,6 +118,12 @@ struct MineAction {
   BlockHeader header;
 };
 struct StopMiningAction {};
+// Relay `tx` to the other participants as the driver relays what clients submit: the
+// engine made it and put it into the mempool itself (PoS slashing evidence), and it must
+// reach whoever produces the next block, not wait for this node to win a slot.
+struct GossipTransactionAction {
+  Transaction tx;
+};
 // Something an operator should read in the node's log (a rejected block, a refused reorg).
 // Engines emit few of these: one per event worth a human's attention, never per message.
 struct LogAction {
@@ -126,10 +132,10 @@ struct LogAction {
   std::string line;
 };
 
-using Action =
-    std::variant<SendAction, BroadcastAction, AppendBlockAction, ReorgAction, StoreSideBlockAction,
-                 PersistAction, SetTimerAction, CancelTimerAction, FetchBlocksAction,
-                 FetchByLocatorAction, MineAction, StopMiningAction, LogAction>;
+using Action = std::variant<SendAction, BroadcastAction, AppendBlockAction, ReorgAction,
+                            StoreSideBlockAction, PersistAction, SetTimerAction, CancelTimerAction,
+                            FetchBlocksAction, FetchByLocatorAction, MineAction, StopMiningAction,
+                            GossipTransactionAction, LogAction>;
 using Actions = std::vector<Action>;
 
 // ---- queries --------------------------------------------------------------------------------

@@ -294,6 +294,8 @@ void Node::Impl::execute(const chain::Actions& actions) {
         peers->send(fetch->peer, std::make_shared<const Bytes>(
                                      encode_fetch_request(fetch->from_height, fetch->max_blocks)));
       }
+    } else if (const auto* own = std::get_if<chain::GossipTransactionAction>(&action)) {
+      spread_own_transaction(own->tx);
     } else if (const auto* log = std::get_if<chain::LogAction>(&action)) {
       if (log->level == chain::LogAction::Level::kWarn)
         spdlog::warn("{}", log->line);

@@ -178,6 +178,9 @@ struct Node::Impl {
   void poke_engine();
   void queue_gossip(const chain::Transaction& tx);
   void flush_gossip();
+  // A transaction the engine made and put into the mempool (GossipTransactionAction): to
+  // the peers, or from a full node to an upstream.
+  void spread_own_transaction(const chain::Transaction& tx);
 
   // ---- node_events.cpp ----
   void register_event_stream();

@@ -227,6 +227,18 @@ void Node::Impl::queue_gossip(const chain::Transaction& tx) {
   });
 }
 
+void Node::Impl::spread_own_transaction(const chain::Transaction& tx) {
+  if (!is_full_node()) {
+    queue_gossip(tx);
+    return;
+  }
+  relay(tx, [hash = crypto::to_hex(tx.hash().view())](const client::RpcOutcome& outcome) {
+    if (!outcome.ok())
+      spdlog::warn("no upstream took this node's transaction {}: {}", hash,
+                   client::describe(outcome.error()));
+  });
+}
+
 void Node::Impl::flush_gossip() {
   if (gossip.queue.empty() || stopping)
     return;

@@ -1,5 +1,5 @@
 // The slasher: two different signed headers by one proposer at one height become an
-// evidence transaction in this node's mempool.
+// evidence transaction in this node's mempool, relayed to the other nodes.
 #include <set>
 
 #include "chain/pos_seal.h"
@@ -67,6 +67,7 @@ void PosEngine::Impl::report(const chain::BlockHeader& first, const chain::Block
     auto refused = core->mempool.add(tx, tx.hash(), core->state);
     if (!refused) {
       ++pos_counters.evidence_submitted;
+      out.push_back(chain::GossipTransactionAction{tx});
       out.push_back(chain::LogAction{chain::LogAction::Level::kWarn,
                                      "pos: slashing evidence submitted: " + offence + " (tx " +
                                          crypto::to_hex(tx.hash().view()) + ")"});

@@ -42,11 +42,13 @@ class ClusterCore {
   ClusterCore(const ClusterCore&) = delete;
   ClusterCore& operator=(const ClusterCore&) = delete;
 
-  // A client submits `tx` to `slot`'s mempool (then on_transactions) and, with `gossip`,
+  // A client submits `tx` to `slot`'s mempool (then on_transactions) and, with `relay`,
   // the runtime relays it to every other slot's mempool (reliable, but subject to latency,
   // partitions and crashes). Returns the local admission error, if any.
   std::optional<chain::AdmitError> submit(SlotId slot, const chain::Transaction& tx,
-                                          bool gossip = true);
+                                          bool relay = true);
+  // Relays `tx` from `slot` to every other slot's mempool, as submit's gossip does.
+  void gossip(SlotId slot, const chain::Transaction& tx, const crypto::Hash256& hash);
 
   // Runs the simulation up to `end_ms`; false when the event budget ran out.
   bool run_until(TimeMs end_ms) { return queue_.run_until(end_ms); }
@@ -104,11 +106,17 @@ class ClusterCore {
 template <typename Node>
 std::optional<chain::AdmitError> ClusterCore<Node>::submit(SlotId slot,
                                                            const chain::Transaction& tx,
-                                                           bool gossip) {
+                                                           bool relay) {
   const crypto::Hash256 hash = tx.hash();
   std::optional<chain::AdmitError> error = admit(slot, tx, hash);
-  if (!gossip)
-    return error;
+  if (relay)
+    gossip(slot, tx, hash);
+  return error;
+}
+
+template <typename Node>
+void ClusterCore<Node>::gossip(SlotId slot, const chain::Transaction& tx,
+                               const crypto::Hash256& hash) {
   auto shared = std::make_shared<const chain::Transaction>(tx);
   for (SlotId other = 0; other < nodes_.size(); ++other) {
     if (other == slot)
@@ -116,7 +124,6 @@ std::optional<chain::AdmitError> ClusterCore<Node>::submit(SlotId slot,
     network_.send(slot, other, fnv1a(hash.view()), Network::Delivery::kReliable,
                   [this, other, shared, hash] { (void)admit(other, *shared, hash); });
   }
-  return error;
 }
 
 template <typename Node>

@@ -197,6 +197,8 @@ void PowCluster::execute(SlotId slot, chain::Actions actions) {
       start_job(slot, *mine);
     } else if (std::holds_alternative<chain::StopMiningAction>(action)) {
       node.mining_token = 0;
+    } else if (auto* own = std::get_if<chain::GossipTransactionAction>(&action)) {
+      gossip(slot, own->tx, own->tx.hash());
     } else if (auto* log = std::get_if<chain::LogAction>(&action)) {
       trace(name(slot) + " LOG " + log->line);
     } else {

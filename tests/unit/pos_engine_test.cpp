@@ -89,7 +89,7 @@ TEST_CASE("pos engine: a double-signer is detected, slashed by evidence and leav
   Block one = h.builder.make(zero, 1, 1500);
   Block other = h.builder.make(zero, 1, 1501);
   h.deliver(one);
-  h.deliver(other);
+  const Actions detected = h.deliver(other);
   // The attack happened: two different signed headers by validator 1 at height 1.
   REQUIRE(one.header.height == other.header.height);
   REQUIRE(one.hash() != other.hash());
@@ -98,6 +98,10 @@ TEST_CASE("pos engine: a double-signer is detected, slashed by evidence and leav
   std::vector<Transaction> pending = h.mempool.select_batch(h.engine->state(), 10, 1 << 20);
   REQUIRE(pending.size() == 1);
   CHECK(pending[0].kind == TxKind::kEvidence);
+  // This node proposes nothing (no validator key), so the evidence must leave it.
+  const auto relayed = only<GossipTransactionAction>(detected);
+  REQUIRE(relayed.size() == 1);
+  CHECK(relayed[0].tx.hash() == pending[0].hash());
   // Validator 0 includes the evidence: validator 1 loses half its stake and its tickets.
   const crypto::Hash256 tip = h.engine->head().hash;
   Block slashing = h.builder.make(tip, 0, 1502, pending);
@@ -120,11 +124,12 @@ TEST_CASE("pos engine: with the slasher off a double-sign is counted but not rep
   Block one = h.builder.make(zero, 1, 1500);
   Block other = h.builder.make(zero, 1, 1501);
   h.deliver(one);
-  h.deliver(other);
+  const Actions detected = h.deliver(other);
   REQUIRE(one.hash() != other.hash());
   CHECK(h.engine->pos_counters().double_signs_seen == 1);
   CHECK(h.engine->pos_counters().evidence_submitted == 0);
   CHECK(h.mempool.empty());
+  CHECK(only<GossipTransactionAction>(detected).empty());
 }
 
 TEST_CASE("pos engine: --byzantine double-sign signs a sibling of its own block",
