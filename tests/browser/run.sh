@@ -66,6 +66,12 @@ if [ "$case_name" = sim-trace ]; then
   run_case "file://$WORK/msc.html"
   exit $?
 fi
+if [ "$case_name" = sim-faults ]; then
+  # Seed 1 with 7 validators: drops, two partitions, crashes, a wrong-digest and a silent node.
+  "$BIN/synod-sim" --seed 1 --nodes 7 --html "$WORK/msc-faults.html" >/dev/null
+  run_case "file://$WORK/msc-faults.html"
+  exit $?
+fi
 if [ "$case_name" = pow-trace ]; then
   # Seed 3: a partition {0,2|1,3}, four forks, reorgs 2 and 4 deep, four orphaned blocks.
   "$BIN/synod-sim" --consensus pow --seed 3 --html "$WORK/msc-pow.html" >/dev/null
