@@ -129,11 +129,13 @@ async function powReorg(page) {
   }, { timeout: 30000 });
   await page.waitForFunction(() => document.querySelector('#scenario-name option[value="double-spend"]'));
   await page.select('#scenario-name', 'double-spend');
+  const started = Date.now();
   await page.click('#start-scenario');
   await page.waitForSelector('#actions li[data-state="running"]', { timeout: 10000 });
   // The scenario takes about 90 s: two rounds, the second one a 6-block reorg.
   await page.waitForSelector('#actions li[data-state="done"], #actions li[data-state="failed"]',
     { timeout: 170000, polling: 1000 });
+  console.log(`the scenario ended ${((Date.now() - started) / 1000).toFixed(1)} s after the start button`);
   const verdict = await page.$eval('#actions li', (li) => li.textContent);
   check(/PASS/.test(verdict), 'the scenario did not pass: ' + verdict);
   const log = await page.$eval('#happenings', (l) => l.textContent);
