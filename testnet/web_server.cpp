@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -38,6 +39,7 @@ constexpr std::size_t kBodyBytesMax = 16 * 1024;
 // What is read and thrown away of an unread request before the socket closes (see
 // drain_then_close).
 constexpr std::size_t kDrainBytesMax = 256 * 1024;
+constexpr std::chrono::seconds kDrainTimeMax{2};
 constexpr int kSocketTimeoutS = 10;
 constexpr std::chrono::seconds kHeartbeat{15};
 // Changes closer together than this go out as one state (four nodes at 5 Hz each would
@@ -198,14 +200,17 @@ std::optional<std::string_view> header(const Request& request, http::field field
 
 // After a request that was not read to its end (too large, malformed): closing a socket
 // that still holds unread bytes sends a reset, and the client may lose our answer with
-// it. So stop sending, then read (a bounded amount, each read bounded by the socket
-// timeout) until the client closes its side.
+// it. So stop sending, then read until the client closes its side, within bounds: a
+// client that keeps sending cannot hold the thread.
 void drain_then_close(tcp::socket& socket) {
+  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeMax;
   beast::error_code error;
   socket.shutdown(tcp::socket::shutdown_send, error);
   std::array<char, 4096> discard{};
-  for (std::size_t drained = 0; !error && drained < kDrainBytesMax;)
+  for (std::size_t drained = 0;
+       !error && drained < kDrainBytesMax && std::chrono::steady_clock::now() < deadline;) {
     drained += socket.read_some(asio::buffer(discard), error);
+  }
 }
 
 void serve_request(tcp::socket& socket, Server& server, const Request& request) {
