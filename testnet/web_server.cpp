@@ -4,7 +4,9 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -17,6 +19,7 @@
 
 #include "testnet/scenarios.h"
 #include "testnet/web_actions.h"
+#include "testnet/web_guard.h"
 #include "testnet/web_hub.h"
 #include "testnet/web_relay.h"
 #include "web/assets.h"
@@ -33,6 +36,10 @@ using Request = http::request<http::string_body>;
 
 constexpr std::size_t kConnectionsMax = 32;
 constexpr std::size_t kBodyBytesMax = 16 * 1024;
+// What is read and thrown away of an unread request before the socket closes (see
+// drain_then_close).
+constexpr std::size_t kDrainBytesMax = 256 * 1024;
+constexpr std::chrono::seconds kDrainTimeMax{2};
 constexpr int kSocketTimeoutS = 10;
 constexpr std::chrono::seconds kHeartbeat{15};
 // Changes closer together than this go out as one state (four nodes at 5 Hz each would
@@ -42,6 +49,7 @@ constexpr std::chrono::milliseconds kFrameInterval{150};
 struct Server {
   WebHub& hub;
   WebActions& actions;
+  std::uint16_t port;  // the one listened on: the only port Host and Origin may name
   std::atomic<std::size_t> connections{0};
 };
 
@@ -183,6 +191,47 @@ void serve_get(tcp::socket& socket, Server& server, std::string_view path,
   }
 }
 
+std::optional<std::string_view> header(const Request& request, http::field field) {
+  const auto found = request.find(field);
+  if (found == request.end())
+    return std::nullopt;
+  return std::string_view(found->value().data(), found->value().size());
+}
+
+// After a request that was not read to its end (too large, malformed): closing a socket
+// that still holds unread bytes sends a reset, and the client may lose our answer with
+// it. So stop sending, then read until the client closes its side, within bounds: a
+// client that keeps sending cannot hold the thread.
+void drain_then_close(tcp::socket& socket) {
+  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeMax;
+  beast::error_code error;
+  socket.shutdown(tcp::socket::shutdown_send, error);
+  std::array<char, 4096> discard{};
+  for (std::size_t drained = 0;
+       !error && drained < kDrainBytesMax && std::chrono::steady_clock::now() < deadline;) {
+    drained += socket.read_some(asio::buffer(discard), error);
+  }
+}
+
+void serve_request(tcp::socket& socket, Server& server, const Request& request) {
+  const bool is_post = request.method() == http::verb::post;
+  if (auto allowed =
+          check_request_source(header(request, http::field::host),
+                               header(request, http::field::origin), is_post, server.port);
+      !allowed) {
+    respond_json(socket, http::status::forbidden, {{"error", allowed.message()}});
+    return;
+  }
+  const std::string_view target(request.target().data(), request.target().size());
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (request.method() == http::verb::get)
+    serve_get(socket, server, path, target);
+  else if (is_post)
+    serve_post(socket, server, path, target);
+  else
+    respond_json(socket, http::status::method_not_allowed, {{"error", "GET or POST"}});
+}
+
 void serve_connection(tcp::socket socket, Server& server) {
   set_timeouts(socket);
   beast::flat_buffer buffer;
@@ -191,19 +240,18 @@ void serve_connection(tcp::socket socket, Server& server) {
   parser.header_limit(8 * 1024);
   beast::error_code error;
   http::read(socket, buffer, parser, error);
-  if (error) {
-    respond_json(socket, http::status::bad_request, {{"error", "malformed request"}});
+  if (error == http::error::body_limit) {
+    respond_json(socket, http::status::payload_too_large,
+                 {{"error", "request body over " + std::to_string(kBodyBytesMax) + " bytes"}});
+    drain_then_close(socket);
     return;
   }
-  const Request& request = parser.get();
-  const std::string_view target(request.target().data(), request.target().size());
-  const std::string_view path = target.substr(0, target.find('?'));
-  if (request.method() == http::verb::get)
-    serve_get(socket, server, path, target);
-  else if (request.method() == http::verb::post)
-    serve_post(socket, server, path, target);
-  else
-    respond_json(socket, http::status::method_not_allowed, {{"error", "GET or POST"}});
+  if (error) {
+    respond_json(socket, http::status::bad_request, {{"error", "malformed request"}});
+    drain_then_close(socket);
+    return;
+  }
+  serve_request(socket, server, parser.get());
   beast::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_send, ignored);
 }
@@ -257,10 +305,10 @@ Status cmd_web(const std::string& dir, std::uint16_t port) {
   WebActions actions(*testnet, hub);
   WebRelay relay(*testnet, hub);
   relay.start();
-  Server server{hub, actions};
+  Server server{hub, actions, acceptor.local_endpoint().port()};
   std::thread([&] { accept_loop(acceptor, server); }).detach();
   std::printf("synod-testnet web: serving %s on http://127.0.0.1:%u/ (Ctrl-C stops it)\n",
-              dir.c_str(), static_cast<unsigned>(acceptor.local_endpoint().port()));
+              dir.c_str(), static_cast<unsigned>(server.port));
   std::fflush(stdout);
   int signal = 0;
   sigwait(&stop_signals, &signal);

@@ -10,7 +10,10 @@
 //   POST /api/node?action=A&node=I   A: kill, pause, resume, restart
 //   POST /api/scenario?name=N  runs `synod-testnet scenario N` in the background
 //   POST /api/transfer?node=I  a signed transfer submitted through node I
-// Answers are JSON; a bad request gets 400 with {"error"}.
+// Answers are JSON. Refused with {"error"}: a request whose Host is not 127.0.0.1:PORT or
+// localhost:PORT, or a POST from another origin (403, web_guard.h); a bad parameter or a
+// malformed request (400, or 404 for an unknown path or block); a body over 16 KiB (413);
+// a method other than GET and POST (405).
 #pragma once
 
 #include <cstdint>

@@ -260,6 +260,7 @@
       this.status.textContent = `step ${this.cursor + 1} / ${this.model.steps.length}  ·  t = ${now} ms  ·  ` +
         `${shown} messages in view`;
       this.status.dataset.shown = String(shown);
+      this.status.dataset.step = String(this.cursor + 1);
       this.details.textContent = this.selected ? describeStep(this.selected, this.nodes) : '';
     }
 

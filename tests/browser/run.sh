@@ -3,8 +3,8 @@
 #   run.sh CASE BIN_DIR WORK_DIR
 # CASE nodes, kill, transfer (pow-reorg, pos-slash): a fresh 4-validator PBFT (4-miner PoW,
 # 4-validator PoS) testnet on free 127.0.0.1 ports and
-# `synod-testnet web` in front of it (both stopped at the end); sim-trace (pow-trace): a
-# `synod-sim --html` page of a PBFT (PoW) run. Exits 77 (CTest: skipped) with the reason when Debian's chromium
+# `synod-testnet web` in front of it (both stopped at the end); sim-trace, sim-faults
+# (pow-trace): a `synod-sim --html` page of a PBFT (PoW) run. Exits 77 (CTest: skipped) with the reason when Debian's chromium
 # or the puppeteer-core npm package cannot be had; screenshots go to
 # WORK_DIR/screenshots, or to docs/ with SYNOD_UPDATE_SCREENSHOTS=1.
 set -euo pipefail
@@ -66,8 +66,15 @@ if [ "$case_name" = sim-trace ]; then
   run_case "file://$WORK/msc.html"
   exit $?
 fi
+if [ "$case_name" = sim-faults ]; then
+  # Seed 1 with 7 validators: drops, two partitions, crashes, a wrong-digest and a silent node.
+  "$BIN/synod-sim" --seed 1 --nodes 7 --html "$WORK/msc-faults.html" >/dev/null
+  run_case "file://$WORK/msc-faults.html"
+  exit $?
+fi
 if [ "$case_name" = pow-trace ]; then
-  # Seed 3: a partition {0,2|1,3}, four forks, reorgs 2 and 4 deep, four orphaned blocks.
+  # Seed 3: a partition {0,2|1,3} and a crash, three forks, three orphaned blocks, one reorg
+  # 3 deep (n1 onto n2's #9: the picture).
   "$BIN/synod-sim" --consensus pow --seed 3 --html "$WORK/msc-pow.html" >/dev/null
   run_case "file://$WORK/msc-pow.html"
   exit $?
@@ -84,6 +91,7 @@ if [ "$case_name" = pos-slash ]; then
 fi
 "$TESTNET" init --dir "$DIR" --base-port "$base" --consensus "$consensus" "${init_options[@]}" >/dev/null
 "$TESTNET" up --dir "$DIR" --timeout 60 >/dev/null
+: >"$WORK/web.log"  # so that the wait below never greps a file not made yet
 "$TESTNET" web --dir "$DIR" --port "$web_port" >"$WORK/web.log" 2>&1 &
 web_pid=$!
 for _ in $(seq 1 50); do

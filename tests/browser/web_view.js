@@ -40,6 +40,44 @@ async function pageShowsNodes(page) {
   check(await page.$eval('#conn', (c) => c.textContent) === 'live', 'the event stream is not live');
 }
 
+// The lane buttons on a backup (no view change to wait for): pause shows the node paused,
+// resume shows it up again, restart shows it down (process gone, or not answering yet) and
+// then up again.
+async function laneButtonsWork(page) {
+  await pageShowsNodes(page);
+  const backup = (await lanes(page)).find((l) => !l.primary);
+  const lane = `.lane[data-node="${backup.node}"]`;
+  const statusIs = (status, timeout) => page.waitForFunction((selector, s) =>
+    document.querySelector(selector).dataset.status === s, { timeout }, lane, status);
+  await page.click(`${lane} button[data-action="pause"]`);
+  await statusIs('paused', 10000);
+  check(await page.$(`${lane}.paused .badge.state-paused`), 'the paused lane has no paused badge');
+  await page.click(`${lane} button[data-action="resume"]`);
+  await statusIs('up', 20000);
+  // A restart's down time can be short: record every status the lane shows from now on.
+  await page.$eval(lane, (element) => {
+    window.laneStatuses = [];
+    new MutationObserver(() => {
+      const status = element.dataset.status;
+      if (window.laneStatuses[window.laneStatuses.length - 1] !== status) window.laneStatuses.push(status);
+    }).observe(element, { attributes: true, attributeFilter: ['data-status'] });
+  });
+  const heightBefore = Number(await page.$eval(lane, (l) => l.dataset.height));
+  await page.click(`${lane} button[data-action="restart"]`);
+  await page.waitForFunction(() => window.laneStatuses.some((s) => s === 'down' || s === 'unreachable'),
+    { timeout: 15000 });
+  await statusIs('up', 30000);
+  await page.waitForFunction((n) => [...document.querySelectorAll('#actions li[data-state="done"]')]
+    .some((li) => li.textContent.startsWith(`restart node-${n}: done`)), { timeout: 30000 }, backup.node);
+  const statuses = await page.evaluate(() => window.laneStatuses);
+  console.log(`restart: the lane showed ${statuses.join(' → ')}`);
+  check(Number(await page.$eval(lane, (l) => l.dataset.height)) >= heightBefore,
+    'the restarted node came back below its height before');
+  const log = await page.$eval('#happenings', (l) => l.textContent);
+  check(log.includes(`node-${backup.node} is paused`) && log.includes(`node-${backup.node} is up`),
+    'the log does not show the pause and the return');
+}
+
 // Killing the primary from its button: its lane shows it down, and the others change view.
 async function killShowsViewChange(page) {
   await pageShowsNodes(page);
@@ -91,11 +129,14 @@ async function powReorg(page) {
   }, { timeout: 30000 });
   await page.waitForFunction(() => document.querySelector('#scenario-name option[value="double-spend"]'));
   await page.select('#scenario-name', 'double-spend');
+  const started = Date.now();
   await page.click('#start-scenario');
   await page.waitForSelector('#actions li[data-state="running"]', { timeout: 10000 });
-  // The scenario takes about 90 s: two rounds, the second one a 6-block reorg.
+  // The scenario takes about 45 s (52 s in our last run from the page): two rounds, the
+  // second one a reorg of 6 blocks or more. The timeout leaves a wide margin for a busy machine.
   await page.waitForSelector('#actions li[data-state="done"], #actions li[data-state="failed"]',
     { timeout: 170000, polling: 1000 });
+  console.log(`the scenario ended ${((Date.now() - started) / 1000).toFixed(1)} s after the start button`);
   const verdict = await page.$eval('#actions li', (li) => li.textContent);
   check(/PASS/.test(verdict), 'the scenario did not pass: ' + verdict);
   const log = await page.$eval('#happenings', (l) => l.textContent);
@@ -161,12 +202,51 @@ async function simTraceRenders(page) {
   const status = await page.$eval('#msc-status', (s) => s.textContent);
   check(Number(await page.$eval('#msc-status', (s) => s.dataset.shown)) > 0, 'no message in view: ' + status);
   check(/view/.test(await page.$eval('.msc-details', (d) => d.textContent)), 'next view change shows no view event');
-  await page.click('button[data-action="forward"]');
-  await page.click('button[data-action="forward"]');
-  await page.click('button[data-action="back"]');
+  const step = async () => Number(await page.$eval('#msc-status', (s) => s.dataset.step));
+  const atView = await step();
+  check(atView > 1, 'next view change left the cursor at step ' + atView);
+  for (const [action, expected] of [['forward', atView + 1], ['forward', atView + 2], ['back', atView + 1]]) {
+    await page.click(`button[data-action="${action}"]`);
+    check(await step() === expected, `${action} went to step ${await step()}, not ${expected}`);
+    check(new RegExp(`^step ${expected} / `).test(await page.$eval('#msc-status', (s) => s.textContent)),
+      'the status line does not say step ' + expected);
+  }
   check((await page.$eval('.msc-details', (d) => d.textContent)).length > 0, 'stepping shows no event');
   check((await page.$$('.msc-msg')).length > 0, 'no arrows drawn');
   await shot(page, 'msc.png');
+}
+
+// A run with every kind of fault (run.sh picks one): moved to the first drop, partition,
+// crash and Byzantine message in turn, the chart draws each one's mark. Where they are is
+// read from the trace itself, the same JSON the page draws from.
+async function simFaultsMarked(page) {
+  await page.goto(url);
+  await page.waitForSelector('.msc-title', { timeout: 10000 });
+  const events = await page.$eval('#synod-trace', (s) => JSON.parse(s.textContent).events);
+  // A step is a send or a mark; deliveries and drops belong to their send's arrow.
+  const steps = events.filter((e) => e.kind !== 'deliver' && e.kind !== 'drop');
+  const sendOf = (id) => steps.findIndex((e) => e.kind === 'send' && e.id === id);
+  const drop = events.find((e) => e.kind === 'drop');
+  const byzantine = events.find((e) => e.kind === 'send' && e.byzantine);
+  const wanted = [
+    ['drop', drop && sendOf(drop.id), [`.msc-msg.dropped[data-id="${drop && drop.id}"] .msc-drop`], /dropped at/],
+    ['partition', steps.findIndex((e) => e.kind === 'partition'), ['.msc-partition'], /partition: \{/],
+    // The crashed stretch of the lane is darkened.
+    ['crash', steps.findIndex((e) => e.kind === 'crash'), ['.msc-mark.crash', '.msc-down'], /crashes at height/],
+    // The Byzantine node's name is red too.
+    ['Byzantine message', byzantine && sendOf(byzantine.id),
+      [`.msc-msg.byzantine[data-id="${byzantine && byzantine.id}"]`, '.msc-node.byzantine'], /sent by a Byzantine node/]];
+  for (const [what, index, selectors, described] of wanted) {
+    check(index !== undefined && index >= 0, `the trace holds no ${what}`);
+    await page.$eval('.msc-slider', (slider, i) => {
+      slider.value = i;
+      slider.dispatchEvent(new Event('input'));
+    }, index);
+    check(Number(await page.$eval('#msc-status', (s) => s.dataset.step)) === index + 1, 'the cursor is not at the ' + what);
+    check(described.test(await page.$eval('.msc-details', (d) => d.textContent)), `the box does not describe the ${what}`);
+    for (const selector of selectors) check(await page.$(selector), `no ${what} mark drawn (${selector})`);
+    console.log(`${what}: step ${index + 1} of ${steps.length}, drawn`);
+  }
 }
 
 // A proof-of-work run's chart: block messages as arrows, blocks mined, a fork and a reorg
@@ -192,8 +272,9 @@ async function powTraceRenders(page) {
   await shot(page, 'msc-pow.png');
 }
 
-const cases = { 'nodes': pageShowsNodes, 'kill': killShowsViewChange, 'transfer': transferInBlock,
-  'pow-reorg': powReorg, 'sim-trace': simTraceRenders, 'pow-trace': powTraceRenders, 'pos-slash': posSlash };
+const cases = { 'nodes': laneButtonsWork, 'kill': killShowsViewChange, 'transfer': transferInBlock,
+  'pow-reorg': powReorg, 'sim-trace': simTraceRenders, 'sim-faults': simFaultsMarked,
+  'pow-trace': powTraceRenders, 'pos-slash': posSlash };
 
 (async () => {
   const run = cases[testCase];
