@@ -1,11 +1,19 @@
 // The proof-of-stake scenario, nothing-at-stake: one validator is restarted with
 // --byzantine double-sign and signs blocks on both branches of the forks it sees. The
-// scenario shows the offence (two signed headers at one height), the evidence an honest
-// node puts in a block, the slash (stake burned, the reporter paid, the reason on the
-// offender's account), and the chain going on without the offender: no block it signs
-// after the slash is accepted, and the nodes agree. restore() restarts it honestly; it
-// stays slashed.
+// scenario shows, in this order and each checked rather than taken from a node's word:
+// - the offence: the two headers an honest node's evidence transaction carries, decoded
+//   here: one height, two hashes, both seals the offender's, both blocks held by the nodes;
+// - the evidence: that transaction, the block that carries it and its sender, the reporter;
+// - the slash: every validator's account read before and after it, and the blocks between
+//   walked, so each change is accounted for: the offender lost exactly slash_percent of its
+//   stake, the reporter gained exactly reporter_percent of that, the rest left the supply;
+// - the chain going on without the offender: enough blocks that a slashed validator still
+//   in the lottery would almost surely have signed one, none of them its; and every node's
+//   ledger saying why. The nodes agree at the end.
+// restore() restarts the offender honestly; it stays slashed.
+#include <algorithm>
 #include <chrono>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -14,6 +22,7 @@
 #include "chain/address.h"
 #include "client/json_fields.h"
 #include "crypto/hex.h"
+#include "testnet/pos_slash_check.h"
 #include "testnet/pow_status.h"
 #include "wallet/cli_support.h"
 
@@ -24,34 +33,72 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using std::chrono::seconds;
 
+// Node-0's ledger views kept while waiting for the slash: one per head, a few minutes' worth.
+constexpr std::size_t kHistoryMax = 256;
+// How far back from the first slashed view a view from before the slash is looked for.
+constexpr std::uint64_t kMaxBlocksWalked = 256;
+// Exclusion: watch enough blocks that a slashed validator still drawing would have signed
+// none of them with probability under 1%; at least 5, at most 100 (the time budget).
+constexpr double kMissProbabilityMax = 0.01;
+constexpr std::uint64_t kMinBlocksWatched = 5;
+constexpr std::uint64_t kMaxBlocksWatched = 100;
+
+// The evidence transaction that slashed the offender, and what it proves.
+struct SlashEvidence {
+  std::string tx_hash;
+  std::string reporter;  // address
+  std::size_t bytes = 0;
+  Offence offence;
+};
+
 // One scenario run: the testnet, the offender and what the honest nodes report.
 class NothingAtStake {
  public:
-  explicit NothingAtStake(ScenarioRun& run)
-      : cluster_(run.cluster()), run_(run), offender_(cluster_.size() - 1) {}
+  explicit NothingAtStake(ScenarioRun& run);
 
   Status run();
 
  private:
   const std::string& name(std::size_t i) const { return cluster_.node(i).name; }
-  std::string address_of_node(std::size_t i) const {
-    return chain::to_string(
-        chain::address_of(cluster_.testnet().genesis.validators.at(i).public_key));
-  }
-  Result<json> account(std::size_t via, std::size_t whose) {
-    return cluster_.call(via, "get_account", {{"address", address_of_node(whose)}});
-  }
+  const chain::Genesis& genesis() const { return cluster_.testnet().genesis; }
+  std::string address_of_node(std::size_t i) const { return validator_addresses_.at(i); }
+  std::string who(const std::string& address) const;
 
   Status precheck();
-  Result<json> wait_for_slash(seconds timeout);
-  Status describe_evidence(std::uint64_t slashed_at);
-  Status check_excluded(std::uint64_t slashed_at, std::uint64_t more_blocks);
   Status check_agreement();
+  Result<LedgerView> read_view(std::size_t via);
+  void remember(LedgerView view);
+  Result<LedgerView> wait_for_slash(seconds timeout);
+  Result<std::vector<json>> blocks_since_history(const LedgerView& after, LedgerView& before);
+  Result<SlashEvidence> find_evidence(const std::vector<json>& blocks, std::uint64_t slashed_at);
+  std::vector<std::size_t> holders(const std::string& block_hash);
+  Status show_offence(const Offence& offence, const json& why);
+  Status show_slash(const LedgerView& before, const LedgerView& after,
+                    const std::vector<json>& blocks, const SlashEvidence& evidence,
+                    const json& why);
+  Status check_excluded(const LedgerView& after, std::uint64_t slashed_at);
+  Status check_ledgers(std::uint64_t slashed_at);
 
   Cluster& cluster_;
   ScenarioRun& run_;  // narration, and the restart that restore() undoes
   std::size_t offender_;
+  std::vector<std::string> validator_addresses_;  // genesis order
+  std::deque<LedgerView> history_;                // node-0 before the slash, oldest first
 };
+
+NothingAtStake::NothingAtStake(ScenarioRun& run)
+    : cluster_(run.cluster()), run_(run), offender_(cluster_.size() - 1) {
+  for (const auto& validator : genesis().validators.all())
+    validator_addresses_.push_back(chain::to_string(chain::address_of(validator.public_key)));
+}
+
+std::string NothingAtStake::who(const std::string& address) const {
+  for (std::size_t i = 0; i < validator_addresses_.size(); ++i) {
+    if (validator_addresses_[i] == address)
+      return name(i) + " (" + address + ")";
+  }
+  return address;
+}
 
 Status NothingAtStake::precheck() {
   if (auto status = run_.all_running(); !status)
@@ -75,51 +122,207 @@ Status NothingAtStake::check_agreement() {
   return Status::success();
 }
 
-// Polls an honest node until the offender's account records a slash.
-Result<json> NothingAtStake::wait_for_slash(seconds timeout) {
+// Every validator's account on node `via`, read between two status answers that name the
+// same head, so the accounts are that head's ledger.
+Result<LedgerView> NothingAtStake::read_view(std::size_t via) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto first = cluster_.call(via, "status");
+    if (!first)
+      return first.error();
+    LedgerView view{
+        client::unsigned_field(*first, "height"), client::string_field(*first, "head_hash"), {}};
+    for (const std::string& address : validator_addresses_) {
+      auto answer = cluster_.call(via, "get_account", {{"address", address}});
+      if (!answer)
+        return answer.error();
+      auto account = stake_account_from_json(*answer);
+      if (!account)
+        return make_error(name(via) + ": " + account.message());
+      view.accounts[address] = *account;
+    }
+    auto second = cluster_.call(via, "status");
+    if (!second)
+      return second.error();
+    if (client::string_field(*second, "head_hash") == view.head_hash)
+      return view;
+  }
+  return make_error(name(via) + "'s head moved during each of 5 readings of its accounts");
+}
+
+void NothingAtStake::remember(LedgerView view) {
+  if (!history_.empty() && history_.back().head_hash == view.head_hash)
+    return;
+  history_.push_back(std::move(view));
+  if (history_.size() > kHistoryMax)
+    history_.pop_front();
+}
+
+// Reads node-0's ledger until the offender's account records a slash; the views before it
+// go to history_.
+Result<LedgerView> NothingAtStake::wait_for_slash(seconds timeout) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    auto answer = account(0, offender_);
-    if (answer && answer->contains("slashed"))
-      return *answer;
+    auto view = read_view(0);
+    if (view && !view->accounts.at(address_of_node(offender_)).slashed.is_null())
+      return *view;
+    if (view)
+      remember(std::move(*view));
     if (Clock::now() >= deadline) {
-      return make_error("no slash of " + name(offender_) + " within " +
-                        std::to_string(timeout.count()) + " s" + cluster_.log_tail(0));
+      return make_error(
+          "no slash of " + name(offender_) + " within " + std::to_string(timeout.count()) + " s" +
+          (view ? "" : " (last reading: " + view.message() + ")") + cluster_.log_tail(0));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
 }
 
-// The block that slashed: its evidence transaction, the two headers in it, the reporter.
-Status NothingAtStake::describe_evidence(std::uint64_t slashed_at) {
-  auto block = cluster_.call(0, "get_block", {{"height", slashed_at}});
-  if (!block)
-    return block.error();
-  for (const auto& tx : client::field(*block, "transactions")) {
-    if (client::string_field(tx, "kind") != "evidence")
-      continue;
-    std::string reporter = client::string_field(tx, "from_address");
-    for (std::size_t i = 0; i < cluster_.size(); ++i) {
-      if (address_of_node(i) == reporter)
-        reporter = name(i) + " (" + reporter + ")";
+// The blocks from the latest remembered view that `after`'s head descends from (`before`)
+// up to that head, oldest first: walked back by hash, so a reorg meanwhile cannot mix
+// branches.
+Result<std::vector<json>> NothingAtStake::blocks_since_history(const LedgerView& after,
+                                                               LedgerView& before) {
+  std::vector<json> walked;
+  std::string hash = after.head_hash;
+  for (std::uint64_t step = 0; step <= kMaxBlocksWalked; ++step) {
+    auto seen = std::find_if(history_.rbegin(), history_.rend(),
+                             [&](const LedgerView& view) { return view.head_hash == hash; });
+    if (seen != history_.rend()) {
+      before = *seen;
+      std::reverse(walked.begin(), walked.end());
+      return walked;
     }
-    run_.say("evidence: transaction " + cli::prefix(client::string_field(tx, "hash"), 16) +
-             " in block " + std::to_string(slashed_at) + " carries the two signed headers (" +
-             std::to_string(client::string_field(tx, "evidence").size() / 2) +
-             " bytes); reporter " + reporter);
-    return Status::success();
+    auto block = cluster_.call(0, "get_block", {{"hash", hash}});
+    if (!block)
+      return block.error();
+    if (client::string_field(*block, "hash") != hash)
+      return make_error(name(0) + " answered another block for " + hash);
+    const json& header = client::field(*block, "header");
+    if (client::unsigned_field(header, "height") == 0)
+      break;
+    hash = client::string_field(header, "prev_hash");
+    walked.push_back(std::move(*block));
   }
-  return make_error("block " + std::to_string(slashed_at) +
-                    " slashed the offender but holds no evidence transaction");
+  return make_error(name(0) +
+                    "'s chain at the slash does not lead back to a ledger read before it");
 }
 
-// The chain goes on for `more_blocks` blocks, none of them signed by the offender.
-Status NothingAtStake::check_excluded(std::uint64_t slashed_at, std::uint64_t more_blocks) {
-  const std::uint64_t target = slashed_at + more_blocks;
-  if (auto status = cluster_.wait_height(0, target, seconds(120), "the chain going on"); !status)
+// The evidence transaction against the offender in the block at `slashed_at`.
+Result<SlashEvidence> NothingAtStake::find_evidence(const std::vector<json>& blocks,
+                                                    std::uint64_t slashed_at) {
+  const auto slashing = std::find_if(blocks.begin(), blocks.end(), [&](const json& block) {
+    return client::unsigned_field(client::field(block, "header"), "height") == slashed_at;
+  });
+  if (slashing == blocks.end())
+    return make_error("block " + std::to_string(slashed_at) + " is not among those walked");
+  std::string problem = "holds no evidence transaction";
+  for (const auto& tx : client::field(*slashing, "transactions")) {
+    if (client::string_field(tx, "kind") != "evidence")
+      continue;
+    const std::string payload = client::string_field(tx, "evidence");
+    auto offence = read_offence(payload, chain::SigningDomain::of(genesis()),
+                                genesis().validators.at(offender_).public_key);
+    if (!offence) {
+      problem = "holds evidence that does not prove the offence: " + offence.message();
+      continue;
+    }
+    return SlashEvidence{client::string_field(tx, "hash"), client::string_field(tx, "from_address"),
+                         payload.size() / 2, *offence};
+  }
+  return make_error("block " + std::to_string(slashed_at) + " slashed " + name(offender_) +
+                    " but " + problem);
+}
+
+// The running nodes that store the block `block_hash`, on their best chain or a side branch.
+std::vector<std::size_t> NothingAtStake::holders(const std::string& block_hash) {
+  std::vector<std::size_t> found;
+  for (std::size_t i : cluster_.running()) {
+    auto block = cluster_.call(i, "get_block", {{"hash", block_hash}});
+    if (block && client::string_field(*block, "hash") == block_hash)
+      found.push_back(i);
+  }
+  return found;
+}
+
+// The attack first: two different blocks at one height, both signed by the offender, and
+// both blocks the network saw, not only headers.
+Status NothingAtStake::show_offence(const Offence& offence, const json& why) {
+  if (offence.height != client::unsigned_field(why, "offence_height")) {
+    return make_error("the evidence's headers are at height " + std::to_string(offence.height) +
+                      " but get_account records the offence at " +
+                      client::field_text(why, "offence_height"));
+  }
+  std::string held;
+  for (const std::string* hash : {&offence.first_hash, &offence.second_hash}) {
+    const std::vector<std::size_t> nodes = holders(*hash);
+    if (nodes.empty())
+      return make_error("block " + *hash + " of the offence is held by no node");
+    held += "; " + cli::prefix(*hash, 16) + " is held by " + run_.list(nodes);
+  }
+  run_.say("offence: " + name(offender_) + " signed two different blocks at height " +
+           std::to_string(offence.height) + ": " + offence.first_hash + " and " +
+           offence.second_hash + ", both seals valid signatures of proposer " +
+           cli::prefix(offence.proposer, 16) + " (" + name(offender_) + ")" + held);
+  return Status::success();
+}
+
+Status NothingAtStake::show_slash(const LedgerView& before, const LedgerView& after,
+                                  const std::vector<json>& blocks, const SlashEvidence& evidence,
+                                  const json& why) {
+  const chain::PosParams& params = genesis().pos;
+  auto ordinary = ordinary_changes(blocks, params.block_reward);
+  if (!ordinary)
+    return ordinary.error();
+  auto figures = audit_slash(before, after, *ordinary,
+                             {address_of_node(offender_), evidence.reporter}, params);
+  if (!figures)
+    return make_error("the slash does not add up: " + figures.message());
+  if (figures->slashed == 0)
+    return make_error("the slash took no stake (slash_percent " +
+                      std::to_string(params.slash_percent) + ")");
+  const std::string span =
+      "heights " + std::to_string(before.height) + " to " + std::to_string(after.height);
+  run_.say("slash: at block " + client::field_text(why, "slashed_at_height") + " " +
+           name(offender_) + "'s stake went from " + std::to_string(figures->stake_before) +
+           " to " + std::to_string(figures->stake_after) + ": " + std::to_string(figures->slashed) +
+           " taken (slash_percent " + std::to_string(params.slash_percent) +
+           "); get_account records reason " + client::string_field(why, "reason"));
+  run_.say("reporter: " + who(evidence.reporter) + " was paid " +
+           std::to_string(figures->reporter_share) + " = reporter_percent " +
+           std::to_string(params.reporter_percent) + " of the " + std::to_string(figures->slashed) +
+           " slashed (balance " + std::to_string(figures->reporter_before) + " -> " +
+           std::to_string(figures->reporter_after) + " over " + span + ", " +
+           std::to_string(static_cast<std::int64_t>(figures->reporter_from_blocks)) +
+           " of it block rewards and fees)");
+  run_.say("burned: " + std::to_string(figures->burned) +
+           " left the supply; the validators' accounts held " +
+           std::to_string(figures->supply_before) + " and then " +
+           std::to_string(figures->supply_after) + " = " + std::to_string(figures->supply_before) +
+           " + " + std::to_string(static_cast<std::int64_t>(figures->supply_from_blocks)) +
+           " from the blocks' rewards, fees and transfers - " + std::to_string(figures->burned) +
+           " burned");
+  return Status::success();
+}
+
+// The chain goes on for enough blocks that a broken exclusion would show, none of them
+// signed by the offender. If exclusion were broken, the offender would still draw with the
+// stake the slash left it, so its share of blocks would be remaining / (total remaining):
+// with four validators of equal stake and slash_percent 50, 1/7, and 30 blocks all missing
+// it happen with probability (6/7)^30 = 0.98% (the 5 blocks this scenario once watched:
+// 46%). With the offender's pre-slash share, 1/4, 17 blocks would do ((3/4)^17 = 0.75%),
+// but that share overstates what a slashed validator would draw with.
+Status NothingAtStake::check_excluded(const LedgerView& after, std::uint64_t slashed_at) {
+  std::uint64_t total_stake = 0;
+  for (const auto& [address, account] : after.accounts)
+    total_stake += account.stake;
+  const std::uint64_t remaining = after.accounts.at(address_of_node(offender_)).stake;
+  const ExclusionWatch watch = exclusion_watch(remaining, total_stake, kMissProbabilityMax,
+                                               kMinBlocksWatched, kMaxBlocksWatched);
+  const std::uint64_t target = slashed_at + watch.blocks;
+  const auto budget = seconds(60 + 4 * watch.blocks * genesis().pos.block_interval_ms / 1000);
+  if (auto status = cluster_.wait_height(0, target, budget, "the chain going on"); !status)
     return status;
   const std::string offender_key =
-      crypto::to_hex(cluster_.testnet().genesis.validators.at(offender_).public_key.view());
+      crypto::to_hex(genesis().validators.at(offender_).public_key.view());
   for (std::uint64_t height = slashed_at + 1; height <= target; ++height) {
     auto block = cluster_.call(0, "get_block", {{"height", height}});
     if (!block)
@@ -127,41 +330,72 @@ Status NothingAtStake::check_excluded(std::uint64_t slashed_at, std::uint64_t mo
     if (client::string_field(client::field(*block, "header"), "proposer") == offender_key)
       return make_error("block " + std::to_string(height) + " after the slash is the offender's");
   }
+  char chance[32];
+  std::snprintf(chance, sizeof chance, "%.2f%%", 100 * watch.miss_probability);
   run_.say("the chain went on to height " + std::to_string(target) + "; none of the " +
-           std::to_string(more_blocks) + " blocks after the slash is " + name(offender_) +
-           "'s: it is out of the lottery");
+           std::to_string(watch.blocks) + " blocks after the slash is " + name(offender_) +
+           "'s (still drawing with " + std::to_string(remaining) + " of " +
+           std::to_string(total_stake) +
+           " stake, it would have signed none of them with "
+           "probability " +
+           chance + "): it is out of the lottery");
+  return check_ledgers(slashed_at);
+}
+
+// What every node's ledger says of the offender: slashed for double_sign by the same
+// block, so out of the lottery (a slashed account draws with no stake, whatever it holds).
+Status NothingAtStake::check_ledgers(std::uint64_t slashed_at) {
+  const std::vector<std::size_t> nodes = run_.all_except(offender_);
+  for (std::size_t i : nodes) {
+    auto answer = cluster_.call(i, "get_account", {{"address", address_of_node(offender_)}});
+    if (!answer)
+      return answer.error();
+    const json& why = client::field(*answer, "slashed");
+    if (client::string_field(why, "reason") != "double_sign" ||
+        client::unsigned_field(why, "slashed_at_height") != slashed_at) {
+      return make_error(name(i) + "'s get_account for " + name(offender_) +
+                        " does not record the double_sign slash at block " +
+                        std::to_string(slashed_at) + ": " + answer->dump());
+    }
+  }
+  run_.say("get_account on " + run_.list(nodes) + ": " + name(offender_) +
+           " slashed, reason double_sign, at block " + std::to_string(slashed_at) +
+           "; lottery stake 0 (a slashed account draws with none)");
   return Status::success();
 }
 
 Status NothingAtStake::run() {
   if (auto status = precheck(); !status)
     return status;
-  auto before = account(0, offender_);
-  if (!before)
-    return before.error();
-  const std::uint64_t stake_before = client::unsigned_field(*before, "stake");
+  auto first = read_view(0);
+  if (!first)
+    return first.error();
+  const std::uint64_t stake_before = first->accounts.at(address_of_node(offender_)).stake;
+  remember(std::move(*first));
   run_.say(name(offender_) + " stakes " + std::to_string(stake_before) +
            "; restarting it with --byzantine double-sign: it now signs on every branch it sees");
   if (auto status = run_.restart(offender_, "double-sign"); !status)
     return status;
-  auto slashed = wait_for_slash(seconds(180));
-  if (!slashed)
-    return slashed.error();
-  const json& why = client::field(*slashed, "slashed");
-  const std::uint64_t offence = client::unsigned_field(why, "offence_height");
+  auto after = wait_for_slash(seconds(180));
+  if (!after)
+    return after.error();
+  const json why = after->accounts.at(address_of_node(offender_)).slashed;
   const std::uint64_t slashed_at = client::unsigned_field(why, "slashed_at_height");
-  run_.say("offence: " + name(offender_) + " signed two different blocks at height " +
-           std::to_string(offence));
-  if (auto status = describe_evidence(slashed_at); !status)
+  LedgerView before;
+  auto blocks = blocks_since_history(*after, before);
+  if (!blocks)
+    return blocks.error();
+  auto evidence = find_evidence(*blocks, slashed_at);
+  if (!evidence)
+    return evidence.error();
+  if (auto status = show_offence(evidence->offence, why); !status)
     return status;
-  const std::uint64_t stake_after = client::unsigned_field(*slashed, "stake");
-  run_.say("slash: at block " + std::to_string(slashed_at) + " " + name(offender_) +
-           "'s stake went from " + std::to_string(stake_before) + " to " +
-           std::to_string(stake_after) + "; get_account records reason " +
-           client::string_field(why, "reason"));
-  if (stake_after >= stake_before)
-    return make_error("the slash took no stake");
-  if (auto status = check_excluded(slashed_at, 5); !status)
+  run_.say("evidence: transaction " + cli::prefix(evidence->tx_hash, 16) + " in block " +
+           std::to_string(slashed_at) + " carries the two signed headers (" +
+           std::to_string(evidence->bytes) + " bytes); reporter " + who(evidence->reporter));
+  if (auto status = show_slash(before, *after, *blocks, *evidence, why); !status)
+    return status;
+  if (auto status = check_excluded(*after, slashed_at); !status)
     return status;
   return check_agreement();
 }

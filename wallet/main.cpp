@@ -22,7 +22,8 @@ void add_globals(CLI::App& app, Globals& globals) {
   app.add_flag("--json", globals.json, "Print one JSON object instead of text");
   app.add_option("--genesis", globals.genesis_file,
                  "Genesis file to verify blocks against: PBFT commit certificates, PoW the "
-                 "chain from block 0 (default: the genesis pinned from the node on first use)")
+                 "chain from block 0, PoS the chain from block 0 with the stake lottery "
+                 "replayed (default: the genesis pinned from the node on first use)")
       ->type_name("FILE");
 }
 

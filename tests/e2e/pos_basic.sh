@@ -2,8 +2,10 @@
 # e2e, proof of stake: init --consensus pos -> up -> validators win the stake lottery ->
 # wallet stake, unstake and transfer wait for confirmations and verify the chain from the
 # pinned genesis (the lottery replayed) -> status agrees in PoS terms -> the
-# nothing-at-stake scenario: a double-signer is proven, slashed and left behind (PASS) ->
-# evidence for it again is refused as a duplicate -> down.
+# nothing-at-stake scenario (PASS): the double-signer's two blocks at one height, the
+# evidence, the slash, the reporter paid its share and the rest burned, and the chain going
+# on without it -> its account says double_sign -> a malformed evidence file is refused with
+# a reason -> down. Duplicate and forged evidence are refused in pos_evidence.sh.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh" "$1"
 
@@ -59,14 +61,20 @@ out=$("$TESTNET" scenario nothing-at-stake --dir "$DIR") || {
   fail "the nothing-at-stake scenario failed"
 }
 echo "$out"
-grep -q "offence: node-3 signed two different blocks at height" <<<"$out" || fail "no offence shown"
+grep -qE "offence: node-3 signed two different blocks at height [0-9]+: [0-9a-f]{64} and [0-9a-f]{64}," \
+  <<<"$out" || fail "no offence shown with its two blocks"
+grep -qE "reporter: node-[0-2] \(syn[0-9a-f]+\) was paid [1-9][0-9]* = reporter_percent" <<<"$out" ||
+  fail "the reporter's payment is not shown"
+grep -qE "burned: [1-9][0-9]* left the supply" <<<"$out" || fail "the burn is not shown"
+grep -qE "none of the [0-9]+ blocks after the slash is node-3's" <<<"$out" ||
+  fail "the chain going on without the offender is not shown"
 grep -q "^PASS$" <<<"$out" || fail "no PASS"
 OFFENDER=$("$WALLET" address --key "$DIR/node-3/node_key.json")
 answer=$("$WALLET" --node "$(rpc_of 0)" --json balance "$OFFENDER")
 echo "$answer"
 grep -q '"reason": "double_sign"' <<<"$answer" || fail "get_account does not say why it was slashed"
 
-step "evidence: a forged file is refused with a reason"
+step "evidence: a malformed file is refused with a reason"
 printf '{"first": "00", "second": "00"}' >"$DIR/bad-evidence.json"
 expect_error "neither a header nor a block" \
   "$WALLET" --node "$(rpc_of 0)" evidence "$DIR/bad-evidence.json" --key "$ACCOUNTS/account-1.json"

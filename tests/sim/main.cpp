@@ -193,7 +193,9 @@ int run_pow(const Cli& cli, const PowFlags& flags, const CLI::App& app, bool pos
 void add_pow_options(CLI::App& app, PowFlags& pow) {
   app.add_option("--experiment", pow.experiment,
                  "pow: double-spend or selfish-mining; pos: fairness or nothing-at-stake");
-  app.add_option("--trials", pow.trials, "pow experiments: seeds per grid point");
+  app.add_option("--trials", pow.trials,
+                 "Experiment seeds: per grid point (pow), in all (pos fairness), per slashing "
+                 "setting (pos nothing-at-stake)");
   app.add_flag("--json", pow.json, "pow experiments: print the table as JSON");
   auto* q = app.add_option("--q", pow.share, "double-spend replay (--seed): attacker share");
   auto* alpha = app.add_option("--alpha", pow.share, "selfish-mining replay (--seed): pool share");
@@ -245,7 +247,8 @@ int main(int argc, char** argv) {
   seed->excludes(seeds);
   app.add_option("--first-seed", cli.first_seed, "First seed of a sweep or an experiment");
   app.add_option("--nodes", cli.run.validators,
-                 "Validators (3f+1: 4, 7, 10, ...); with pow: miners (2-16, default 4)");
+                 "Validators (3f+1: 4, 7, 10, ...); with pow: miners, with pos: validators "
+                 "(2-16, default 4)");
   app.add_option("--duration-ms", cli.run.duration_ms,
                  "Virtual milliseconds of client load; faults fall in the first half");
   app.add_option("--adversaries", cli.run.adversaries,

@@ -300,8 +300,6 @@ TEST_CASE("pos state: expired, forged, contradictory and malformed evidence is r
   CHECK(rejection_of(state, self, 5) == TxError::kContradictoryEvidence);
   // Someone with nothing at stake cannot be slashed.
   State no_stake = state;
-  Account stakeless = no_stake.account(address(validator_key(1)));
-  (void)stakeless;
   Transaction unstake_all = make_stake(validator_key(1), our_domain(), TxKind::kUnstake, 100, 0, 0);
   no_stake.apply(run(no_stake, unstake_all, 1).diff);
   no_stake.apply(
