@@ -15,9 +15,11 @@
 //   different header by the same proposer at the same height is the offence, and the node
 //   puts an evidence transaction signed by its own key into its mempool, so its next block
 //   carries it. Headers are remembered for evidence_window blocks.
-// - `--byzantine double-sign`: the validator also draws tickets on the best tip's parent,
-//   so it signs blocks on both branches of a fork it sees — including a sibling of its own
-//   block, which is exactly what the slasher catches.
+// - `--byzantine double-sign`: the validator also draws tickets on the best tip's parent
+//   and on every other leaf of its block tree within kSideLeafMaxLag (2) blocks of the
+//   tip, each in that block's state (NakamotoCore::with_state_at), so it signs on every
+//   branch it sees near the tip — siblings of its own blocks included, which is exactly
+//   what the slasher catches — and keeps losing branches growing.
 //
 // Thread safety: none (one driver thread).
 #pragma once
