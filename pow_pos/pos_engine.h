@@ -49,6 +49,14 @@ class PosEngine final : public NakamotoEngine {
  public:
   enum Timer : std::uint32_t { kSyncTimer = 1, kSlotTimer = 2 };
   static constexpr const char* kDoubleSign = "double-sign";
+  // How far below the best tip a double-signer still extends a side branch's leaf. Signing
+  // costs it nothing, so it signs wherever its block could still win: a leaf level with the
+  // tip (a tie the lowest hash decides), one block behind (a branch a reorg just abandoned),
+  // or two behind, which two of its blocks bring level again. Each such leaf costs it one
+  // state move a second; a branch three behind would need three of its blocks in a row,
+  // before the best chain's next one, merely to tie, which seldom happens.
+  static constexpr std::uint64_t kSideLeafMaxLag = 2;
+  static_assert(kSideLeafMaxLag >= 1, "the tip's parent keeps its tickets");
 
   // Builds the engine from a PoS genesis and the stored chain. Fails on a genesis of
   // another mode, a missing mempool, a participant index or key that does not match the

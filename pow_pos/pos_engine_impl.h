@@ -21,15 +21,6 @@ struct OwnBlock {
   std::vector<crypto::Hash256> tx_hashes;
 };
 
-// How far below the best tip a double-signer still extends a side branch's leaf. Signing
-// costs it nothing, so it signs wherever its block could still win: a leaf level with the
-// tip (a tie the lowest hash decides), one block behind (a branch a reorg just abandoned),
-// or two behind, which its own blocks can still bring level within a few seconds. Each
-// such leaf costs it one state move a second; a branch further behind would need three
-// of its blocks before the best chain's next one, which seldom happens.
-inline constexpr std::uint64_t kSideLeafMaxLag = 2;
-static_assert(kSideLeafMaxLag >= 1, "the tip's parent must keep its tickets");
-
 struct PosEngine::Impl {
   Impl(std::unique_ptr<NakamotoCore> core, bool double_sign, bool report_evidence);
 
@@ -40,7 +31,7 @@ struct PosEngine::Impl {
   bool report_evidence = true;  // EngineSetup::report_evidence
 
   // The proposer: the last second a ticket was drawn on each parent (pruned more than
-  // kSideLeafMaxLag below the tip).
+  // PosEngine::kSideLeafMaxLag below the tip).
   std::map<crypto::Hash256, std::uint64_t> last_slot_tried;
   bool slot_timer_armed = false;
 

@@ -1,5 +1,5 @@
 // The proof-of-stake scenario, nothing-at-stake: one validator is restarted with
-// --byzantine double-sign and signs blocks on both branches of the forks it sees. The
+// --byzantine double-sign and signs blocks on every branch it sees near its best tip. The
 // scenario shows the offence (two signed headers at one height), the evidence an honest
 // node puts in a block, the slash (stake burned, the reporter paid, the reason on the
 // offender's account), and the chain going on without the offender: no block it signs
@@ -141,7 +141,8 @@ Status NothingAtStake::run() {
     return before.error();
   const std::uint64_t stake_before = client::unsigned_field(*before, "stake");
   run_.say(name(offender_) + " stakes " + std::to_string(stake_before) +
-           "; restarting it with --byzantine double-sign: it now signs on every branch it sees");
+           "; restarting it with --byzantine double-sign: it now signs on every branch it sees "
+           "that ends within 2 blocks of its best tip");
   if (auto status = run_.restart(offender_, "double-sign"); !status)
     return status;
   auto slashed = wait_for_slash(seconds(180));
