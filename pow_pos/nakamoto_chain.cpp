@@ -1,5 +1,6 @@
 // Choosing the best chain and switching to it: appends, reorgs, invalid branches, the
 // mempool after a switch, pruning and the work anchor.
+#include <algorithm>
 #include <set>
 
 #include "pow_pos/nakamoto_core.h"
@@ -68,43 +69,19 @@ bool NakamotoCore::switch_to(const TreeEntry& fork, const TreeEntry& target, Tim
                              Actions& out) {
   const std::vector<const TreeEntry*> undone = tree.path(fork.hash, active);
   const std::vector<const TreeEntry*> branch = tree.path(fork.hash, target.hash);
-  for (const TreeEntry* entry : undone) {
-    if (!entry->diff) {  // recovered without undo data: deeper than a reorg may go
-      record(target.hash, target.height(), std::nullopt,
-             Verdict::error("no undo data for block " + std::to_string(entry->height())), now);
-      tree.mark_invalid(branch.front()->hash, Rejection::kReorgTooDeep);
-      return false;
-    }
+  const auto missing = std::find_if(undone.begin(), undone.end(),
+                                    [](const TreeEntry* entry) { return !entry->diff; });
+  if (missing != undone.end()) {  // recovered without undo data: deeper than a reorg may go
+    record(target.hash, target.height(), std::nullopt,
+           Verdict::error("no undo data for block " + std::to_string((*missing)->height())), now);
+    tree.mark_invalid(branch.front()->hash, Rejection::kReorgTooDeep);
+    return false;
   }
-  for (auto it = undone.rbegin(); it != undone.rend(); ++it)
-    state.revert(*(*it)->diff);
-  std::size_t applied = 0;
-  std::optional<Verdict> failure;
-  for (; applied < branch.size(); ++applied) {
-    const TreeEntry& entry = *branch[applied];
-    if (entry.validity == Validity::kValid && entry.diff) {
-      state.apply(*entry.diff);
-      continue;
-    }
-    BodyCheck check = rules->check_body(*entry.block, state, signature_check);
-    if (!check.verdict.ok()) {
-      failure = std::move(check.verdict);
-      break;
-    }
-    state.apply(check.diff);
-    tree.set_valid(entry.hash, std::move(check.diff), std::move(check.tx_hashes));
-  }
-  if (failure) {
-    const TreeEntry& bad = *branch[applied];
-    record(bad.hash, bad.height(), std::nullopt, *failure, now);
-    for (std::size_t i = applied; i-- > 0;)
-      state.revert(*branch[i]->diff);
-    for (const TreeEntry* entry : undone)
-      state.apply(*entry->diff);
-    // check_body has no failure of its own: a verdict that is not kRejected cannot occur.
-    tree.mark_invalid(bad.hash, failure->kind() == Verdict::Kind::kRejected
-                                    ? failure->reason()
-                                    : Rejection::kMalformed);
+  revert_newest_first(undone);
+  const BranchRun run = apply_branch(branch);
+  if (run.failure) {
+    unwind_branch(branch, run.applied, undone);
+    reject_branch_block(*branch[run.applied], *run.failure, now);
     return false;
   }
   emit_switch(fork, undone, branch, out);

@@ -65,6 +65,12 @@ struct BlockBatch {
   std::size_t dropped = 0;     // transactions that failed, removed from the mempool
 };
 
+// How far apply_branch got: every block of the branch, or up to the one that failed.
+struct BranchRun {
+  std::size_t applied = 0;         // blocks applied to the state, oldest first
+  std::optional<Verdict> failure;  // the verdict of branch[applied], which failed
+};
+
 struct NakamotoCore {
   NakamotoCore(chain::EngineSetup& setup, std::unique_ptr<const ChainRules> chain_rules,
                BlockTree block_tree, PowLimits engine_limits);
@@ -149,6 +155,25 @@ struct NakamotoCore {
   void persist_anchor(Actions& out);
   // The start of an engine: switch to the best stored branch, produce, sync.
   void start(TimeMs now, Actions& out);
+
+  // nakamoto_branch_state.cpp
+  // Calls `use` with the state moved to the state after `entry` (the best chain's blocks
+  // undone down to the fork point, then `entry`'s branch applied, as a reorg does), then
+  // moves it back to the best tip's, exactly. A block of that branch not executed yet is
+  // executed with the mode's rules and keeps its diff; one that fails is marked invalid
+  // and recorded, as a reorg would. `use` must leave the state as it found it and must not
+  // change the tree. Returns false, without calling `use`, when `entry` is invalid or not
+  // in the tree, a block it would undo has no undo data, or a block on the way fails.
+  bool with_state_at(const TreeEntry& entry, TimeMs now,
+                     const std::function<void(chain::State&)>& use);
+  void revert_newest_first(const std::vector<const TreeEntry*>& entries);
+  // Applies `branch` (oldest first), executing each block not executed yet; stops before
+  // the first that fails.
+  BranchRun apply_branch(const std::vector<const TreeEntry*>& branch);
+  // Undoes the first `applied` blocks of `branch`, then re-applies `undone`.
+  void unwind_branch(const std::vector<const TreeEntry*>& branch, std::size_t applied,
+                     const std::vector<const TreeEntry*>& undone);
+  void reject_branch_block(const TreeEntry& bad, const Verdict& failure, TimeMs now);
 
   // nakamoto_sync.cpp
   void fetch(PeerIndex peer, TimeMs now, Actions& out);

@@ -15,9 +15,11 @@
 //   different header by the same proposer at the same height is the offence, and the node
 //   puts an evidence transaction signed by its own key into its mempool, so its next block
 //   carries it. Headers are remembered for evidence_window blocks.
-// - `--byzantine double-sign`: the validator also draws tickets on the best tip's parent,
-//   so it signs blocks on both branches of a fork it sees — including a sibling of its own
-//   block, which is exactly what the slasher catches.
+// - `--byzantine double-sign`: the validator also draws tickets on the best tip's parent
+//   and on every other leaf of its block tree within kSideLeafMaxLag (2) blocks of the
+//   tip, each in that block's state (NakamotoCore::with_state_at), so it signs on every
+//   branch it sees near the tip — siblings of its own blocks included, which is exactly
+//   what the slasher catches — and keeps losing branches growing.
 //
 // Thread safety: none (one driver thread).
 #pragma once
@@ -47,6 +49,14 @@ class PosEngine final : public NakamotoEngine {
  public:
   enum Timer : std::uint32_t { kSyncTimer = 1, kSlotTimer = 2 };
   static constexpr const char* kDoubleSign = "double-sign";
+  // How far below the best tip a double-signer still extends a side branch's leaf. Signing
+  // costs it nothing, so it signs wherever its block could still win: a leaf level with the
+  // tip (a tie the lowest hash decides), one block behind (a branch a reorg just abandoned),
+  // or two behind, which two of its blocks bring level again. Each such leaf costs it one
+  // state move a second; a branch three behind would need three of its blocks in a row,
+  // before the best chain's next one, merely to tie, which seldom happens.
+  static constexpr std::uint64_t kSideLeafMaxLag = 2;
+  static_assert(kSideLeafMaxLag >= 1, "the tip's parent keeps its tickets");
 
   // Builds the engine from a PoS genesis and the stored chain. Fails on a genesis of
   // another mode, a missing mempool, a participant index or key that does not match the

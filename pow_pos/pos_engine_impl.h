@@ -30,7 +30,8 @@ struct PosEngine::Impl {
   bool double_sign = false;
   bool report_evidence = true;  // EngineSetup::report_evidence
 
-  // The proposer: the last second a ticket was drawn on each parent (pruned below the tip).
+  // The proposer: the last second a ticket was drawn on each parent (pruned more than
+  // PosEngine::kSideLeafMaxLag below the tip).
   std::map<crypto::Hash256, std::uint64_t> last_slot_tried;
   bool slot_timer_armed = false;
 
@@ -51,6 +52,12 @@ struct PosEngine::Impl {
   void arm_slot_timer(TimeMs now, Actions& out);
   void try_on_tip(std::uint64_t slot, TimeMs now, Actions& out);
   void try_on_tip_parent(std::uint64_t slot, TimeMs now, Actions& out);
+  void try_on_side_leaves(std::uint64_t slot, TimeMs now, Actions& out);
+  void try_off_tip(const crypto::Hash256& parent_hash, std::uint64_t slot, TimeMs now,
+                   Actions& out);
+  // Whether `parent` takes a ticket for `slot` (after its own second, the first this
+  // second on it); if so, records it.
+  bool claim_slot(const TreeEntry& parent, std::uint64_t slot);
   std::optional<OwnBlock> propose_on(const TreeEntry& parent, std::uint64_t slot,
                                      chain::State& parent_state);
 

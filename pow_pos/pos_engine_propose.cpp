@@ -1,5 +1,5 @@
 // Proposing: one lottery ticket per second on the best tip (and, for a double-signer, on
-// the tip's parent too); a win becomes a signed block.
+// the tip's parent and on every other leaf near the tip too); a win becomes a signed block.
 #include "chain/pos_seal.h"
 #include "pow_pos/pos_engine_impl.h"
 
@@ -16,7 +16,7 @@ void PosEngine::Impl::tip_changed(TimeMs now, Actions& out) {
   const std::uint64_t height = core->tip().height();
   std::erase_if(last_slot_tried, [&](const auto& item) {
     const TreeEntry* entry = core->tree.find(item.first);
-    return entry == nullptr || entry->height() + 2 < height;
+    return entry == nullptr || entry->height() + kSideLeafMaxLag < height;
   });
   if (!proposing())
     return;
@@ -28,26 +28,35 @@ void PosEngine::Impl::arm_slot_timer(TimeMs now, Actions& out) {
   slot_timer_armed = true;
 }
 
-// The current second's tickets: on the best tip, and for a double-signer on its parent.
+// The current second's tickets: on the best tip, and for a double-signer on every other
+// block it could extend near the tip.
 void PosEngine::Impl::on_slot(TimeMs now, Actions& out) {
   if (!proposing())
     return;
   const std::uint64_t slot = now / 1000;
-  if (double_sign)
+  if (double_sign) {
     try_on_tip_parent(slot, now, out);
+    try_on_side_leaves(slot, now, out);
+  }
   try_on_tip(slot, now, out);
   if (!slot_timer_armed)
     arm_slot_timer(now, out);
 }
 
+bool PosEngine::Impl::claim_slot(const TreeEntry& parent, std::uint64_t slot) {
+  if (slot <= parent.header().timestamp_ms / 1000)
+    return false;  // the parent's own second or earlier: no slot after it yet
+  auto [it, fresh] = last_slot_tried.try_emplace(parent.hash, slot);
+  if (!fresh && it->second >= slot)
+    return false;  // one ticket per second per parent
+  it->second = slot;
+  return true;
+}
+
 void PosEngine::Impl::try_on_tip(std::uint64_t slot, TimeMs now, Actions& out) {
   const TreeEntry& tip = core->tip();
-  if (slot <= tip.header().timestamp_ms / 1000)
-    return;  // the tip's own second or earlier: no slot after it yet
-  auto [it, fresh] = last_slot_tried.try_emplace(tip.hash, slot);
-  if (!fresh && it->second >= slot)
-    return;  // one ticket per second per parent
-  it->second = slot;
+  if (!claim_slot(tip, slot))
+    return;
   if (auto own = propose_on(tip, slot, core->state))
     core->add_own_block(std::move(own->block), std::move(own->diff), std::move(own->tx_hashes), now,
                         out);
@@ -56,20 +65,36 @@ void PosEngine::Impl::try_on_tip(std::uint64_t slot, TimeMs now, Actions& out) {
 // Nothing-at-stake: a ticket on the tip's parent too, signing a sibling of the tip.
 void PosEngine::Impl::try_on_tip_parent(std::uint64_t slot, TimeMs now, Actions& out) {
   const TreeEntry& tip = core->tip();
-  const TreeEntry* parent = core->tree.find(tip.parent());
-  if (tip.height() == 0 || parent == nullptr || !tip.diff)
+  if (tip.height() == 0)
     return;
-  if (slot <= parent->header().timestamp_ms / 1000)
+  const crypto::Hash256 parent = tip.parent();  // the tip's entry may be pruned below
+  try_off_tip(parent, slot, now, out);
+}
+
+// Nothing-at-stake: a ticket on every other live leaf within kSideLeafMaxLag blocks of the
+// tip, so each competing branch the double-signer knows grows too, not only the best one.
+void PosEngine::Impl::try_on_side_leaves(std::uint64_t slot, TimeMs now, Actions& out) {
+  const std::uint64_t height = core->tip().height();
+  std::vector<crypto::Hash256> near;  // hashes: a block signed below may reorg and prune
+  for (const TreeEntry* leaf : core->tree.leaves()) {
+    if (leaf->hash != core->active && leaf->validity != Validity::kInvalid &&
+        leaf->height() + kSideLeafMaxLag >= height)
+      near.push_back(leaf->hash);
+  }
+  for (const crypto::Hash256& leaf : near)
+    try_off_tip(leaf, slot, now, out);
+}
+
+// A ticket on `parent_hash`, a block off the best tip, in that block's state.
+void PosEngine::Impl::try_off_tip(const crypto::Hash256& parent_hash, std::uint64_t slot,
+                                  TimeMs now, Actions& out) {
+  const TreeEntry* parent = core->tree.find(parent_hash);
+  if (parent == nullptr || parent_hash == core->active || !claim_slot(*parent, slot))
     return;
-  auto [it, fresh] = last_slot_tried.try_emplace(parent->hash, slot);
-  if (!fresh && it->second >= slot)
-    return;
-  it->second = slot;
-  chain::State& state = core->state;
-  state.revert(*tip.diff);
-  std::optional<OwnBlock> own = propose_on(*parent, slot, state);
-  state.apply(*tip.diff);
-  if (!own)
+  std::optional<OwnBlock> own;
+  const bool visited = core->with_state_at(
+      *parent, now, [&](chain::State& state) { own = propose_on(*parent, slot, state); });
+  if (!visited || !own)
     return;
   ++pos_counters.byzantine_blocks;
   core->add_own_block(std::move(own->block), std::move(own->diff), std::move(own->tx_hashes), now,

@@ -1,5 +1,5 @@
 // The proof-of-stake scenario, nothing-at-stake: one validator is restarted with
-// --byzantine double-sign and signs blocks on both branches of the forks it sees. The
+// --byzantine double-sign and signs blocks on every branch it sees near its best tip. The
 // scenario shows, in this order and each checked rather than taken from a node's word:
 // - the offence: the two headers an honest node's evidence transaction carries, decoded
 //   here: one height, two hashes, both seals the offender's, both blocks held by the nodes;
@@ -373,7 +373,8 @@ Status NothingAtStake::run() {
   const std::uint64_t stake_before = first->accounts.at(address_of_node(offender_)).stake;
   remember(std::move(*first));
   run_.say(name(offender_) + " stakes " + std::to_string(stake_before) +
-           "; restarting it with --byzantine double-sign: it now signs on every branch it sees");
+           "; restarting it with --byzantine double-sign: it now signs on every branch it sees "
+           "that ends within 2 blocks of its best tip");
   if (auto status = run_.restart(offender_, "double-sign"); !status)
     return status;
   auto after = wait_for_slash(seconds(180));

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "pow_pos/pos_engine.h"
 #include "tests/sim/pos_experiments.h"
 #include "tests/sim/pos_sim.h"
 
@@ -118,16 +119,19 @@ void print_nothing_at_stake(const NothingAtStakeOptions& options, const NothingA
   print_row("reorgs at honest nodes per 100 blocks",
             format("%.1f", off.reorgs_per_100_blocks_late()),
             format("%.1f", on.reorgs_per_100_blocks_late()), "off higher");
+  print_row("mean reorg depth, 2nd half", format("%.2f", off.mean_reorg_depth_late()),
+            format("%.2f", on.mean_reorg_depth_late()), "off deeper");
   print_row("deepest reorg, 2nd half", std::to_string(off.total.deepest_reorg_late),
-            std::to_string(on.total.deepest_reorg_late), "");
+            std::to_string(on.total.deepest_reorg_late), "off deeper");
   print_row("longest side branch, 2nd half", std::to_string(off.total.longest_side_branch_late),
-            std::to_string(on.total.longest_side_branch_late), "");
+            std::to_string(on.total.longest_side_branch_late), "off longer");
   print_row(
       "final-chain blocks in the 2nd half, per run", per_trial(off.total.blocks_late, off.trials),
       per_trial(on.total.blocks_late, on.trials), "on fewer: the slashed stake no longer draws");
 }
 
-// Slashing on: every double-signer slashed, forks at least halved; off: nobody slashed.
+// Slashing on: every double-signer slashed, forks at least halved; off: nobody slashed,
+// and forks last longer (deeper reorgs on average and at most).
 bool nothing_at_stake_holds(const NothingAtStakeOptions& options, const NothingAtStakeSide& off,
                             const NothingAtStakeSide& on) {
   const std::uint64_t all = options.double_signers.size() * on.trials;
@@ -135,7 +139,9 @@ bool nothing_at_stake_holds(const NothingAtStakeOptions& options, const NothingA
          off.total.double_signers_slashed == 0 && on.total.double_signers_slashed == all &&
          off.total.double_signer_stake_end == off.total.double_signer_stake_start &&
          on.fork_rate_late() * 2 < off.fork_rate_late() &&
-         on.total.reorgs_late < off.total.reorgs_late;
+         on.total.reorgs_late < off.total.reorgs_late &&
+         off.mean_reorg_depth_late() > on.mean_reorg_depth_late() &&
+         off.total.deepest_reorg_late > on.total.deepest_reorg_late;
 }
 
 int run_nothing_at_stake_table(const PowCli& cli) {
@@ -151,7 +157,9 @@ int run_nothing_at_stake_table(const PowCli& cli) {
             << join(std::vector<std::uint64_t>(options.double_signers.begin(),
                                                options.double_signers.end()),
                     " and ")
-            << " run --byzantine double-sign (a ticket on the tip's parent too)\n  " << trials
+            << " run --byzantine double-sign (tickets on the tip's parent and on every side "
+               "leaf within "
+            << pow_pos::PosEngine::kSideLeafMaxLag << " blocks of the tip too)\n  " << trials
             << " seeds of " << options.duration_ms / 1000 << " s from " << cli.first_seed
             << ", each run with the honest slashers off and on; forks and reorgs counted in the "
                "second half of a run, at node 0 (honest)\n\n";
@@ -160,7 +168,7 @@ int run_nothing_at_stake_table(const PowCli& cli) {
   std::cout << "\n"
             << (holds ? "holds" : "DOES NOT HOLD")
             << ": with slashing the double-signers lose their stake and the forks they cause "
-               "stop; without, they keep it and fork on\n";
+               "stop; without, they keep it and fork on, deeper\n";
   for (const NothingAtStakeSide* side : {&off, &on}) {
     if (side->anomalies > 0) {
       std::cout << side->anomalies << " seeds violated an invariant (slashing "
@@ -192,7 +200,9 @@ int replay_trial(const PowCli& cli) {
               << trial.double_signers_slashed << " double-signers slashed, their stake "
               << trial.double_signer_stake_start << " -> " << trial.double_signer_stake_end
               << ", 2nd half: " << trial.side_blocks_late << " side blocks / " << trial.blocks_late
-              << " blocks, " << trial.reorgs_late << " reorgs"
+              << " blocks, " << trial.reorgs_late << " reorgs undoing " << trial.blocks_undone_late
+              << " blocks (deepest " << trial.deepest_reorg_late << "), longest side branch "
+              << trial.longest_side_branch_late
               << (trial.anomaly.empty() ? "" : ", VIOLATION: " + trial.anomaly) << "\n";
     ok = ok && trial.anomaly.empty();
   }

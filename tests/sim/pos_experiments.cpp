@@ -77,6 +77,7 @@ void add_trial(const NothingAtStakeTrial& trial, NothingAtStakeTrial& total) {
   total.blocks_late += trial.blocks_late;
   total.side_blocks_late += trial.side_blocks_late;
   total.reorgs_late += trial.reorgs_late;
+  total.blocks_undone_late += trial.blocks_undone_late;
   total.deepest_reorg_late = std::max(total.deepest_reorg_late, trial.deepest_reorg_late);
   total.longest_side_branch_late =
       std::max(total.longest_side_branch_late, trial.longest_side_branch_late);
@@ -223,6 +224,7 @@ NothingAtStakeTrial run_nothing_at_stake_trial(std::uint64_t seed, bool slashing
       if (!node.honest || change.undone.empty() || now < late_ms)
         return;
       ++out.reorgs_late;
+      out.blocks_undone_late += change.undone.size();
       out.deepest_reorg_late =
           std::max<std::uint64_t>(out.deepest_reorg_late, change.undone.size());
     };
@@ -239,6 +241,12 @@ double NothingAtStakeSide::fork_rate_late() const {
 
 double NothingAtStakeSide::reorgs_per_100_blocks_late() const {
   return total.blocks_late ? 100.0 * static_cast<double>(total.reorgs_late) / total.blocks_late : 0;
+}
+
+double NothingAtStakeSide::mean_reorg_depth_late() const {
+  return total.reorgs_late ? static_cast<double>(total.blocks_undone_late) /
+                                 static_cast<double>(total.reorgs_late)
+                           : 0;
 }
 
 NothingAtStakeSide run_nothing_at_stake(bool slashing, std::uint64_t trials,

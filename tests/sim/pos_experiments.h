@@ -11,11 +11,13 @@
 // chi-square test.
 //
 // Nothing-at-stake: some validators run `--byzantine double-sign` (they also sign a
-// sibling of every tip they see). The same seeds run twice: with every honest slasher on,
+// sibling of every tip they see, and extend every side branch that ends within 2 blocks of
+// their best tip). The same seeds run twice: with every honest slasher on,
 // and with all of them off (evidence is never submitted, as on a chain without slashing).
 // Measured in the second half of a run, when a slash has long happened: the fork rate
 // (blocks of node 0's store off its final chain per block on it), the reorgs at honest
-// nodes and their depth, the longest side branch, and the double-signers' stake at the end.
+// nodes and their depth (mean and deepest), the longest side branch, and the double-signers' stake
+// at the end.
 #pragma once
 
 #include <cstdint>
@@ -72,9 +74,10 @@ struct NothingAtStakeOptions {
 };
 
 struct NothingAtStakeTrial {
-  std::uint64_t blocks_late = 0;       // final-chain blocks in the second half
-  std::uint64_t side_blocks_late = 0;  // node 0's blocks off its final chain there
-  std::uint64_t reorgs_late = 0;       // at honest nodes
+  std::uint64_t blocks_late = 0;         // final-chain blocks in the second half
+  std::uint64_t side_blocks_late = 0;    // node 0's blocks off its final chain there
+  std::uint64_t reorgs_late = 0;         // at honest nodes
+  std::uint64_t blocks_undone_late = 0;  // by those reorgs
   std::uint64_t deepest_reorg_late = 0;
   std::uint64_t longest_side_branch_late = 0;
   std::uint64_t double_signs = 0;  // heights with two blocks by one proposer (node 0's store)
@@ -92,6 +95,7 @@ struct NothingAtStakeSide {
   NothingAtStakeTrial total;  // sums (deepest / longest: maxima)
   double fork_rate_late() const;
   double reorgs_per_100_blocks_late() const;
+  double mean_reorg_depth_late() const;  // blocks undone per reorg
   std::uint64_t anomalies = 0;
   std::string first_anomaly;
 };
