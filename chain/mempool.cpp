@@ -134,6 +134,15 @@ std::optional<AdmitError> Mempool::check_transaction(const Transaction& tx,
   return std::nullopt;
 }
 
+const Mempool::PendingTx* Mempool::displaced_by(const Transaction& tx,
+                                                const AccountQueue& queue) const {
+  if (queue.by_nonce.size() < options_.max_per_sender || queue.by_nonce.empty())
+    return nullptr;
+  const auto& [highest_nonce, highest] = *queue.by_nonce.rbegin();
+  const bool next_ready = tx.nonce == queue.next_nonce + queue.ready_count;
+  return next_ready && highest.parked && highest_nonce > tx.nonce ? &highest : nullptr;
+}
+
 std::optional<AdmitError> Mempool::check_account(const Transaction& tx,
                                                  const Account& sender) const {
   std::uint64_t already_spent = 0;
@@ -143,9 +152,10 @@ std::optional<AdmitError> Mempool::check_account(const Transaction& tx,
     // earlier), so a sender cannot churn the pool by re-signing one nonce.
     if (queue->second.by_nonce.count(tx.nonce) != 0)
       return AdmitError::kNonceTaken;
-    if (queue->second.by_nonce.size() >= options_.max_per_sender)
+    const PendingTx* displaced = displaced_by(tx, queue->second);
+    if (queue->second.by_nonce.size() >= options_.max_per_sender && displaced == nullptr)
       return AdmitError::kSenderLimit;
-    already_spent = queue->second.spend_total;
+    already_spent = queue->second.spend_total - (displaced ? displaced->spend : 0);
   } else if (options_.max_per_sender == 0) {
     return AdmitError::kSenderLimit;
   }
@@ -171,6 +181,12 @@ std::optional<AdmitError> Mempool::add(const Transaction& tx, const crypto::Hash
   }
   if (auto error = check_account(tx, account))
     return error;
+  if (auto queue = accounts_.find(sender); queue != accounts_.end()) {
+    if (const PendingTx* displaced = displaced_by(tx, queue->second)) {
+      remove(crypto::Hash256(displaced->hash));
+      ++counters_.evicted;
+    }
+  }
 
   auto queue = accounts_.find(sender);
   const std::uint64_t ready_end = queue == accounts_.end()

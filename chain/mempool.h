@@ -70,7 +70,7 @@ struct MempoolCounters {
   std::uint64_t parked = 0;    // transactions put in the parked pool (admitted or moved)
   std::uint64_t promoted = 0;  // moved from parked to ready when their gap filled
   std::uint64_t expired = 0;   // dropped from the parked pool after parked_ttl_ms
-  std::uint64_t evicted = 0;   // dropped to make room for a higher fee
+  std::uint64_t evicted = 0;   // dropped for a higher fee, or for a gap-filling nonce
 };
 
 class Mempool {
@@ -165,6 +165,11 @@ class Mempool {
   // Checks that need no account queue, cheapest first.
   std::optional<AdmitError> check_transaction(const Transaction& tx, const crypto::Hash256& tx_hash,
                                               const Account& sender) const;
+  // The sender's highest-nonce parked transaction when `tx` would be the sender's next
+  // ready one but the sender is at max_per_sender: it makes way, or the parked ones would
+  // wait forever behind a gap nothing may fill (a reorg handing a sender's early
+  // transactions back to a pool that holds its later ones).
+  const PendingTx* displaced_by(const Transaction& tx, const AccountQueue& queue) const;
   std::optional<AdmitError> check_account(const Transaction& tx, const Account& sender) const;
   // Evicts lower-fee transactions of other senders until `tx` fits the pool it goes to, or
   // evicts nothing and says why it cannot.

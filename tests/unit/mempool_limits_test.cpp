@@ -115,8 +115,8 @@ TEST_CASE("mempool caps pending transactions per sender, ready and parked togeth
   REQUIRE_FALSE(admit(pool, alice0, state));
   REQUIRE_FALSE(admit(pool, transfer(alice, 1), state));
   REQUIRE_FALSE(admit(pool, transfer(alice, 5), state));  // parked, and it counts
-  CHECK(admit(pool, transfer(alice, 2), state) == AdmitError::kSenderLimit);
   CHECK(admit(pool, transfer(alice, 6), state) == AdmitError::kSenderLimit);
+  CHECK(admit(pool, transfer(alice, 3), state) == AdmitError::kSenderLimit);  // parked too
   CHECK_FALSE(admit(pool, transfer(bob, 0), state));  // another sender is not affected
   CHECK(std::string(to_string(AdmitError::kSenderLimit)) == "sender_limit");
 
@@ -125,7 +125,33 @@ TEST_CASE("mempool caps pending transactions per sender, ready and parked togeth
   REQUIRE(execution.ok());
   state.apply(execution.diff);
   pool.remove_committed({alice0}, state);
-  CHECK_FALSE(admit(pool, transfer(alice, 2), state));
+  CHECK_FALSE(admit(pool, transfer(alice, 3), state));
+  check_consistent(pool);
+}
+
+TEST_CASE(
+    "mempool at a sender's cap lets the gap-filling nonce in by dropping its highest parked one",
+    "[mempool]") {
+  const auto alice = key(1);
+  const auto state = make_state({{&alice, 1000}});
+  Mempool pool(MempoolOptions{.max_per_sender = 3});
+  // As after a reorg handed back nonce 0 and 1 while 2-4 of the same sender were waiting.
+  REQUIRE_FALSE(admit(pool, transfer(alice, 2), state));
+  REQUIRE_FALSE(admit(pool, transfer(alice, 3), state));
+  const auto highest = transfer(alice, 4);
+  REQUIRE_FALSE(admit(pool, highest, state));
+  REQUIRE(pool.parked_size() == 3);
+  CHECK(pool.ready_size() == 0);
+
+  CHECK_FALSE(admit(pool, transfer(alice, 0), state));
+  CHECK_FALSE(pool.contains(highest.hash()));
+  CHECK(pool.counters().evicted == 1);
+  CHECK(pool.ready_size() == 1);
+  CHECK_FALSE(admit(pool, transfer(alice, 1), state));
+  // Without the rule the pool would hold 2-4 forever and never see 0 or 1.
+  CHECK(pool.ready_size() == 3);
+  CHECK(pool.parked_size() == 0);
+  CHECK(pool.select_batch(state, 10, 1 << 20).size() == 3);
   check_consistent(pool);
 }
 
