@@ -38,6 +38,15 @@ async function pageShowsNodes(page) {
   check(shown.length === 4, 'expected 4 lanes, saw ' + shown.length);
   check(shown.filter((l) => l.primary).length === 1, 'expected exactly one primary lane');
   check(await page.$eval('#conn', (c) => c.textContent) === 'live', 'the event stream is not live');
+  // Each lane shows its PBFT instance with its phase and whether the pre-prepare came (the
+  // head's own instance between blocks), never a bare "idle".
+  await page.waitForFunction(() => [...document.querySelectorAll('.lane')].every((lane) => {
+    const rows = new Map([...lane.querySelectorAll('tr')].map((row) =>
+      [row.cells[0]?.textContent, row.cells[1]?.textContent || '']));
+    return /^#\d+ \((pre-prepare|prepare|commit|committed)\)$/.test(rows.get('instance') || '') &&
+      /^(received, \d+ tx|not yet)$/.test(rows.get('pre-prepare') || '') &&
+      /^\d+\/3/.test(rows.get('commits') || '');
+  }), { timeout: 15000 });
 }
 
 // The lane buttons on a backup (no view change to wait for): pause shows the node paused,
