@@ -181,25 +181,35 @@ std::optional<AdmitError> Mempool::add(const Transaction& tx, const crypto::Hash
   }
   if (auto error = check_account(tx, account))
     return error;
-  if (auto queue = accounts_.find(sender); queue != accounts_.end()) {
-    if (const PendingTx* displaced = displaced_by(tx, queue->second)) {
-      remove(crypto::Hash256(displaced->hash));
-      ++counters_.evicted;
-    }
-  }
-
   auto queue = accounts_.find(sender);
+  std::optional<crypto::Hash256> displaced;
+  if (queue != accounts_.end()) {
+    if (const PendingTx* highest = displaced_by(tx, queue->second))
+      displaced = highest->hash;
+  }
   const std::uint64_t ready_end = queue == accounts_.end()
                                       ? account.nonce
                                       : queue->second.next_nonce + queue->second.ready_count;
   const bool parked = tx.nonce != ready_end;
   const std::size_t tx_bytes = tx.encoded_size();
   if (auto error = make_room(tx, tx_bytes, parked))
-    return error;
+    return error;  // refused: the displaced transaction stays
+  make_way_for(sender, displaced);
   insert(tx, tx_hash, tx_bytes, parked, account.nonce);
   if (!parked)
     promote_after(sender, tx.nonce);
   return std::nullopt;
+}
+
+void Mempool::make_way_for(const Address& sender, const std::optional<crypto::Hash256>& displaced) {
+  if (!displaced || !contains(*displaced))
+    return;
+  // make_room may have evicted some of the sender's own, leaving it below its cap.
+  const auto queue = accounts_.find(sender);
+  if (queue == accounts_.end() || queue->second.by_nonce.size() < options_.max_per_sender)
+    return;
+  remove(*displaced);
+  ++counters_.evicted;
 }
 
 void Mempool::insert(const Transaction& tx, const crypto::Hash256& tx_hash, std::size_t tx_bytes,

@@ -170,6 +170,9 @@ class Mempool {
   // wait forever behind a gap nothing may fill (a reorg handing a sender's early
   // transactions back to a pool that holds its later ones).
   const PendingTx* displaced_by(const Transaction& tx, const AccountQueue& queue) const;
+  // Drops `displaced` (displaced_by's, taken before make_room) if the sender is still at
+  // its cap once the transaction displacing it has room.
+  void make_way_for(const Address& sender, const std::optional<crypto::Hash256>& displaced);
   std::optional<AdmitError> check_account(const Transaction& tx, const Account& sender) const;
   // Evicts lower-fee transactions of other senders until `tx` fits the pool it goes to, or
   // evicts nothing and says why it cannot.

@@ -1,18 +1,10 @@
 #include "node/instance_view.h"
 
-#include <string>
-
 namespace synod::node {
 
 using nlohmann::json;
 
 namespace {
-
-// A slot without a pre-prepare reports the zero digest.
-bool has_pre_prepare(const json& instance) {
-  const std::string digest = instance.value("digest", std::string{});
-  return !digest.empty() && digest.find_first_not_of('0') != std::string::npos;
-}
 
 // The lowest instance above the head; else the head's own, as it committed.
 const json* choose_instance(const json& dump, std::uint64_t height) {
@@ -42,7 +34,7 @@ json instance_view(const json& dump, std::uint64_t height, std::size_t quorum) {
     return nullptr;
   const auto sequence = chosen->value("sequence", std::uint64_t{0});
   const auto commits = chosen->value("commits", std::uint64_t{0});
-  const bool pre_prepared = has_pre_prepare(*chosen);
+  const bool pre_prepared = chosen->value("pre_prepared", false);
   const char* phase = sequence <= height || commits >= quorum ? "committed"
                       : !pre_prepared                         ? "pre-prepare"
                       : chosen->value("prepared", false)      ? "commit"

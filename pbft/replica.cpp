@@ -329,6 +329,7 @@ ConsensusSnapshot::Instance instance_of(std::uint64_t sequence, const Slot& slot
   ConsensusSnapshot::Instance instance;
   instance.sequence = sequence;
   if (slot.pre_prepare) {
+    instance.pre_prepared = true;
     instance.view = slot.pre_prepare->body.view;
     instance.digest = slot.digest;
     instance.transactions = slot.pre_prepare->body.block.transactions.size();

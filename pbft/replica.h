@@ -119,6 +119,7 @@ struct ConsensusSnapshot {
     std::uint64_t view = 0;
     crypto::Hash256 digest;
     std::size_t transactions = 0;
+    bool pre_prepared = false;  // a pre-prepare was accepted (view, digest, transactions)
     std::size_t prepares = 0;
     std::size_t commits = 0;
     bool prepared = false;

@@ -406,10 +406,13 @@ void Replica::Impl::commit_block(Actions& out, chain::Block block, chain::StateD
   ++counters.blocks_committed;
   counters.transactions_committed += block.transactions.size();
   mempool.remove_committed(block.transactions, state);
+  // Only the slot that pre-prepared this very block: a head that came by fetch or by a
+  // certificate may leave a slot of another view or block behind.
   const auto committed_slot = slots.find(head.height);
-  last_committed = committed_slot == slots.end()
-                       ? std::nullopt
-                       : std::optional(instance_of(head.height, committed_slot->second));
+  const bool own_instance = committed_slot != slots.end() && committed_slot->second.pre_prepare &&
+                            committed_slot->second.digest == head_hash;
+  last_committed =
+      own_instance ? std::optional(instance_of(head.height, committed_slot->second)) : std::nullopt;
   slots.erase(slots.begin(), slots.upper_bound(head.height));
   prune_votes();
   consecutive_view_changes = 0;

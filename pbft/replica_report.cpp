@@ -19,7 +19,7 @@ json instance_json(const ConsensusSnapshot::Instance& instance) {
   return {{"sequence", instance.sequence},  {"view", instance.view},
           {"digest", hex(instance.digest)}, {"transactions", instance.transactions},
           {"prepares", instance.prepares},  {"commits", instance.commits},
-          {"prepared", instance.prepared}};
+          {"prepared", instance.prepared},  {"pre_prepared", instance.pre_prepared}};
 }
 
 json instances_json(const ConsensusSnapshot& snapshot) {

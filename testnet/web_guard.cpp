@@ -18,16 +18,28 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
          });
 }
 
-// "127.0.0.1:PORT" or "localhost:PORT"; a browser leaves out port 80, the scheme's default.
-bool is_own_host(std::string_view host, std::uint16_t port) {
-  const std::string with_port = ":" + std::to_string(port);
-  for (std::string_view name : kLocalNames) {
-    if (equal_ignoring_case(host, std::string(name) + with_port))
-      return true;
-    if (port == 80 && equal_ignoring_case(host, name))
-      return true;
+// "127.0.0.1" or "localhost", with or without a port. Any port: a forwarded port (ssh -L,
+// docker -p) reaches this server under its own number, and a rebinding attack is told
+// apart by the name, not the port.
+bool is_local_host(std::string_view host) {
+  std::string_view name = host;
+  if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {
+    const std::string_view port = host.substr(colon + 1);
+    if (port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return false;
+    name = host.substr(0, colon);
   }
-  return false;
+  return std::any_of(kLocalNames.begin(), kLocalNames.end(),
+                     [name](std::string_view local) { return equal_ignoring_case(name, local); });
+}
+
+// A browser leaves out port 80, the scheme's default, in Origin but may keep it in Host.
+std::string_view without_default_port(std::string_view host) {
+  constexpr std::string_view kDefault = ":80";
+  return host.size() > kDefault.size() && host.substr(host.size() - kDefault.size()) == kDefault
+             ? host.substr(0, host.size() - kDefault.size())
+             : host;
 }
 
 // Header values come from anyone: shown cut short, control characters replaced.
@@ -48,18 +60,21 @@ Status check_request_source(std::optional<std::string_view> host,
   const std::string own = "127.0.0.1:" + std::to_string(port);
   if (!host)
     return make_error("forbidden: no Host header (this server answers http://" + own + "/)");
-  if (!is_own_host(*host, port)) {
+  if (!is_local_host(*host)) {
     return make_error("forbidden: Host " + shown(*host) + " is not this server (http://" + own +
                       "/ or http://localhost:" + std::to_string(port) + "/)");
   }
   if (!is_post || !origin)
     return Status::success();
+  // Same origin: the page was loaded from the very address this request goes to.
   constexpr std::string_view kScheme = "http://";
   const bool own_origin = origin->substr(0, kScheme.size()) == kScheme &&
-                          is_own_host(origin->substr(kScheme.size()), port);
+                          equal_ignoring_case(without_default_port(origin->substr(kScheme.size())),
+                                              without_default_port(*host));
   if (!own_origin) {
     return make_error("forbidden: a POST from the page of origin " + shown(*origin) +
-                      "; only this server's own page (http://" + own + ") may change the testnet");
+                      "; only this server's own page (http://" + shown(*host) +
+                      ") may change the testnet");
   }
   return Status::success();
 }

@@ -49,7 +49,7 @@ constexpr std::chrono::milliseconds kFrameInterval{150};
 struct Server {
   WebHub& hub;
   WebActions& actions;
-  std::uint16_t port;  // the one listened on: the only port Host and Origin may name
+  std::uint16_t port;  // the one listened on, named in refusals
   std::atomic<std::size_t> connections{0};
 };
 
@@ -207,8 +207,15 @@ void drain_then_close(tcp::socket& socket) {
   beast::error_code error;
   socket.shutdown(tcp::socket::shutdown_send, error);
   std::array<char, 4096> discard{};
-  for (std::size_t drained = 0;
-       !error && drained < kDrainBytesMax && std::chrono::steady_clock::now() < deadline;) {
+  for (std::size_t drained = 0; !error && drained < kDrainBytesMax;) {
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      break;
+    // Each read waits at most what is left, not the socket's whole read timeout.
+    timeval timeout{static_cast<time_t>(left.count() / 1'000'000),
+                    static_cast<suseconds_t>(left.count() % 1'000'000)};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     drained += socket.read_some(asio::buffer(discard), error);
   }
 }

@@ -2,8 +2,6 @@
 // a consensus dump as the replica reports it.
 #include <catch2/catch.hpp>
 
-#include <string>
-
 #include "node/instance_view.h"
 
 using nlohmann::json;
@@ -11,13 +9,15 @@ using synod::node::instance_view;
 
 namespace {
 
-const std::string kNoDigest(64, '0');
-const std::string kDigest = std::string(63, '0') + "7";
+constexpr bool kNoPrePrepare = false;
+constexpr bool kPrePrepared = true;
 
-json slot(std::uint64_t sequence, const std::string& digest, std::uint64_t prepares,
-          std::uint64_t commits, bool prepared) {
-  return {{"sequence", sequence}, {"view", 2},          {"digest", digest},    {"transactions", 5},
-          {"prepares", prepares}, {"commits", commits}, {"prepared", prepared}};
+json slot(std::uint64_t sequence, bool pre_prepared, std::uint64_t prepares, std::uint64_t commits,
+          bool prepared) {
+  return {{"sequence", sequence}, {"view", 2},
+          {"transactions", 5},    {"pre_prepared", pre_prepared},
+          {"prepares", prepares}, {"commits", commits},
+          {"prepared", prepared}};
 }
 
 json dump_with(json instances, json last_committed = nullptr) {
@@ -29,31 +29,33 @@ json dump_with(json instances, json last_committed = nullptr) {
 TEST_CASE("instance view names each PBFT phase from the slot's votes", "[web]") {
   const std::size_t quorum = 3;
   // Prepares from fast peers can beat the pre-prepare to a backup.
-  CHECK(instance_view(dump_with({slot(8, kNoDigest, 2, 0, false)}), 7, quorum)["phase"] ==
+  CHECK(instance_view(dump_with({slot(8, kNoPrePrepare, 2, 0, false)}), 7, quorum)["phase"] ==
         "pre-prepare");
-  CHECK(instance_view(dump_with({slot(8, kNoDigest, 2, 0, false)}), 7, quorum)["pre_prepared"] ==
-        false);
-  const json preparing = instance_view(dump_with({slot(8, kDigest, 1, 0, false)}), 7, quorum);
+  CHECK(instance_view(dump_with({slot(8, kNoPrePrepare, 2, 0, false)}), 7,
+                      quorum)["pre_prepared"] == false);
+  const json preparing = instance_view(dump_with({slot(8, kPrePrepared, 1, 0, false)}), 7, quorum);
   CHECK(preparing["phase"] == "prepare");
   CHECK(preparing["pre_prepared"] == true);
   CHECK(preparing["prepares"] == 1);
   CHECK(preparing["transactions"] == 5);
-  CHECK(instance_view(dump_with({slot(8, kDigest, 3, 1, true)}), 7, quorum)["phase"] == "commit");
-  CHECK(instance_view(dump_with({slot(8, kDigest, 3, 3, true)}), 7, quorum)["phase"] ==
+  CHECK(instance_view(dump_with({slot(8, kPrePrepared, 3, 1, true)}), 7, quorum)["phase"] ==
+        "commit");
+  CHECK(instance_view(dump_with({slot(8, kPrePrepared, 3, 3, true)}), 7, quorum)["phase"] ==
         "committed");
 }
 
 TEST_CASE("instance view shows the lowest instance in flight above the head", "[web]") {
-  const json dump = dump_with(
-      {slot(10, kDigest, 0, 0, false), slot(9, kDigest, 2, 0, false), slot(7, kDigest, 3, 3, true)},
-      slot(7, kDigest, 3, 3, true));
+  const json dump =
+      dump_with({slot(10, kPrePrepared, 0, 0, false), slot(9, kPrePrepared, 2, 0, false),
+                 slot(7, kPrePrepared, 3, 3, true)},
+                slot(7, kPrePrepared, 3, 3, true));
   const json view = instance_view(dump, 8, 3);
   CHECK(view["sequence"] == 9);
   CHECK(view["phase"] == "prepare");
 }
 
 TEST_CASE("instance view falls back to the head's own instance between blocks", "[web]") {
-  const json last = slot(7, kDigest, 3, 4, true);
+  const json last = slot(7, kPrePrepared, 3, 4, true);
   const json view = instance_view(dump_with(json::array(), last), 7, 3);
   CHECK(view["sequence"] == 7);
   CHECK(view["phase"] == "committed");

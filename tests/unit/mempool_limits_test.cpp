@@ -155,6 +155,25 @@ TEST_CASE(
   check_consistent(pool);
 }
 
+TEST_CASE("mempool keeps the parked transaction when the gap-filling one is refused for room",
+          "[mempool]") {
+  const auto alice = key(1);
+  const auto bob = key(2);
+  const auto state = make_state({{&alice, 1000}, {&bob, 1000}});
+  Mempool pool(MempoolOptions{.max_transactions = 1, .max_per_sender = 3});
+  REQUIRE_FALSE(admit(pool, transfer(bob, 0, 10, 5), state));  // fills the ready pool
+  REQUIRE_FALSE(admit(pool, transfer(alice, 2), state));
+  REQUIRE_FALSE(admit(pool, transfer(alice, 3), state));
+  const auto highest = transfer(alice, 4);
+  REQUIRE_FALSE(admit(pool, highest, state));
+
+  CHECK(admit(pool, transfer(alice, 0), state) == AdmitError::kFull);
+  CHECK(pool.contains(highest.hash()));
+  CHECK(pool.counters().evicted == 0);
+  CHECK(pool.parked_size() == 3);
+  check_consistent(pool);
+}
+
 TEST_CASE("mempool expires parked transactions after their time to live, never ready ones",
           "[mempool]") {
   const auto alice = key(1);

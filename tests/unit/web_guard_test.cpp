@@ -34,8 +34,9 @@ TEST_CASE("web guard: a foreign or missing Host is refused (DNS rebinding)", "[u
   REQUIRE_FALSE(rebound.ok());
   CHECK(rebound.message().find("Host evil.example:8656 is not this server") != std::string::npos);
   CHECK_FALSE(allowed(std::nullopt, std::nullopt, false));
-  CHECK_FALSE(allowed("127.0.0.1:8657", std::nullopt, false));  // another port
-  CHECK_FALSE(allowed("127.0.0.1", std::nullopt, false));       // port 80, not ours
+  CHECK_FALSE(allowed("127.0.0.1:", std::nullopt, false));
+  CHECK_FALSE(allowed("127.0.0.1:86a", std::nullopt, false));
+  CHECK_FALSE(allowed("evil.example", std::nullopt, false));
   CHECK_FALSE(allowed("127.0.0.1:8656.evil.example", std::nullopt, false));
   CHECK_FALSE(allowed("0.0.0.0:8656", std::nullopt, false));
   CHECK_FALSE(allowed("", std::nullopt, false));
@@ -51,6 +52,14 @@ TEST_CASE("web guard: a POST from another origin is refused (CSRF)", "[unit][web
   CHECK_FALSE(allowed("127.0.0.1:8656", "http://127.0.0.1:8656.evil.example"));
   CHECK_FALSE(allowed("127.0.0.1:8656", "http://127.0.0.1"));
   CHECK_FALSE(allowed("127.0.0.1:8656", ""));
+}
+
+TEST_CASE("web guard: a forwarded port reaches the page under its own number", "[unit][web]") {
+  // ssh -L 9000:127.0.0.1:8656 or docker -p 9000:8656: the browser says 9000.
+  CHECK(allowed("127.0.0.1:9000", std::nullopt, false));
+  CHECK(allowed("localhost:9000", "http://localhost:9000"));
+  CHECK_FALSE(allowed("localhost:9000", "http://localhost:8656"));  // not where it was sent
+  CHECK(allowed("127.0.0.1", std::nullopt, false));
 }
 
 TEST_CASE("web guard: port 80 may be left out, as browsers do", "[unit][web]") {
