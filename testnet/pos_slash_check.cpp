@@ -1,6 +1,7 @@
 #include "testnet/pos_slash_check.h"
 
 #include <cmath>
+#include <limits>
 
 #include "chain/address.h"
 #include "chain/pos_seal.h"
@@ -119,6 +120,11 @@ Result<StakeAccount> stake_account_from_json(const json& answer) {
       return make_error("get_account: " + unbonding.message());
     account.unbonding = *unbonding;
   }
+  // The slash arithmetic adds these up; a node's answer must not make that wrap.
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  if (account.stake > max - account.balance ||
+      account.unbonding > max - account.balance - account.stake)
+    return make_error("get_account: balance, stake and unbonding add up past 2^64");
   if (answer.contains("slashed")) {
     if (!answer["slashed"].is_object())
       return make_error("get_account: \"slashed\" is not an object");

@@ -234,3 +234,13 @@ TEST_CASE("pos tools: percent_of rounds down as the ledger does, without overflo
   CHECK(testnet::percent_of(max, 100) == max);
   CHECK(testnet::percent_of(max, 50) == max / 2);
 }
+
+TEST_CASE("pos tools: an account whose coins add up past 2^64 is refused", "[tools]") {
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  CHECK(testnet::stake_account_from_json({{"balance", 5u}, {"stake", 7u}, {"unbonding", 1u}})
+            ->total() == 13);
+  CHECK_FALSE(testnet::stake_account_from_json({{"balance", max}, {"stake", 1u}}));
+  CHECK_FALSE(
+      testnet::stake_account_from_json({{"balance", max - 2}, {"stake", 1u}, {"unbonding", 2u}}));
+  CHECK(testnet::stake_account_from_json({{"balance", max - 3}, {"stake", 1u}, {"unbonding", 2u}}));
+}
