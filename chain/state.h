@@ -54,6 +54,8 @@ struct Account {
     return unbonding != 0 || unbonding_height != 0 || slashed_height != 0 || offence_height != 0;
   }
   bool slashed() const { return slashed_height != 0; }
+  // The stake that draws PoS tickets: a slashed validator is out of the lottery for good.
+  std::uint64_t lottery_stake() const { return slashed() ? 0 : stake; }
 };
 
 enum class TxError : std::uint8_t {

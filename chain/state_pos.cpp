@@ -29,8 +29,7 @@ std::uint64_t percent_of(std::uint64_t amount, std::uint64_t percent) {
 }  // namespace
 
 std::uint64_t State::lottery_stake(const Address& address) const {
-  const Account holder = account(address);
-  return holder.slashed() ? 0 : holder.stake;
+  return account(address).lottery_stake();
 }
 
 // What check() verifies for the PoS kinds with the sender's account alone; the evidence's

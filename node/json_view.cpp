@@ -143,6 +143,8 @@ json account_to_json(const chain::Address& address, const chain::Account& accoun
                       {"offence_height", account.offence_height},
                       {"slashed_at_height", account.slashed_height}};
   }
+  if (account.stake != 0 || account.slashed())
+    out["lottery_stake"] = account.lottery_stake();
   return out;
 }
 

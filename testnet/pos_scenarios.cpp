@@ -342,8 +342,8 @@ Status NothingAtStake::check_excluded(const LedgerView& after, std::uint64_t sla
   return check_ledgers(slashed_at);
 }
 
-// What every node's ledger says of the offender: slashed for double_sign by the same
-// block, so out of the lottery (a slashed account draws with no stake, whatever it holds).
+// What every other node's ledger says of the offender: slashed for double_sign by the
+// same block, and out of the lottery (lottery stake 0, whatever stake it still holds).
 Status NothingAtStake::check_ledgers(std::uint64_t slashed_at) {
   const std::vector<std::size_t> nodes = run_.all_except(offender_);
   for (std::size_t i : nodes) {
@@ -352,15 +352,16 @@ Status NothingAtStake::check_ledgers(std::uint64_t slashed_at) {
       return answer.error();
     const json& why = client::field(*answer, "slashed");
     if (client::string_field(why, "reason") != "double_sign" ||
-        client::unsigned_field(why, "slashed_at_height") != slashed_at) {
+        client::unsigned_field(why, "slashed_at_height") != slashed_at ||
+        client::unsigned_field(*answer, "lottery_stake") != 0) {
       return make_error(name(i) + "'s get_account for " + name(offender_) +
                         " does not record the double_sign slash at block " +
-                        std::to_string(slashed_at) + ": " + answer->dump());
+                        std::to_string(slashed_at) + " with lottery stake 0: " + answer->dump());
     }
   }
   run_.say("get_account on " + run_.list(nodes) + ": " + name(offender_) +
            " slashed, reason double_sign, at block " + std::to_string(slashed_at) +
-           "; lottery stake 0 (a slashed account draws with none)");
+           ", lottery stake 0");
   return Status::success();
 }
 

@@ -68,6 +68,8 @@ grep -qE "reporter: node-[0-2] \(syn[0-9a-f]+\) was paid [1-9][0-9]* = reporter_
 grep -qE "burned: [1-9][0-9]* left the supply" <<<"$out" || fail "the burn is not shown"
 grep -qE "none of the [0-9]+ blocks after the slash is node-3's" <<<"$out" ||
   fail "the chain going on without the offender is not shown"
+grep -q "slashed, reason double_sign, at block [0-9]*, lottery stake 0" <<<"$out" ||
+  fail "the ledgers do not show the offender out of the lottery"
 grep -q "^PASS$" <<<"$out" || fail "no PASS"
 OFFENDER=$("$WALLET" address --key "$DIR/node-3/node_key.json")
 answer=$("$WALLET" --node "$(rpc_of 0)" --json balance "$OFFENDER")

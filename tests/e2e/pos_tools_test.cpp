@@ -11,6 +11,7 @@
 #include "chain/pos_seal.h"
 #include "crypto/hex.h"
 #include "testnet/pos_slash_check.h"
+#include "tests/support/test_keys.h"
 
 using namespace synod;
 using nlohmann::json;
@@ -19,11 +20,7 @@ using testnet::StakeAccount;
 
 namespace {
 
-crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 
 const crypto::KeyPair& offender_key() {
   static const crypto::KeyPair key = key_from(0x41);

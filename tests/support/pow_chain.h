@@ -19,6 +19,7 @@
 #include "crypto/merkle.h"
 #include "pow_pos/pow_rules.h"
 #include "pow_pos/uint256.h"
+#include "tests/support/test_keys.h"
 
 namespace pow_test {
 
@@ -29,11 +30,7 @@ using synod::pow_pos::Uint256;
 inline constexpr std::uint64_t kGenesisTime = 1'000'000;
 inline constexpr std::uint64_t kInterval = 1000;
 
-inline crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 inline const crypto::KeyPair& miner_key(std::size_t i) {
   static const std::vector<crypto::KeyPair> keys = {key_from(0x10), key_from(0x11), key_from(0x12)};
   return keys.at(i);

@@ -7,17 +7,14 @@
 #include "chain/address.h"
 #include "crypto/hex.h"
 #include "crypto/sha256.h"
+#include "tests/support/test_keys.h"
 
 using namespace synod;
 using namespace synod::chain;
 
 namespace {
 
-crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 
 std::string parse_error(std::string_view text) {
   auto result = parse_address(text);

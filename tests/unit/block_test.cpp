@@ -7,17 +7,14 @@
 #include "chain/block.h"
 #include "crypto/hex.h"
 #include "crypto/merkle.h"
+#include "tests/support/test_keys.h"
 
 using namespace synod;
 using namespace synod::chain;
 
 namespace {
 
-crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 
 crypto::Hash256 hash_of(std::string_view text) {
   return crypto::sha256(as_bytes(text));

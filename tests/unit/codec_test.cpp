@@ -16,6 +16,7 @@
 #include "chain/state.h"
 #include "chain/transaction.h"
 #include "crypto/hex.h"
+#include "tests/support/test_keys.h"
 
 namespace {
 std::atomic<std::size_t> g_largest_allocation{0};
@@ -77,11 +78,7 @@ Bytes unhex(std::string_view text) {
   return *bytes;
 }
 
-crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 
 // Seeded generator of arbitrary (not necessarily valid) values of every chain type.
 class Generator {

@@ -7,6 +7,7 @@
 
 #include "chain/genesis.h"
 #include "crypto/hex.h"
+#include "tests/support/test_keys.h"
 
 using namespace synod;
 using namespace synod::chain;
@@ -14,11 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 
 std::string key_hex(std::uint8_t fill) {
   return crypto::to_hex(key_from(fill).public_key().view());

@@ -11,6 +11,7 @@
 #include "chain/signing_domain.h"
 #include "chain/state.h"
 #include "crypto/hex.h"
+#include "tests/support/test_keys.h"
 
 using namespace synod;
 using namespace synod::chain;
@@ -20,11 +21,7 @@ namespace {
 
 const std::string kChain = "synod-pos-test";
 
-crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 const crypto::KeyPair& validator_key(int i) {
   static const crypto::KeyPair keys[] = {key_from(0x10), key_from(0x11), key_from(0x12)};
   return keys[i];

@@ -18,6 +18,7 @@
 #include "pow_pos/pos_rules.h"
 #include "pow_pos/pow_messages.h"
 #include "tests/support/engine_actions.h"
+#include "tests/support/test_keys.h"
 
 namespace pos_test {
 
@@ -30,11 +31,7 @@ using synod::pow_pos::Uint256;
 inline constexpr TimeMs kGenesisTime = 1'000'000;  // slot 1000
 inline constexpr TimeMs kNow = kGenesisTime + 1'000'000;
 
-inline crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 inline const crypto::KeyPair& validator_key(std::size_t i) {
   static const std::vector<crypto::KeyPair> keys = {key_from(0x10), key_from(0x11), key_from(0x12)};
   return keys.at(i);

@@ -10,6 +10,7 @@
 #include "chain/state.h"
 #include "crypto/hex.h"
 #include "node/slash_log.h"
+#include "tests/support/test_keys.h"
 
 using namespace synod;
 using namespace synod::chain;
@@ -19,11 +20,7 @@ namespace {
 
 const std::string kChain = "synod-slash-log-test";
 
-crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 const crypto::KeyPair& validator_key(int i) {
   static const crypto::KeyPair keys[] = {key_from(0x30), key_from(0x31), key_from(0x32)};
   return keys[i];

@@ -8,6 +8,7 @@
 
 #include "chain/state.h"
 #include "crypto/merkle.h"
+#include "tests/support/test_keys.h"
 
 using namespace synod;
 using namespace synod::chain;
@@ -17,11 +18,7 @@ namespace {
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
 const std::string kChain = "synod-test";
 
-crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 
 const crypto::KeyPair& alice_key() {
   static const crypto::KeyPair key = key_from(1);

@@ -6,17 +6,14 @@
 
 #include "chain/transaction.h"
 #include "crypto/hex.h"
+#include "tests/support/test_keys.h"
 
 using namespace synod;
 using namespace synod::chain;
 
 namespace {
 
-crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 
 // The test chain's domain: its chain id and the hash of its genesis.
 const SigningDomain& test_domain() {

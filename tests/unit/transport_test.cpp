@@ -24,6 +24,7 @@
 #include "node/transport/host_port.h"
 #include "node/transport/log_limiter.h"
 #include "node/transport/peer_manager.h"
+#include "tests/support/test_keys.h"
 
 namespace {
 std::atomic<std::size_t> g_largest_allocation{0};
@@ -74,11 +75,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-crypto::KeyPair key_from(std::uint8_t fill) {
-  crypto::Seed seed;
-  seed.data.fill(fill);
-  return crypto::KeyPair::from_seed(seed);
-}
+using synod::testing::key_from;
 
 crypto::KeyPair validator_key(std::size_t index) {
   return key_from(static_cast<std::uint8_t>(0x10 + index));
