@@ -40,6 +40,22 @@ std::vector<std::string> stat_fields(pid_t pid) {
   return fields;  // fields[0] is the state (field 3 of stat)
 }
 
+// Whether `pid` is a zombie whose other threads still run. A process whose main thread has
+// exited shows "Z" while its other threads wind down, and those still hold its sockets: a
+// restart must wait for them, or the new process finds its ports in use. (A pid reused by
+// another process is not a zombie, so this never waits on a stranger.)
+bool winding_down(pid_t pid) {
+  const auto fields = stat_fields(pid);
+  if (fields.empty() || fields[0] != "Z")
+    return false;
+  std::error_code ec;
+  std::size_t threads = 0;
+  for (fs::directory_iterator it("/proc/" + std::to_string(pid) + "/task", ec), end;
+       !ec && it != end; it.increment(ec))
+    ++threads;
+  return threads > 1;
+}
+
 bool is_node_of(pid_t pid, const NodeInfo& node) {
   auto cmdline = cli::read_file("/proc/" + std::to_string(pid) + "/cmdline");
   if (!cmdline)
@@ -194,7 +210,7 @@ Status stop_node(const NodeInfo& node, std::chrono::milliseconds grace,
   auto deadline = std::chrono::steady_clock::now() + grace;
   bool killed = false;
   for (;;) {
-    if (find_process(node).state == ProcessState::kDown)
+    if (find_process(node).state == ProcessState::kDown && !winding_down(process.pid))
       break;
     if (!killed && std::chrono::steady_clock::now() >= deadline) {
       kill(process.pid, SIGKILL);
