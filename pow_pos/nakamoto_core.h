@@ -163,8 +163,9 @@ struct NakamotoCore {
   // executed with the mode's rules and keeps its diff; one that fails is marked invalid
   // and recorded, as a reorg would. `use` must leave the state as it found it and must not
   // change the tree (it may change the mempool: a producer's batch drops what fails in
-  // that state, as select_block_batch says). Returns false, without calling `use`, when `entry` is invalid or not
-  // in the tree, a block it would undo has no undo data, or a block on the way fails.
+  // that state, as select_block_batch says). Returns false, without calling `use`, when `entry` is
+  // invalid or not in the tree, a block it would undo has no undo data, or a block on the way
+  // fails.
   bool with_state_at(const TreeEntry& entry, TimeMs now,
                      const std::function<void(chain::State&)>& use);
   void revert_newest_first(const std::vector<const TreeEntry*>& entries);
