@@ -121,6 +121,10 @@ struct PosParams {
   std::uint64_t max_block_bytes = 1024 * 1024;
 };
 
+// floor(amount * percent / 100) without overflow (percent <= 100): how the ledger takes
+// slash_percent and reporter_percent (state_pos.cpp), for anyone who checks a slash.
+std::uint64_t percent_of(std::uint64_t amount, std::uint64_t percent);
+
 struct Genesis {
   std::string chain_id;
   ConsensusMode mode = ConsensusMode::kPbft;

@@ -21,12 +21,11 @@ TxError evidence_error(EvidenceProblem::Kind kind) {
   return TxError::kMalformedEvidence;
 }
 
-// floor(amount * percent / 100) without overflow (percent <= 100).
+}  // namespace
+
 std::uint64_t percent_of(std::uint64_t amount, std::uint64_t percent) {
   return amount / 100 * percent + amount % 100 * percent / 100;
 }
-
-}  // namespace
 
 std::uint64_t State::lottery_stake(const Address& address) const {
   return account(address).lottery_stake();

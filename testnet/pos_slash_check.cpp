@@ -79,10 +79,6 @@ std::string signed_text(std::uint64_t wrapped) {
 
 }  // namespace
 
-std::uint64_t percent_of(std::uint64_t amount, std::uint64_t percent) {
-  return amount / 100 * percent + amount % 100 * percent / 100;
-}
-
 Result<Offence> read_offence(const std::string& evidence_hex, const chain::SigningDomain& domain,
                              const crypto::PublicKey& offender) {
   auto bytes = crypto::from_hex(evidence_hex);
@@ -177,9 +173,9 @@ Result<SlashFigures> audit_slash(const LedgerView& before, const LedgerView& aft
   SlashFigures figures;
   figures.stake_before = offender.stake;
   figures.stake_after = after.accounts.at(parties.offender).stake;
-  figures.slashed = percent_of(offender.stake, params.slash_percent) +
-                    percent_of(offender.unbonding, params.slash_percent);
-  figures.reporter_share = percent_of(figures.slashed, params.reporter_percent);
+  figures.slashed = chain::percent_of(offender.stake, params.slash_percent) +
+                    chain::percent_of(offender.unbonding, params.slash_percent);
+  figures.reporter_share = chain::percent_of(figures.slashed, params.reporter_percent);
   figures.burned = figures.slashed - figures.reporter_share;
   figures.reporter_before = before.accounts.at(parties.reporter).balance;
   figures.reporter_after = after.accounts.at(parties.reporter).balance;

@@ -106,7 +106,4 @@ ExclusionWatch exclusion_watch(std::uint64_t stake, std::uint64_t total_stake,
                                double miss_probability_max, std::uint64_t min_blocks,
                                std::uint64_t max_blocks);
 
-// floor(amount * percent / 100) without overflow (percent <= 100), as the ledger rounds.
-std::uint64_t percent_of(std::uint64_t amount, std::uint64_t percent);
-
 }  // namespace synod::testnet

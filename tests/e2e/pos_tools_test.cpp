@@ -224,12 +224,12 @@ TEST_CASE("pos tools: exclusion is watched until a drawing offender would have s
 }
 
 TEST_CASE("pos tools: percent_of rounds down as the ledger does, without overflow", "[tools]") {
-  CHECK(testnet::percent_of(199, 50) == 99);
-  CHECK(testnet::percent_of(1000, 10) == 100);
-  CHECK(testnet::percent_of(7, 0) == 0);
+  CHECK(chain::percent_of(199, 50) == 99);
+  CHECK(chain::percent_of(1000, 10) == 100);
+  CHECK(chain::percent_of(7, 0) == 0);
   const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
-  CHECK(testnet::percent_of(max, 100) == max);
-  CHECK(testnet::percent_of(max, 50) == max / 2);
+  CHECK(chain::percent_of(max, 100) == max);
+  CHECK(chain::percent_of(max, 50) == max / 2);
 }
 
 TEST_CASE("pos tools: an account whose coins add up past 2^64 is refused", "[tools]") {

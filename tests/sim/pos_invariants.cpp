@@ -4,15 +4,6 @@
 #include "pow_pos/pos_rules.h"
 
 namespace synod::sim {
-namespace {
-
-// floor(amount * percent / 100) for percent <= 100, without overflow.
-std::uint64_t percent_of(std::uint64_t amount, std::uint64_t percent) {
-  const std::uint64_t hundreds = amount / 100;
-  return hundreds * percent + (amount - hundreds * 100) * percent / 100;
-}
-
-}  // namespace
 
 PosInvariants::PosInvariants(std::shared_ptr<const chain::Genesis> genesis)
     : genesis_(std::move(genesis)),
@@ -97,10 +88,10 @@ PosInvariants::Slashes PosInvariants::check_slashes(const AppliedBlock& applied,
     const chain::Address offender = chain::address_of(offence.first.proposer);
     const chain::Account was = applied.before.account(offender);
     const chain::Account is = after.account(offender);
-    const std::uint64_t from_stake = percent_of(was.stake, params.slash_percent);
-    const std::uint64_t from_unbonding = percent_of(was.unbonding, params.slash_percent);
+    const std::uint64_t from_stake = chain::percent_of(was.stake, params.slash_percent);
+    const std::uint64_t from_unbonding = chain::percent_of(was.unbonding, params.slash_percent);
     const std::uint64_t slashed = from_stake + from_unbonding;
-    out.burned += slashed - percent_of(slashed, params.reporter_percent);
+    out.burned += slashed - chain::percent_of(slashed, params.reporter_percent);
     out.offenders.push_back(offender);
     if (is.stake != was.stake - from_stake || is.unbonding != was.unbonding - from_unbonding ||
         is.slashed_height != block.header.height || is.offence_height != offence.first.height) {
