@@ -353,6 +353,7 @@ Status NothingAtStake::check_ledgers(std::uint64_t slashed_at) {
     const json& why = client::field(*answer, "slashed");
     if (client::string_field(why, "reason") != "double_sign" ||
         client::unsigned_field(why, "slashed_at_height") != slashed_at ||
+        !client::field(*answer, "lottery_stake").is_number_unsigned() ||
         client::unsigned_field(*answer, "lottery_stake") != 0) {
       return make_error(name(i) + "'s get_account for " + name(offender_) +
                         " does not record the double_sign slash at block " +
