@@ -51,6 +51,14 @@ struct SlashEvidence {
   Offence offence;
 };
 
+// Node-0's best chain above the slash, read from one head: the height its ledger records the
+// slash at and the proposer of each block above it, lowest first.
+struct ChainAfterSlash {
+  std::uint64_t slashed_at = 0;
+  std::uint64_t head_height = 0;
+  std::vector<std::string> proposers;  // heights slashed_at + 1 .. head_height
+};
+
 // One scenario run: the testnet, the offender and what the honest nodes report.
 class NothingAtStake {
  public:
@@ -76,6 +84,8 @@ class NothingAtStake {
   Status show_slash(const LedgerView& before, const LedgerView& after,
                     const std::vector<json>& blocks, const SlashEvidence& evidence,
                     const json& why);
+  Result<ChainAfterSlash> read_chain_after_slash();
+  Result<ChainAfterSlash> wait_chain_after_slash(std::uint64_t slashed_at, std::uint64_t blocks);
   Status check_excluded(const LedgerView& after, std::uint64_t slashed_at);
   Status check_ledgers(std::uint64_t slashed_at);
 
@@ -303,6 +313,75 @@ Status NothingAtStake::show_slash(const LedgerView& before, const LedgerView& af
   return Status::success();
 }
 
+// Node-0's head, the offender's account in that head's ledger and the blocks from the head
+// back to the slash, walked by hash, so they are one branch and the ledger is theirs. An
+// error when the head moved meanwhile or its ledger holds no slash (a reorg undid it).
+Result<ChainAfterSlash> NothingAtStake::read_chain_after_slash() {
+  auto status = cluster_.call(0, "status");
+  if (!status)
+    return status.error();
+  const std::string head = client::string_field(*status, "head_hash");
+  auto account = cluster_.call(0, "get_account", {{"address", address_of_node(offender_)}});
+  if (!account)
+    return account.error();
+  const json& why = client::field(*account, "slashed");
+  if (!why.is_object())
+    return make_error(name(0) + "'s best chain holds no slash of " + name(offender_));
+  ChainAfterSlash seen{client::unsigned_field(why, "slashed_at_height"),
+                       client::unsigned_field(*status, "height"),
+                       {}};
+  std::string hash = head;
+  for (std::uint64_t height = seen.head_height; height > seen.slashed_at; --height) {
+    if (seen.proposers.size() > kMaxBlocksWalked)
+      return make_error(name(0) + "'s head is more than " + std::to_string(kMaxBlocksWalked) +
+                        " blocks above the slash");
+    auto block = cluster_.call(0, "get_block", {{"hash", hash}});
+    if (!block)
+      return block.error();
+    const json& header = client::field(*block, "header");
+    if (client::string_field(*block, "hash") != hash ||
+        client::unsigned_field(header, "height") != height)
+      return make_error(name(0) + " answered another block for " + hash);
+    seen.proposers.push_back(client::string_field(header, "proposer"));
+    hash = client::string_field(header, "prev_hash");
+  }
+  std::reverse(seen.proposers.begin(), seen.proposers.end());
+  auto again = cluster_.call(0, "status");
+  if (!again)
+    return again.error();
+  if (client::string_field(*again, "head_hash") != head)
+    return make_error(name(0) + "'s head moved while the chain above the slash was read");
+  return seen;
+}
+
+// Waits until node-0's best chain holds `blocks` blocks above its slash. A reorg can move the
+// slash higher after the scenario first saw it: the offender signs on every branch, so its
+// own branch, which leaves the evidence out, can win for a while; the evidence then goes
+// back to the mempool and into a later block. The count starts from where the slash is now.
+Result<ChainAfterSlash> NothingAtStake::wait_chain_after_slash(std::uint64_t slashed_at,
+                                                               std::uint64_t blocks) {
+  const auto per_block = std::chrono::milliseconds(4 * genesis().pos.block_interval_ms);
+  const auto deadline = Clock::now() + seconds(60) + blocks * per_block;
+  std::string last_problem;
+  while (Clock::now() < deadline) {
+    const auto left = std::chrono::duration_cast<seconds>(deadline - Clock::now());
+    if (auto status = cluster_.wait_height(0, slashed_at + blocks, std::max(left, seconds(1)),
+                                           "the chain going on");
+        !status)
+      return status.error();
+    auto seen = read_chain_after_slash();
+    if (seen && seen->head_height >= seen->slashed_at + blocks)
+      return *seen;
+    if (seen)
+      slashed_at = seen->slashed_at;
+    else
+      last_problem = " (last reading: " + seen.message() + ")";
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return make_error(name(0) + "'s best chain did not reach " + std::to_string(blocks) +
+                    " blocks above the slash in time" + last_problem);
+}
+
 // The chain goes on for enough blocks that a broken exclusion would show, none of them
 // signed by the offender. If exclusion were broken, the offender would still draw with the
 // stake the slash left it, so its share of blocks would be remaining / (total remaining):
@@ -317,29 +396,31 @@ Status NothingAtStake::check_excluded(const LedgerView& after, std::uint64_t sla
   const std::uint64_t remaining = after.accounts.at(address_of_node(offender_)).stake;
   const ExclusionWatch watch = exclusion_watch(remaining, total_stake, kMissProbabilityMax,
                                                kMinBlocksWatched, kMaxBlocksWatched);
-  const std::uint64_t target = slashed_at + watch.blocks;
-  const auto budget = seconds(60 + 4 * watch.blocks * genesis().pos.block_interval_ms / 1000);
-  if (auto status = cluster_.wait_height(0, target, budget, "the chain going on"); !status)
-    return status;
+  auto seen = wait_chain_after_slash(slashed_at, watch.blocks);
+  if (!seen)
+    return seen.error();
+  if (seen->slashed_at != slashed_at) {
+    run_.say("reorg: " + name(0) + "'s best chain now carries the slash in block " +
+             std::to_string(seen->slashed_at) + ", not " + std::to_string(slashed_at) +
+             ": a branch of the offender's, without the evidence, won for a while, and the "
+             "evidence went back to the mempool and into a later block");
+  }
   const std::string offender_key =
       crypto::to_hex(genesis().validators.at(offender_).public_key.view());
-  for (std::uint64_t height = slashed_at + 1; height <= target; ++height) {
-    auto block = cluster_.call(0, "get_block", {{"height", height}});
-    if (!block)
-      return block.error();
-    if (client::string_field(client::field(*block, "header"), "proposer") == offender_key)
-      return make_error("block " + std::to_string(height) + " after the slash is the offender's");
+  for (std::size_t i = 0; i < seen->proposers.size(); ++i) {
+    if (seen->proposers[i] == offender_key)
+      return make_error("block " + std::to_string(seen->slashed_at + 1 + i) +
+                        " after the slash is the offender's");
   }
   char chance[32];
   std::snprintf(chance, sizeof chance, "%.2f%%", 100 * watch.miss_probability);
-  run_.say("the chain went on to height " + std::to_string(target) + "; none of the " +
-           std::to_string(watch.blocks) + " blocks after the slash is " + name(offender_) +
-           "'s (still drawing with " + std::to_string(remaining) + " of " +
-           std::to_string(total_stake) +
-           " stake, it would have signed none of them with "
-           "probability " +
-           chance + "): it is out of the lottery");
-  return check_ledgers(slashed_at);
+  run_.say("the chain went on to height " + std::to_string(seen->head_height) + "; none of the " +
+           std::to_string(seen->proposers.size()) + " blocks after the slash is " +
+           name(offender_) + "'s (still drawing with " + std::to_string(remaining) + " of " +
+           std::to_string(total_stake) + " stake, it would have signed none of the first " +
+           std::to_string(watch.blocks) + " with probability " + chance +
+           "): it is out of the lottery");
+  return check_ledgers(seen->slashed_at);
 }
 
 // What every other node's ledger says of the offender: slashed for double_sign by the
