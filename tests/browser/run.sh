@@ -2,8 +2,8 @@
 # One browser test case (tests/browser/web_view.js) with what it needs around it:
 #   run.sh CASE BIN_DIR WORK_DIR
 # CASE nodes, kill, transfer (pow-reorg, pos-slash): a fresh 4-validator PBFT (4-miner PoW,
-# 4-validator PoS) testnet on free 127.0.0.1 ports and
-# `synod-testnet web` in front of it (both stopped at the end); sim-trace, sim-faults
+# 4-validator PoS) testnet on free 127.0.0.1 ports, started by `synod-testnet up --web`,
+# which then serves the page (both stopped at the end); sim-trace, sim-faults
 # (pow-trace): a `synod-sim --html` page of a PBFT (PoW) run. Exits 77 (CTest: skipped) with the reason when Debian's chromium
 # or the puppeteer-core npm package cannot be had; screenshots go to
 # WORK_DIR/screenshots, or to docs/ with SYNOD_UPDATE_SCREENSHOTS=1.
@@ -98,12 +98,14 @@ if [ "$case_name" = pos-slash ]; then
   init_options=(--block-interval-ms 1000)  # a block a second: the slash comes sooner
 fi
 "$TESTNET" init --dir "$DIR" --base-port "$base" --consensus "$consensus" "${init_options[@]}" >/dev/null
-"$TESTNET" up --dir "$DIR" --timeout 60 >/dev/null
+# `up --web`, as a user would: the nodes start (within up's 60 s), then the same process
+# serves the page.
 : >"$WORK/web.log"  # so that the wait below never greps a file not made yet
-"$TESTNET" web --dir "$DIR" --port "$web_port" >"$WORK/web.log" 2>&1 &
+"$TESTNET" up --dir "$DIR" --timeout 60 --web --port "$web_port" >"$WORK/web.log" 2>&1 &
 web_pid=$!
-for _ in $(seq 1 50); do
+for _ in $(seq 1 700); do
   if grep -q "serving" "$WORK/web.log"; then break; fi
+  kill -0 "$web_pid" 2>/dev/null || fail "up --web exited: $(cat "$WORK/web.log")"
   sleep 0.1
 done
 run_case "http://127.0.0.1:$web_port/"
