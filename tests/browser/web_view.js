@@ -178,8 +178,22 @@ async function posSlash(page) {
   await page.waitForSelector('#actions li[data-state="running"]', { timeout: 10000 });
   await page.waitForSelector('#slashes li.slash', { timeout: 120000, polling: 500 });
   console.log(`the slash showed ${((Date.now() - started) / 1000).toFixed(1)} s after the start button`);
-  const slash = await page.$eval('#slashes li.slash', (li) => ({ offender: li.dataset.offender,
-    height: Number(li.dataset.height), amount: li.dataset.amount, text: li.textContent }));
+  // A reorg can move the slash to a later block just after it first shows (the offender's
+  // own branch, without the evidence, wins for a while), and the panel, the lane and the tree
+  // each follow it: wait until all three name one block, then read panel and lane together.
+  await page.waitForFunction(() => {
+    const li = document.querySelector('#slashes li.slash');
+    const lane = document.querySelector('.lane[data-node="3"] .lane-event.slash');
+    const height = li && li.dataset.height;
+    return lane && lane.textContent.includes(`slashed at block #${height}`) &&
+      document.querySelector(`#chain .block.evidence[data-height="${height}"]`);
+  }, { timeout: 20000, polling: 250 });
+  const slash = await page.evaluate(() => {
+    const li = document.querySelector('#slashes li.slash');
+    const lane = document.querySelector('.lane[data-node="3"] .lane-event.slash');
+    return { offender: li.dataset.offender, height: Number(li.dataset.height),
+      amount: li.dataset.amount, text: li.textContent, lane: lane ? lane.textContent : '' };
+  });
   // The scenario restarts the last validator as the double-signer.
   check(slash.offender === 'node-3', 'the slash names ' + slash.offender);
   check(/slashed for double_sign: signed two blocks at height \d+; evidence in block #\d+/.test(slash.text),
@@ -187,8 +201,7 @@ async function posSlash(page) {
   check(Number(slash.amount) > 0, 'the slash took no amount: ' + slash.text);
   await page.waitForSelector('.lane.slashed[data-node="3"] .badge.slashed', { timeout: 5000 });
   check((await page.$$('.lane.slashed')).length === 1, 'more than the offender is marked slashed');
-  const lane = await page.$eval('.lane[data-node="3"] .lane-event.slash', (e) => e.textContent);
-  check(lane.includes(`slashed at block #${slash.height}`), 'the lane says ' + lane);
+  check(slash.lane.includes(`slashed at block #${slash.height}`), 'the lane says ' + slash.lane);
   await page.waitForSelector(`#chain .block.evidence[data-height="${slash.height}"]`, { timeout: 15000 });
   const log = await page.$eval('#happenings', (l) => l.textContent);
   check(log.includes('node-3 slashed for double_sign'), 'the log does not show the slash');
