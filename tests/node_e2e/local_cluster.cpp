@@ -10,7 +10,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "chain/transaction.h"
@@ -113,10 +115,24 @@ std::string http_get(std::uint16_t port, const std::string& target, int timeout_
   }
 }
 
+// Below Linux's range for the local ports of outgoing connections (32768 and up by
+// default), unlike a port the kernel picks: a client connection (the tests' own RPC calls
+// among them) cannot then take a stopped node's port before the node restarts on it.
 std::uint16_t free_port() {
+  static std::mt19937 pick(std::random_device{}());
+  std::uniform_int_distribution<int> range(10000, 31999);
   asio::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(range(pick));
+    boost::system::error_code error;
+    tcp::acceptor acceptor(io);
+    acceptor.open(tcp::v4(), error);
+    if (!error)
+      acceptor.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), error);
+    if (!error)
+      return port;
+  }
+  throw std::runtime_error("no free port in 10000-31999");
 }
 
 namespace {

@@ -31,6 +31,7 @@ bool send_raw(std::uint16_t port, const std::string& bytes);
 // GET `target` (e.g. "/metrics"); the response body, or "" when the node cannot be reached.
 std::string http_get(std::uint16_t port, const std::string& target, int timeout_ms = 2000);
 
+// A port free right now, outside the range the kernel hands out to outgoing connections.
 std::uint16_t free_port();
 
 // Deadlines the e2e tests share: nodes answering after a start, and a block committing.
