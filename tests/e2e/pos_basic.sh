@@ -27,7 +27,10 @@ A0=$(address 0)
 A1=$(address 1)
 
 step "stake, then a transfer with 2 confirmations, verified from the pinned genesis"
-out=$("$WALLET" --node "$(rpc_of 0)" stake --key "$ACCOUNTS/account-0.json" --amount 500)
+# 2 confirmations before another node is asked: a block only 1 deep can still lose to a
+# sibling (and another node may not have stored it yet).
+out=$("$WALLET" --node "$(rpc_of 0)" stake --key "$ACCOUNTS/account-0.json" --amount 500 \
+  --confirmations 2)
 echo "$out"
 grep -q "^proof of stake verified: blocks 0\.\.[0-9]* link up from the pinned genesis" <<<"$out" ||
   fail "stake did not verify the chain"
@@ -40,7 +43,8 @@ grep -qE "^included in block [0-9]+ .*; [0-9]+ confirmations after" <<<"$out" ||
   fail "transfer does not report its block and confirmations"
 
 step "unstake: the coins unbond; unstaking more than the stake is refused with a reason"
-json=$("$WALLET" --node "$(rpc_of 2)" --json unstake --key "$ACCOUNTS/account-0.json" --amount 200)
+json=$("$WALLET" --node "$(rpc_of 2)" --json unstake --key "$ACCOUNTS/account-0.json" --amount 200 \
+  --confirmations 2)
 [ "$(json_field status <<<"$json")" = committed ] || fail "unstake not committed"
 answer=$("$WALLET" --node "$(rpc_of 2)" --json balance "$A0")
 echo "$answer"

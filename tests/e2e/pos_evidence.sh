@@ -38,7 +38,9 @@ REWARD=$((SLASHED / 100 * REPORTER_PERCENT + SLASHED % 100 * REPORTER_PERCENT / 
 echo "   offender $OFFENDER, stake $STAKE_BEFORE; offence at height $HEIGHT"
 
 step "account-1 submits the evidence: it is included and the chain to it verified"
-out=$("$WALLET" --node "$NODE" evidence "$WORK/evidence.json" --key "$REPORTER_KEY" --fee 3) ||
+# 2 confirmations: the accounts read next must not be those of a block a sibling can replace.
+out=$("$WALLET" --node "$NODE" evidence "$WORK/evidence.json" --key "$REPORTER_KEY" --fee 3 \
+  --confirmations 2) ||
   fail "the wallet refused valid evidence (exit $?)"
 echo "$out"
 grep -q "^evidence  against $OFFENDER, two headers signed at height $HEIGHT; reported by $REPORTER" \
