@@ -3,7 +3,7 @@
 #include <cassert>
 #include <sstream>
 
-#include "crypto/hex.h"
+#include "tests/sim/short_hex.h"
 
 namespace synod::sim {
 namespace {
@@ -18,10 +18,6 @@ crypto::KeyPair key_from_label(const std::string& label) {
   crypto::KeyPair key = crypto::KeyPair::from_seed(crypto::Seed::from(digest.view()));
   derived.emplace(label, key);
   return key;
-}
-
-std::string short_hex(const crypto::Hash256& hash) {
-  return crypto::to_hex(ByteView(hash.data.data(), 4));
 }
 
 }  // namespace
@@ -273,10 +269,11 @@ void Cluster::commit_block(SlotId slot, chain::AppendBlockAction action) {
   events_.mix(slot);
   events_.mix(fnv1a(block.hash().view()));
   trace("n" + std::to_string(slot) + " COMMIT h=" + std::to_string(height) + " " +
-        short_hex(block.hash()) + " txs=" + std::to_string(block.transactions.size()));
+        short_hex(block.hash(), kLogHashBytes) +
+        " txs=" + std::to_string(block.transactions.size()));
   if (options_.recorder != nullptr) {
-    options_.recorder->on_commit(slot, height, short_hex(block.hash()), block.transactions.size(),
-                                 queue_.now());
+    options_.recorder->on_commit(slot, height, short_hex(block.hash(), kLogHashBytes),
+                                 block.transactions.size(), queue_.now());
   }
   if (hooks_.on_commit)
     hooks_.on_commit(node, block, action.diff, before, queue_.now());

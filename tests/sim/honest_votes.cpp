@@ -2,7 +2,7 @@
 
 #include <type_traits>
 
-#include "crypto/hex.h"
+#include "tests/sim/short_hex.h"
 
 namespace synod::sim {
 
@@ -43,8 +43,7 @@ void HonestVoteChecker::record(const Key& key, const crypto::Hash256& digest, Ti
       Violation{now, "equivocation: honest validator " + std::to_string(validator) + " signed " +
                          pbft::to_string(static_cast<pbft::MessageType>(type)) +
                          " v=" + std::to_string(view) + " s=" + std::to_string(sequence) + " for " +
-                         crypto::to_hex(ByteView(it->second.data.data(), 6)) + " and for " +
-                         crypto::to_hex(ByteView(digest.data.data(), 6))});
+                         short_hex(it->second) + " and for " + short_hex(digest)});
 }
 
 }  // namespace synod::sim

@@ -3,17 +3,9 @@
 #include <sstream>
 
 #include "chain/certificate.h"
-#include "crypto/hex.h"
+#include "tests/sim/short_hex.h"
 
 namespace synod::sim {
-namespace {
-
-std::string short_hex(const crypto::Hash256& hash) {
-  return crypto::to_hex(ByteView(hash.data.data(), 6));
-}
-
-}  // namespace
-
 std::string failure_report_text(const std::string& run, const std::vector<Violation>& violations,
                                 const std::string& scenario, const std::string& replay) {
   std::ostringstream out;

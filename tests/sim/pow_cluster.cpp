@@ -2,10 +2,10 @@
 
 #include <cassert>
 
-#include "crypto/hex.h"
 #include "pow_pos/factory.h"
 #include "pow_pos/pow_messages.h"
 #include "tests/sim/pow_grind.h"
+#include "tests/sim/short_hex.h"
 
 namespace synod::sim {
 namespace {
@@ -13,10 +13,6 @@ namespace {
 crypto::KeyPair key_from_label(const std::string& label) {
   crypto::Hash256 digest = crypto::sha256(as_bytes(label));
   return crypto::KeyPair::from_seed(crypto::Seed::from(digest.view()));
-}
-
-std::string short_hex(const crypto::Hash256& hash) {
-  return crypto::to_hex(ByteView(hash.data.data(), 4));
 }
 
 std::string name(SlotId slot) {
@@ -241,7 +237,7 @@ void PowCluster::record_change(SlotId slot, Result<StoreChange> change) {
                                                     " +" + std::to_string(change->applied.size()) +
                                                     " at " + std::to_string(change->fork_height);
     trace(name(slot) + " " + what + " h=" + std::to_string(height) + " " +
-          short_hex(node.store.head().hash()) +
+          short_hex(node.store.head().hash(), kLogHashBytes) +
           " txs=" + std::to_string(node.store.head().transactions.size()));
   }
   record_store_change(slot, *change);

@@ -1,19 +1,11 @@
 // PowCluster's recorded trace (PowClusterOptions::recorder): block messages, fetches and
 // their answers are labelled for the chart; blocks mined, tips adopted, reorgs, crashes
 // and restarts are recorded; the network reports drops and partitions itself.
-#include "crypto/hex.h"
 #include "pow_pos/pow_messages.h"
 #include "tests/sim/pow_cluster.h"
+#include "tests/sim/short_hex.h"
 
 namespace synod::sim {
-namespace {
-
-// Six bytes: short enough to read, long enough that two blocks of one run never share it.
-std::string short_hash(const crypto::Hash256& hash) {
-  return crypto::to_hex(ByteView(hash.data.data(), 6));
-}
-
-}  // namespace
 
 void PowCluster::record_nodes() {
   if (options_.recorder == nullptr)
@@ -41,15 +33,15 @@ std::string PowCluster::message_label(ByteView message) const {
   if (!block.ok())
     return "MESSAGE (" + std::to_string(message.size()) + "B, not a block)";
   const auto miner = miner_of(block->header);
-  return "BLOCK #" + std::to_string(block->header.height) + " " + short_hash(block->hash()) +
+  return "BLOCK #" + std::to_string(block->header.height) + " " + short_hex(block->hash()) +
          (miner ? " by n" + std::to_string(*miner) : std::string());
 }
 
 void PowCluster::record_mined(SlotId slot, const chain::Block& block) {
   if (!recording())
     return;
-  options_.recorder->on_mined(slot, block.header.height, short_hash(block.hash()),
-                              short_hash(block.header.prev_hash), block.transactions.size(),
+  options_.recorder->on_mined(slot, block.header.height, short_hex(block.hash()),
+                              short_hex(block.header.prev_hash), block.transactions.size(),
                               queue_.now());
 }
 
@@ -61,9 +53,9 @@ void PowCluster::record_store_change(SlotId slot, const StoreChange& change) {
   if (!change.undone.empty()) {
     std::vector<std::string> abandoned;
     for (const auto& block : change.undone)
-      abandoned.push_back(short_hash(block.hash()));
+      abandoned.push_back(short_hex(block.hash()));
     options_.recorder->on_reorg(slot, change.fork_height, abandoned, store.height(),
-                                short_hash(store.head().hash()), queue_.now());
+                                short_hex(store.head().hash()), queue_.now());
     return;
   }
   for (std::uint64_t height = change.fork_height + 1; height <= store.height(); ++height) {
@@ -76,7 +68,7 @@ void PowCluster::record_store_change(SlotId slot, const StoreChange& change) {
         record_mined(slot, block);
       continue;
     }
-    options_.recorder->on_tip(slot, height, short_hash(block.hash()), miner, queue_.now());
+    options_.recorder->on_tip(slot, height, short_hex(block.hash()), miner, queue_.now());
   }
 }
 
@@ -93,7 +85,7 @@ void PowCluster::finish_recording() {
     return;
   std::set<std::string> final_chain;
   for (std::uint64_t height = 0; height <= longest->store.height(); ++height)
-    final_chain.insert(short_hash(longest->store.at(height).hash()));
+    final_chain.insert(short_hex(longest->store.at(height).hash()));
   options_.recorder->mark_orphans(final_chain);
 }
 

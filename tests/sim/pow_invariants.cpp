@@ -2,18 +2,10 @@
 
 #include <algorithm>
 
-#include "crypto/hex.h"
 #include "pow_pos/pow_rules.h"
+#include "tests/sim/short_hex.h"
 
 namespace synod::sim {
-namespace {
-
-std::string short_hex(const crypto::Hash256& hash) {
-  return crypto::to_hex(ByteView(hash.data.data(), 6));
-}
-
-}  // namespace
-
 PowInvariantChecker::PowInvariantChecker(std::shared_ptr<const chain::Genesis> genesis)
     : genesis_(std::move(genesis)),
       domain_(chain::SigningDomain::of(*genesis_)),
