@@ -6,6 +6,7 @@
 #include "tests/sim/short_hex.h"
 
 namespace synod::sim {
+
 std::string failure_report_text(const std::string& run, const std::vector<Violation>& violations,
                                 const std::string& scenario, const std::string& replay) {
   std::ostringstream out;

@@ -6,6 +6,7 @@
 #include "tests/sim/short_hex.h"
 
 namespace synod::sim {
+
 PowInvariantChecker::PowInvariantChecker(std::shared_ptr<const chain::Genesis> genesis)
     : genesis_(std::move(genesis)),
       domain_(chain::SigningDomain::of(*genesis_)),
