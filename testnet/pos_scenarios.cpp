@@ -77,6 +77,7 @@ class NothingAtStake {
   Result<LedgerView> read_view(std::size_t via);
   void remember(LedgerView view);
   Result<LedgerView> wait_for_slash(seconds timeout);
+  Result<json> block_by_hash(const std::string& hash);
   Result<std::vector<json>> blocks_since_history(const LedgerView& after, LedgerView& before);
   Result<SlashEvidence> find_evidence(const std::vector<json>& blocks, std::uint64_t slashed_at);
   std::vector<std::size_t> holders(const std::string& block_hash);
@@ -186,6 +187,16 @@ Result<LedgerView> NothingAtStake::wait_for_slash(seconds timeout) {
   }
 }
 
+// Block `hash` on node-0, checked to be that block.
+Result<json> NothingAtStake::block_by_hash(const std::string& hash) {
+  auto block = cluster_.call(0, "get_block", {{"hash", hash}});
+  if (!block)
+    return block.error();
+  if (client::string_field(*block, "hash") != hash)
+    return make_error(name(0) + " answered another block for " + hash);
+  return *block;
+}
+
 // The blocks from the latest remembered view that `after`'s head descends from (`before`)
 // up to that head, oldest first: walked back by hash, so a reorg meanwhile cannot mix
 // branches.
@@ -201,11 +212,9 @@ Result<std::vector<json>> NothingAtStake::blocks_since_history(const LedgerView&
       std::reverse(walked.begin(), walked.end());
       return walked;
     }
-    auto block = cluster_.call(0, "get_block", {{"hash", hash}});
+    auto block = block_by_hash(hash);
     if (!block)
       return block.error();
-    if (client::string_field(*block, "hash") != hash)
-      return make_error(name(0) + " answered another block for " + hash);
     const json& header = client::field(*block, "header");
     if (client::unsigned_field(header, "height") == 0)
       break;
@@ -313,44 +322,33 @@ Status NothingAtStake::show_slash(const LedgerView& before, const LedgerView& af
   return Status::success();
 }
 
-// Node-0's head, the offender's account in that head's ledger and the blocks from the head
-// back to the slash, walked by hash, so they are one branch and the ledger is theirs. An
-// error when the head moved meanwhile or its ledger holds no slash (a reorg undid it).
+// Node-0's ledger at one head (read_view) and the blocks from that head back to the slash it
+// records, walked by hash: one branch, whatever the node's head does meanwhile. An error
+// when that ledger holds no slash (a reorg undid it for now).
 Result<ChainAfterSlash> NothingAtStake::read_chain_after_slash() {
-  auto status = cluster_.call(0, "status");
-  if (!status)
-    return status.error();
-  const std::string head = client::string_field(*status, "head_hash");
-  auto account = cluster_.call(0, "get_account", {{"address", address_of_node(offender_)}});
-  if (!account)
-    return account.error();
-  const json& why = client::field(*account, "slashed");
+  auto view = read_view(0);
+  if (!view)
+    return view.error();
+  const json& why = view->accounts.at(address_of_node(offender_)).slashed;
   if (!why.is_object())
     return make_error(name(0) + "'s best chain holds no slash of " + name(offender_));
-  ChainAfterSlash seen{client::unsigned_field(why, "slashed_at_height"),
-                       client::unsigned_field(*status, "height"),
-                       {}};
-  std::string hash = head;
+  ChainAfterSlash seen{client::unsigned_field(why, "slashed_at_height"), view->height, {}};
+  std::string hash = view->head_hash;
   for (std::uint64_t height = seen.head_height; height > seen.slashed_at; --height) {
     if (seen.proposers.size() > kMaxBlocksWalked)
       return make_error(name(0) + "'s head is more than " + std::to_string(kMaxBlocksWalked) +
                         " blocks above the slash");
-    auto block = cluster_.call(0, "get_block", {{"hash", hash}});
+    auto block = block_by_hash(hash);
     if (!block)
       return block.error();
     const json& header = client::field(*block, "header");
-    if (client::string_field(*block, "hash") != hash ||
-        client::unsigned_field(header, "height") != height)
-      return make_error(name(0) + " answered another block for " + hash);
+    if (client::unsigned_field(header, "height") != height)
+      return make_error(name(0) + "'s block " + hash + " is not at height " +
+                        std::to_string(height));
     seen.proposers.push_back(client::string_field(header, "proposer"));
     hash = client::string_field(header, "prev_hash");
   }
   std::reverse(seen.proposers.begin(), seen.proposers.end());
-  auto again = cluster_.call(0, "status");
-  if (!again)
-    return again.error();
-  if (client::string_field(*again, "head_hash") != head)
-    return make_error(name(0) + "'s head moved while the chain above the slash was read");
   return seen;
 }
 
